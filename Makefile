@@ -1,0 +1,72 @@
+# Bascule - build, test, demo.  Outputs go to build/ (out of the source tree).
+#   make            build the BPF object, its skeleton and the bascule binary
+#   make test       install what is missing, build, run every test suite
+#   make demo       install what is missing, build, run the lab demo
+#   make deps       install the Debian packages the project needs
+
+BUILD     ?= build
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+CC        ?= gcc
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
+CFLAGS  ?= -O2 -g
+CFLAGS  += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+	-Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
+LDLIBS  := -lbpf -lelf -lz -lmnl -linih -ljson-c
+
+BPF_SRC  := bpf/bascule.bpf.c
+BPF_HDRS := $(wildcard bpf/lib/*.h) include/bascule.h
+USER_SRC := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJ := $(USER_SRC:user/%.c=$(BUILD)/user/%.o)
+USER_HDRS := $(wildcard user/*.h) include/bascule.h $(BUILD)/bascule.skel.h
+
+TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_dataplane
+
+.PHONY: all deps test test-unit test-dataplane test-integration demo clean
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/bascule $(TEST_BINS)
+
+$(BUILD)/bascule.bpf.o: $(BPF_SRC) $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bascule.skel.h: $(BUILD)/bascule.bpf.o
+	$(BPFTOOL) gen skeleton $< name bascule_bpf > $@
+
+$(BUILD)/user/%.o: user/%.c $(USER_HDRS) | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/bascule: $(BUILD)/user/main.o $(USER_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/%.o: tests/%.c $(USER_HDRS) $(BPF_HDRS) | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ibpf -c $< -o $@
+
+$(BUILD)/tests/test_unit: $(BUILD)/tests/test_unit.o $(USER_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/test_dataplane: $(BUILD)/tests/test_dataplane.o $(BUILD)/tests/pktbuild.o $(USER_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD):
+	@mkdir -p $@
+
+deps:
+	@scripts/deps.sh
+
+test: deps
+	$(MAKE) all
+	tests/run.sh
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh
+
+clean:
+	rm -rf $(BUILD)

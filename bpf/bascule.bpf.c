@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * bascule.bpf.c - the data plane: two XDP programs sharing one set of maps.
+ *
+ *  bascule_lan  on the LAN device: parse -> look the flow up -> (new flow:
+ *               pick the policy's active uplink, bind a NAT port) -> (flow on
+ *               a failed uplink: move it, or reset it if TCP) -> rewrite
+ *               source, TTL, checksums, MACs -> redirect to the uplink.
+ *  bascule_wan  on every uplink: parse -> reverse lookup -> rewrite
+ *               destination back to the LAN host -> redirect to the LAN.
+ *
+ * Whatever the fast path does not handle goes to the kernel (XDP_PASS) or is
+ * dropped, and always with a counted reason (enum bsc_reason).  Traffic from
+ * an uplink never creates state.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "bascule.h"
+#include "lib/maps.h"
+#include "lib/parse.h"
+#include "lib/csum.h"
+#include "lib/nat.h"
+#include "lib/icmp.h"
+#include "lib/tcp_reset.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline int count(__u32 reason, int verdict)
+{
+	__u64 *c = bpf_map_lookup_elem(&reasons, &reason);
+
+	if (c)
+		*c += 1;
+	return verdict;
+}
+
+static __always_inline int verdict_of(__u32 reason)
+{
+	return reason >= BSC_R_DROP_MALFORMED && reason <= BSC_R_DROP_MAP_FULL ?
+		       XDP_DROP : XDP_PASS;
+}
+
+static __always_inline int finish(__u32 reason)
+{
+	return count(reason, verdict_of(reason));
+}
+
+static __always_inline struct bsc_config *config_get(void)
+{
+	__u32 zero = 0;
+	struct bsc_config *cfg = bpf_map_lookup_elem(&config, &zero);
+
+	return cfg && cfg->lan_ifindex ? cfg : NULL;
+}
+
+static __always_inline int is_bcast_or_mcast(__u32 daddr)
+{
+	return daddr == 0xffffffff || (bpf_ntohl(daddr) >> 28) == 0xe;
+}
+
+/* True when daddr is one of the box's own uplink addresses.  Only asked on a
+ * flow miss, so the loop costs nothing on established traffic. */
+static __always_inline int is_uplink_addr(__u32 daddr)
+{
+	__u32 i;
+
+#pragma unroll
+	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
+		struct bsc_uplink *up = uplink_get(i);
+
+		if (up && up->addr && up->addr == daddr)
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline int redirect_to(__u32 slot, __u32 reason)
+{
+	int rc = bpf_redirect_map(&tx_ports, slot, 0);
+
+	if (rc != XDP_REDIRECT)
+		return count(BSC_R_DROP_REDIRECT, XDP_DROP);
+	return count(reason, rc);
+}
+
+static __always_inline void set_macs(struct ethhdr *eth, const __u8 *src, const __u8 *dst)
+{
+	__builtin_memcpy(eth->h_source, src, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, dst, ETH_ALEN);
+}
+
+static __always_inline void stats_tx(__u32 uplink, __u32 len, int to_wan)
+{
+	struct bsc_uplink_stats *st = bpf_map_lookup_elem(&uplink_stats, &uplink);
+
+	if (!st)
+		return;
+	if (to_wan) {
+		st->tx_packets++;
+		st->tx_bytes += len;
+	} else {
+		st->rx_packets++;
+		st->rx_bytes += len;
+	}
+}
+
+/* ---------------------------------------------------------------- LAN side */
+
+/* An ICMP error sent by a LAN host about a packet that came in through NAT:
+ * the quote is {remote -> lan_addr:lan_port}; send it out of that flow's
+ * uplink with the quote translated back to what the remote sent. */
+static __always_inline int lan_icmp_error(struct pkt *p)
+{
+	struct bsc_flow_key k = {};
+	struct bsc_uplink *up;
+	struct bsc_flow *f;
+	struct inner in;
+	int r;
+
+	r = icmp_inner_parse(p, &in);
+	if (r != BSC_PARSE_OK)
+		return finish(r);
+	k.saddr = in.ip->daddr;
+	k.daddr = in.ip->saddr;
+	k.sport = in.proto == IPPROTO_ICMP ? in.sport : in.dport;
+	k.dport = in.proto == IPPROTO_ICMP ? 0 : in.sport;
+	k.proto = in.proto;
+	f = bpf_map_lookup_elem(&flows, &k);
+	if (!f || k.saddr != p->ip->saddr)
+		return finish(BSC_R_PASS_ICMP);
+	up = uplink_get(f->uplink);
+	if (!uplink_keeps_flow(up, f))
+		return finish(BSC_R_PASS_ICMP);
+
+	icmp_err_xlate(p, &in, 0, f->nat_addr, f->nat_port);
+	ip_ttl_dec(p->ip);
+	set_macs(p->eth, up->mac, up->gw_mac);
+	count(BSC_R_ICMP_ERR_XLATED, 0);
+	stats_tx(f->uplink, p->len, 1);
+	return redirect_to(f->uplink, BSC_R_FWD_LAN);
+}
+
+SEC("xdp")
+int bascule_lan(struct xdp_md *ctx)
+{
+	struct bsc_flow_key k = {};
+	struct bsc_flow fl, *f;
+	struct bsc_config *cfg;
+	struct bsc_uplink *up;
+	struct pkt p = {};
+	__u32 idx, reason;
+	__u64 now;
+	int r;
+
+	r = parse_packet(ctx, &p);
+	if (r != BSC_PARSE_OK)
+		return finish(r);
+	cfg = config_get();
+	if (!cfg)
+		return finish(BSC_R_PASS_NOT_READY);
+
+	/* The box itself, the LAN itself, broadcast and multicast: kernel. */
+	if (p.ip->daddr == cfg->lan_addr ||
+	    (p.ip->daddr & cfg->lan_mask) == cfg->lan_net)
+		return finish(BSC_R_PASS_LOCAL);
+	if (is_bcast_or_mcast(p.ip->daddr))
+		return finish(BSC_R_PASS_BCAST);
+	/* TTL expiry is the kernel's: it sends time exceeded, traceroute works. */
+	if (p.ip->ttl <= 1)
+		return finish(BSC_R_PASS_TTL);
+
+	if (p.proto == IPPROTO_ICMP) {
+		if (is_icmp_error(p.icmp_type))
+			return lan_icmp_error(&p);
+		if (p.icmp_type != ICMP_ECHO)
+			return finish(BSC_R_PASS_ICMP);
+	}
+
+	k.saddr = p.ip->saddr;
+	k.daddr = p.ip->daddr;
+	k.sport = p.sport;
+	k.dport = p.dport;
+	k.proto = p.proto;
+	now = bpf_ktime_get_ns();
+
+	f = bpf_map_lookup_elem(&flows, &k);
+	if (!f) {
+		if (is_uplink_addr(k.daddr))
+			return finish(BSC_R_PASS_LOCAL);
+		if (p.proto == IPPROTO_TCP) {
+			struct tcphdr *th = p.l4;
+
+			/* Only a SYN opens a TCP binding; anything else has lost
+			 * its state (or never had one) and is told so. */
+			if (!th->syn || th->ack) {
+				reason = BSC_R_TX_RST_NO_FLOW;
+				r = tcp_reset_reply(ctx, &p, &reason);
+				return count(reason, r);
+			}
+		}
+		up = policy_uplink(0, &idx);
+		if (!up)
+			return finish(BSC_R_DROP_NO_UPLINK);
+		r = flow_bind(&k, idx, up, NULL, p.eth->h_source, now, &fl);
+		if (r)
+			return finish(r);
+		f = &fl;
+	} else {
+		up = uplink_get(f->uplink);
+		if (!uplink_keeps_flow(up, f)) {
+			/* The uplink failed under this flow.  TCP cannot keep
+			 * its address: reset it now.  UDP and ICMP move to the
+			 * active uplink (VoIP, QUIC, WireGuard cope). */
+			if (p.proto == IPPROTO_TCP) {
+				nat_port_release(&k, f->uplink, f->nat_port);
+				bpf_map_delete_elem(&flows, &k);
+				reason = BSC_R_TX_RST_UPLINK_DOWN;
+				r = tcp_reset_reply(ctx, &p, &reason);
+				return count(reason, r);
+			}
+			up = policy_uplink(f->policy, &idx);
+			if (!up)
+				return finish(BSC_R_DROP_NO_UPLINK);
+			fl = *f;
+			r = flow_bind(&k, idx, up, &fl, p.eth->h_source, now, &fl);
+			if (r)
+				return finish(r);
+			count(BSC_R_REBOUND, 0);
+			f = &fl;
+		} else if (now - f->last_ns > BSC_TOUCH_NS) {
+			struct bsc_rev_key rk;
+
+			f->last_ns = now;
+			/* Keep the reply direction warm in its LRU too, and
+			 * heal it if it was evicted alone. */
+			rev_key_of(&rk, &k, f->uplink, f->nat_port);
+			if (!bpf_map_lookup_elem(&rev, &rk)) {
+				struct bsc_rev rv = { .lan_addr = k.saddr,
+						      .lan_port = k.sport };
+
+				bpf_map_update_elem(&rev, &rk, &rv, BPF_NOEXIST);
+			}
+		}
+	}
+	if (!up)
+		return finish(BSC_R_DROP_NO_UPLINK);
+	if (p.proto == IPPROTO_TCP)
+		flow_track_tcp(f, &p, 1);
+
+	nat_rewrite(&p, 1, f->nat_addr, f->nat_port);
+	ip_ttl_dec(p.ip);
+	set_macs(p.eth, up->mac, up->gw_mac);
+	stats_tx(f->uplink, p.len, 1);
+	return redirect_to(f->uplink, BSC_R_FWD_LAN);
+}
+
+/* ------------------------------------------------------------- uplink side */
+
+/* Look up the binding a reply belongs to; NULL when there is none or the
+ * reverse entry is stale (the flow has since moved to another uplink). */
+static __always_inline struct bsc_flow *
+reply_flow(__u32 uplink, __u8 proto, __u32 raddr, __u16 rport, __u16 nat_port,
+	   struct bsc_flow_key *k)
+{
+	struct bsc_rev_key rk = {
+		.raddr = raddr, .rport = rport, .nat_port = nat_port,
+		.proto = proto, .uplink = uplink,
+	};
+	struct bsc_flow *f;
+	struct bsc_rev *rv;
+
+	rv = bpf_map_lookup_elem(&rev, &rk);
+	if (!rv)
+		return NULL;
+	k->saddr = rv->lan_addr;
+	k->daddr = raddr;
+	k->sport = rv->lan_port;
+	k->dport = rport;
+	k->proto = proto;
+	f = bpf_map_lookup_elem(&flows, k);
+	if (!f || f->uplink != uplink || f->nat_port != nat_port)
+		return NULL;
+	return f;
+}
+
+static __always_inline int wan_icmp_error(struct pkt *p, __u32 uplink,
+					  const struct bsc_uplink *up,
+					  const struct bsc_config *cfg)
+{
+	struct bsc_flow_key k = {};
+	struct bsc_flow *f;
+	struct inner in;
+	int r;
+
+	r = icmp_inner_parse(p, &in);
+	if (r != BSC_PARSE_OK)
+		return finish(r);
+	if (in.ip->saddr != up->addr)
+		return finish(BSC_R_PASS_ICMP);
+	f = reply_flow(uplink, in.proto, in.ip->daddr,
+		       in.proto == IPPROTO_ICMP ? 0 : in.dport, in.sport, &k);
+	if (!f)
+		return finish(BSC_R_PASS_NO_BINDING);
+
+	icmp_err_xlate(p, &in, 1, k.saddr, k.sport);
+	ip_ttl_dec(p->ip);
+	set_macs(p->eth, cfg->lan_mac, f->lan_mac);
+	count(BSC_R_ICMP_ERR_XLATED, 0);
+	stats_tx(uplink, p->len, 0);
+	return redirect_to(BSC_LAN_SLOT, BSC_R_FWD_WAN);
+}
+
+SEC("xdp")
+int bascule_wan(struct xdp_md *ctx)
+{
+	__u32 ifindex = ctx->ingress_ifindex, uplink;
+	struct bsc_flow_key k = {};
+	struct bsc_config *cfg;
+	struct bsc_uplink *up;
+	struct bsc_flow *f;
+	struct pkt p = {};
+	__u32 *idx;
+	__u64 now;
+	int r;
+
+	r = parse_packet(ctx, &p);
+	if (r != BSC_PARSE_OK)
+		return finish(r);
+	cfg = config_get();
+	idx = bpf_map_lookup_elem(&uplink_idx, &ifindex);
+	if (!cfg || !idx)
+		return finish(BSC_R_PASS_NOT_READY);
+	uplink = *idx;
+	up = uplink_get(uplink);
+	if (!up)
+		return finish(BSC_R_PASS_NOT_READY);
+
+	/* Only what is addressed to the uplink may be translated; anything
+	 * else is unsolicited and must never reach the LAN, not even through
+	 * the kernel's forwarding. */
+	if (p.ip->daddr != up->addr) {
+		if (is_bcast_or_mcast(p.ip->daddr))
+			return finish(BSC_R_PASS_BCAST);
+		return finish(BSC_R_DROP_WAN_UNSOLICITED);
+	}
+
+	if (p.proto == IPPROTO_ICMP) {
+		if (is_icmp_error(p.icmp_type))
+			return wan_icmp_error(&p, uplink, up, cfg);
+		if (p.icmp_type != ICMP_ECHOREPLY)
+			return finish(BSC_R_PASS_ICMP);
+	}
+
+	/* An echo reply carries our identifier where a port reply carries
+	 * our port. */
+	if (p.proto == IPPROTO_ICMP)
+		f = reply_flow(uplink, p.proto, p.ip->saddr, 0, p.sport, &k);
+	else
+		f = reply_flow(uplink, p.proto, p.ip->saddr, p.sport, p.dport, &k);
+	if (!f)
+		return finish(BSC_R_PASS_NO_BINDING);
+	if (p.ip->ttl <= 1)
+		return finish(BSC_R_PASS_TTL);
+
+	now = bpf_ktime_get_ns();
+	if (now - f->last_ns > BSC_TOUCH_NS)
+		f->last_ns = now;
+	if (p.proto == IPPROTO_TCP)
+		flow_track_tcp(f, &p, 0);
+
+	nat_rewrite(&p, 0, k.saddr, k.sport);
+	ip_ttl_dec(p.ip);
+	set_macs(p.eth, cfg->lan_mac, f->lan_mac);
+	stats_tx(uplink, p.len, 0);
+	return redirect_to(BSC_LAN_SLOT, BSC_R_FWD_WAN);
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * maps.h - the data plane's maps.  All are pinned by name under the pin root
+ * (default /sys/fs/bpf/bascule/) so that the operator can read them with
+ * `bpftool map dump pinned ...` and a restarted controller adopts them.
+ */
+#ifndef BSC_MAPS_H
+#define BSC_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "bascule.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bsc_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BSC_MAX_UPLINKS);
+	__type(key, __u32);
+	__type(value, struct bsc_uplink);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} uplinks SEC(".maps");
+
+/* ifindex of an uplink device -> its index in `uplinks`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BSC_MAX_UPLINKS * 4);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} uplink_idx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BSC_MAX_POLICIES);
+	__type(key, __u32);
+	__type(value, struct bsc_policy);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} policy SEC(".maps");
+
+/* Slots 0..BSC_MAX_UPLINKS-1: uplink devices; BSC_LAN_SLOT: the LAN.
+ * The kernel adds BPF_F_RDONLY_PROG to a devmap's flags, so libbpf's pin
+ * compatibility check fails on it: the loader pins and reuses this one
+ * itself. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, BSC_TX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tx_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BSC_DEFAULT_FLOWS);
+	__type(key, struct bsc_flow_key);
+	__type(value, struct bsc_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BSC_DEFAULT_FLOWS);
+	__type(key, struct bsc_rev_key);
+	__type(value, struct bsc_rev);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rev SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BSC_MAX_UPLINKS);
+	__type(key, __u32);
+	__type(value, struct bsc_uplink_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} uplink_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BSC_R_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} reasons SEC(".maps");
+
+#endif /* BSC_MAPS_H */

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * nat.h - NAT bindings: choosing the uplink of a new flow, allocating the
+ * translated port, creating both directions, moving a flow to another uplink,
+ * and rewriting addresses and ports with incremental checksum updates.
+ *
+ * A binding lives in `flows` (LAN orientation); `rev` maps what a reply
+ * carries (uplink, proto, remote address/port, NAT port) back to the LAN end.
+ * Both are created with BPF_NOEXIST, and a failure on the second rolls back
+ * the first, so two CPUs racing on one flow, or two flows racing on one port,
+ * never overwrite each other.
+ */
+#ifndef BSC_NAT_H
+#define BSC_NAT_H
+
+#include "maps.h"
+#include "parse.h"
+#include "csum.h"
+
+/* last_ns is refreshed at most this often: the write is what makes a hot flow
+ * expensive across CPUs, and the expiry timeouts are in seconds. */
+#define BSC_TOUCH_NS (250ULL * 1000 * 1000)
+
+static __always_inline struct bsc_uplink *uplink_get(__u32 idx)
+{
+	return bpf_map_lookup_elem(&uplinks, &idx);
+}
+
+/* The uplink that new flows of a policy take, or NULL when it cannot take
+ * any (none chosen, or the chosen one is not UP). */
+static __always_inline struct bsc_uplink *policy_uplink(__u32 pol, __u32 *idx)
+{
+	struct bsc_policy *pp = bpf_map_lookup_elem(&policy, &pol);
+	struct bsc_uplink *up;
+
+	if (!pp || pp->active >= BSC_MAX_UPLINKS)
+		return NULL;
+	up = uplink_get(pp->active);
+	if (!up || up->state != BSC_UPLINK_UP || !up->addr)
+		return NULL;
+	*idx = pp->active;
+	return up;
+}
+
+/* Existing flows may stay on an uplink that is UP or DRAINED and still has
+ * the address the binding was made with (a DHCP renewal may change it). */
+static __always_inline int uplink_keeps_flow(const struct bsc_uplink *up,
+					     const struct bsc_flow *f)
+{
+	return up && (up->state == BSC_UPLINK_UP ||
+		      up->state == BSC_UPLINK_DRAINED) &&
+	       up->addr == f->nat_addr;
+}
+
+static __always_inline void rev_key_of(struct bsc_rev_key *rk,
+				       const struct bsc_flow_key *k,
+				       __u32 uplink, __u16 nat_port)
+{
+	rk->raddr = k->daddr;
+	rk->rport = k->dport;
+	rk->nat_port = nat_port;
+	rk->proto = k->proto;
+	rk->uplink = uplink;
+	rk->pad[0] = 0;
+	rk->pad[1] = 0;
+}
+
+/* Reserve a NAT port on an uplink for flow k: the LAN host's own port when it
+ * is free towards that remote endpoint, else a bounded number of random
+ * ports.  Returns 0 and the port in *port, or -1 when all tries collided. */
+static __always_inline int nat_port_reserve(const struct bsc_flow_key *k,
+					    __u32 uplink, __u16 *port)
+{
+	struct bsc_rev rv = { .lan_addr = k->saddr, .lan_port = k->sport };
+	struct bsc_rev_key rk;
+	__u16 cand = k->sport;
+	int i;
+
+	for (i = 0; i < BSC_NAT_RETRIES; i++) {
+		rev_key_of(&rk, k, uplink, cand);
+		if (bpf_map_update_elem(&rev, &rk, &rv, BPF_NOEXIST) == 0) {
+			*port = cand;
+			return 0;
+		}
+		cand = bpf_htons(BSC_NAT_PORT_MIN +
+				 bpf_get_prandom_u32() % (65536 - BSC_NAT_PORT_MIN));
+	}
+	return -1;
+}
+
+static __always_inline void nat_port_release(const struct bsc_flow_key *k,
+					     __u32 uplink, __u16 port)
+{
+	struct bsc_rev_key rk;
+
+	rev_key_of(&rk, k, uplink, port);
+	bpf_map_delete_elem(&rev, &rk);
+}
+
+static __always_inline void stats_add_flow(__u32 uplink, int rebound, int exhausted)
+{
+	struct bsc_uplink_stats *st = bpf_map_lookup_elem(&uplink_stats, &uplink);
+
+	if (!st)
+		return;
+	if (exhausted)
+		st->nat_exhausted++;
+	else if (rebound)
+		st->rebound++;
+	else
+		st->new_flows++;
+}
+
+/* Bind flow k to uplink idx (creating it, or moving it there when old is
+ * given).  On success *out holds the binding as stored.  Returns 0 or the
+ * reason the packet cannot be sent. */
+static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
+				     const struct bsc_uplink *up,
+				     const struct bsc_flow *old,
+				     const __u8 *lan_mac, __u64 now,
+				     struct bsc_flow *out)
+{
+	__u16 port;
+
+	if (nat_port_reserve(k, idx, &port)) {
+		stats_add_flow(idx, 0, 1);
+		return BSC_R_DROP_NAT_EXHAUSTED;
+	}
+	if (old) {
+		*out = *old;
+	} else {
+		__builtin_memset(out, 0, sizeof(*out));
+		out->created_ns = now;
+	}
+	out->last_ns = now;
+	out->nat_addr = up->addr;
+	out->nat_port = port;
+	out->uplink = idx;
+	__builtin_memcpy(out->lan_mac, lan_mac, 6);
+
+	if (bpf_map_update_elem(&flows, k, out, old ? BPF_EXIST : BPF_NOEXIST)) {
+		nat_port_release(k, idx, port);
+		return BSC_R_DROP_MAP_FULL;
+	}
+	if (old)
+		nat_port_release(k, old->uplink, old->nat_port);
+	stats_add_flow(idx, !!old, 0);
+	return 0;
+}
+
+/* Rewrite the source (LAN -> uplink) or destination (uplink -> LAN) address
+ * and port of a TCP/UDP/ICMP-echo packet, fixing the IPv4 header checksum and
+ * the L4 checksum incrementally. */
+static __always_inline void nat_rewrite(struct pkt *p, int src, __u32 addr, __u16 port)
+{
+	struct iphdr *ip = p->ip;
+	__u32 *a = src ? &ip->saddr : &ip->daddr;
+	__u32 old_addr = *a;
+	__u16 *csum = NULL, *pp = NULL;
+
+	switch (p->proto) {
+	case IPPROTO_TCP: {
+		struct tcphdr *th = p->l4;
+
+		pp = src ? &th->source : &th->dest;
+		csum = &th->check;
+		csum_replace4(csum, old_addr, addr);
+		csum_replace2(csum, *pp, port);
+		break;
+	}
+	case IPPROTO_UDP: {
+		struct udphdr *uh = p->l4;
+
+		pp = src ? &uh->source : &uh->dest;
+		csum = &uh->check;
+		udp_csum_replace4(csum, old_addr, addr);
+		udp_csum_replace2(csum, *pp, port);
+		break;
+	}
+	case IPPROTO_ICMP: {
+		struct icmphdr *ih = p->l4;
+
+		/* No pseudo-header in ICMP: only the identifier counts. */
+		pp = &ih->un.echo.id;
+		csum_replace2(&ih->checksum, *pp, port);
+		break;
+	}
+	}
+	if (pp)
+		*pp = port;
+	csum_replace4(&ip->check, old_addr, addr);
+	*a = addr;
+}
+
+/* Decrement TTL with the header checksum kept right (the TTL shares a 16-bit
+ * word with the protocol). */
+static __always_inline void ip_ttl_dec(struct iphdr *ip)
+{
+	__u16 *w = (__u16 *)&ip->ttl;
+	__u16 old = *w;
+
+	ip->ttl--;
+	csum_replace2(&ip->check, old, *w);
+}
+
+/* TCP tracking: only the bits that decide how long a flow is kept. */
+static __always_inline void flow_track_tcp(struct bsc_flow *f, const struct pkt *p,
+					   int from_lan)
+{
+	const struct tcphdr *th = p->l4;
+	__u8 t = f->tcp;
+
+	if (th->rst)
+		t |= BSC_TCP_RST;
+	if (th->fin)
+		t |= from_lan ? BSC_TCP_FIN_LAN : BSC_TCP_FIN_WAN;
+	if (th->syn)
+		t |= BSC_TCP_SYN_SEEN;
+	if (!from_lan && th->ack)
+		t |= BSC_TCP_ESTAB;
+	if (t != f->tcp)
+		f->tcp = t;
+}
+
+#endif /* BSC_NAT_H */

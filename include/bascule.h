@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * bascule.h - every struct and constant that crosses the kernel/user line.
+ *
+ * Included by the BPF programs (bpf/) and by the controller (user/, tests/).
+ * Map keys and values are laid out with explicit padding so that both sides
+ * agree byte for byte and `bpftool map dump` shows them with their BTF names.
+ * Addresses and ports are kept in network byte order, as on the wire.
+ */
+#ifndef BASCULE_H
+#define BASCULE_H
+
+#ifdef __BPF__
+#include <linux/types.h>
+#else
+#include <linux/types.h>
+#include <stdint.h>
+#endif
+
+#define BSC_MAX_UPLINKS   8
+#define BSC_MAX_POLICIES  16
+#define BSC_LAN_SLOT      BSC_MAX_UPLINKS   /* tx_ports slot of the LAN device */
+#define BSC_TX_SLOTS      (BSC_MAX_UPLINKS + 1)
+#define BSC_NAME_LEN      16
+#define BSC_NO_UPLINK     0xffffffffu
+
+/* Default map sizes; `flows` and `rev` are resized by the loader from the
+ * config (flow_table_size) before the object is loaded. */
+#define BSC_DEFAULT_FLOWS 262144
+
+/* NAT source ports are drawn from [BSC_NAT_PORT_MIN, 65535] when the LAN
+ * host's own port is taken; the retries are bounded so a full table costs a
+ * known, small amount per packet. */
+#define BSC_NAT_PORT_MIN  1024
+#define BSC_NAT_RETRIES   8
+
+/* Uplink states as seen by the data plane.  Only UP takes new flows; a flow
+ * bound to an uplink that is no longer UP is moved (UDP, ICMP) or reset (TCP)
+ * on its next packet. */
+enum bsc_uplink_state {
+	BSC_UPLINK_UNKNOWN = 0,
+	BSC_UPLINK_UP      = 1,
+	BSC_UPLINK_DOWN    = 2,
+	BSC_UPLINK_DRAINED = 3, /* no new flows, existing flows stay */
+};
+
+/* One entry of the `uplinks` array map, written by the controller. */
+struct bsc_uplink {
+	char     name[BSC_NAME_LEN];
+	__u32    ifindex;
+	__u32    addr;          /* uplink's own IPv4 address (NAT source) */
+	__u32    gateway;       /* next hop IPv4 address (for the operator) */
+	__u32    state;         /* enum bsc_uplink_state */
+	__u8     mac[6];        /* uplink's own MAC */
+	__u8     gw_mac[6];     /* gateway's MAC */
+	__u32    priority;      /* lower is preferred */
+	__u32    admin;         /* BSC_ADMIN_*: the operator's word, kept by the
+				 * controller when it recomputes state */
+};
+
+enum bsc_admin {
+	BSC_ADMIN_AUTO  = 0,
+	BSC_ADMIN_DOWN  = 1,    /* `bascule uplink down` */
+	BSC_ADMIN_DRAIN = 2,    /* no new flows */
+};
+
+/* One entry of the `policy` array map: which uplink new flows of that
+ * policy leave through.  Policy 0 is the default policy. */
+struct bsc_policy {
+	__u32 active;           /* uplink index, or BSC_NO_UPLINK */
+	__u32 preferred;        /* operator's choice (`bascule uplink activate`),
+				 * or BSC_NO_UPLINK: best priority wins */
+};
+
+/* Global configuration, `config` array map entry 0. */
+struct bsc_config {
+	__u32 lan_ifindex;
+	__u32 lan_addr;         /* edge's LAN address */
+	__u32 lan_net;          /* LAN prefix, network byte order */
+	__u32 lan_mask;         /* LAN netmask, network byte order */
+	__u8  lan_mac[6];
+	__u16 pad;
+	__u32 flags;            /* BSC_CFG_* */
+};
+
+/* Flow key, always in the LAN host's orientation (LAN -> remote).  For ICMP
+ * echo, sport carries the echo identifier and dport is zero. */
+struct bsc_flow_key {
+	__u32 saddr;            /* LAN host */
+	__u32 daddr;            /* remote */
+	__u16 sport;
+	__u16 dport;
+	__u8  proto;
+	__u8  pad[3];
+};
+
+/* TCP tracking bits kept in bsc_flow.tcp: enough to expire closed flows
+ * early, not a full state machine. */
+#define BSC_TCP_SYN_SEEN  0x01
+#define BSC_TCP_ESTAB     0x02  /* a reply from the remote was seen */
+#define BSC_TCP_FIN_LAN   0x04
+#define BSC_TCP_FIN_WAN   0x08
+#define BSC_TCP_RST       0x10
+
+/* Value of the `flows` map: the NAT binding of a flow. */
+struct bsc_flow {
+	__u64 created_ns;
+	__u64 last_ns;          /* last packet, either way (coarse: ~250 ms) */
+	__u32 nat_addr;         /* translated source address */
+	__u16 nat_port;         /* translated source port / echo id */
+	__u8  uplink;
+	__u8  tcp;              /* BSC_TCP_* */
+	__u8  lan_mac[6];       /* where replies go on the LAN */
+	__u16 policy;
+};
+
+/* Key of the `rev` map: what a reply on an uplink carries. */
+struct bsc_rev_key {
+	__u32 raddr;            /* remote address */
+	__u16 rport;            /* remote port (0 for ICMP echo) */
+	__u16 nat_port;         /* our translated port / echo id */
+	__u8  proto;
+	__u8  uplink;
+	__u8  pad[2];
+};
+
+/* Value of the `rev` map: the LAN end of the flow, from which the flow key is
+ * rebuilt (so the binding itself lives in one place, `flows`). */
+struct bsc_rev {
+	__u32 lan_addr;
+	__u16 lan_port;
+	__u16 pad;
+};
+
+/* Per-uplink, per-CPU traffic counters (`uplink_stats`). */
+struct bsc_uplink_stats {
+	__u64 tx_packets;       /* LAN -> uplink */
+	__u64 tx_bytes;
+	__u64 rx_packets;       /* uplink -> LAN */
+	__u64 rx_bytes;
+	__u64 new_flows;        /* bindings created on this uplink */
+	__u64 rebound;          /* flows moved here from a failed uplink */
+	__u64 nat_exhausted;    /* no free port after the bounded retries */
+	__u64 pad;
+};
+
+/* Why a packet was not forwarded by XDP (or what special thing happened to
+ * it).  Every XDP_PASS and XDP_DROP of the programs carries one of these, and
+ * `reasons` (per-CPU) counts them.  Keep bsc_reason_names in user/ in step. */
+enum bsc_reason {
+	BSC_R_FWD_LAN = 0,        /* forwarded LAN -> uplink (not a pass/drop) */
+	BSC_R_FWD_WAN,            /* forwarded uplink -> LAN */
+	BSC_R_PASS_NON_IP,        /* ARP, IPv6, LLDP ... : kernel */
+	BSC_R_PASS_VLAN,          /* tagged frames: kernel */
+	BSC_R_PASS_BCAST,         /* broadcast / multicast */
+	BSC_R_PASS_LOCAL,         /* for the box itself or within the LAN */
+	BSC_R_PASS_FRAGMENT,      /* IPv4 fragment: kernel reassembles */
+	BSC_R_PASS_PROTO,         /* protocol the data plane does not NAT */
+	BSC_R_PASS_TTL,           /* TTL <= 1: kernel sends time exceeded */
+	BSC_R_PASS_NO_BINDING,    /* uplink traffic with no NAT binding, for us */
+	BSC_R_PASS_ICMP,          /* ICMP we do not translate */
+	BSC_R_PASS_NOT_READY,     /* not configured yet */
+	BSC_R_DROP_MALFORMED,     /* truncated / bad header */
+	BSC_R_DROP_NO_UPLINK,     /* no usable uplink for a new flow */
+	BSC_R_DROP_NAT_EXHAUSTED, /* no free NAT port */
+	BSC_R_DROP_WAN_UNSOLICITED, /* uplink traffic not for us: never to the LAN */
+	BSC_R_DROP_TCP_NO_FLOW,   /* TCP RST / unanswerable segment, no binding */
+	BSC_R_DROP_REDIRECT,      /* tx_ports slot empty */
+	BSC_R_DROP_MAP_FULL,      /* binding insert failed */
+	BSC_R_TX_RST_UPLINK_DOWN, /* RST to the LAN host: its uplink failed */
+	BSC_R_TX_RST_NO_FLOW,     /* RST to the LAN host: non-SYN, no binding */
+	BSC_R_REBOUND,            /* flow moved to another uplink */
+	BSC_R_ICMP_ERR_XLATED,    /* ICMP error translated */
+	BSC_R_MAX,
+};
+
+#endif /* BASCULE_H */

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * config.c - INI configuration: parsing (inih), validation, defaults.
+ *
+ * inih does not tell a handler which line it is on, so the file is fed
+ * through a counting reader: every error then carries file and line.  All
+ * errors are collected, not just the first, so that an operator fixes a file
+ * in one go.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+
+struct parse_state {
+	struct bsc_cfg *cfg;
+	const char *name;       /* file name for messages */
+	int line;               /* line being parsed */
+	int errors;
+	char *err;
+	size_t errlen, errused;
+	/* which section the handler saw last, to know when one starts */
+	char section[64];
+	int cur_uplink;         /* index in cfg->uplinks, or -1 */
+	/* text reader */
+	const char *text;
+	FILE *file;
+};
+
+static void add_error(struct parse_state *st, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	st->errors++;
+	if (!st->err || st->errused + 1 >= st->errlen)
+		return;
+	n = snprintf(st->err + st->errused, st->errlen - st->errused, "%s:%d: ",
+		     st->name, line);
+	if (n > 0)
+		st->errused += (size_t)n;
+	if (st->errused + 1 >= st->errlen) {
+		st->errused = st->errlen - 1;
+		return;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(st->err + st->errused, st->errlen - st->errused, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		st->errused += (size_t)n;
+	if (st->errused + 2 < st->errlen) {
+		st->err[st->errused++] = '\n';
+		st->err[st->errused] = '\0';
+	} else {
+		st->errused = st->errlen - 1;
+	}
+}
+
+void bsc_config_defaults(struct bsc_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->pin_root, sizeof(cfg->pin_root), "%s", BSC_DEFAULT_PIN_ROOT);
+	cfg->flow_table_size = BSC_DEFAULT_FLOWS;
+	/* RFC 5382 (TCP >= 2 h 4 min) and RFC 4787 (UDP >= 2 min) */
+	cfg->tcp_established_timeout = 7440;
+	cfg->tcp_transitory_timeout = 240;
+	cfg->tcp_closed_timeout = 10;
+	cfg->udp_timeout = 120;
+	cfg->icmp_timeout = 30;
+	cfg->gc_interval_ms = 2000;
+	cfg->refresh_interval_ms = 1000;
+}
+
+static int parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
+{
+	char *end;
+	unsigned long long x;
+
+	if (!*v || *v == '-')
+		return -1;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno || *end || x < min || x > max)
+		return -1;
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int parse_ifname(struct parse_state *st, const char *key, const char *v, char *out)
+{
+	if (!*v || strlen(v) >= BSC_NAME_LEN || strpbrk(v, " /\t")) {
+		add_error(st, st->line, "%s: '%s' is not an interface name (1-%d characters, no '/' or spaces)",
+			  key, v, BSC_NAME_LEN - 1);
+		return 0;
+	}
+	strcpy(out, v);
+	return 1;
+}
+
+struct u32_key {
+	const char *name;
+	size_t off;
+	uint32_t min, max;
+	const char *unit;
+};
+
+#define U32_KEY(n, field, lo, hi, unit) { n, offsetof(struct bsc_cfg, field), lo, hi, unit }
+static const struct u32_key global_u32[] = {
+	U32_KEY("flow_table_size", flow_table_size, 1024, 16u << 20, "flows"),
+	U32_KEY("tcp_established_timeout", tcp_established_timeout, 1, 86400 * 7, "seconds"),
+	U32_KEY("tcp_transitory_timeout", tcp_transitory_timeout, 1, 86400, "seconds"),
+	U32_KEY("tcp_closed_timeout", tcp_closed_timeout, 1, 3600, "seconds"),
+	U32_KEY("udp_timeout", udp_timeout, 1, 86400, "seconds"),
+	U32_KEY("icmp_timeout", icmp_timeout, 1, 3600, "seconds"),
+	U32_KEY("gc_interval_ms", gc_interval_ms, 100, 600000, "milliseconds"),
+	U32_KEY("refresh_interval_ms", refresh_interval_ms, 50, 60000, "milliseconds"),
+};
+
+static int global_key(struct parse_state *st, const char *key, const char *v)
+{
+	struct bsc_cfg *cfg = st->cfg;
+	size_t i;
+
+	if (!strcmp(key, "lan"))
+		return parse_ifname(st, key, v, cfg->lan_ifname);
+	if (!strcmp(key, "pin_root")) {
+		if (v[0] != '/' || strlen(v) >= sizeof(cfg->pin_root) - 32) {
+			add_error(st, st->line, "pin_root: '%s' must be an absolute path", v);
+			return 0;
+		}
+		strcpy(cfg->pin_root, v);
+		return 1;
+	}
+	for (i = 0; i < sizeof(global_u32) / sizeof(global_u32[0]); i++) {
+		const struct u32_key *k = &global_u32[i];
+
+		if (strcmp(key, k->name))
+			continue;
+		if (parse_u32(v, k->min, k->max, (uint32_t *)((char *)cfg + k->off))) {
+			add_error(st, st->line, "%s: '%s' is not a number of %s from %u to %u",
+				  key, v, k->unit, k->min, k->max);
+			return 0;
+		}
+		return 1;
+	}
+	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, gc_interval_ms, refresh_interval_ms)",
+		  key);
+	return 0;
+}
+
+static int uplink_key(struct parse_state *st, struct bsc_uplink_cfg *u,
+		      const char *key, const char *v)
+{
+	struct in_addr a;
+
+	if (!strcmp(key, "interface"))
+		return parse_ifname(st, key, v, u->ifname);
+	if (!strcmp(key, "gateway")) {
+		if (inet_pton(AF_INET, v, &a) != 1 || a.s_addr == 0 ||
+		    a.s_addr == INADDR_BROADCAST) {
+			add_error(st, st->line, "gateway: '%s' is not an IPv4 unicast address", v);
+			return 0;
+		}
+		u->gateway = a.s_addr;
+		return 1;
+	}
+	if (!strcmp(key, "priority")) {
+		if (parse_u32(v, 0, 1000000, &u->priority)) {
+			add_error(st, st->line, "priority: '%s' is not a number from 0 to 1000000 (lower is preferred)", v);
+			return 0;
+		}
+		return 1;
+	}
+	add_error(st, st->line, "unknown key '%s' in [uplink %s] (expected interface, gateway, priority)",
+		  key, u->name);
+	return 0;
+}
+
+static int valid_name(const char *n)
+{
+	size_t i, len = strlen(n);
+
+	if (!len || len >= BSC_NAME_LEN)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!(n[i] == '-' || n[i] == '_' || (n[i] >= '0' && n[i] <= '9') ||
+		      (n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' && n[i] <= 'Z')))
+			return 0;
+	return 1;
+}
+
+/* A section header is seen by inih only through the keys that follow it, so
+ * sections are opened when their first key arrives. */
+static int open_section(struct parse_state *st, const char *section)
+{
+	struct bsc_cfg *cfg = st->cfg;
+	const char *name;
+	int i;
+
+	snprintf(st->section, sizeof(st->section), "%s", section);
+	st->cur_uplink = -1;
+	if (!strcmp(section, "bascule"))
+		return 1;
+	if (strncmp(section, "uplink ", 7)) {
+		add_error(st, st->line, "unknown section [%s] (expected [bascule] or [uplink NAME])",
+			  section);
+		return 0;
+	}
+	name = section + 7;
+	while (*name == ' ')
+		name++;
+	if (!valid_name(name)) {
+		add_error(st, st->line, "[uplink %s]: name must be 1-%d of a-z A-Z 0-9 - _",
+			  name, BSC_NAME_LEN - 1);
+		return 0;
+	}
+	for (i = 0; i < cfg->n_uplinks; i++) {
+		if (!strcmp(cfg->uplinks[i].name, name)) {
+			add_error(st, st->line, "[uplink %s] defined twice (first at line %d)",
+				  name, cfg->uplinks[i].line);
+			return 0;
+		}
+	}
+	if (cfg->n_uplinks >= BSC_MAX_UPLINKS) {
+		add_error(st, st->line, "too many uplinks (at most %d)", BSC_MAX_UPLINKS);
+		return 0;
+	}
+	st->cur_uplink = cfg->n_uplinks++;
+	memset(&cfg->uplinks[st->cur_uplink], 0, sizeof(cfg->uplinks[0]));
+	strcpy(cfg->uplinks[st->cur_uplink].name, name);
+	cfg->uplinks[st->cur_uplink].line = st->line;
+	cfg->uplinks[st->cur_uplink].priority = 100;
+	return 1;
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value)
+{
+	struct parse_state *st = user;
+
+	if (strcmp(section, st->section) && !open_section(st, section))
+		return 0;
+	if (!*section) {
+		add_error(st, st->line, "key '%s' outside any section", key);
+		return 0;
+	}
+	if (!strcmp(section, "bascule"))
+		return global_key(st, key, value);
+	if (st->cur_uplink < 0)
+		return 0; /* the bad section was reported already */
+	return uplink_key(st, &st->cfg->uplinks[st->cur_uplink], key, value);
+}
+
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parse_state *st = stream;
+	size_t n = 0;
+
+	if (st->file) {
+		if (!fgets(str, num, st->file))
+			return NULL;
+		st->line++;
+		return str;
+	}
+	if (!*st->text)
+		return NULL;
+	while (st->text[n] && st->text[n] != '\n' && n + 1 < (size_t)num - 1)
+		n++;
+	if (st->text[n] == '\n')
+		n++;
+	memcpy(str, st->text, n);
+	str[n] = '\0';
+	st->text += n;
+	st->line++;
+	return str;
+}
+
+static void validate(struct parse_state *st)
+{
+	struct bsc_cfg *cfg = st->cfg;
+	int i, j;
+
+	if (!cfg->lan_ifname[0])
+		add_error(st, 1, "[bascule] needs 'lan = IFNAME' (the interface facing the LAN)");
+	if (!cfg->n_uplinks)
+		add_error(st, 1, "no [uplink NAME] section: at least one uplink is needed");
+	for (i = 0; i < cfg->n_uplinks; i++) {
+		struct bsc_uplink_cfg *u = &cfg->uplinks[i];
+
+		if (!u->ifname[0])
+			add_error(st, u->line, "[uplink %s] needs 'interface = IFNAME'", u->name);
+		if (!u->gateway)
+			add_error(st, u->line, "[uplink %s] needs 'gateway = IPv4 address' (its next hop)",
+				  u->name);
+		if (u->ifname[0] && !strcmp(u->ifname, cfg->lan_ifname))
+			add_error(st, u->line, "[uplink %s]: interface %s is the LAN interface",
+				  u->name, u->ifname);
+		for (j = 0; j < i; j++)
+			if (u->ifname[0] && !strcmp(u->ifname, cfg->uplinks[j].ifname))
+				add_error(st, u->line, "[uplink %s]: interface %s already used by [uplink %s]",
+					  u->name, u->ifname, cfg->uplinks[j].name);
+	}
+}
+
+static int run_parser(struct parse_state *st)
+{
+	int rc = ini_parse_stream(read_line, st, handler, st);
+
+	if (rc == -2)
+		add_error(st, st->line, "out of memory");
+	else if (rc > 0 && !st->errors)
+		add_error(st, rc, "syntax error (expected [section], key = value, or a ; comment)");
+	if (!st->errors)
+		validate(st);
+	return st->errors ? -1 : 0;
+}
+
+static void state_init(struct parse_state *st, struct bsc_cfg *cfg, const char *name,
+		       char *err, size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	st->cfg = cfg;
+	st->name = name;
+	st->err = err;
+	st->errlen = errlen;
+	st->cur_uplink = -1;
+	if (err && errlen)
+		err[0] = '\0';
+	bsc_config_defaults(cfg);
+	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
+}
+
+int bsc_config_parse_string(const char *text, const char *name, struct bsc_cfg *cfg,
+			    char *err, size_t errlen)
+{
+	struct parse_state st;
+
+	state_init(&st, cfg, name, err, errlen);
+	st.text = text;
+	return run_parser(&st);
+}
+
+int bsc_config_load(const char *path, struct bsc_cfg *cfg, char *err, size_t errlen)
+{
+	struct parse_state st;
+	int rc;
+
+	state_init(&st, cfg, path, err, errlen);
+	st.file = fopen(path, "r");
+	if (!st.file) {
+		snprintf(err, errlen, "%s: cannot open: %s\n", path, strerror(errno));
+		return -1;
+	}
+	rc = run_parser(&st);
+	fclose(st.file);
+	return rc;
+}
+
+int bsc_config_find_uplink(const struct bsc_cfg *cfg, const char *name)
+{
+	int i;
+
+	for (i = 0; i < cfg->n_uplinks; i++)
+		if (!strcmp(cfg->uplinks[i].name, name))
+			return i;
+	return -1;
+}

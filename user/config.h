@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * config.h - the controller's configuration: one [bascule] section for the
+ * site, one [uplink NAME] section per uplink.  Parsed with inih, validated
+ * with messages that name the file, the line and what was expected.
+ */
+#ifndef BSC_CONFIG_H
+#define BSC_CONFIG_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "bascule.h"
+
+#define BSC_DEFAULT_PIN_ROOT "/sys/fs/bpf/bascule"
+
+struct bsc_uplink_cfg {
+	char name[BSC_NAME_LEN];
+	char ifname[BSC_NAME_LEN];
+	uint32_t gateway;       /* network byte order */
+	uint32_t priority;
+	int line;               /* where the section starts, for messages */
+};
+
+struct bsc_cfg {
+	char path[256];
+	char lan_ifname[BSC_NAME_LEN];
+	char pin_root[256];
+	uint32_t flow_table_size;
+	/* flow expiry, seconds */
+	uint32_t tcp_established_timeout;
+	uint32_t tcp_transitory_timeout;
+	uint32_t tcp_closed_timeout;
+	uint32_t udp_timeout;
+	uint32_t icmp_timeout;
+	uint32_t gc_interval_ms;
+	uint32_t refresh_interval_ms;
+	int n_uplinks;
+	struct bsc_uplink_cfg uplinks[BSC_MAX_UPLINKS];
+};
+
+/* Parse and validate; on failure returns -1 and writes "file:line: what"
+ * lines to err (NUL-terminated, truncated to errlen). */
+int bsc_config_load(const char *path, struct bsc_cfg *cfg, char *err, size_t errlen);
+int bsc_config_parse_string(const char *text, const char *name, struct bsc_cfg *cfg,
+			    char *err, size_t errlen);
+void bsc_config_defaults(struct bsc_cfg *cfg);
+int bsc_config_find_uplink(const struct bsc_cfg *cfg, const char *name);
+
+#endif

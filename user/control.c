@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * control.c - operator actions and status, working on the pinned maps so
+ * that they act at once (one map write) and work whether or not the daemon
+ * is running.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <net/if.h>
+#include <string.h>
+
+#include "control.h"
+#include "flows.h"
+
+static const uint8_t zero_mac[6];
+
+uint32_t bsc_uplink_oper_state(uint32_t admin, int carrier, uint32_t addr, const uint8_t gw_mac[6])
+{
+	if (admin == BSC_ADMIN_DOWN || !carrier || !addr || !memcmp(gw_mac, zero_mac, 6))
+		return BSC_UPLINK_DOWN;
+	if (admin == BSC_ADMIN_DRAIN)
+		return BSC_UPLINK_DRAINED;
+	return BSC_UPLINK_UP;
+}
+
+static const char *state_name(uint32_t s)
+{
+	return s < 4 ? bsc_state_names[s] : "?";
+}
+
+static int find_or_complain(const struct bsc_maps *m, const char *name, FILE *out)
+{
+	int idx = bsc_uplink_find(m, name);
+
+	if (idx < 0)
+		fprintf(out, "no uplink called '%s' (see `bascule status`)\n", name);
+	return idx;
+}
+
+int bsc_ctl_uplink_admin(const struct bsc_maps *m, const char *name, uint32_t admin, FILE *out)
+{
+	struct bsc_uplink u;
+	uint32_t old, active;
+	int idx, changed, kicked = 0;
+	char an[BSC_NAME_LEN + 8] = "none";
+
+	idx = find_or_complain(m, name, out);
+	if (idx < 0 || bsc_uplink_read(m, (uint32_t)idx, &u))
+		return -ENOENT;
+	old = u.state;
+	u.admin = admin;
+	/* Without fresh netlink facts, an uplink taken back into service is
+	 * trusted as it was last seen; the daemon corrects it on its next
+	 * refresh. */
+	u.state = bsc_uplink_oper_state(admin, 1, u.addr, u.gw_mac);
+	if (bsc_uplink_write(m, (uint32_t)idx, &u))
+		return -errno;
+	active = bsc_policy_reselect(m, 0, &changed);
+	if (old != BSC_UPLINK_DOWN && u.state == BSC_UPLINK_DOWN)
+		kicked = bsc_flows_kick_tcp(m, (uint32_t)idx);
+	if (active != BSC_NO_UPLINK) {
+		struct bsc_uplink a;
+
+		if (!bsc_uplink_read(m, active, &a))
+			snprintf(an, sizeof(an), "%s", a.name);
+	}
+	fprintf(out, "uplink %s: %s -> %s; active uplink: %s%s", name, state_name(old),
+		state_name(u.state), an, changed ? " (changed)" : "");
+	if (kicked > 0)
+		fprintf(out, "; %d TCP flow(s) being reset", kicked);
+	fprintf(out, "\n");
+	return 0;
+}
+
+int bsc_ctl_uplink_activate(const struct bsc_maps *m, const char *name, FILE *out)
+{
+	struct bsc_policy p;
+	struct bsc_uplink u;
+	uint32_t pol = 0, active;
+	int idx = -1, changed;
+
+	if (name) {
+		idx = find_or_complain(m, name, out);
+		if (idx < 0)
+			return -ENOENT;
+		if (bsc_uplink_read(m, (uint32_t)idx, &u))
+			return -errno;
+		if (u.state != BSC_UPLINK_UP) {
+			fprintf(out, "uplink %s is %s: it cannot take new flows\n", name,
+				state_name(u.state));
+			return -EAGAIN;
+		}
+	}
+	if (bsc_policy_read(m, pol, &p))
+		return -errno;
+	p.preferred = idx < 0 ? BSC_NO_UPLINK : (uint32_t)idx;
+	if (bpf_map_update_elem(m->policy, &pol, &p, BPF_ANY))
+		return -errno;
+	active = bsc_policy_reselect(m, pol, &changed);
+	if (active != BSC_NO_UPLINK && !bsc_uplink_read(m, active, &u))
+		fprintf(out, "active uplink: %s%s\n", u.name, changed ? " (changed)" : "");
+	else
+		fprintf(out, "no uplink can take new flows\n");
+	return 0;
+}
+
+struct status_row {
+	struct bsc_uplink u;
+	struct bsc_uplink_stats st;
+	long flows;
+};
+
+struct status {
+	struct bsc_config cfg;
+	struct bsc_policy pol;
+	struct status_row rows[BSC_MAX_UPLINKS];
+	uint64_t reasons[BSC_R_MAX];
+	long flows;
+};
+
+static int status_read(const struct bsc_maps *m, struct status *s)
+{
+	long per[BSC_MAX_UPLINKS];
+	uint32_t i, zero = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (bpf_map_lookup_elem(m->config, &zero, &s->cfg) || bsc_policy_read(m, 0, &s->pol))
+		return -errno;
+	s->flows = bsc_flows_count(m, per);
+	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
+		if (bsc_uplink_read(m, i, &s->rows[i].u))
+			continue;
+		bsc_uplink_stats_sum(m, i, &s->rows[i].st);
+		s->rows[i].flows = per[i];
+	}
+	bsc_reasons_sum(m, s->reasons);
+	return 0;
+}
+
+static const char *ip_str(uint32_t a, char *buf)
+{
+	return inet_ntop(AF_INET, &a, buf, 16);
+}
+
+static const char *mac_str(const uint8_t *m, char *buf)
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
+int bsc_status_print(const struct bsc_maps *m, const char *pin_root, FILE *out)
+{
+	struct status s;
+	char a[16], g[16], mac[18];
+	uint32_t i;
+	int ret = status_read(m, &s);
+
+	if (ret)
+		return ret;
+	fprintf(out, "data plane: pinned at %s, LAN ifindex %u, %ld flow(s)\n", pin_root,
+		s.cfg.lan_ifindex, s.flows);
+	fprintf(out, "%-10s %-8s %-8s %-6s %-15s %-15s %-17s %10s %12s %10s %12s %7s\n", "UPLINK",
+		"IFACE", "STATE", "ACTIVE", "ADDRESS", "GATEWAY", "GATEWAY-MAC", "TX-PKTS",
+		"TX-BYTES", "RX-PKTS", "RX-BYTES", "FLOWS");
+	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
+		struct status_row *r = &s.rows[i];
+		char ifn[IF_NAMESIZE] = "?";
+
+		if (!r->u.ifindex)
+			continue;
+		if (!if_indextoname(r->u.ifindex, ifn))
+			snprintf(ifn, sizeof(ifn), "#%u", r->u.ifindex);
+		fprintf(out, "%-10s %-8s %-8s %-6s %-15s %-15s %-17s %10llu %12llu %10llu %12llu %7ld\n",
+			r->u.name, ifn, state_name(r->u.state),
+			s.pol.active == i ? "*" : (s.pol.preferred == i ? "pref" : ""),
+			ip_str(r->u.addr, a), ip_str(r->u.gateway, g), mac_str(r->u.gw_mac, mac),
+			(unsigned long long)r->st.tx_packets, (unsigned long long)r->st.tx_bytes,
+			(unsigned long long)r->st.rx_packets, (unsigned long long)r->st.rx_bytes,
+			r->flows);
+	}
+	fprintf(out, "reasons:");
+	for (i = 0; i < BSC_R_MAX; i++)
+		if (s.reasons[i])
+			fprintf(out, " %s=%llu", bsc_reason_names[i], (unsigned long long)s.reasons[i]);
+	fprintf(out, "\n");
+	return 0;
+}
+
+int bsc_status_json(const struct bsc_maps *m, const char *pin_root, FILE *out)
+{
+	struct json_object *root, *ups, *rs;
+	struct status s;
+	char a[16], mac[18];
+	uint32_t i;
+	int ret = status_read(m, &s);
+
+	if (ret)
+		return ret;
+	root = json_object_new_object();
+	json_object_object_add(root, "pin_root", json_object_new_string(pin_root));
+	json_object_object_add(root, "lan_ifindex", json_object_new_int64(s.cfg.lan_ifindex));
+	json_object_object_add(root, "flows", json_object_new_int64(s.flows));
+	ups = json_object_new_array();
+	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
+		struct status_row *r = &s.rows[i];
+		struct json_object *o;
+
+		if (!r->u.ifindex)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(r->u.name));
+		json_object_object_add(o, "index", json_object_new_int64(i));
+		json_object_object_add(o, "ifindex", json_object_new_int64(r->u.ifindex));
+		json_object_object_add(o, "state", json_object_new_string(state_name(r->u.state)));
+		json_object_object_add(o, "active", json_object_new_boolean(s.pol.active == i));
+		json_object_object_add(o, "preferred", json_object_new_boolean(s.pol.preferred == i));
+		json_object_object_add(o, "priority", json_object_new_int64(r->u.priority));
+		json_object_object_add(o, "address", json_object_new_string(ip_str(r->u.addr, a)));
+		json_object_object_add(o, "gateway", json_object_new_string(ip_str(r->u.gateway, a)));
+		json_object_object_add(o, "gateway_mac", json_object_new_string(mac_str(r->u.gw_mac, mac)));
+		json_object_object_add(o, "tx_packets", json_object_new_int64((int64_t)r->st.tx_packets));
+		json_object_object_add(o, "tx_bytes", json_object_new_int64((int64_t)r->st.tx_bytes));
+		json_object_object_add(o, "rx_packets", json_object_new_int64((int64_t)r->st.rx_packets));
+		json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)r->st.rx_bytes));
+		json_object_object_add(o, "new_flows", json_object_new_int64((int64_t)r->st.new_flows));
+		json_object_object_add(o, "rebound_flows", json_object_new_int64((int64_t)r->st.rebound));
+		json_object_object_add(o, "nat_exhausted", json_object_new_int64((int64_t)r->st.nat_exhausted));
+		json_object_object_add(o, "flows", json_object_new_int64(r->flows));
+		json_object_array_add(ups, o);
+	}
+	json_object_object_add(root, "uplinks", ups);
+	rs = json_object_new_object();
+	for (i = 0; i < BSC_R_MAX; i++)
+		json_object_object_add(rs, bsc_reason_names[i], json_object_new_int64((int64_t)s.reasons[i]));
+	json_object_object_add(root, "reasons", rs);
+	fprintf(out, "%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
+	json_object_put(root);
+	return 0;
+}

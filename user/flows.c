@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * flows.c - flow expiry, counting and listing, and the TCP kick.
+ *
+ * Expiry runs in the controller rather than the data plane: the LRU maps
+ * already bound memory, and a periodic sweep keeps the per-packet path free
+ * of timeout arithmetic.  Timeouts follow RFC 5382 / RFC 4787 by default and
+ * shrink once a TCP connection has closed.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "flows.h"
+
+uint64_t bsc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint16_t bsc_csum(const void *buf, size_t len, uint32_t sum)
+{
+	const uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+void bsc_timeouts_from_cfg(struct bsc_timeouts *t, const struct bsc_cfg *cfg)
+{
+	t->tcp_established = cfg->tcp_established_timeout;
+	t->tcp_transitory = cfg->tcp_transitory_timeout;
+	t->tcp_closed = cfg->tcp_closed_timeout;
+	t->udp = cfg->udp_timeout;
+	t->icmp = cfg->icmp_timeout;
+}
+
+uint32_t bsc_flow_timeout(const struct bsc_timeouts *t, uint8_t proto, uint8_t tcp)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		if ((tcp & BSC_TCP_RST) ||
+		    ((tcp & BSC_TCP_FIN_LAN) && (tcp & BSC_TCP_FIN_WAN)))
+			return t->tcp_closed;
+		if ((tcp & BSC_TCP_ESTAB) && !(tcp & (BSC_TCP_FIN_LAN | BSC_TCP_FIN_WAN)))
+			return t->tcp_established;
+		return t->tcp_transitory;
+	case IPPROTO_UDP:
+		return t->udp;
+	default:
+		return t->icmp;
+	}
+}
+
+/* Walk every flow; cb returns nonzero to collect the key for deletion. */
+typedef int (*flow_cb)(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg);
+
+static int flows_walk(const struct bsc_maps *m, flow_cb cb, void *arg,
+		      struct bsc_flow_key **collected, size_t *ncollected)
+{
+	struct bsc_flow_key key, next, *keys = NULL;
+	struct bsc_flow f;
+	size_t n = 0, cap = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(m->flows, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m->flows, &key, &f))
+			continue; /* gone meanwhile */
+		if (!cb(&key, &f, arg) || !collected)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			struct bsc_flow_key *nk = realloc(keys, ncap * sizeof(*keys));
+
+			if (!nk)
+				break;
+			keys = nk;
+			cap = ncap;
+		}
+		keys[n++] = key;
+	}
+	if (collected) {
+		*collected = keys;
+		*ncollected = n;
+	}
+	return 0;
+}
+
+struct gc_arg {
+	const struct bsc_timeouts *t;
+	uint64_t now;
+};
+
+static int gc_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg)
+{
+	struct gc_arg *g = arg;
+	uint64_t to = (uint64_t)bsc_flow_timeout(g->t, k->proto, f->tcp) * 1000000000ull;
+
+	return g->now > f->last_ns && g->now - f->last_ns > to;
+}
+
+static void rev_key_from(struct bsc_rev_key *rk, const struct bsc_flow_key *k,
+			 const struct bsc_flow *f)
+{
+	memset(rk, 0, sizeof(*rk));
+	rk->raddr = k->daddr;
+	rk->rport = k->dport;
+	rk->nat_port = f->nat_port;
+	rk->proto = k->proto;
+	rk->uplink = f->uplink;
+}
+
+int bsc_flows_gc(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_t now_ns)
+{
+	struct gc_arg g = { .t = t, .now = now_ns };
+	struct bsc_flow_key *keys = NULL;
+	size_t n = 0, i;
+	int deleted = 0;
+
+	flows_walk(m, gc_cb, &g, &keys, &n);
+	for (i = 0; i < n; i++) {
+		struct bsc_rev_key rk;
+		struct bsc_flow f;
+
+		/* Look again: a packet may have refreshed it since the walk. */
+		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || !gc_cb(&keys[i], &f, &g))
+			continue;
+		rev_key_from(&rk, &keys[i], &f);
+		bpf_map_delete_elem(m->rev, &rk);
+		if (!bpf_map_delete_elem(m->flows, &keys[i]))
+			deleted++;
+	}
+	free(keys);
+	return deleted;
+}
+
+struct count_arg {
+	long total;
+	long *per;
+};
+
+static int count_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg)
+{
+	struct count_arg *c = arg;
+
+	c->total++;
+	if (c->per && f->uplink < BSC_MAX_UPLINKS)
+		c->per[f->uplink]++;
+	return 0;
+}
+
+long bsc_flows_count(const struct bsc_maps *m, long per_uplink[BSC_MAX_UPLINKS])
+{
+	struct count_arg c = { .per = per_uplink };
+
+	if (per_uplink)
+		memset(per_uplink, 0, sizeof(long) * BSC_MAX_UPLINKS);
+	flows_walk(m, count_cb, &c, NULL, NULL);
+	return c.total;
+}
+
+struct print_arg {
+	FILE *out;
+	int left;
+	uint64_t now;
+};
+
+static const char *proto_name(uint8_t p)
+{
+	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : p == IPPROTO_ICMP ? "icmp" : "?";
+}
+
+static int print_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg)
+{
+	struct print_arg *p = arg;
+	char s[16], d[16], n[16];
+
+	if (p->left-- <= 0)
+		return 0;
+	inet_ntop(AF_INET, &k->saddr, s, sizeof(s));
+	inet_ntop(AF_INET, &k->daddr, d, sizeof(d));
+	inet_ntop(AF_INET, &f->nat_addr, n, sizeof(n));
+	fprintf(p->out, "%-4s %15s:%-5u -> %15s:%-5u via uplink %u as %s:%u  idle %.1fs\n",
+		proto_name(k->proto), s, ntohs(k->sport), d, ntohs(k->dport), f->uplink, n,
+		ntohs(f->nat_port),
+		p->now > f->last_ns ? (double)(p->now - f->last_ns) / 1e9 : 0.0);
+	return 0;
+}
+
+void bsc_flows_print(const struct bsc_maps *m, FILE *out, int limit)
+{
+	struct print_arg p = { .out = out, .left = limit, .now = bsc_now_ns() };
+
+	flows_walk(m, print_cb, &p, NULL, NULL);
+}
+
+size_t bsc_kick_frame(uint8_t *buf, const struct bsc_config *cfg,
+		      const struct bsc_flow_key *k, const struct bsc_flow *f, uint32_t seq)
+{
+	struct ethhdr *eth = (struct ethhdr *)buf;
+	struct iphdr *ip = (struct iphdr *)(eth + 1);
+	struct tcphdr *th = (struct tcphdr *)(ip + 1);
+	uint8_t pseudo[12];
+	uint32_t sum = 0;
+	size_t i;
+
+	memset(buf, 0, sizeof(*eth) + sizeof(*ip) + sizeof(*th));
+	memcpy(eth->h_dest, f->lan_mac, ETH_ALEN);
+	memcpy(eth->h_source, cfg->lan_mac, ETH_ALEN);
+	eth->h_proto = htons(ETH_P_IP);
+
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_TCP;
+	ip->tot_len = htons(sizeof(*ip) + sizeof(*th));
+	ip->saddr = k->daddr; /* from the remote end ... */
+	ip->daddr = k->saddr; /* ... to the LAN host */
+	ip->check = bsc_csum(ip, sizeof(*ip), 0);
+
+	th->source = k->dport;
+	th->dest = k->sport;
+	th->seq = htonl(seq);
+	th->ack_seq = 0;
+	th->doff = 5;
+	th->ack = 1;
+	th->window = htons(1024);
+
+	memcpy(pseudo, &ip->saddr, 4);
+	memcpy(pseudo + 4, &ip->daddr, 4);
+	pseudo[8] = 0;
+	pseudo[9] = IPPROTO_TCP;
+	pseudo[10] = 0;
+	pseudo[11] = sizeof(*th);
+	for (i = 0; i < sizeof(pseudo); i += 2)
+		sum += (uint32_t)(pseudo[i] << 8 | pseudo[i + 1]);
+	th->check = bsc_csum(th, sizeof(*th), sum);
+	return sizeof(*eth) + sizeof(*ip) + sizeof(*th);
+}
+
+struct kick_arg {
+	uint32_t uplink;
+};
+
+static int kick_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg)
+{
+	return k->proto == IPPROTO_TCP && f->uplink == ((struct kick_arg *)arg)->uplink;
+}
+
+int bsc_flows_kick_tcp(const struct bsc_maps *m, uint32_t uplink)
+{
+	struct kick_arg a = { .uplink = uplink };
+	struct bsc_flow_key *keys = NULL;
+	struct sockaddr_ll sll = { 0 };
+	struct bsc_config cfg;
+	uint32_t zero = 0;
+	size_t n = 0, i;
+	int fd, sent = 0;
+
+	if (bpf_map_lookup_elem(m->config, &zero, &cfg) || !cfg.lan_ifindex)
+		return -ENODEV;
+	flows_walk(m, kick_cb, &a, &keys, &n);
+	if (!n) {
+		free(keys);
+		return 0;
+	}
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		free(keys);
+		return -errno;
+	}
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = (int)cfg.lan_ifindex;
+	sll.sll_halen = ETH_ALEN;
+	for (i = 0; i < n; i++) {
+		uint8_t frame[64];
+		struct bsc_flow f;
+		uint32_t seq;
+		size_t len;
+
+		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || f.uplink != uplink)
+			continue;
+		/* Any sequence number far from the host's window draws a
+		 * duplicate ACK (RFC 793 3.9, RFC 5961 for an old ACK). */
+		if (getrandom(&seq, sizeof(seq), 0) != sizeof(seq))
+			seq = (uint32_t)bsc_now_ns();
+		len = bsc_kick_frame(frame, &cfg, &keys[i], &f, seq);
+		memcpy(sll.sll_addr, f.lan_mac, ETH_ALEN);
+		if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) == (ssize_t)len)
+			sent++;
+	}
+	close(fd);
+	free(keys);
+	return sent;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * flows.h - the controller's side of the flow table: expiry, counting,
+ * listing, and waking up TCP connections stranded on a failed uplink.
+ */
+#ifndef BSC_FLOWS_H
+#define BSC_FLOWS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "config.h"
+#include "maps.h"
+
+struct bsc_timeouts {
+	uint32_t tcp_established, tcp_transitory, tcp_closed, udp, icmp; /* s */
+};
+
+void bsc_timeouts_from_cfg(struct bsc_timeouts *t, const struct bsc_cfg *cfg);
+/* Seconds a flow in this state may stay idle.  Pure: unit-tested. */
+uint32_t bsc_flow_timeout(const struct bsc_timeouts *t, uint8_t proto, uint8_t tcp);
+/* Delete every flow idle past its timeout (and its reverse entry); returns
+ * how many went. now_ns is CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns. */
+int bsc_flows_gc(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_t now_ns);
+/* Count flows, in total and per uplink (per_uplink may be NULL). */
+long bsc_flows_count(const struct bsc_maps *m, long per_uplink[BSC_MAX_UPLINKS]);
+void bsc_flows_print(const struct bsc_maps *m, FILE *out, int limit);
+
+/* For every TCP flow on `uplink`, send the LAN host an out-of-window ACK
+ * from the remote end.  The host answers with an ACK; that ACK meets the data
+ * plane, finds its uplink failed and is answered with a RST carrying exactly
+ * the sequence number the host expects.  So a connection that is only
+ * receiving (a download) is reset at once instead of hanging.  Returns the
+ * number of flows kicked. */
+int bsc_flows_kick_tcp(const struct bsc_maps *m, uint32_t uplink);
+/* Build the kick frame (exposed for the unit tests). */
+size_t bsc_kick_frame(uint8_t *buf, const struct bsc_config *cfg,
+		      const struct bsc_flow_key *k, const struct bsc_flow *f, uint32_t seq);
+
+uint64_t bsc_now_ns(void);
+/* Full Internet checksum of a buffer, plus an initial partial sum. */
+uint16_t bsc_csum(const void *buf, size_t len, uint32_t sum);
+
+#endif

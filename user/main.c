@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * main.c - the `bascule` command: the daemon (`run`) and the operator's CLI.
+ *
+ * Exit codes: 0 done, 1 the action failed, 2 usage or configuration error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "dataplane.h"
+#include "flows.h"
+#include "log.h"
+#include "maps.h"
+
+static const char usage[] =
+	"usage: bascule [-p PIN_ROOT] COMMAND [ARGS]\n"
+	"\n"
+	"  run -c FILE [--keep]          run the controller: load and attach the data plane,\n"
+	"                                follow the uplinks; --keep leaves the data plane\n"
+	"                                forwarding on exit (for a restart or an upgrade)\n"
+	"  check-config FILE             validate a configuration file\n"
+	"  status [--json]               uplinks, active uplink, counters, flows\n"
+	"  flows [N]                     list up to N flows (default 50)\n"
+	"  uplink activate NAME          send new flows through NAME while it is up\n"
+	"  uplink auto                   back to priority order\n"
+	"  uplink down NAME              take NAME out: UDP/ICMP flows move, TCP flows are reset\n"
+	"  uplink drain NAME             no new flows on NAME, existing ones stay\n"
+	"  uplink up NAME                put NAME back into service\n"
+	"  purge                         detach and remove everything pinned (after --keep)\n"
+	"\n"
+	"  -p, --pin-root DIR            where the maps are pinned (default " BSC_DEFAULT_PIN_ROOT
+	",\n"
+	"                                or $BASCULE_PIN_ROOT); `run` takes pin_root from FILE\n"
+	"  -v, --verbose                 debug logging\n";
+
+static int bad_usage(const char *msg)
+{
+	if (msg)
+		fprintf(stderr, "bascule: %s\n", msg);
+	fputs(usage, stderr);
+	return 2;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ 0 },
+	};
+	struct bsc_run_opts o = { 0 };
+	const char *file = NULL;
+	struct bsc_cfg cfg;
+	char err[4096];
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:k", opts, NULL)) != -1) {
+		if (c == 'c')
+			file = optarg;
+		else if (c == 'k')
+			o.keep = 1;
+		else
+			return bad_usage(NULL);
+	}
+	if (!file)
+		return bad_usage("run needs -c FILE");
+	if (bsc_config_load(file, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "%s", err);
+		return 2;
+	}
+	return bsc_daemon_run(&cfg, &o) ? 1 : 0;
+}
+
+static int cmd_check_config(int argc, char **argv)
+{
+	struct bsc_cfg cfg;
+	char err[4096];
+
+	if (argc != 2)
+		return bad_usage("check-config needs FILE");
+	if (bsc_config_load(argv[1], &cfg, err, sizeof(err))) {
+		fprintf(stderr, "%s", err);
+		return 2;
+	}
+	printf("%s: ok (lan %s, %d uplink(s))\n", argv[1], cfg.lan_ifname, cfg.n_uplinks);
+	return 0;
+}
+
+static int open_maps(struct bsc_maps *m, const char *pin_root)
+{
+	char err[512];
+
+	if (bsc_maps_open_pinned(m, pin_root, err, sizeof(err))) {
+		fprintf(stderr, "bascule: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_status(int argc, char **argv, const char *pin_root)
+{
+	struct bsc_maps m;
+	int json = argc > 1 && (!strcmp(argv[1], "--json") || !strcmp(argv[1], "-j"));
+	int ret;
+
+	if (open_maps(&m, pin_root))
+		return 1;
+	ret = json ? bsc_status_json(&m, pin_root, stdout) : bsc_status_print(&m, pin_root, stdout);
+	bsc_maps_close(&m);
+	return ret ? 1 : 0;
+}
+
+static int cmd_flows(int argc, char **argv, const char *pin_root)
+{
+	struct bsc_maps m;
+	int limit = argc > 1 ? atoi(argv[1]) : 50;
+
+	if (open_maps(&m, pin_root))
+		return 1;
+	bsc_flows_print(&m, stdout, limit > 0 ? limit : 50);
+	bsc_maps_close(&m);
+	return 0;
+}
+
+static int cmd_uplink(int argc, char **argv, const char *pin_root)
+{
+	struct bsc_maps m;
+	const char *verb = argc > 1 ? argv[1] : "", *name = argc > 2 ? argv[2] : NULL;
+	int ret;
+
+	if (strcmp(verb, "auto") && !name)
+		return bad_usage("uplink needs a verb and a NAME");
+	if (open_maps(&m, pin_root))
+		return 1;
+	if (!strcmp(verb, "activate"))
+		ret = bsc_ctl_uplink_activate(&m, name, stdout);
+	else if (!strcmp(verb, "auto"))
+		ret = bsc_ctl_uplink_activate(&m, NULL, stdout);
+	else if (!strcmp(verb, "down"))
+		ret = bsc_ctl_uplink_admin(&m, name, BSC_ADMIN_DOWN, stdout);
+	else if (!strcmp(verb, "drain"))
+		ret = bsc_ctl_uplink_admin(&m, name, BSC_ADMIN_DRAIN, stdout);
+	else if (!strcmp(verb, "up") || !strcmp(verb, "undrain"))
+		ret = bsc_ctl_uplink_admin(&m, name, BSC_ADMIN_AUTO, stdout);
+	else {
+		bsc_maps_close(&m);
+		return bad_usage("uplink verbs: activate, auto, down, drain, up");
+	}
+	bsc_maps_close(&m);
+	return ret ? 1 : 0;
+}
+
+static int cmd_purge(const char *pin_root)
+{
+	char err[512];
+	int n = bsc_dp_purge(pin_root, err, sizeof(err));
+
+	if (n <= 0) {
+		fprintf(stderr, "bascule: %s\n", err);
+		return 1;
+	}
+	printf("removed %d pin(s) under %s\n", n, pin_root);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pin-root", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *pin_root = getenv("BASCULE_PIN_ROOT");
+	const char *cmd;
+	int c;
+
+	if (!pin_root || !*pin_root)
+		pin_root = BSC_DEFAULT_PIN_ROOT;
+	while ((c = getopt_long(argc, argv, "+p:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			pin_root = optarg;
+			break;
+		case 'v':
+			bsc_log_level = LOG_DEBUG;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			return bad_usage(NULL);
+		}
+	}
+	if (optind >= argc)
+		return bad_usage("a COMMAND is needed");
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc, argv);
+	if (!strcmp(cmd, "check-config"))
+		return cmd_check_config(argc, argv);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(argc, argv, pin_root);
+	if (!strcmp(cmd, "flows"))
+		return cmd_flows(argc, argv, pin_root);
+	if (!strcmp(cmd, "uplink"))
+		return cmd_uplink(argc, argv, pin_root);
+	if (!strcmp(cmd, "purge"))
+		return cmd_purge(pin_root);
+	if (!strcmp(cmd, "help"))
+		return fputs(usage, stdout), 0;
+	return bad_usage("unknown command");
+}

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * netlink.c - rtnetlink queries with libmnl: link MAC and carrier, the IPv4
+ * address of an uplink, and its gateway's MAC (resolving it when the kernel
+ * has no entry yet, since XDP needs the MAC before the first packet).
+ *
+ * Each call opens its own socket: these run a few times a second at most and
+ * a private socket keeps them reentrant and free of stale replies.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netlink.h"
+
+struct nl_req {
+	struct mnl_socket *nl;
+	char buf[32768]; /* dumps come in parts of up to 32 KiB */
+	unsigned int seq, portid;
+};
+
+static int req_open(struct nl_req *r)
+{
+	r->nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!r->nl)
+		return -errno;
+	if (mnl_socket_bind(r->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int e = -errno;
+
+		mnl_socket_close(r->nl);
+		return e;
+	}
+	r->portid = mnl_socket_get_portid(r->nl);
+	r->seq = (unsigned int)time(NULL);
+	return 0;
+}
+
+/* Send the message in r->buf and feed every reply to cb. */
+static int req_run(struct nl_req *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	int ret;
+
+	nlh->nlmsg_seq = ++r->seq;
+	if (mnl_socket_sendto(r->nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (;;) {
+		ret = mnl_socket_recvfrom(r->nl, r->buf, sizeof(r->buf));
+		if (ret < 0) {
+			ret = -errno;
+			break;
+		}
+		ret = mnl_cb_run(r->buf, ret, r->seq, r->portid, cb, data);
+		if (ret <= MNL_CB_STOP || !(nlh->nlmsg_flags & (NLM_F_DUMP | NLM_F_ACK))) {
+			/* a plain get has exactly one answer; dumps and acks end
+			 * with their own message */
+			ret = ret < 0 ? -errno : 0;
+			break;
+		}
+	}
+out:
+	mnl_socket_close(r->nl);
+	return ret;
+}
+
+struct link_ctx {
+	struct nl_link *out;
+	int found;
+};
+
+static int link_attr_cb(const struct nlattr *a, void *data)
+{
+	struct nl_link *l = data;
+
+	switch (mnl_attr_get_type(a)) {
+	case IFLA_ADDRESS:
+		if (mnl_attr_get_payload_len(a) == 6)
+			memcpy(l->mac, mnl_attr_get_payload(a), 6);
+		break;
+	case IFLA_MTU:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			l->mtu = mnl_attr_get_u32(a);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_ctx *c = data;
+	struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+
+	if (ifm->ifi_index != (int)c->out->ifindex)
+		return MNL_CB_OK;
+	c->found = 1;
+	c->out->up = !!(ifm->ifi_flags & IFF_UP);
+	c->out->carrier = !!(ifm->ifi_flags & IFF_LOWER_UP);
+	mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, c->out);
+	return MNL_CB_OK;
+}
+
+int nl_link_get(uint32_t ifindex, struct nl_link *out)
+{
+	struct link_ctx c = { .out = out };
+	struct nl_req r;
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	out->ifindex = ifindex;
+	ret = req_open(&r);
+	if (ret)
+		return ret;
+	nlh = mnl_nlmsg_put_header(r.buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = (int)ifindex;
+	ret = req_run(&r, nlh, link_cb, &c);
+	if (ret)
+		return ret;
+	return c.found ? 0 : -ENODEV;
+}
+
+struct addr_ctx {
+	uint32_t ifindex;
+	struct nl_addr *out;
+	int found;
+};
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct addr_ctx *c = data;
+	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *a;
+	uint32_t addr = 0, local = 0;
+
+	if (c->found || ifa->ifa_index != c->ifindex || ifa->ifa_family != AF_INET ||
+	    (ifa->ifa_flags & IFA_F_SECONDARY))
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*ifa)) {
+		if (mnl_attr_get_payload_len(a) != 4)
+			continue;
+		if (mnl_attr_get_type(a) == IFA_ADDRESS)
+			memcpy(&addr, mnl_attr_get_payload(a), 4);
+		else if (mnl_attr_get_type(a) == IFA_LOCAL)
+			memcpy(&local, mnl_attr_get_payload(a), 4);
+	}
+	c->out->addr = local ? local : addr;
+	c->out->prefixlen = ifa->ifa_prefixlen;
+	c->found = c->out->addr != 0;
+	return MNL_CB_OK;
+}
+
+int nl_addr4_get(uint32_t ifindex, struct nl_addr *out)
+{
+	struct addr_ctx c = { .ifindex = ifindex, .out = out };
+	struct nl_req r;
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = req_open(&r);
+	if (ret)
+		return ret;
+	nlh = mnl_nlmsg_put_header(r.buf);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_index = ifindex;
+	ret = req_run(&r, nlh, addr_cb, &c);
+	if (ret)
+		return ret;
+	return c.found ? 0 : -ENOENT;
+}
+
+struct neigh_ctx {
+	uint32_t ifindex, ip;
+	uint8_t *mac;
+	int found;
+};
+
+static int neigh_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct neigh_ctx *c = data;
+	struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *a;
+	uint32_t dst = 0;
+	const uint8_t *ll = NULL;
+
+	if (nd->ndm_ifindex != (int)c->ifindex || nd->ndm_family != AF_INET)
+		return MNL_CB_OK;
+	/* INCOMPLETE and FAILED entries have no usable address. */
+	if (!(nd->ndm_state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
+			       NUD_PERMANENT | NUD_NOARP)))
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*nd)) {
+		if (mnl_attr_get_type(a) == NDA_DST && mnl_attr_get_payload_len(a) == 4)
+			memcpy(&dst, mnl_attr_get_payload(a), 4);
+		else if (mnl_attr_get_type(a) == NDA_LLADDR && mnl_attr_get_payload_len(a) == 6)
+			ll = mnl_attr_get_payload(a);
+	}
+	if (dst == c->ip && ll) {
+		memcpy(c->mac, ll, 6);
+		c->found = 1;
+	}
+	return MNL_CB_OK;
+}
+
+int nl_neigh_get(uint32_t ifindex, uint32_t ip, uint8_t mac[6])
+{
+	struct neigh_ctx c = { .ifindex = ifindex, .ip = ip, .mac = mac };
+	struct nl_req r;
+	struct nlmsghdr *nlh;
+	struct ndmsg *nd;
+	int ret;
+
+	ret = req_open(&r);
+	if (ret)
+		return ret;
+	nlh = mnl_nlmsg_put_header(r.buf);
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = AF_INET;
+	nd->ndm_ifindex = (int)ifindex;
+	ret = req_run(&r, nlh, neigh_cb, &c);
+	if (ret)
+		return ret;
+	return c.found ? 0 : -ENOENT;
+}
+
+static int neigh_use(uint32_t ifindex, uint32_t ip)
+{
+	struct nl_req r;
+	struct nlmsghdr *nlh;
+	struct ndmsg *nd;
+	int ret;
+
+	ret = req_open(&r);
+	if (ret)
+		return ret;
+	nlh = mnl_nlmsg_put_header(r.buf);
+	nlh->nlmsg_type = RTM_NEWNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_ACK;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = AF_INET;
+	nd->ndm_ifindex = (int)ifindex;
+	nd->ndm_state = NUD_NONE;
+	nd->ndm_flags = NTF_USE;
+	mnl_attr_put(nlh, NDA_DST, 4, &ip);
+	return req_run(&r, nlh, NULL, NULL);
+}
+
+int nl_neigh_resolve(uint32_t ifindex, uint32_t ip, uint8_t mac[6], int timeout_ms)
+{
+	int waited = 0, ret;
+
+	if (!nl_neigh_get(ifindex, ip, mac))
+		return 0;
+	ret = neigh_use(ifindex, ip);
+	if (ret)
+		return ret;
+	while (waited < timeout_ms) {
+		usleep(20 * 1000);
+		waited += 20;
+		if (!nl_neigh_get(ifindex, ip, mac))
+			return 0;
+	}
+	return -EHOSTUNREACH;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * netlink.h - what the controller asks the kernel about links, addresses and
+ * neighbours (rtnetlink through libmnl).
+ */
+#ifndef BSC_NETLINK_H
+#define BSC_NETLINK_H
+
+#include <stdint.h>
+
+struct nl_link {
+	uint32_t ifindex;
+	uint8_t mac[6];
+	uint32_t mtu;
+	int up;                 /* IFF_UP */
+	int carrier;            /* IFF_LOWER_UP */
+};
+
+struct nl_addr {
+	uint32_t addr;          /* network byte order */
+	uint8_t prefixlen;
+};
+
+int nl_link_get(uint32_t ifindex, struct nl_link *out);
+/* First (primary) IPv4 address of a link; -ENOENT when it has none. */
+int nl_addr4_get(uint32_t ifindex, struct nl_addr *out);
+/* The neighbour's MAC if the kernel has a usable entry; -ENOENT if not. */
+int nl_neigh_get(uint32_t ifindex, uint32_t ip, uint8_t mac[6]);
+/* Ask the kernel to resolve a neighbour now (NTF_USE), then wait for it up
+ * to timeout_ms. */
+int nl_neigh_resolve(uint32_t ifindex, uint32_t ip, uint8_t mac[6], int timeout_ms);
+
+#endif
