@@ -46,7 +46,7 @@ $(BUILD)/bascule: $(BUILD)/user/main.o $(USER_OBJ)
 
 $(BUILD)/tests/%.o: tests/%.c $(USER_HDRS) $(BPF_HDRS) | $(BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Ibpf -c $< -o $@
+	$(CC) $(CFLAGS) -Ibpf -Wno-override-init -c $< -o $@
 
 $(BUILD)/tests/test_unit: $(BUILD)/tests/test_unit.o $(USER_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka

@@ -150,7 +150,7 @@ int bsc_dp_attach(struct bsc_dp *dp, const char *ifname, int lan, char *err, siz
 	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname);
 	snprintf(l->path, sizeof(l->path), "%s/link_%s", dp->pin_root, ifname);
 
-	l->link = bpf_link__open(l->path);
+	l->link = access(l->path, F_OK) ? NULL : bpf_link__open(l->path);
 	if (l->link) {
 		ret = bpf_link__update_program(l->link, prog);
 		if (!ret) {

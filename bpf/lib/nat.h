@@ -120,6 +120,9 @@ static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 				     const __u8 *lan_mac, __u64 now,
 				     struct bsc_flow *out)
 {
+	/* old may alias out: keep what must be released */
+	__u32 old_uplink = old ? old->uplink : 0;
+	__u16 old_port = old ? old->nat_port : 0;
 	__u16 port;
 
 	if (nat_port_reserve(k, idx, &port)) {
@@ -143,7 +146,7 @@ static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 		return BSC_R_DROP_MAP_FULL;
 	}
 	if (old)
-		nat_port_release(k, old->uplink, old->nat_port);
+		nat_port_release(k, old_uplink, old_port);
 	stats_add_flow(idx, !!old, 0);
 	return 0;
 }

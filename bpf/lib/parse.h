@@ -102,7 +102,7 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *p)
 	case IPPROTO_UDP: {
 		struct udphdr *uh = p->l4;
 
-		if (bpf_ntohs(uh->len) < sizeof(*uh))
+		if (bpf_ntohs(uh->len) < sizeof(*uh) || bpf_ntohs(uh->len) > tot - hlen)
 			return BSC_R_DROP_MALFORMED;
 		p->sport = uh->source;
 		p->dport = uh->dest;

@@ -1,0 +1,906 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_dataplane.c - the XDP programs run on crafted packets with
+ * BPF_PROG_TEST_RUN: for every case, a packet in, the verdict, the packet
+ * out (compared byte for byte with one built independently, checksums and
+ * all), the reason counter that must move, and the map effects.
+ *
+ * Adding a case is adding a row to `cases`.  Each case starts from the same
+ * state: three uplinks up (fiber active), empty flow tables, zero counters.
+ * Runs in a private network namespace (the kernel wants real devices behind
+ * the devmap and ingress ifindex, so a few veths are made there).
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <net/if.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bascule.h"
+#include "bascule.skel.h"
+#include "maps.h"
+#include "pktbuild.h"
+
+#define LAN_HOST    "10.77.0.10"
+#define LAN_HOST2   "10.77.0.11"
+#define EDGE_LAN    "10.77.0.1"
+#define HOST_MAC    "02:00:00:00:00:10"
+#define HOST2_MAC   "02:00:00:00:00:11"
+#define EDGE_MAC    "02:00:00:00:01:00"
+#define REMOTE      "203.0.113.10"
+#define ROUTER      "198.18.1.1"
+#define FIBER_ADDR  "192.0.2.2"
+#define FIBER_MAC   "02:00:00:00:01:10"
+#define FIBER_GW    "02:00:00:00:02:00"
+#define CELL_ADDR   "198.51.100.2"
+#define CELL_MAC    "02:00:00:00:01:11"
+#define CELL_GW     "02:00:00:00:03:00"
+
+enum { LAN, WAN };
+
+struct env {
+	struct bascule_bpf *skel;
+	struct bsc_maps m;
+	int prog[2];
+	uint32_t ifidx[4]; /* 0..2 uplinks, 3 LAN */
+};
+static struct env E;
+
+/* ------------------------------------------------------------ state */
+
+static void fill_uplink(uint32_t i, const char *name, const char *addr, const char *mac,
+			const char *gw, const char *gwmac, uint32_t prio)
+{
+	struct bsc_uplink u = { 0 };
+
+	snprintf(u.name, sizeof(u.name), "%s", name);
+	u.ifindex = E.ifidx[i];
+	u.addr = ip4(addr);
+	u.gateway = ip4(gw);
+	u.state = BSC_UPLINK_UP;
+	u.priority = prio;
+	mac_parse(mac, u.mac);
+	mac_parse(gwmac, u.gw_mac);
+	assert_int_equal(bsc_uplink_write(&E.m, i, &u), 0);
+	assert_int_equal(bpf_map_update_elem(E.m.uplink_idx, &u.ifindex, &i, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(E.m.tx_ports, &i, &u.ifindex, BPF_ANY), 0);
+}
+
+static void clear_hash(int fd, size_t ksz)
+{
+	uint8_t key[64], next[64];
+
+	(void)ksz;
+	while (!bpf_map_get_next_key(fd, NULL, next)) {
+		memcpy(key, next, sizeof(next));
+		bpf_map_delete_elem(fd, key);
+	}
+}
+
+static void zero_percpu(int fd, uint32_t n, size_t vsz)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	void *z = calloc((size_t)ncpu, vsz);
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		bpf_map_update_elem(fd, &i, z, BPF_ANY);
+	free(z);
+}
+
+static void set_policy(uint32_t active)
+{
+	struct bsc_policy p = { .active = active, .preferred = BSC_NO_UPLINK };
+	uint32_t zero = 0;
+
+	assert_int_equal(bpf_map_update_elem(E.m.policy, &zero, &p, BPF_ANY), 0);
+}
+
+static void reset_state(void)
+{
+	struct bsc_config c = { 0 };
+	uint32_t zero = 0, slot = BSC_LAN_SLOT;
+
+	clear_hash(E.m.flows, sizeof(struct bsc_flow_key));
+	clear_hash(E.m.rev, sizeof(struct bsc_rev_key));
+	zero_percpu(E.m.uplink_stats, BSC_MAX_UPLINKS, sizeof(struct bsc_uplink_stats));
+	zero_percpu(E.m.reasons, BSC_R_MAX, sizeof(uint64_t));
+	c.lan_ifindex = E.ifidx[3];
+	c.lan_addr = ip4(EDGE_LAN);
+	c.lan_mask = htonl(0xffffff00);
+	c.lan_net = ip4("10.77.0.0");
+	mac_parse(EDGE_MAC, c.lan_mac);
+	assert_int_equal(bpf_map_update_elem(E.m.config, &zero, &c, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(E.m.tx_ports, &slot, &E.ifidx[3], BPF_ANY), 0);
+	fill_uplink(0, "fiber", FIBER_ADDR, FIBER_MAC, "192.0.2.1", FIBER_GW, 10);
+	fill_uplink(1, "cell", CELL_ADDR, CELL_MAC, "198.51.100.1", CELL_GW, 20);
+	fill_uplink(2, "sat", "100.64.0.2", "02:00:00:00:01:12", "100.64.0.1",
+		    "02:00:00:00:04:00", 30);
+	set_policy(0);
+}
+
+static void set_uplink_state(uint32_t i, uint32_t state)
+{
+	struct bsc_uplink u;
+
+	assert_int_equal(bsc_uplink_read(&E.m, i, &u), 0);
+	u.state = state;
+	assert_int_equal(bsc_uplink_write(&E.m, i, &u), 0);
+}
+
+/* ------------------------------------------------------------ running */
+
+struct run {
+	int verdict;
+	uint8_t out[2048];
+	uint32_t out_len;
+	uint64_t reasons[BSC_R_MAX];
+};
+
+static void run_prog(int which, uint32_t uplink, const uint8_t *in, size_t len, struct run *r)
+{
+	struct xdp_md ctx = { .data = 0, .data_end = (uint32_t)len };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (uint32_t)len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
+	uint64_t before[BSC_R_MAX];
+	int i;
+
+	if (which == WAN) {
+		ctx.ingress_ifindex = E.ifidx[uplink];
+		o.ctx_in = &ctx;
+		o.ctx_size_in = sizeof(ctx);
+	}
+	assert_int_equal(bsc_reasons_sum(&E.m, before), 0);
+	assert_int_equal(bpf_prog_test_run_opts(E.prog[which], &o), 0);
+	r->verdict = (int)o.retval;
+	r->out_len = o.data_size_out;
+	assert_int_equal(bsc_reasons_sum(&E.m, r->reasons), 0);
+	for (i = 0; i < BSC_R_MAX; i++)
+		r->reasons[i] -= before[i];
+}
+
+static void run_spec(int which, uint32_t uplink, const struct pspec *s, struct run *r)
+{
+	uint8_t in[2048];
+	size_t len = pkt_build(s, in, sizeof(in));
+
+	assert_true(len > 0);
+	run_prog(which, uplink, in, len, r);
+}
+
+/* Packets the cases are made of. */
+#define FROM_HOST .smac = HOST_MAC, .dmac = EDGE_MAC, .src = LAN_HOST, .dst = REMOTE
+#define VIA_FIBER .smac = FIBER_MAC, .dmac = FIBER_GW, .src = FIBER_ADDR, .dst = REMOTE, .ttl = 63
+#define VIA_CELL  .smac = CELL_MAC, .dmac = CELL_GW, .src = CELL_ADDR, .dst = REMOTE, .ttl = 63
+#define AT_FIBER  .smac = FIBER_GW, .dmac = FIBER_MAC, .src = REMOTE, .dst = FIBER_ADDR
+#define TO_HOST   .smac = EDGE_MAC, .dmac = HOST_MAC, .src = REMOTE, .dst = LAN_HOST, .ttl = 63
+
+#define UDP_Q     .proto = 17, .sport = 40000, .dport = 53, .payload_len = 32
+#define UDP_A     .proto = 17, .sport = 53, .dport = 40000, .payload_len = 48
+#define TCP_SYN   .proto = 6, .sport = 40001, .dport = 80, .tcp_flags = TH_SYN, .seq = 1000
+#define TCP_DATA  .proto = 6, .sport = 40001, .dport = 80, .tcp_flags = TH_ACK | TH_PSH, \
+		  .seq = 1001, .ack = 5001, .payload_len = 100
+#define TCP_SYNACK .proto = 6, .sport = 80, .dport = 40001, .tcp_flags = TH_SYN | TH_ACK, \
+		  .seq = 5000, .ack = 1001
+#define PING      .proto = 1, .icmp_type = 8, .sport = 0x4242, .icmp_seq = 1, .payload_len = 56
+#define PONG      .proto = 1, .icmp_type = 0, .sport = 0x4242, .icmp_seq = 1, .payload_len = 56
+
+static const struct pspec udp_q = { FROM_HOST, UDP_Q };
+static const struct pspec tcp_syn = { FROM_HOST, TCP_SYN };
+static const struct pspec ping = { FROM_HOST, PING };
+
+/* Send a LAN packet that must create a binding (precondition of a case). */
+static void bind_flow(const struct pspec *s)
+{
+	struct run r;
+
+	run_spec(LAN, 0, s, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+}
+
+static int flow_get(const struct pspec *s, struct bsc_flow *f)
+{
+	struct bsc_flow_key k = { 0 };
+
+	k.saddr = ip4(s->src);
+	k.daddr = ip4(s->dst);
+	k.sport = htons(s->sport);
+	k.dport = s->proto == 1 ? 0 : htons(s->dport);
+	k.proto = s->proto;
+	return bpf_map_lookup_elem(E.m.flows, &k, f);
+}
+
+static int rev_has(uint32_t uplink, uint8_t proto, const char *raddr, uint16_t rport,
+		   uint16_t nat_port)
+{
+	struct bsc_rev_key k = { 0 };
+	struct bsc_rev v;
+
+	k.raddr = ip4(raddr);
+	k.rport = htons(rport);
+	k.nat_port = htons(nat_port);
+	k.proto = proto;
+	k.uplink = (uint8_t)uplink;
+	return bpf_map_lookup_elem(E.m.rev, &k, &v) == 0;
+}
+
+static struct bsc_uplink_stats stats_of(uint32_t i)
+{
+	struct bsc_uplink_stats st;
+
+	assert_int_equal(bsc_uplink_stats_sum(&E.m, i, &st), 0);
+	return st;
+}
+
+/* ------------------------------------------------------------ the cases */
+
+struct dp_case {
+	const char *name;
+	int prog;
+	uint32_t uplink;                /* WAN: arriving on */
+	void (*setup)(void);
+	struct pspec in;
+	void (*mutate)(uint8_t *buf, size_t *len);
+	int verdict;
+	int reason;                     /* counter that must grow by one */
+	int has_out;                    /* compare with `out` byte for byte */
+	struct pspec out;
+	void (*check)(const struct run *r);
+};
+
+/* setups */
+static void s_udp(void) { bind_flow(&udp_q); }
+static void s_tcp(void) { bind_flow(&tcp_syn); }
+static void s_ping(void) { bind_flow(&ping); }
+static void s_no_uplink(void) { set_policy(BSC_NO_UPLINK); }
+static void s_active_down(void) { set_uplink_state(0, BSC_UPLINK_DOWN); }
+static void s_udp_fiber_down(void)
+{
+	bind_flow(&udp_q);
+	set_uplink_state(0, BSC_UPLINK_DOWN);
+	set_policy(1);
+}
+static void s_ping_fiber_down(void)
+{
+	bind_flow(&ping);
+	set_uplink_state(0, BSC_UPLINK_DOWN);
+	set_policy(1);
+}
+static void s_tcp_fiber_down(void)
+{
+	bind_flow(&tcp_syn);
+	set_uplink_state(0, BSC_UPLINK_DOWN);
+	set_policy(1);
+}
+static void s_udp_fiber_drained(void)
+{
+	bind_flow(&udp_q);
+	set_uplink_state(0, BSC_UPLINK_DRAINED);
+	set_policy(1);
+}
+static void s_udp_fiber_readdressed(void)
+{
+	struct bsc_uplink u;
+
+	bind_flow(&udp_q);
+	assert_int_equal(bsc_uplink_read(&E.m, 0, &u), 0);
+	u.addr = ip4("192.0.2.77"); /* DHCP gave fiber a new address */
+	assert_int_equal(bsc_uplink_write(&E.m, 0, &u), 0);
+}
+static void s_udp_moved_to_cell(void)
+{
+	s_udp_fiber_down();
+	bind_flow(&udp_q); /* moves it */
+	set_uplink_state(0, BSC_UPLINK_UP);
+}
+/* Another LAN host holds port 40000 towards the same remote endpoint. */
+static void s_port_taken(void)
+{
+	struct pspec other = udp_q;
+
+	other.src = LAN_HOST2;
+	other.smac = HOST2_MAC;
+	bind_flow(&other);
+}
+/* Every port towards 203.0.113.10:53 on fiber is taken. */
+static void s_ports_exhausted(void)
+{
+	struct bsc_rev_key k = { 0 };
+	struct bsc_rev v = { .lan_addr = ip4("10.77.0.99"), .lan_port = htons(1) };
+	uint32_t p;
+
+	k.raddr = ip4(REMOTE);
+	k.rport = htons(53);
+	k.proto = 17;
+	k.uplink = 0;
+	for (p = 0; p < 65536; p++) {
+		k.nat_port = htons((uint16_t)p);
+		assert_int_equal(bpf_map_update_elem(E.m.rev, &k, &v, BPF_ANY), 0);
+	}
+}
+
+/* mutations */
+static void m_eth_only(uint8_t *b, size_t *len) { (void)b; *len = 14; }
+static void m_trunc_ip(uint8_t *b, size_t *len) { (void)b; *len = 14 + 12; }
+static void m_ihl4(uint8_t *b, size_t *len) { (void)len; b[14] = 0x44; }
+static void m_version6(uint8_t *b, size_t *len) { (void)len; b[14] = 0x65; }
+static void m_totlen_long(uint8_t *b, size_t *len) { (void)len; b[16] = 0x05; b[17] = 0xdc; }
+static void m_trunc_l4_10(uint8_t *b, size_t *len) { (void)b; *len = 14 + 20 + 10; b[17] = 30; }
+static void m_tcp_doff4(uint8_t *b, size_t *len) { (void)len; b[14 + 20 + 12] = 0x40; }
+static void m_udp_len4(uint8_t *b, size_t *len) { (void)len; b[14 + 20 + 4] = 0; b[14 + 20 + 5] = 4; }
+static void m_trunc_icmp_inner(uint8_t *b, size_t *len)
+{
+	/* an ICMP error whose quote stops inside the quoted IPv4 header */
+	*len = 14 + 20 + 8 + 12;
+	b[16] = 0;
+	b[17] = 20 + 8 + 12;
+}
+
+/* checks */
+static void c_udp_bound_fiber(const struct run *r)
+{
+	struct bsc_flow f;
+
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	assert_int_equal(f.uplink, 0);
+	assert_int_equal(f.nat_addr, ip4(FIBER_ADDR));
+	assert_int_equal(ntohs(f.nat_port), 40000);
+	assert_true(rev_has(0, 17, REMOTE, 53, 40000));
+	assert_int_equal(stats_of(0).new_flows, 1);
+	assert_int_equal(stats_of(0).tx_packets, 1);
+	assert_int_equal(stats_of(0).tx_bytes, r->out_len);
+}
+
+static void c_tcp_estab(const struct run *r)
+{
+	struct bsc_flow f;
+
+	(void)r;
+	assert_int_equal(flow_get(&tcp_syn, &f), 0);
+	assert_true(f.tcp & BSC_TCP_SYN_SEEN);
+	assert_true(f.tcp & BSC_TCP_ESTAB);
+	assert_int_equal(stats_of(0).rx_packets, 1);
+}
+
+static void c_no_flow(const struct run *r)
+{
+	struct bsc_flow f;
+
+	(void)r;
+	assert_int_not_equal(flow_get(&udp_q, &f), 0);
+	assert_int_not_equal(flow_get(&tcp_syn, &f), 0);
+}
+
+static void c_rebound_to_cell(const struct run *r)
+{
+	struct bsc_flow f;
+
+	(void)r;
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	assert_int_equal(f.uplink, 1);
+	assert_int_equal(f.nat_addr, ip4(CELL_ADDR));
+	assert_true(rev_has(1, 17, REMOTE, 53, 40000));
+	assert_false(rev_has(0, 17, REMOTE, 53, 40000));
+	assert_int_equal(stats_of(1).rebound, 1);
+}
+
+static void c_ping_rebound(const struct run *r)
+{
+	struct bsc_flow f;
+
+	(void)r;
+	assert_int_equal(flow_get(&ping, &f), 0);
+	assert_int_equal(f.uplink, 1);
+	assert_true(rev_has(1, 1, REMOTE, 0, 0x4242));
+	assert_false(rev_has(0, 1, REMOTE, 0, 0x4242));
+}
+
+/* A RST built in place: towards the host, from the remote, checksums right. */
+static void check_rst(const struct run *r, uint32_t want_seq, uint32_t want_ack, uint8_t flags)
+{
+	const uint8_t *o = r->out, *th;
+	uint8_t mac[6];
+
+	assert_int_equal(r->out_len, 14 + 20 + 20);
+	mac_parse(HOST_MAC, mac);
+	assert_memory_equal(o, mac, 6);
+	mac_parse(EDGE_MAC, mac);
+	assert_memory_equal(o + 6, mac, 6);
+	assert_int_equal(o[14 + 9], 6);
+	assert_memory_equal(o + 14 + 12, &(uint32_t){ ip4(REMOTE) }, 4);
+	assert_memory_equal(o + 14 + 16, &(uint32_t){ ip4(LAN_HOST) }, 4);
+	th = o + 34;
+	assert_int_equal(th[0] << 8 | th[1], 80);
+	assert_int_equal(th[2] << 8 | th[3], 40001);
+	assert_int_equal((uint32_t)th[4] << 24 | th[5] << 16 | th[6] << 8 | th[7], want_seq);
+	assert_int_equal((uint32_t)th[8] << 24 | th[9] << 16 | th[10] << 8 | th[11], want_ack);
+	assert_int_equal(th[13], flags);
+	assert_int_equal(th[12] >> 4, 5);
+	assert_true(ip_csum_ok(o, r->out_len, 1));
+	assert_true(l4_csum_ok(o, r->out_len, 1));
+}
+
+static void c_rst_for_data(const struct run *r)
+{
+	struct bsc_flow f;
+
+	check_rst(r, 5001, 0, TH_RST);
+	assert_int_not_equal(flow_get(&tcp_syn, &f), 0); /* binding gone */
+	assert_false(rev_has(0, 6, REMOTE, 80, 40001));
+}
+
+static void c_rst_for_fin(const struct run *r)
+{
+	/* no ACK on the segment: RST|ACK acknowledging seq + data + FIN */
+	check_rst(r, 0, 1001 + 10 + 1, TH_RST | TH_ACK);
+}
+
+static void c_port_moved(const struct run *r)
+{
+	struct bsc_flow f;
+	uint16_t port;
+
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	port = ntohs(f.nat_port);
+	assert_int_not_equal(port, 40000);
+	assert_true(port >= BSC_NAT_PORT_MIN);
+	assert_true(rev_has(0, 17, REMOTE, 53, port));
+	/* the packet left with that port, checksums right */
+	assert_int_equal(r->out[34] << 8 | r->out[35], port);
+	assert_true(ip_csum_ok(r->out, r->out_len, 1));
+	assert_true(l4_csum_ok(r->out, r->out_len, 1));
+}
+
+static void c_exhausted(const struct run *r)
+{
+	struct bsc_flow f;
+
+	(void)r;
+	assert_int_not_equal(flow_get(&udp_q, &f), 0);
+	assert_int_equal(stats_of(0).nat_exhausted, 1);
+}
+
+static void c_drained_stays(const struct run *r)
+{
+	struct bsc_flow f;
+
+	(void)r;
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	assert_int_equal(f.uplink, 0);
+}
+
+static void c_readdressed(const struct run *r)
+{
+	struct bsc_flow f;
+
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	assert_int_equal(f.nat_addr, ip4("192.0.2.77"));
+	assert_memory_equal(r->out + 26, &(uint32_t){ ip4("192.0.2.77") }, 4);
+	assert_true(ip_csum_ok(r->out, r->out_len, 1));
+	assert_true(l4_csum_ok(r->out, r->out_len, 1));
+}
+
+/* ICMP error quotes.  `q_*` are the quoted packets as the remote side saw
+ * them (after NAT), `o_*` as the LAN host sent them; an error translated
+ * correctly quotes exactly the latter.  Quotes are cut as routers do. */
+static uint8_t q_udp[256], o_udp[256], q_tcp[256], o_tcp[256], q_ping[256], o_ping[256];
+static uint8_t q_udp_to_host[256], o_udp_from_remote[256];
+#define QUDP_LEN (20 + 8 + 32)  /* whole datagram */
+#define QTCP8_LEN (20 + 8)      /* RFC 792 minimum: no TCP checksum inside */
+#define QTCP_LEN (20 + 20 + 100)
+#define QPING_LEN (20 + 8 + 56)
+
+static void build_quotes(void)
+{
+	struct pspec s;
+
+	s = (struct pspec){ .no_eth = 1, .src = FIBER_ADDR, .dst = REMOTE, .ttl = 1, UDP_Q };
+	assert_true(pkt_build(&s, q_udp, sizeof(q_udp)));
+	s.src = LAN_HOST;
+	pkt_build(&s, o_udp, sizeof(o_udp));
+	s = (struct pspec){ .no_eth = 1, .src = FIBER_ADDR, .dst = REMOTE, .ttl = 1, TCP_DATA };
+	assert_true(pkt_build(&s, q_tcp, sizeof(q_tcp)));
+	s.src = LAN_HOST;
+	assert_true(pkt_build(&s, o_tcp, sizeof(o_tcp)));
+	s = (struct pspec){ .no_eth = 1, .src = FIBER_ADDR, .dst = REMOTE, .ttl = 1, PING };
+	pkt_build(&s, q_ping, sizeof(q_ping));
+	s.src = LAN_HOST;
+	pkt_build(&s, o_ping, sizeof(o_ping));
+	/* what a LAN host quotes in its port unreachable: the reply it got */
+	s = (struct pspec){ .no_eth = 1, .src = REMOTE, .dst = LAN_HOST, .ttl = 63, UDP_A };
+	pkt_build(&s, q_udp_to_host, sizeof(q_udp_to_host));
+	s.dst = FIBER_ADDR;
+	s.ttl = 64;
+	pkt_build(&s, o_udp_from_remote, sizeof(o_udp_from_remote));
+	/* the remote saw it with TTL 64 before the edge; the host quotes TTL
+	 * 63 after it: put the quotes on the same TTL, Bascule does not touch
+	 * a quoted TTL */
+	o_udp_from_remote[8] = 63;
+	o_udp_from_remote[10] = 0;
+	o_udp_from_remote[11] = 0;
+	{
+		uint16_t c = (uint16_t)~sum16(o_udp_from_remote, 20, 0);
+
+		o_udp_from_remote[10] = (uint8_t)(c >> 8);
+		o_udp_from_remote[11] = (uint8_t)c;
+	}
+}
+
+#define ICMP_ERR(t, c, q, l) .proto = 1, .icmp_type = t, .icmp_code = c, .inner = q, .inner_len = l
+
+static const struct dp_case cases[] = {
+	/* ------------------------------------------ LAN -> uplink, new flows */
+	{ "lan udp new flow leaves via fiber with its own port", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_FIBER, UDP_Q }, c_udp_bound_fiber },
+	{ "lan udp with zero checksum keeps it zero", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .udp_csum_zero = 1 }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_FIBER, UDP_Q, .udp_csum_zero = 1 }, NULL },
+	{ "lan tcp syn opens a binding", LAN, 0, NULL,
+	  { FROM_HOST, TCP_SYN }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_FIBER, TCP_SYN }, NULL },
+	{ "lan tcp syn with options", LAN, 0, NULL,
+	  { FROM_HOST, TCP_SYN, .tcp_opt_len = 12 }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_FIBER, TCP_SYN, .tcp_opt_len = 12 }, NULL },
+	{ "lan tcp data on a bound flow", LAN, 0, s_tcp,
+	  { FROM_HOST, TCP_DATA }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_FIBER, TCP_DATA }, NULL },
+	{ "lan icmp echo keeps its identifier", LAN, 0, NULL,
+	  { FROM_HOST, PING }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_FIBER, PING }, NULL },
+	{ "lan ipv4 options are carried, l4 found behind them", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .opt_len = 8 }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_FIBER, UDP_Q, .opt_len = 8 }, NULL },
+	{ "lan ttl 2 leaves with ttl 1", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .ttl = 2 }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_FIBER, UDP_Q, .ttl = 1 }, NULL },
+	{ "lan udp to a port held by another host gets another port", LAN, 0, s_port_taken,
+	  { FROM_HOST, UDP_Q }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN, 0, {}, c_port_moved },
+	{ "lan new flow with every port taken is dropped and counted", LAN, 0, s_ports_exhausted,
+	  { FROM_HOST, UDP_Q }, NULL, XDP_DROP, BSC_R_DROP_NAT_EXHAUSTED, 0, {}, c_exhausted },
+	{ "lan new flow without an active uplink is dropped", LAN, 0, s_no_uplink,
+	  { FROM_HOST, UDP_Q }, NULL, XDP_DROP, BSC_R_DROP_NO_UPLINK, 0, {}, c_no_flow },
+	{ "lan new flow while the active uplink is down is dropped", LAN, 0, s_active_down,
+	  { FROM_HOST, UDP_Q }, NULL, XDP_DROP, BSC_R_DROP_NO_UPLINK, 0, {}, c_no_flow },
+	/* ------------------------------------------ LAN: handed to the kernel */
+	{ "lan ttl 1 goes to the kernel (time exceeded)", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .ttl = 1 }, NULL, XDP_PASS, BSC_R_PASS_TTL, 0, {}, c_no_flow },
+	{ "lan ttl 0 goes to the kernel", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .ttl_zero = 1 }, NULL, XDP_PASS, BSC_R_PASS_TTL, 0, {}, NULL },
+	{ "lan first fragment goes to the kernel", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .frag = 0x2000 }, NULL, XDP_PASS, BSC_R_PASS_FRAGMENT, 0, {}, c_no_flow },
+	{ "lan later fragment goes to the kernel", LAN, 0, NULL,
+	  { FROM_HOST, .proto = 17, .payload_len = 40, .frag = 0x00b9 }, NULL, XDP_PASS,
+	  BSC_R_PASS_FRAGMENT, 0, {}, NULL },
+	{ "lan gre goes to the kernel", LAN, 0, NULL,
+	  { FROM_HOST, .proto = 47, .payload_len = 24 }, NULL, XDP_PASS, BSC_R_PASS_PROTO, 0, {}, NULL },
+	{ "lan arp goes to the kernel", LAN, 0, NULL,
+	  { .smac = HOST_MAC, .dmac = "ff:ff:ff:ff:ff:ff", .eth_proto = 0x0806 }, NULL, XDP_PASS,
+	  BSC_R_PASS_NON_IP, 0, {}, NULL },
+	{ "lan ipv6 goes to the kernel", LAN, 0, NULL,
+	  { .smac = HOST_MAC, .dmac = EDGE_MAC, .eth_proto = 0x86dd }, NULL, XDP_PASS,
+	  BSC_R_PASS_NON_IP, 0, {}, NULL },
+	{ "lan 802.1q tagged frame goes to the kernel", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .vlan_proto = 0x8100 }, NULL, XDP_PASS, BSC_R_PASS_VLAN, 0, {}, NULL },
+	{ "lan 802.1ad double tagged frame goes to the kernel", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .vlan_proto = 0x88a8, .vlan_proto2 = 0x8100 }, NULL, XDP_PASS,
+	  BSC_R_PASS_VLAN, 0, {}, NULL },
+	{ "lan broadcast frame goes to the kernel", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .dmac = "ff:ff:ff:ff:ff:ff" }, NULL, XDP_PASS, BSC_R_PASS_BCAST, 0, {}, NULL },
+	{ "lan multicast address goes to the kernel", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .dst = "224.0.0.251" }, NULL, XDP_PASS, BSC_R_PASS_BCAST, 0, {}, NULL },
+	{ "lan traffic for the box goes to the kernel", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .dst = EDGE_LAN }, NULL, XDP_PASS, BSC_R_PASS_LOCAL, 0, {}, NULL },
+	{ "lan traffic within the lan goes to the kernel", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .dst = "10.77.0.20" }, NULL, XDP_PASS, BSC_R_PASS_LOCAL, 0, {}, NULL },
+	{ "lan traffic to an uplink address goes to the kernel", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .dst = CELL_ADDR }, NULL, XDP_PASS, BSC_R_PASS_LOCAL, 0, {}, c_no_flow },
+	{ "lan icmp timestamp request goes to the kernel", LAN, 0, NULL,
+	  { FROM_HOST, .proto = 1, .icmp_type = 13, .payload_len = 12 }, NULL, XDP_PASS,
+	  BSC_R_PASS_ICMP, 0, {}, NULL },
+	/* ------------------------------------------ LAN: malformed */
+	{ "lan ipv4 frame with nothing behind ethernet is dropped", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q }, m_eth_only, XDP_DROP, BSC_R_DROP_MALFORMED, 0, {}, NULL },
+	{ "lan truncated ipv4 header is dropped", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q }, m_trunc_ip, XDP_DROP, BSC_R_DROP_MALFORMED, 0, {}, NULL },
+	{ "lan ipv4 ihl below 5 is dropped", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q }, m_ihl4, XDP_DROP, BSC_R_DROP_MALFORMED, 0, {}, NULL },
+	{ "lan ipv4 ethertype with version 6 is dropped", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q }, m_version6, XDP_DROP, BSC_R_DROP_MALFORMED, 0, {}, NULL },
+	{ "lan total length beyond the frame is dropped", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q }, m_totlen_long, XDP_DROP, BSC_R_DROP_MALFORMED, 0, {}, c_no_flow },
+	{ "lan truncated tcp header is dropped", LAN, 0, NULL,
+	  { FROM_HOST, TCP_SYN }, m_trunc_l4_10, XDP_DROP, BSC_R_DROP_MALFORMED, 0, {}, c_no_flow },
+	{ "lan tcp data offset below 5 is dropped", LAN, 0, NULL,
+	  { FROM_HOST, TCP_SYN }, m_tcp_doff4, XDP_DROP, BSC_R_DROP_MALFORMED, 0, {}, c_no_flow },
+	{ "lan udp length below 8 is dropped", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q }, m_udp_len4, XDP_DROP, BSC_R_DROP_MALFORMED, 0, {}, c_no_flow },
+	/* ------------------------------------------ LAN: TCP without state */
+	{ "lan tcp data without a binding is answered with rst", LAN, 0, NULL,
+	  { FROM_HOST, TCP_DATA }, NULL, XDP_TX, BSC_R_TX_RST_NO_FLOW, 0, {}, c_rst_for_data },
+	{ "lan tcp fin without ack and binding gets rst|ack", LAN, 0, NULL,
+	  { FROM_HOST, .proto = 6, .sport = 40001, .dport = 80, .tcp_flags = TH_FIN, .seq = 1001,
+	    .payload_len = 10 }, NULL, XDP_TX, BSC_R_TX_RST_NO_FLOW, 0, {}, c_rst_for_fin },
+	{ "lan tcp rst without a binding is dropped, never answered", LAN, 0, NULL,
+	  { FROM_HOST, .proto = 6, .sport = 40001, .dport = 80, .tcp_flags = TH_RST, .seq = 1 },
+	  NULL, XDP_DROP, BSC_R_DROP_TCP_NO_FLOW, 0, {}, c_no_flow },
+	/* ------------------------------------------ LAN: the uplink failed */
+	{ "lan udp flow on a failed uplink moves to cell", LAN, 0, s_udp_fiber_down,
+	  { FROM_HOST, UDP_Q }, NULL, XDP_REDIRECT, BSC_R_REBOUND,
+	  1, { VIA_CELL, UDP_Q }, c_rebound_to_cell },
+	{ "lan ping flow on a failed uplink moves to cell", LAN, 0, s_ping_fiber_down,
+	  { FROM_HOST, PING }, NULL, XDP_REDIRECT, BSC_R_REBOUND,
+	  1, { VIA_CELL, PING }, c_ping_rebound },
+	{ "lan tcp flow on a failed uplink is reset at the host", LAN, 0, s_tcp_fiber_down,
+	  { FROM_HOST, TCP_DATA }, NULL, XDP_TX, BSC_R_TX_RST_UPLINK_DOWN, 0, {}, c_rst_for_data },
+	{ "lan flow on a drained uplink stays there", LAN, 0, s_udp_fiber_drained,
+	  { FROM_HOST, UDP_Q }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_FIBER, UDP_Q }, c_drained_stays },
+	{ "lan flow follows a new uplink address (dhcp)", LAN, 0, s_udp_fiber_readdressed,
+	  { FROM_HOST, UDP_Q }, NULL, XDP_REDIRECT, BSC_R_REBOUND, 0, {}, c_readdressed },
+	/* ------------------------------------------ LAN: ICMP errors from hosts */
+	{ "lan port unreachable about a reply is translated", LAN, 0, s_udp,
+	  { FROM_HOST, ICMP_ERR(3, 3, q_udp_to_host, 20 + 8 + 48) }, NULL, XDP_REDIRECT,
+	  BSC_R_ICMP_ERR_XLATED,
+	  1, { VIA_FIBER, ICMP_ERR(3, 3, o_udp_from_remote, 20 + 8 + 48) }, NULL },
+	{ "lan icmp error about an unknown flow goes to the kernel", LAN, 0, NULL,
+	  { FROM_HOST, ICMP_ERR(3, 3, q_udp_to_host, 20 + 8 + 48) }, NULL, XDP_PASS,
+	  BSC_R_PASS_ICMP, 0, {}, NULL },
+	/* ------------------------------------------ uplink -> LAN */
+	{ "wan udp reply returns to the host", WAN, 0, s_udp,
+	  { AT_FIBER, UDP_A }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN, 1, { TO_HOST, UDP_A }, NULL },
+	{ "wan udp reply with zero checksum", WAN, 0, s_udp,
+	  { AT_FIBER, UDP_A, .udp_csum_zero = 1 }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN,
+	  1, { TO_HOST, UDP_A, .udp_csum_zero = 1 }, NULL },
+	{ "wan tcp syn-ack returns and marks the flow established", WAN, 0, s_tcp,
+	  { AT_FIBER, TCP_SYNACK }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN,
+	  1, { TO_HOST, TCP_SYNACK }, c_tcp_estab },
+	{ "wan echo reply returns with the identifier", WAN, 0, s_ping,
+	  { AT_FIBER, PONG }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN, 1, { TO_HOST, PONG }, NULL },
+	{ "wan reply with ip options returns", WAN, 0, s_udp,
+	  { AT_FIBER, UDP_A, .opt_len = 4 }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN,
+	  1, { TO_HOST, UDP_A, .opt_len = 4 }, NULL },
+	{ "wan packet without binding goes to the kernel, not the lan", WAN, 0, NULL,
+	  { AT_FIBER, UDP_A }, NULL, XDP_PASS, BSC_R_PASS_NO_BINDING, 0, {}, c_no_flow },
+	{ "wan syn from outside creates nothing", WAN, 0, NULL,
+	  { AT_FIBER, .proto = 6, .sport = 5555, .dport = 22, .tcp_flags = TH_SYN }, NULL, XDP_PASS,
+	  BSC_R_PASS_NO_BINDING, 0, {}, c_no_flow },
+	{ "wan packet addressed to a lan host is dropped", WAN, 0, s_udp,
+	  { AT_FIBER, UDP_A, .dst = LAN_HOST }, NULL, XDP_DROP, BSC_R_DROP_WAN_UNSOLICITED, 0, {}, NULL },
+	{ "wan packet for another address is dropped", WAN, 0, NULL,
+	  { AT_FIBER, UDP_A, .dst = "192.0.2.99" }, NULL, XDP_DROP, BSC_R_DROP_WAN_UNSOLICITED, 0, {}, NULL },
+	{ "wan reply from another remote port has no binding", WAN, 0, s_udp,
+	  { AT_FIBER, UDP_A, .sport = 54 }, NULL, XDP_PASS, BSC_R_PASS_NO_BINDING, 0, {}, NULL },
+	{ "wan reply on the wrong uplink has no binding", WAN, 1, s_udp,
+	  { AT_FIBER, UDP_A, .dst = CELL_ADDR }, NULL, XDP_PASS, BSC_R_PASS_NO_BINDING, 0, {}, NULL },
+	{ "wan reply for a flow that moved away has no binding", WAN, 0, s_udp_moved_to_cell,
+	  { AT_FIBER, UDP_A }, NULL, XDP_PASS, BSC_R_PASS_NO_BINDING, 0, {}, NULL },
+	{ "wan reply with ttl 1 goes to the kernel", WAN, 0, s_udp,
+	  { AT_FIBER, UDP_A, .ttl = 1 }, NULL, XDP_PASS, BSC_R_PASS_TTL, 0, {}, NULL },
+	{ "wan fragment goes to the kernel", WAN, 0, s_udp,
+	  { AT_FIBER, UDP_A, .frag = 0x2000 }, NULL, XDP_PASS, BSC_R_PASS_FRAGMENT, 0, {}, NULL },
+	{ "wan echo request to the uplink goes to the kernel", WAN, 0, NULL,
+	  { AT_FIBER, PING }, NULL, XDP_PASS, BSC_R_PASS_ICMP, 0, {}, NULL },
+	{ "wan truncated udp header is dropped", WAN, 0, s_udp,
+	  { AT_FIBER, UDP_A }, m_trunc_l4_10, XDP_DROP, BSC_R_DROP_MALFORMED, 0, {}, NULL },
+	/* ------------------------------------------ uplink: ICMP errors */
+	{ "wan frag-needed about udp is translated with its quote", WAN, 0, s_udp,
+	  { AT_FIBER, .src = ROUTER, ICMP_ERR(3, 4, q_udp, QUDP_LEN) }, NULL, XDP_REDIRECT,
+	  BSC_R_ICMP_ERR_XLATED, 1, { TO_HOST, .src = ROUTER, ICMP_ERR(3, 4, o_udp, QUDP_LEN) }, NULL },
+	{ "wan time exceeded quoting 8 bytes of tcp is translated", WAN, 0, s_tcp,
+	  { AT_FIBER, .src = ROUTER, ICMP_ERR(11, 0, q_tcp, QTCP8_LEN) }, NULL, XDP_REDIRECT,
+	  BSC_R_ICMP_ERR_XLATED, 1, { TO_HOST, .src = ROUTER, ICMP_ERR(11, 0, o_tcp, QTCP8_LEN) }, NULL },
+	{ "wan port unreachable quoting all of tcp fixes its checksum too", WAN, 0, s_tcp,
+	  { AT_FIBER, ICMP_ERR(3, 3, q_tcp, QTCP_LEN) }, NULL, XDP_REDIRECT,
+	  BSC_R_ICMP_ERR_XLATED, 1, { TO_HOST, ICMP_ERR(3, 3, o_tcp, QTCP_LEN) }, NULL },
+	{ "wan time exceeded about a ping is translated", WAN, 0, s_ping,
+	  { AT_FIBER, .src = ROUTER, ICMP_ERR(11, 0, q_ping, QPING_LEN) }, NULL, XDP_REDIRECT,
+	  BSC_R_ICMP_ERR_XLATED, 1, { TO_HOST, .src = ROUTER, ICMP_ERR(11, 0, o_ping, QPING_LEN) }, NULL },
+	{ "wan icmp error about no known flow goes to the kernel", WAN, 0, NULL,
+	  { AT_FIBER, .src = ROUTER, ICMP_ERR(3, 4, q_udp, QUDP_LEN) }, NULL, XDP_PASS,
+	  BSC_R_PASS_NO_BINDING, 0, {}, NULL },
+	{ "wan icmp error with a truncated quote is dropped", WAN, 0, s_udp,
+	  { AT_FIBER, .src = ROUTER, ICMP_ERR(3, 4, q_udp, QUDP_LEN) }, m_trunc_icmp_inner, XDP_DROP,
+	  BSC_R_DROP_MALFORMED, 0, {}, NULL },
+};
+
+static void run_case(void **state)
+{
+	const struct dp_case *c = *state;
+	uint8_t in[2048], want[2048];
+	size_t len, wlen;
+	struct run r;
+	int i;
+
+	reset_state();
+	if (c->setup)
+		c->setup();
+	len = pkt_build(&c->in, in, sizeof(in));
+	assert_true(len > 0);
+	if (c->mutate)
+		c->mutate(in, &len);
+	run_prog(c->prog, c->uplink, in, len, &r);
+
+	if (r.verdict != c->verdict)
+		for (i = 0; i < BSC_R_MAX; i++)
+			if (r.reasons[i])
+				print_error("verdict %d, counted as %s\n", r.verdict,
+					    bsc_reason_names[i]);
+	assert_int_equal(r.verdict, c->verdict);
+	if (c->reason >= 0) {
+		if (r.reasons[c->reason] != 1)
+			print_error("reason %s moved by %llu\n", bsc_reason_names[c->reason],
+				    (unsigned long long)r.reasons[c->reason]);
+		assert_int_equal(r.reasons[c->reason], 1);
+	}
+	/* Nothing is silent: every packet lands in some reason counter. */
+	for (i = 0, len = 0; i < BSC_R_MAX; i++)
+		len += r.reasons[i];
+	assert_true(len >= 1);
+
+	if (c->has_out) {
+		wlen = pkt_build(&c->out, want, sizeof(want));
+		assert_true(ip_csum_ok(r.out, r.out_len, 1));
+		assert_true(l4_csum_ok(r.out, r.out_len, 1));
+		assert_int_equal(r.out_len, wlen);
+		assert_memory_equal(r.out, want, wlen);
+	}
+	if (c->check)
+		c->check(&r);
+}
+
+/* ------------------------------------------------------------ other tests */
+
+static void test_not_configured_passes(void **state)
+{
+	struct bsc_config c = { 0 };
+	uint32_t zero = 0;
+	struct run r;
+
+	(void)state;
+	reset_state();
+	assert_int_equal(bpf_map_update_elem(E.m.config, &zero, &c, BPF_ANY), 0);
+	run_spec(LAN, 0, &udp_q, &r);
+	assert_int_equal(r.verdict, XDP_PASS);
+	assert_int_equal(r.reasons[BSC_R_PASS_NOT_READY], 1);
+}
+
+static void test_round_trip_counters(void **state)
+{
+	struct pspec a = { AT_FIBER, UDP_A };
+	struct run r;
+	int i;
+
+	(void)state;
+	reset_state();
+	for (i = 0; i < 5; i++) {
+		run_spec(LAN, 0, &udp_q, &r);
+		assert_int_equal(r.verdict, XDP_REDIRECT);
+		run_spec(WAN, 0, &a, &r);
+		assert_int_equal(r.verdict, XDP_REDIRECT);
+	}
+	assert_int_equal(stats_of(0).tx_packets, 5);
+	assert_int_equal(stats_of(0).rx_packets, 5);
+	assert_int_equal(stats_of(0).new_flows, 1);
+	assert_int_equal(stats_of(1).tx_packets, 0);
+}
+
+static void test_policy_flip_moves_new_flows_only(void **state)
+{
+	struct pspec other = { FROM_HOST, UDP_Q, .sport = 40100 };
+	struct bsc_flow f;
+	struct run r;
+
+	(void)state;
+	reset_state();
+	run_spec(LAN, 0, &udp_q, &r);
+	set_policy(1); /* the controller's flip: one map write */
+	run_spec(LAN, 0, &other, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_memory_equal(r.out + 26, &(uint32_t){ ip4(CELL_ADDR) }, 4);
+	assert_int_equal(flow_get(&other, &f), 0);
+	assert_int_equal(f.uplink, 1);
+	/* the first flow's uplink is healthy: it stays */
+	run_spec(LAN, 0, &udp_q, &r);
+	assert_memory_equal(r.out + 26, &(uint32_t){ ip4(FIBER_ADDR) }, 4);
+}
+
+static void test_two_hosts_same_port(void **state)
+{
+	struct pspec h2 = { FROM_HOST, UDP_Q, .src = LAN_HOST2, .smac = HOST2_MAC };
+	struct pspec back = { AT_FIBER, UDP_A };
+	struct bsc_flow f1, f2;
+	uint8_t mac[6];
+	struct run r;
+
+	(void)state;
+	reset_state();
+	run_spec(LAN, 0, &udp_q, &r);
+	run_spec(LAN, 0, &h2, &r);
+	assert_int_equal(flow_get(&udp_q, &f1), 0);
+	assert_int_equal(flow_get(&h2, &f2), 0);
+	assert_int_not_equal(f1.nat_port, f2.nat_port);
+	/* a reply to the second port reaches the second host, at its MAC */
+	back.dport = ntohs(f2.nat_port);
+	run_spec(WAN, 0, &back, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_memory_equal(r.out + 30, &(uint32_t){ ip4(LAN_HOST2) }, 4);
+	assert_int_equal(r.out[36] << 8 | r.out[37], 40000);
+	mac_parse(HOST2_MAC, mac);
+	assert_memory_equal(r.out, mac, 6);
+	assert_true(l4_csum_ok(r.out, r.out_len, 1));
+}
+
+/* ------------------------------------------------------------ setup */
+
+static int group_setup(void **state)
+{
+	const char *devs[4] = { "bt0", "bt2", "bt4", "bt6" };
+	struct bpf_map *map;
+	int i;
+
+	(void)state;
+	if (unshare(CLONE_NEWNET)) {
+		perror("unshare(CLONE_NEWNET) (the data-plane tests need root)");
+		return -1;
+	}
+	if (system("ip link set lo up && for i in 0 2 4 6; do ip link add bt$i type veth peer name bt$((i+1)) && ip link set bt$i up && ip link set bt$((i+1)) up; done")) {
+		fprintf(stderr, "cannot create test veths\n");
+		return -1;
+	}
+	for (i = 0; i < 4; i++)
+		E.ifidx[i] = if_nametoindex(devs[i]);
+	E.skel = bascule_bpf__open();
+	if (!E.skel)
+		return -1;
+	/* No pinning: the tests own their maps. */
+	bpf_object__for_each_map(map, E.skel->obj)
+		bpf_map__set_pin_path(map, NULL);
+	bpf_map__set_max_entries(E.skel->maps.flows, 4096);
+	bpf_map__set_max_entries(E.skel->maps.rev, 131072);
+	if (bascule_bpf__load(E.skel)) {
+		fprintf(stderr, "cannot load the BPF object\n");
+		return -1;
+	}
+#define X(n) E.m.n = bpf_map__fd(E.skel->maps.n);
+	BSC_MAP_NAMES(X)
+#undef X
+	E.prog[LAN] = bpf_program__fd(E.skel->progs.bascule_lan);
+	E.prog[WAN] = bpf_program__fd(E.skel->progs.bascule_wan);
+	build_quotes();
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	bascule_bpf__destroy(E.skel);
+	return 0;
+}
+
+int main(void)
+{
+	size_t n = sizeof(cases) / sizeof(cases[0]), i;
+	struct CMUnitTest *t = calloc(n + 4, sizeof(*t));
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		t[i].name = cases[i].name;
+		t[i].test_func = run_case;
+		t[i].initial_state = (void *)&cases[i];
+	}
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_not_configured_passes);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_round_trip_counters);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_policy_flip_moves_new_flows_only);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_two_hosts_same_port);
+	ret = _cmocka_run_group_tests("dataplane", t, n, group_setup, group_teardown);
+	free(t);
+	return ret;
+}
