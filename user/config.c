@@ -26,8 +26,9 @@ struct parse_state {
 	int errors;
 	char *err;
 	size_t errlen, errused;
-	/* which section the handler saw last, to know when one starts */
+	/* the section the reader opened last */
 	char section[64];
+	int in_section;
 	int cur_uplink;         /* index in cfg->uplinks, or -1 */
 	/* text reader */
 	const char *text;
@@ -196,8 +197,7 @@ static int valid_name(const char *n)
 	return 1;
 }
 
-/* A section header is seen by inih only through the keys that follow it, so
- * sections are opened when their first key arrives. */
+/* Called by the reader on a section header line. */
 static int open_section(struct parse_state *st, const char *section)
 {
 	struct bsc_cfg *cfg = st->cfg;
@@ -244,17 +244,57 @@ static int handler(void *user, const char *section, const char *key, const char 
 {
 	struct parse_state *st = user;
 
-	if (strcmp(section, st->section) && !open_section(st, section))
-		return 0;
-	if (!*section) {
+	(void)section; /* the reader opened it, with its line */
+	if (!st->in_section) {
 		add_error(st, st->line, "key '%s' outside any section", key);
 		return 0;
 	}
-	if (!strcmp(section, "bascule"))
+	if (!strcmp(st->section, "bascule"))
 		return global_key(st, key, value);
 	if (st->cur_uplink < 0)
 		return 0; /* the bad section was reported already */
 	return uplink_key(st, &st->cfg->uplinks[st->cur_uplink], key, value);
+}
+
+/* inih only tells the first syntax error and never shows a section header to
+ * the handler, so the reader looks at each line first: it opens sections on
+ * their own line (an empty or repeated section is seen too) and reports
+ * every malformed line. */
+static void inspect_line(struct parse_state *st, const char *line)
+{
+	const char *p = line, *end;
+	char name[64];
+	size_t n;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*p || *p == '\n' || *p == '\r' || *p == ';' || *p == '#')
+		return;
+	if (*p == '[') {
+		end = strchr(p, ']');
+		if (!end) {
+			add_error(st, st->line, "syntax error: section header without ']'");
+			st->in_section = 1;
+			st->cur_uplink = -1;
+			snprintf(st->section, sizeof(st->section), "%s", "?");
+			return;
+		}
+		p++;
+		while (*p == ' ')
+			p++;
+		n = (size_t)(end - p);
+		while (n && p[n - 1] == ' ')
+			n--;
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		st->in_section = 1;
+		open_section(st, name);
+		return;
+	}
+	if (!strpbrk(p, "=:"))
+		add_error(st, st->line, "syntax error (expected [section], key = value, or a ; comment)");
 }
 
 static char *read_line(char *str, int num, void *stream)
@@ -266,6 +306,7 @@ static char *read_line(char *str, int num, void *stream)
 		if (!fgets(str, num, st->file))
 			return NULL;
 		st->line++;
+		inspect_line(st, str);
 		return str;
 	}
 	if (!*st->text)
@@ -278,6 +319,7 @@ static char *read_line(char *str, int num, void *stream)
 	str[n] = '\0';
 	st->text += n;
 	st->line++;
+	inspect_line(st, str);
 	return str;
 }
 
@@ -312,6 +354,8 @@ static int run_parser(struct parse_state *st)
 {
 	int rc = ini_parse_stream(read_line, st, handler, st);
 
+	/* Syntax errors were reported line by line by the reader; inih's own
+	 * verdict only matters if the reader missed something. */
 	if (rc == -2)
 		add_error(st, st->line, "out of memory");
 	else if (rc > 0 && !st->errors)

@@ -1,0 +1,1326 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_unit.c - unit tests of the controller's userspace logic (cmocka).
+ *
+ *   config      INI parsing, validation, "file:line: what" messages
+ *   select      which uplink new flows take (bsc_select_uplink)
+ *   oper state  an uplink's state from what is known of it
+ *   timeouts    how long an idle flow lives
+ *   csum        the data plane's incremental checksum helpers (bpf/lib/csum.h)
+ *               against an independent full RFC 1071 recomputation
+ *   kick        the out-of-window ACK sent to stranded TCP hosts
+ *
+ * Table-driven groups register one cmocka test per row, named after the
+ * row, so a failure names the case that broke.  Everything runs in one group
+ * so that CMOCKA_MESSAGE_OUTPUT=TAP prints a single plan.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "bascule.h"
+#include "config.h"
+#include "control.h"
+#include "flows.h"
+#include "maps.h"
+#include "lib/csum.h"
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                            */
+/* ------------------------------------------------------------------ */
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define CONF_NAME "t.conf"
+
+static char errbuf[8192];
+
+/* Deterministic PRNG (xorshift64*), so failures reproduce. */
+static uint64_t rng_state;
+
+static void rng_seed(uint64_t s)
+{
+	rng_state = s ? s : 0x9e3779b97f4a7c15ull;
+}
+
+static uint32_t rng32(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+static void rng_fill(uint8_t *p, size_t n)
+{
+	while (n--)
+		*p++ = (uint8_t)rng32();
+}
+
+/* Independent RFC 1071 arithmetic: bytes taken as big-endian 16-bit words,
+ * an odd tail padded with a zero byte, carries folded at the end. */
+static uint64_t ref_add(uint64_t sum, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint64_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint64_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t ref_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* Checksum value (numeric, to be stored big-endian) of data whose own
+ * checksum field is zero. */
+static uint16_t ref_checksum(uint64_t sum)
+{
+	return (uint16_t)~ref_fold(sum);
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Pseudo-header sum of TCP/UDP over IPv4; addresses as they sit in memory. */
+static uint64_t ref_pseudo(const uint8_t saddr[4], const uint8_t daddr[4], uint8_t proto,
+			   uint16_t l4len)
+{
+	uint8_t ph[12];
+
+	memcpy(ph, saddr, 4);
+	memcpy(ph + 4, daddr, 4);
+	ph[8] = 0;
+	ph[9] = proto;
+	put_be16(ph + 10, l4len);
+	return ref_add(0, ph, sizeof(ph));
+}
+
+/* Two checksum values are the same one's complement number (0 and 0xffff
+ * both stand for zero). */
+static int csum_same(uint16_t a, uint16_t b)
+{
+	if (a == b)
+		return 1;
+	return (a == 0 && b == 0xffff) || (a == 0xffff && b == 0);
+}
+
+/* Assert that err holds a message line "NAME:LINE: ...FRAG...". */
+static void assert_error_at(const char *err, const char *name, int line, const char *frag)
+{
+	char prefix[128];
+	const char *p = err;
+	size_t plen;
+
+	snprintf(prefix, sizeof(prefix), "%s:%d: ", name, line);
+	plen = strlen(prefix);
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%.*s", (int)len, p);
+		if (!strncmp(msg, prefix, plen) && strstr(msg + plen, frag))
+			return;
+		p += len + (eol ? 1 : 0);
+	}
+	fail_msg("expected a message \"%s...%s...\"; the parser said:\n%s", prefix, frag,
+		 *err ? err : "(nothing)\n");
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static int parse(const char *text, struct bsc_cfg *cfg)
+{
+	memset(errbuf, 0, sizeof(errbuf));
+	return bsc_config_parse_string(text, CONF_NAME, cfg, errbuf, sizeof(errbuf));
+}
+
+static void parse_ok(const char *text, struct bsc_cfg *cfg)
+{
+	if (parse(text, cfg))
+		fail_msg("config rejected:\n%s", errbuf);
+	assert_string_equal(errbuf, "");
+}
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		fail_msg("bad address in test: %s", s);
+	return a.s_addr;
+}
+
+/* ------------------------------------------------------------------ */
+/* config: valid files                                                */
+/* ------------------------------------------------------------------ */
+
+/* scripts/lab.conf, verbatim. */
+static const char lab_conf[] =
+	"; Bascule configuration of the lab site (scripts/lab.sh): a fibre primary, a\n"
+	"; metered 5G backup and a satellite link behind carrier-grade NAT.\n"
+	"[bascule]\n"
+	"lan = lan0\n"
+	"pin_root = /sys/fs/bpf/bascule\n"
+	"flow_table_size = 65536\n"
+	"\n"
+	"[uplink fiber]\n"
+	"interface = wan0\n"
+	"gateway = 192.0.2.1\n"
+	"priority = 10\n"
+	"\n"
+	"[uplink cell]\n"
+	"interface = wan1\n"
+	"gateway = 198.51.100.1\n"
+	"priority = 20\n"
+	"\n"
+	"[uplink sat]\n"
+	"interface = wan2\n"
+	"gateway = 100.64.0.1\n"
+	"priority = 30\n";
+
+static void check_lab_values(const struct bsc_cfg *cfg)
+{
+	static const struct {
+		const char *name, *ifname;
+		uint8_t gw[4];
+		uint32_t prio;
+	} want[] = {
+		{ "fiber", "wan0", { 192, 0, 2, 1 }, 10 },
+		{ "cell", "wan1", { 198, 51, 100, 1 }, 20 },
+		{ "sat", "wan2", { 100, 64, 0, 1 }, 30 },
+	};
+	size_t i;
+
+	assert_string_equal(cfg->lan_ifname, "lan0");
+	assert_string_equal(cfg->pin_root, "/sys/fs/bpf/bascule");
+	assert_int_equal(cfg->flow_table_size, 65536);
+	assert_int_equal(cfg->n_uplinks, 3);
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		const struct bsc_uplink_cfg *u = &cfg->uplinks[i];
+
+		assert_string_equal(u->name, want[i].name);
+		assert_string_equal(u->ifname, want[i].ifname);
+		/* network byte order: the bytes in memory are the dotted quad */
+		assert_memory_equal(&u->gateway, want[i].gw, 4);
+		assert_int_equal(u->priority, want[i].prio);
+	}
+}
+
+static void test_config_lab_conf_parses(void **state)
+{
+	struct bsc_cfg cfg;
+
+	parse_ok(lab_conf, &cfg);
+	check_lab_values(&cfg);
+	assert_string_equal(cfg.path, CONF_NAME);
+}
+
+static void test_config_unset_keys_get_defaults(void **state)
+{
+	struct bsc_cfg cfg;
+
+	parse_ok(lab_conf, &cfg);
+	/* RFC 5382 / RFC 4787 defaults */
+	assert_int_equal(cfg.tcp_established_timeout, 7440);
+	assert_int_equal(cfg.tcp_transitory_timeout, 240);
+	assert_int_equal(cfg.tcp_closed_timeout, 10);
+	assert_int_equal(cfg.udp_timeout, 120);
+	assert_int_equal(cfg.icmp_timeout, 30);
+	assert_int_equal(cfg.gc_interval_ms, 2000);
+	assert_int_equal(cfg.refresh_interval_ms, 1000);
+
+	parse_ok("[bascule]\nlan = lan0\n[uplink a]\ninterface = wan0\ngateway = 192.0.2.1\n", &cfg);
+	assert_string_equal(cfg.pin_root, BSC_DEFAULT_PIN_ROOT);
+	assert_int_equal(cfg.flow_table_size, BSC_DEFAULT_FLOWS);
+	assert_int_equal(cfg.uplinks[0].priority, 100); /* unset priority */
+}
+
+static void test_config_every_global_key_is_read(void **state)
+{
+	struct bsc_cfg cfg;
+
+	parse_ok("[bascule]\n"
+		 "lan = br-lan\n"
+		 "pin_root = /run/bascule/pins\n"
+		 "flow_table_size = 4096\n"
+		 "tcp_established_timeout = 7001\n"
+		 "tcp_transitory_timeout = 301\n"
+		 "tcp_closed_timeout = 17\n"
+		 "udp_timeout = 181\n"
+		 "icmp_timeout = 43\n"
+		 "gc_interval_ms = 1500\n"
+		 "refresh_interval_ms = 250\n"
+		 "[uplink a]\ninterface = wan0\ngateway = 192.0.2.1\n", &cfg);
+	assert_string_equal(cfg.lan_ifname, "br-lan");
+	assert_string_equal(cfg.pin_root, "/run/bascule/pins");
+	assert_int_equal(cfg.flow_table_size, 4096);
+	assert_int_equal(cfg.tcp_established_timeout, 7001);
+	assert_int_equal(cfg.tcp_transitory_timeout, 301);
+	assert_int_equal(cfg.tcp_closed_timeout, 17);
+	assert_int_equal(cfg.udp_timeout, 181);
+	assert_int_equal(cfg.icmp_timeout, 43);
+	assert_int_equal(cfg.gc_interval_ms, 1500);
+	assert_int_equal(cfg.refresh_interval_ms, 250);
+}
+
+static void test_config_limits_are_inclusive(void **state)
+{
+	struct bsc_cfg cfg;
+
+	parse_ok("[bascule]\nlan = lan0\nflow_table_size = 1024\n"
+		 "[uplink a]\ninterface = abcdefghijklmno\ngateway = 0.0.0.1\npriority = 0\n"
+		 "[uplink b]\ninterface = wan1\ngateway = 255.255.255.254\npriority = 1000000\n",
+		 &cfg);
+	assert_int_equal(cfg.flow_table_size, 1024);
+	assert_string_equal(cfg.uplinks[0].ifname, "abcdefghijklmno"); /* 15 characters */
+	assert_int_equal(cfg.uplinks[0].priority, 0);
+	assert_int_equal(cfg.uplinks[1].priority, 1000000);
+	parse_ok("[bascule]\nlan = lan0\nflow_table_size = 16777216\n"
+		 "[uplink a]\ninterface = wan0\ngateway = 192.0.2.1\n", &cfg);
+	assert_int_equal(cfg.flow_table_size, 16u << 20);
+}
+
+static void test_config_comments_and_spacing(void **state)
+{
+	struct bsc_cfg cfg;
+
+	parse_ok("# hash comment\n"
+		 "; semicolon comment\n"
+		 "[bascule]\n"
+		 "lan=lan0\n"
+		 "flow_table_size   =   2048   ; inline comment\n"
+		 "\n"
+		 "[uplink   spaced]\n"
+		 "interface = wan0\n"
+		 "gateway = 192.0.2.1 ; the ISP router\n", &cfg);
+	assert_string_equal(cfg.lan_ifname, "lan0");
+	assert_int_equal(cfg.flow_table_size, 2048);
+	assert_int_equal(cfg.n_uplinks, 1);
+	assert_string_equal(cfg.uplinks[0].name, "spaced");
+	assert_memory_equal(&cfg.uplinks[0].gateway, ((uint8_t[]){ 192, 0, 2, 1 }), 4);
+}
+
+#define UPLINK(n) "[uplink u" #n "]\ninterface = wan" #n "\ngateway = 192.0.2." #n "\n"
+
+static void test_config_eight_uplinks_fit(void **state)
+{
+	struct bsc_cfg cfg;
+	int i;
+
+	parse_ok("[bascule]\nlan = lan0\n" UPLINK(1) UPLINK(2) UPLINK(3) UPLINK(4)
+		 UPLINK(5) UPLINK(6) UPLINK(7) UPLINK(8), &cfg);
+	assert_int_equal(cfg.n_uplinks, BSC_MAX_UPLINKS);
+	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "u%d", i + 1);
+		assert_string_equal(cfg.uplinks[i].name, name);
+	}
+}
+
+static void test_config_parse_starts_from_defaults(void **state)
+{
+	struct bsc_cfg cfg;
+
+	/* garbage in the struct, and a previous parse, must not leak through */
+	memset(&cfg, 0xa5, sizeof(cfg));
+	parse_ok(lab_conf, &cfg);
+	parse_ok("[bascule]\nlan = lan9\n[uplink only]\ninterface = wan5\ngateway = 192.0.2.9\n",
+		 &cfg);
+	assert_int_equal(cfg.n_uplinks, 1);
+	assert_string_equal(cfg.lan_ifname, "lan9");
+	assert_int_equal(cfg.flow_table_size, BSC_DEFAULT_FLOWS);
+	assert_int_equal(cfg.uplinks[0].priority, 100);
+}
+
+static void test_config_find_uplink(void **state)
+{
+	struct bsc_cfg cfg;
+
+	parse_ok(lab_conf, &cfg);
+	assert_int_equal(bsc_config_find_uplink(&cfg, "fiber"), 0);
+	assert_int_equal(bsc_config_find_uplink(&cfg, "cell"), 1);
+	assert_int_equal(bsc_config_find_uplink(&cfg, "sat"), 2);
+	assert_int_equal(bsc_config_find_uplink(&cfg, "fib"), -1);    /* no prefixes */
+	assert_int_equal(bsc_config_find_uplink(&cfg, "fiber2"), -1);
+	assert_int_equal(bsc_config_find_uplink(&cfg, "FIBER"), -1);  /* exact case */
+	assert_int_equal(bsc_config_find_uplink(&cfg, ""), -1);
+	assert_int_equal(bsc_config_find_uplink(&cfg, "wan0"), -1);   /* not by interface */
+}
+
+/* ------------------------------------------------------------------ */
+/* config: rejected files, one test per row                           */
+/* ------------------------------------------------------------------ */
+
+struct bad_config {
+	const char *what;
+	const char *text;
+	int line;               /* line the message must name */
+	const char *frag;       /* text the message must contain */
+};
+
+#define HEAD "[bascule]\nlan = lan0\n"                                   /* lines 1-2 */
+#define UPA "[uplink a]\ninterface = wan0\ngateway = 192.0.2.1\n"        /* 3 lines */
+
+static struct bad_config bad_configs[] = {
+	{ "unknown section",
+	  HEAD UPA "[routing]\nmetric = 5\n", 6,
+	  "unknown section [routing] (expected [bascule] or [uplink NAME])" },
+	{ "unknown key in [bascule]",
+	  "[bascule]\nlan = lan0\ncolour = blue\n" UPA, 3,
+	  "unknown key 'colour' in [bascule]" },
+	{ "unknown key in an uplink",
+	  HEAD "[uplink a]\ninterface = wan0\nweight = 3\ngateway = 192.0.2.1\n", 5,
+	  "unknown key 'weight' in [uplink a] (expected interface, gateway, priority)" },
+	{ "gateway 10.0.0.300",
+	  HEAD "[uplink a]\ninterface = wan0\ngateway = 10.0.0.300\n", 5,
+	  "gateway: '10.0.0.300' is not an IPv4 unicast address" },
+	{ "gateway 0.0.0.0",
+	  HEAD "[uplink a]\ninterface = wan0\ngateway = 0.0.0.0\n", 5,
+	  "gateway: '0.0.0.0' is not an IPv4 unicast address" },
+	{ "gateway 255.255.255.255",
+	  HEAD "[uplink a]\ninterface = wan0\ngateway = 255.255.255.255\n", 5,
+	  "gateway: '255.255.255.255' is not an IPv4 unicast address" },
+	{ "gateway with a prefix length",
+	  HEAD "[uplink a]\ninterface = wan0\ngateway = 192.0.2.1/24\n", 5,
+	  "gateway: '192.0.2.1/24' is not an IPv4 unicast address" },
+	{ "priority -1",
+	  HEAD UPA "priority = -1\n", 6,
+	  "priority: '-1' is not a number from 0 to 1000000 (lower is preferred)" },
+	{ "priority abc",
+	  HEAD UPA "priority = abc\n", 6,
+	  "priority: 'abc' is not a number from 0 to 1000000" },
+	{ "priority 1000001",
+	  HEAD UPA "priority = 1000001\n", 6,
+	  "priority: '1000001' is not a number from 0 to 1000000" },
+	{ "priority with trailing junk",
+	  HEAD UPA "priority = 10x\n", 6,
+	  "priority: '10x' is not a number from 0 to 1000000" },
+	{ "priority overflowing 64 bits",
+	  HEAD UPA "priority = 99999999999999999999999\n", 6,
+	  "priority: '99999999999999999999999' is not a number from 0 to 1000000" },
+	{ "flow_table_size too small",
+	  "[bascule]\nlan = lan0\nflow_table_size = 1023\n" UPA, 3,
+	  "flow_table_size: '1023' is not a number of flows from 1024 to 16777216" },
+	{ "flow_table_size too large",
+	  "[bascule]\nlan = lan0\nflow_table_size = 16777217\n" UPA, 3,
+	  "flow_table_size: '16777217' is not a number of flows from 1024 to 16777216" },
+	{ "udp_timeout zero",
+	  "[bascule]\nlan = lan0\nudp_timeout = 0\n" UPA, 3,
+	  "udp_timeout: '0' is not a number of seconds from 1 to 86400" },
+	{ "gc_interval_ms too small",
+	  "[bascule]\nlan = lan0\ngc_interval_ms = 99\n" UPA, 3,
+	  "gc_interval_ms: '99' is not a number of milliseconds from 100 to 600000" },
+	{ "relative pin_root",
+	  "[bascule]\nlan = lan0\npin_root = bpf/bascule\n" UPA, 3,
+	  "pin_root: 'bpf/bascule' must be an absolute path" },
+	{ "interface name of 16 characters",
+	  HEAD "[uplink a]\ninterface = abcdefghijklmnop\ngateway = 192.0.2.1\n", 4,
+	  "interface: 'abcdefghijklmnop' is not an interface name (1-15 characters, no '/' or spaces)" },
+	{ "interface name with '/'",
+	  HEAD "[uplink a]\ninterface = wan/0\ngateway = 192.0.2.1\n", 4,
+	  "interface: 'wan/0' is not an interface name" },
+	{ "interface name with a space",
+	  HEAD "[uplink a]\ninterface = wan 0\ngateway = 192.0.2.1\n", 4,
+	  "interface: 'wan 0' is not an interface name" },
+	{ "lan name too long",
+	  "[bascule]\nlan = lan0123456789abc\n" UPA, 2,
+	  "lan: 'lan0123456789abc' is not an interface name" },
+	{ "uplink name with a dot",
+	  HEAD "[uplink fi.ber]\ninterface = wan0\ngateway = 192.0.2.1\n", 3,
+	  "[uplink fi.ber]: name must be 1-15 of a-z A-Z 0-9 - _" },
+	{ "duplicate uplink name",
+	  HEAD UPA "[uplink b]\ninterface = wan1\ngateway = 198.51.100.1\n"
+	  "[uplink a]\ninterface = wan2\ngateway = 203.0.113.1\n", 9,
+	  "[uplink a] defined twice (first at line 3)" },
+	{ "duplicate uplink name, back to back",
+	  HEAD UPA "[uplink a]\ninterface = wan1\ngateway = 198.51.100.1\n", 6,
+	  "[uplink a] defined twice (first at line 3)" },
+	{ "uplink without interface",
+	  HEAD "[uplink a]\ngateway = 192.0.2.1\n", 3,
+	  "[uplink a] needs 'interface = IFNAME'" },
+	{ "uplink without gateway",
+	  HEAD "[uplink a]\ninterface = wan0\npriority = 5\n", 3,
+	  "[uplink a] needs 'gateway = IPv4 address' (its next hop)" },
+	{ "two uplinks on one interface",
+	  HEAD UPA "[uplink b]\ninterface = wan0\ngateway = 198.51.100.1\n", 6,
+	  "[uplink b]: interface wan0 already used by [uplink a]" },
+	{ "uplink on the LAN interface",
+	  HEAD "[uplink a]\ninterface = lan0\ngateway = 192.0.2.1\n", 3,
+	  "[uplink a]: interface lan0 is the LAN interface" },
+	{ "missing lan",
+	  "[bascule]\nflow_table_size = 4096\n" UPA, 1,
+	  "[bascule] needs 'lan = IFNAME' (the interface facing the LAN)" },
+	{ "no [bascule] section at all",
+	  UPA, 1,
+	  "[bascule] needs 'lan = IFNAME'" },
+	{ "no uplinks",
+	  HEAD, 1,
+	  "no [uplink NAME] section: at least one uplink is needed" },
+	{ "nine uplinks",
+	  HEAD UPLINK(1) UPLINK(2) UPLINK(3) UPLINK(4) UPLINK(5) UPLINK(6) UPLINK(7)
+	  UPLINK(8) UPLINK(9), 27,
+	  "too many uplinks (at most 8)" },
+	{ "key before any section",
+	  "lan = lan0\n" HEAD UPA, 1,
+	  "key 'lan' outside any section" },
+	{ "line without '='",
+	  HEAD "garbage without equals\n" UPA, 3,
+	  "syntax error (expected [section], key = value, or a ; comment)" },
+	{ "unterminated section header",
+	  HEAD UPA "[uplink b\n", 6,
+	  "syntax error" },
+};
+
+static void test_config_rejects(void **state)
+{
+	const struct bad_config *b = *state;
+	struct bsc_cfg cfg;
+
+	assert_int_equal(parse(b->text, &cfg), -1);
+	assert_error_at(errbuf, CONF_NAME, b->line, b->frag);
+	assert_int_equal(errbuf[strlen(errbuf) - 1], '\n');
+}
+
+/* ------------------------------------------------------------------ */
+/* config: several errors, files, buffers                             */
+/* ------------------------------------------------------------------ */
+
+static void test_config_reports_every_value_error(void **state)
+{
+	struct bsc_cfg cfg;
+
+	assert_int_equal(parse("[bascule]\n"                   /* 1 */
+			       "lan = lan0\n"                  /* 2 */
+			       "colour = blue\n"               /* 3 */
+			       "[uplink a]\n"                  /* 4 */
+			       "interface = wan/0\n"           /* 5 */
+			       "gateway = 10.0.0.300\n"        /* 6 */
+			       "priority = abc\n"              /* 7 */
+			       "[uplink b]\n"                  /* 8 */
+			       "interface = wan1\n"            /* 9 */
+			       "gateway = 0.0.0.0\n",          /* 10 */
+			       &cfg), -1);
+	assert_error_at(errbuf, CONF_NAME, 3, "unknown key 'colour'");
+	assert_error_at(errbuf, CONF_NAME, 5, "interface: 'wan/0'");
+	assert_error_at(errbuf, CONF_NAME, 6, "gateway: '10.0.0.300'");
+	assert_error_at(errbuf, CONF_NAME, 7, "priority: 'abc'");
+	assert_error_at(errbuf, CONF_NAME, 10, "gateway: '0.0.0.0'");
+	assert_int_equal(count_lines(errbuf), 5);
+}
+
+static void test_config_reports_every_missing_piece(void **state)
+{
+	struct bsc_cfg cfg;
+
+	assert_int_equal(parse("[bascule]\n"
+			       "flow_table_size = 4096\n"
+			       "[uplink a]\n"
+			       "gateway = 192.0.2.1\n"
+			       "[uplink b]\n"
+			       "interface = wan1\n",
+			       &cfg), -1);
+	assert_non_null(strstr(errbuf, CONF_NAME ":1: [bascule] needs 'lan = IFNAME'"));
+	assert_non_null(strstr(errbuf, "[uplink a] needs 'interface = IFNAME'"));
+	assert_non_null(strstr(errbuf, "[uplink b] needs 'gateway = IPv4 address'"));
+	assert_int_equal(count_lines(errbuf), 3);
+}
+
+static void test_config_reports_syntax_error_among_others(void **state)
+{
+	struct bsc_cfg cfg;
+
+	assert_int_equal(parse("[bascule]\n"
+			       "lan = lan0\n"
+			       "colour = blue\n"
+			       "garbage without equals\n"
+			       UPA, &cfg), -1);
+	assert_error_at(errbuf, CONF_NAME, 3, "unknown key 'colour'");
+	assert_error_at(errbuf, CONF_NAME, 4, "syntax error");
+}
+
+static void test_config_small_error_buffer_is_terminated(void **state)
+{
+	struct bsc_cfg cfg;
+	char small[24];
+	size_t i;
+
+	memset(small, '#', sizeof(small));
+	assert_int_equal(bsc_config_parse_string("[bascule]\nlan = lan0\ncolour = blue\nshape = round\n" UPA,
+						 CONF_NAME, &cfg, small, 16), -1);
+	assert_true(strlen(small) < 16);
+	assert_memory_equal(small, CONF_NAME ":3: ", strlen(CONF_NAME ":3: "));
+	for (i = 16; i < sizeof(small); i++)
+		assert_int_equal(small[i], '#'); /* nothing written past errlen */
+	/* no buffer at all is allowed too */
+	assert_int_equal(bsc_config_parse_string("[bascule]\ncolour = blue\n", CONF_NAME, &cfg,
+						 NULL, 0), -1);
+}
+
+static void test_config_load_missing_file_names_the_path(void **state)
+{
+	struct bsc_cfg cfg;
+	const char *path = "/nonexistent/bascule-test/bascule.conf";
+
+	memset(errbuf, 0, sizeof(errbuf));
+	assert_int_equal(bsc_config_load(path, &cfg, errbuf, sizeof(errbuf)), -1);
+	assert_non_null(strstr(errbuf, path));
+	assert_non_null(strstr(errbuf, "No such file or directory"));
+	assert_memory_equal(errbuf, path, strlen(path)); /* the path leads the message */
+}
+
+static void write_temp(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	size_t len = strlen(text);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+static void test_config_load_reads_a_file(void **state)
+{
+	char path[] = "/tmp/bascule-unit-XXXXXX";
+	struct bsc_cfg cfg;
+	int rc;
+
+	write_temp(path, lab_conf);
+	rc = bsc_config_load(path, &cfg, errbuf, sizeof(errbuf));
+	unlink(path);
+	if (rc)
+		fail_msg("lab config rejected from a file:\n%s", errbuf);
+	check_lab_values(&cfg);
+	assert_string_equal(cfg.path, path);
+}
+
+static void test_config_load_errors_name_file_and_line(void **state)
+{
+	char path[] = "/tmp/bascule-unit-XXXXXX";
+	struct bsc_cfg cfg;
+	int rc;
+
+	write_temp(path, "; comment\n[bascule]\nlan = lan0\nflow_table_size = 12\n" UPA
+		   "priority = high\n");
+	rc = bsc_config_load(path, &cfg, errbuf, sizeof(errbuf));
+	unlink(path);
+	assert_int_equal(rc, -1);
+	assert_error_at(errbuf, path, 4, "flow_table_size: '12'");
+	assert_error_at(errbuf, path, 8, "priority: 'high'");
+	assert_int_equal(count_lines(errbuf), 2);
+}
+
+/* ------------------------------------------------------------------ */
+/* uplink selection                                                   */
+/* ------------------------------------------------------------------ */
+
+struct slot {
+	uint32_t ifindex, state, priority;
+};
+
+#define UP       BSC_UPLINK_UP
+#define DOWN     BSC_UPLINK_DOWN
+#define DRAINED  BSC_UPLINK_DRAINED
+#define UNKNOWN  BSC_UPLINK_UNKNOWN
+
+struct select_case {
+	const char *what;
+	int n;
+	struct slot s[BSC_MAX_UPLINKS];
+	uint32_t preferred;
+	uint32_t want;
+};
+
+static struct select_case select_cases[] = {
+	{ "lowest priority value wins", 3,
+	  { { 2, UP, 30 }, { 3, UP, 10 }, { 4, UP, 20 } }, BSC_NO_UPLINK, 1 },
+	{ "priority 0 beats everything", 3,
+	  { { 2, UP, 1 }, { 3, UP, 1000000 }, { 4, UP, 0 } }, BSC_NO_UPLINK, 2 },
+	{ "tie goes to the lowest index", 4,
+	  { { 2, DOWN, 5 }, { 3, UP, 10 }, { 4, UP, 10 }, { 5, UP, 10 } }, BSC_NO_UPLINK, 1 },
+	{ "DOWN is skipped", 2,
+	  { { 2, DOWN, 1 }, { 3, UP, 50 } }, BSC_NO_UPLINK, 1 },
+	{ "DRAINED is skipped", 2,
+	  { { 2, DRAINED, 1 }, { 3, UP, 50 } }, BSC_NO_UPLINK, 1 },
+	{ "UNKNOWN is skipped", 2,
+	  { { 2, UNKNOWN, 1 }, { 3, UP, 50 } }, BSC_NO_UPLINK, 1 },
+	{ "out-of-range state is skipped", 2,
+	  { { 2, 7, 1 }, { 3, UP, 50 } }, BSC_NO_UPLINK, 1 },
+	{ "preferred UP uplink beats a better priority", 3,
+	  { { 2, UP, 10 }, { 3, UP, 20 }, { 4, UP, 30 } }, 2, 2 },
+	{ "preferred DOWN falls back to priority", 3,
+	  { { 2, UP, 20 }, { 3, UP, 10 }, { 4, DOWN, 1 } }, 2, 1 },
+	{ "preferred DRAINED falls back to priority", 3,
+	  { { 2, UP, 20 }, { 3, UP, 10 }, { 4, DRAINED, 1 } }, 2, 1 },
+	{ "preferred UNKNOWN falls back to priority", 3,
+	  { { 2, UP, 20 }, { 3, UP, 10 }, { 4, UNKNOWN, 1 } }, 2, 1 },
+	{ "preferred empty slot is ignored", 3,
+	  { { 2, UP, 20 }, { 3, UP, 10 }, { 0, UP, 1 } }, 2, 1 },
+	{ "preferred == n is out of range", 2,
+	  { { 2, UP, 20 }, { 3, UP, 10 }, { 4, UP, 1 } }, 2, 1 },
+	{ "preferred far out of range", 2,
+	  { { 2, UP, 20 }, { 3, UP, 10 } }, 1000, 1 },
+	{ "BSC_NO_UPLINK means priority order", 2,
+	  { { 2, UP, 20 }, { 3, UP, 10 } }, BSC_NO_UPLINK, 1 },
+	{ "empty slots are skipped", 4,
+	  { { 0, UP, 0 }, { 0, UP, 0 }, { 7, UP, 40 }, { 0, UP, 0 } }, BSC_NO_UPLINK, 2 },
+	{ "slots beyond n are not looked at", 2,
+	  { { 2, DOWN, 1 }, { 3, DOWN, 1 }, { 4, UP, 1 } }, BSC_NO_UPLINK, BSC_NO_UPLINK },
+	{ "none up gives BSC_NO_UPLINK", 4,
+	  { { 2, DOWN, 1 }, { 3, DRAINED, 1 }, { 4, UNKNOWN, 1 }, { 0, UP, 1 } }, 0,
+	  BSC_NO_UPLINK },
+	{ "no uplinks at all", 0, { { 0 } }, BSC_NO_UPLINK, BSC_NO_UPLINK },
+	{ "only the last of eight is up", 8,
+	  { { 1, DOWN, 1 }, { 2, DOWN, 1 }, { 3, DOWN, 1 }, { 4, DOWN, 1 },
+	    { 5, DOWN, 1 }, { 6, DOWN, 1 }, { 7, DOWN, 1 }, { 8, UP, 999 } }, BSC_NO_UPLINK, 7 },
+};
+
+static void test_select_uplink(void **state)
+{
+	const struct select_case *c = *state;
+	struct bsc_uplink u[BSC_MAX_UPLINKS];
+	int i;
+
+	memset(u, 0, sizeof(u));
+	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
+		snprintf(u[i].name, sizeof(u[i].name), "up%d", i);
+		u[i].ifindex = c->s[i].ifindex;
+		u[i].state = c->s[i].state;
+		u[i].priority = c->s[i].priority;
+	}
+	assert_int_equal(bsc_select_uplink(u, c->n, c->preferred), c->want);
+}
+
+/* ------------------------------------------------------------------ */
+/* operational state                                                  */
+/* ------------------------------------------------------------------ */
+
+struct oper_case {
+	const char *what;
+	uint32_t admin;
+	int carrier;
+	const char *addr;
+	uint8_t gw_mac[6];
+	uint32_t want;
+};
+
+#define MAC { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x01 }
+#define NOMAC { 0, 0, 0, 0, 0, 0 }
+
+static struct oper_case oper_cases[] = {
+	{ "all known, auto: UP", BSC_ADMIN_AUTO, 1, "192.0.2.2", MAC, BSC_UPLINK_UP },
+	{ "any nonzero carrier counts", BSC_ADMIN_AUTO, 2, "192.0.2.2", MAC, BSC_UPLINK_UP },
+	{ "gateway MAC with one nonzero byte", BSC_ADMIN_AUTO, 1, "192.0.2.2",
+	  { 0, 0, 0, 0, 0, 1 }, BSC_UPLINK_UP },
+	{ "admin down: DOWN", BSC_ADMIN_DOWN, 1, "192.0.2.2", MAC, BSC_UPLINK_DOWN },
+	{ "no carrier: DOWN", BSC_ADMIN_AUTO, 0, "192.0.2.2", MAC, BSC_UPLINK_DOWN },
+	{ "no address: DOWN", BSC_ADMIN_AUTO, 1, "0.0.0.0", MAC, BSC_UPLINK_DOWN },
+	{ "gateway MAC unknown: DOWN", BSC_ADMIN_AUTO, 1, "192.0.2.2", NOMAC, BSC_UPLINK_DOWN },
+	{ "admin drain: DRAINED", BSC_ADMIN_DRAIN, 1, "192.0.2.2", MAC, BSC_UPLINK_DRAINED },
+	{ "drain without carrier: DOWN", BSC_ADMIN_DRAIN, 0, "192.0.2.2", MAC, BSC_UPLINK_DOWN },
+	{ "drain without gateway MAC: DOWN", BSC_ADMIN_DRAIN, 1, "192.0.2.2", NOMAC,
+	  BSC_UPLINK_DOWN },
+	{ "admin down beats everything fine", BSC_ADMIN_DOWN, 1, "10.0.0.1", MAC,
+	  BSC_UPLINK_DOWN },
+};
+
+static void test_oper_state(void **state)
+{
+	const struct oper_case *c = *state;
+
+	assert_int_equal(bsc_uplink_oper_state(c->admin, c->carrier, ip(c->addr), c->gw_mac),
+			 c->want);
+}
+
+/* ------------------------------------------------------------------ */
+/* flow timeouts                                                      */
+/* ------------------------------------------------------------------ */
+
+struct timeout_case {
+	const char *what;
+	uint8_t proto, tcp;
+	uint32_t want;
+};
+
+/* distinctive values, so a mix-up of two timeouts shows */
+#define T_EST   7001
+#define T_TRANS 301
+#define T_CLOSE 17
+#define T_UDP   181
+#define T_ICMP  43
+
+static struct timeout_case timeout_cases[] = {
+	{ "TCP established", IPPROTO_TCP, BSC_TCP_SYN_SEEN | BSC_TCP_ESTAB, T_EST },
+	{ "TCP reply seen without SYN (picked up mid-stream)", IPPROTO_TCP, BSC_TCP_ESTAB, T_EST },
+	{ "TCP SYN only", IPPROTO_TCP, BSC_TCP_SYN_SEEN, T_TRANS },
+	{ "TCP nothing seen", IPPROTO_TCP, 0, T_TRANS },
+	{ "TCP FIN from the LAN", IPPROTO_TCP,
+	  BSC_TCP_SYN_SEEN | BSC_TCP_ESTAB | BSC_TCP_FIN_LAN, T_TRANS },
+	{ "TCP FIN from the remote", IPPROTO_TCP,
+	  BSC_TCP_SYN_SEEN | BSC_TCP_ESTAB | BSC_TCP_FIN_WAN, T_TRANS },
+	{ "TCP both FINs", IPPROTO_TCP,
+	  BSC_TCP_SYN_SEEN | BSC_TCP_ESTAB | BSC_TCP_FIN_LAN | BSC_TCP_FIN_WAN, T_CLOSE },
+	{ "TCP RST", IPPROTO_TCP, BSC_TCP_SYN_SEEN | BSC_TCP_ESTAB | BSC_TCP_RST, T_CLOSE },
+	{ "TCP RST on a SYN", IPPROTO_TCP, BSC_TCP_SYN_SEEN | BSC_TCP_RST, T_CLOSE },
+	{ "UDP", IPPROTO_UDP, 0, T_UDP },
+	{ "UDP ignores TCP bits", IPPROTO_UDP, BSC_TCP_RST | BSC_TCP_ESTAB, T_UDP },
+	{ "ICMP", IPPROTO_ICMP, 0, T_ICMP },
+};
+
+static void test_flow_timeout(void **state)
+{
+	const struct timeout_case *c = *state;
+	struct bsc_timeouts t;
+	struct bsc_cfg cfg;
+
+	parse_ok("[bascule]\nlan = lan0\n"
+		 "tcp_established_timeout = 7001\n"
+		 "tcp_transitory_timeout = 301\n"
+		 "tcp_closed_timeout = 17\n"
+		 "udp_timeout = 181\n"
+		 "icmp_timeout = 43\n" UPA, &cfg);
+	memset(&t, 0, sizeof(t));
+	bsc_timeouts_from_cfg(&t, &cfg);
+	assert_int_equal(bsc_flow_timeout(&t, c->proto, c->tcp), c->want);
+}
+
+/* ------------------------------------------------------------------ */
+/* checksums                                                          */
+/* ------------------------------------------------------------------ */
+
+/* The helpers take fields as they sit in memory: read and write them
+ * with memcpy, never through a host-order conversion. */
+static uint16_t mem16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+static uint32_t mem32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static void set16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+
+static void set32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+/* Replace the field at off (2 or 4 bytes) with random bytes, updating the
+ * checksum at sum_off incrementally; udp selects the UDP flavour. */
+static void replace_field(uint8_t *buf, size_t off, int width, uint8_t *sum_p, int udp)
+{
+	uint16_t sum = mem16(sum_p);
+
+	if (width == 2) {
+		uint16_t from = mem16(buf + off), to = (uint16_t)rng32();
+
+		if (udp)
+			udp_csum_replace2(&sum, from, to);
+		else
+			csum_replace2(&sum, from, to);
+		set16(buf + off, to);
+	} else {
+		uint32_t from = mem32(buf + off), to = rng32();
+
+		if (udp)
+			udp_csum_replace4(&sum, from, to);
+		else
+			csum_replace4(&sum, from, to);
+		set32(buf + off, to);
+	}
+	set16(sum_p, sum);
+}
+
+static void test_bsc_csum_rfc1071_example(void **state)
+{
+	/* RFC 1071 section 3: these words sum to 0xddf2 */
+	static const uint8_t data[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+	uint16_t c = bsc_csum(data, sizeof(data), 0);
+	uint8_t b[2];
+
+	memcpy(b, &c, 2); /* returned ready to store in the packet */
+	assert_int_equal(b[0], 0x22);
+	assert_int_equal(b[1], 0x0d);
+}
+
+static void test_bsc_csum_matches_reference(void **state)
+{
+	uint8_t buf[80];
+	int iter;
+
+	rng_seed(1);
+	for (iter = 0; iter < 2000; iter++) {
+		size_t len = 2 + rng32() % (sizeof(buf) - 1);      /* odd and even */
+		uint32_t init = rng32() & 0xfffff;
+		uint16_t c;
+
+		rng_fill(buf, len);
+		c = bsc_csum(buf, len, init);
+		assert_int_equal(get_be16((uint8_t *)&c), ref_checksum(ref_add(init, buf, len)));
+	}
+}
+
+/* IPv4 header: random fields, valid checksum; change 16-bit words and the
+ * addresses one at a time, 40 changes per header, and after every change
+ * the header must verify and carry the recomputed checksum. */
+static void test_csum_replace_ipv4_header(void **state)
+{
+	static const size_t f16[] = { 2, 4, 6, 8 };   /* tot_len, id, frag, ttl|proto */
+	static const size_t f32[] = { 12, 16 };       /* saddr, daddr */
+	uint8_t h[20];
+	int iter, step;
+
+	rng_seed(2);
+	for (iter = 0; iter < 1000; iter++) {
+		rng_fill(h, sizeof(h));
+		h[0] = 0x45;
+		put_be16(h + 10, 0);
+		put_be16(h + 10, ref_checksum(ref_add(0, h, 20)));
+		assert_int_equal(ref_fold(ref_add(0, h, 20)), 0xffff);
+		for (step = 0; step < 40; step++) {
+			uint16_t want;
+
+			if (rng32() & 1)
+				replace_field(h, f16[rng32() % ARRAY_SIZE(f16)], 2, h + 10, 0);
+			else
+				replace_field(h, f32[rng32() % ARRAY_SIZE(f32)], 4, h + 10, 0);
+			if (ref_fold(ref_add(0, h, 20)) != 0xffff)
+				fail_msg("header %d step %d: checksum %04x does not verify", iter, step,
+					 get_be16(h + 10));
+			{
+				uint8_t z[20];
+
+				memcpy(z, h, 20);
+				put_be16(z + 10, 0);
+				want = ref_checksum(ref_add(0, z, 20));
+			}
+			if (!csum_same(get_be16(h + 10), want))
+				fail_msg("header %d step %d: %04x, recomputed %04x", iter, step,
+					 get_be16(h + 10), want);
+		}
+	}
+}
+
+/* An IPv4 packet with a TCP or UDP segment (odd and even payloads): NAT
+ * rewrites the source address (IP and L4 checksums, the latter through the
+ * pseudo-header) and the source port (L4 checksum only). */
+static void l4_nat_rounds(uint8_t proto, uint64_t seed)
+{
+	uint8_t pkt[20 + 20 + 64];
+	const int udp = proto == IPPROTO_UDP;
+	const size_t hl = udp ? 8 : 20, csum_off = udp ? 6 : 16;
+	int iter, step;
+
+	rng_seed(seed);
+	for (iter = 0; iter < 1000; iter++) {
+		size_t l4len = hl + rng32() % 64;
+		uint8_t *l4 = pkt + 20;
+		uint16_t c;
+
+		rng_fill(pkt, 20 + l4len);
+		pkt[0] = 0x45;
+		pkt[9] = proto;
+		put_be16(pkt + 2, (uint16_t)(20 + l4len));
+		if (udp)
+			put_be16(l4 + 4, (uint16_t)l4len);
+		put_be16(pkt + 10, 0);
+		put_be16(pkt + 10, ref_checksum(ref_add(0, pkt, 20)));
+		put_be16(l4 + csum_off, 0);
+		c = ref_checksum(ref_add(ref_pseudo(pkt + 12, pkt + 16, proto, (uint16_t)l4len),
+					 l4, l4len));
+		if (udp && c == 0)
+			c = 0xffff; /* RFC 768: a computed zero is sent as all ones */
+		put_be16(l4 + csum_off, c);
+
+		for (step = 0; step < 20; step++) {
+			uint32_t from, to;
+			uint16_t ipsum, l4sum, want;
+
+			switch (rng32() % 3) {
+			case 0: /* source address */
+			case 1: /* destination address (reply direction) */
+				{
+					size_t off = 12 + 4 * (rng32() & 1);
+
+					from = mem32(pkt + off);
+					to = rng32();
+					ipsum = mem16(pkt + 10);
+					l4sum = mem16(l4 + csum_off);
+					csum_replace4(&ipsum, from, to);
+					if (udp)
+						udp_csum_replace4(&l4sum, from, to);
+					else
+						csum_replace4(&l4sum, from, to);
+					set32(pkt + off, to);
+					set16(pkt + 10, ipsum);
+					set16(l4 + csum_off, l4sum);
+				}
+				break;
+			default: /* a port */
+				replace_field(l4, 2 * (rng32() & 1), 2, l4 + csum_off, udp);
+				break;
+			}
+			if (ref_fold(ref_add(0, pkt, 20)) != 0xffff)
+				fail_msg("packet %d step %d: IPv4 checksum does not verify", iter, step);
+			if (ref_fold(ref_add(ref_pseudo(pkt + 12, pkt + 16, proto, (uint16_t)l4len),
+					     l4, l4len)) != 0xffff)
+				fail_msg("packet %d step %d (%zu bytes): %s checksum %04x does not verify",
+					 iter, step, l4len, udp ? "UDP" : "TCP", get_be16(l4 + csum_off));
+			if (udp && get_be16(l4 + csum_off) == 0)
+				fail_msg("packet %d step %d: UDP checksum became 0 (\"none\")", iter, step);
+			{
+				uint8_t save[2];
+
+				memcpy(save, l4 + csum_off, 2);
+				put_be16(l4 + csum_off, 0);
+				want = ref_checksum(ref_add(ref_pseudo(pkt + 12, pkt + 16, proto,
+								       (uint16_t)l4len), l4, l4len));
+				memcpy(l4 + csum_off, save, 2);
+			}
+			if (!csum_same(get_be16(l4 + csum_off), want))
+				fail_msg("packet %d step %d: L4 checksum %04x, recomputed %04x", iter,
+					 step, get_be16(l4 + csum_off), want);
+		}
+	}
+}
+
+static void test_csum_replace_tcp_nat(void **state)
+{
+	l4_nat_rounds(IPPROTO_TCP, 3);
+}
+
+static void test_csum_replace_udp_nat(void **state)
+{
+	l4_nat_rounds(IPPROTO_UDP, 4);
+}
+
+static void test_udp_zero_checksum_stays_zero(void **state)
+{
+	int iter;
+
+	rng_seed(5);
+	for (iter = 0; iter < 1000; iter++) {
+		uint16_t sum = 0;
+
+		udp_csum_replace2(&sum, (uint16_t)rng32(), (uint16_t)rng32());
+		assert_int_equal(sum, 0);
+		udp_csum_replace4(&sum, rng32(), rng32());
+		assert_int_equal(sum, 0);
+	}
+}
+
+/* Choose the new value of a field so that the updated checksum comes out as
+ * zero: the UDP helpers must send 0xffff instead, which still verifies. */
+static void test_udp_computed_zero_becomes_ffff(void **state)
+{
+	uint8_t seg[8 + 24];
+	const size_t len = sizeof(seg);
+	uint8_t saddr[4] = { 10, 1, 2, 3 }, daddr[4] = { 198, 51, 100, 9 };
+	int iter;
+
+	rng_seed(6);
+	for (iter = 0; iter < 200; iter++) {
+		uint16_t c, sum, plain, from16, to16, t;
+		uint32_t from32, to32, s;
+
+		rng_fill(seg, len);
+		put_be16(seg + 4, (uint16_t)len);
+		put_be16(seg + 6, 0);
+		c = ref_checksum(ref_add(ref_pseudo(saddr, daddr, IPPROTO_UDP, (uint16_t)len), seg, len));
+		put_be16(seg + 6, c ? c : 0xffff);
+
+		/* 16-bit field (source port): to = ~fold(~sum + ~from) */
+		sum = mem16(seg + 6);
+		from16 = mem16(seg);
+		t = csum_fold32((uint32_t)(uint16_t)~sum + (uint16_t)~from16);
+		to16 = (uint16_t)~t;
+		plain = sum;
+		csum_replace2(&plain, from16, to16);
+		assert_int_equal(plain, 0);       /* the plain helper gives 0 ... */
+		udp_csum_replace2(&sum, from16, to16);
+		assert_int_equal(sum, 0xffff);    /* ... the UDP one 0xffff */
+		set16(seg, to16);
+		set16(seg + 6, sum);
+		assert_int_equal(ref_fold(ref_add(ref_pseudo(saddr, daddr, IPPROTO_UDP,
+							     (uint16_t)len), seg, len)), 0xffff);
+
+		/* 32-bit field (source address in the pseudo-header) */
+		sum = mem16(seg + 6);
+		memcpy(&from32, saddr, 4);
+		to32 = rng32();
+		s = (uint16_t)~sum;
+		s += (uint16_t)~(from32 & 0xffff);
+		s += (uint16_t)~(from32 >> 16);
+		s += to32 >> 16;
+		t = csum_fold32(s);
+		to32 = (to32 & 0xffff0000u) | (uint16_t)~t;
+		plain = sum;
+		csum_replace4(&plain, from32, to32);
+		assert_int_equal(plain, 0);
+		udp_csum_replace4(&sum, from32, to32);
+		assert_int_equal(sum, 0xffff);
+		memcpy(saddr, &to32, 4);
+		set16(seg + 6, sum);
+		assert_int_equal(ref_fold(ref_add(ref_pseudo(saddr, daddr, IPPROTO_UDP,
+							     (uint16_t)len), seg, len)), 0xffff);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* TCP kick frame                                                     */
+/* ------------------------------------------------------------------ */
+
+struct kick_case {
+	const char *what;
+	const char *lan_host, *remote;
+	uint16_t lan_port, remote_port;
+	uint32_t seq;
+};
+
+static struct kick_case kick_cases[] = {
+	{ "https download", "10.1.2.3", "203.0.113.7", 40000, 443, 0x12345678 },
+	{ "seq 0", "192.168.1.20", "198.51.100.200", 1024, 80, 0 },
+	{ "seq all ones, high ports", "172.16.255.254", "8.8.4.4", 65535, 65534, 0xffffffffu },
+	{ "seq with the top bit set", "10.0.0.1", "1.1.1.1", 5555, 22, 0x80000001u },
+};
+
+static void test_kick_frame(void **state)
+{
+	const struct kick_case *c = *state;
+	static const uint8_t host_mac[6] = { 0x02, 0x00, 0x00, 0xaa, 0xbb, 0xcc };
+	static const uint8_t edge_mac[6] = { 0x02, 0x00, 0x00, 0x11, 0x22, 0x33 };
+	struct bsc_config cfg;
+	struct bsc_flow_key k;
+	struct bsc_flow f;
+	uint8_t frame[64];
+	const uint8_t *iph = frame + 14, *th = frame + 34;
+	uint32_t lan = ip(c->lan_host), remote = ip(c->remote);
+	size_t len, i;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&k, 0, sizeof(k));
+	memset(&f, 0, sizeof(f));
+	memcpy(cfg.lan_mac, edge_mac, 6);
+	cfg.lan_ifindex = 3;
+	cfg.lan_addr = ip("10.1.2.1");
+	k.saddr = lan;
+	k.daddr = remote;
+	k.sport = htons(c->lan_port);
+	k.dport = htons(c->remote_port);
+	k.proto = IPPROTO_TCP;
+	memcpy(f.lan_mac, host_mac, 6);
+	f.nat_addr = ip("192.0.2.2");
+	f.nat_port = htons(50000);
+	f.tcp = BSC_TCP_SYN_SEEN | BSC_TCP_ESTAB;
+
+	memset(frame, 0xa5, sizeof(frame));
+	len = bsc_kick_frame(frame, &cfg, &k, &f, c->seq);
+	assert_int_equal(len, 54);
+	for (i = 54; i < sizeof(frame); i++)
+		assert_int_equal(frame[i], 0xa5); /* nothing past the frame */
+
+	/* Ethernet: to the LAN host, from the edge's LAN side */
+	assert_memory_equal(frame, host_mac, 6);
+	assert_memory_equal(frame + 6, edge_mac, 6);
+	assert_int_equal(get_be16(frame + 12), 0x0800);
+
+	/* IPv4: from the remote end to the LAN host */
+	assert_int_equal(iph[0], 0x45);
+	assert_int_equal(iph[1], 0);                  /* tos */
+	assert_int_equal(get_be16(iph + 2), 40);      /* total length */
+	assert_int_equal(get_be16(iph + 6) & 0x3fff, 0); /* not a fragment */
+	assert_int_equal(iph[8], 64);
+	assert_int_equal(iph[9], IPPROTO_TCP);
+	assert_memory_equal(iph + 12, &remote, 4);
+	assert_memory_equal(iph + 16, &lan, 4);
+	assert_int_equal(ref_fold(ref_add(0, iph, 20)), 0xffff);
+
+	/* TCP: ports swapped, a bare ACK carrying seq */
+	assert_int_equal(get_be16(th), c->remote_port);
+	assert_int_equal(get_be16(th + 2), c->lan_port);
+	assert_int_equal(get_be32(th + 4), c->seq);
+	assert_int_equal(th[12], 0x50);               /* data offset 5, no options */
+	assert_int_equal(th[13], 0x10);               /* ACK and nothing else */
+	assert_true(get_be16(th + 14) > 0);           /* a window */
+	assert_int_equal(get_be16(th + 18), 0);       /* urgent pointer */
+	assert_int_equal(ref_fold(ref_add(ref_pseudo(iph + 12, iph + 16, IPPROTO_TCP, 20), th, 20)),
+			 0xffff);
+}
+
+static void test_kick_frame_checksums_random(void **state)
+{
+	struct bsc_config cfg;
+	struct bsc_flow_key k;
+	struct bsc_flow f;
+	uint8_t frame[64];
+	int iter;
+
+	rng_seed(7);
+	for (iter = 0; iter < 2000; iter++) {
+		memset(&cfg, 0, sizeof(cfg));
+		memset(&k, 0, sizeof(k));
+		memset(&f, 0, sizeof(f));
+		rng_fill(cfg.lan_mac, 6);
+		rng_fill(f.lan_mac, 6);
+		k.saddr = rng32();
+		k.daddr = rng32();
+		k.sport = (uint16_t)rng32();
+		k.dport = (uint16_t)rng32();
+		k.proto = IPPROTO_TCP;
+		assert_int_equal(bsc_kick_frame(frame, &cfg, &k, &f, rng32()), 54);
+		if (ref_fold(ref_add(0, frame + 14, 20)) != 0xffff)
+			fail_msg("iteration %d: IPv4 checksum does not verify", iter);
+		if (ref_fold(ref_add(ref_pseudo(frame + 26, frame + 30, IPPROTO_TCP, 20),
+				     frame + 34, 20)) != 0xffff)
+			fail_msg("iteration %d: TCP checksum does not verify", iter);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* names shown to the operator                                        */
+/* ------------------------------------------------------------------ */
+
+static void test_reason_names_complete_and_unique(void **state)
+{
+	int i, j;
+
+	for (i = 0; i < BSC_R_MAX; i++) {
+		if (!bsc_reason_names[i] || !*bsc_reason_names[i])
+			fail_msg("reason %d has no name (bsc_reason_names out of step with enum bsc_reason)", i);
+		for (j = 0; j < i; j++)
+			if (!strcmp(bsc_reason_names[i], bsc_reason_names[j]))
+				fail_msg("reasons %d and %d are both called %s", j, i, bsc_reason_names[i]);
+	}
+}
+
+static void test_state_names_match_enum(void **state)
+{
+	assert_string_equal(bsc_state_names[BSC_UPLINK_UNKNOWN], "unknown");
+	assert_string_equal(bsc_state_names[BSC_UPLINK_UP], "up");
+	assert_string_equal(bsc_state_names[BSC_UPLINK_DOWN], "down");
+	assert_string_equal(bsc_state_names[BSC_UPLINK_DRAINED], "drained");
+}
+
+/* ------------------------------------------------------------------ */
+/* runner                                                             */
+/* ------------------------------------------------------------------ */
+
+static struct CMUnitTest tests[256];
+static char *owned_names[256];
+static size_t ntests, nowned;
+
+static void add(const char *name, CMUnitTestFunction fn, void *st)
+{
+	if (ntests >= ARRAY_SIZE(tests)) {
+		fprintf(stderr, "test_unit: too many tests\n");
+		exit(2);
+	}
+	tests[ntests++] = (struct CMUnitTest){ name, fn, NULL, NULL, st };
+}
+
+static void add_row(const char *prefix, const char *what, CMUnitTestFunction fn, void *st)
+{
+	char *name;
+
+	if (asprintf(&name, "%s: %s", prefix, what) < 0) {
+		fprintf(stderr, "test_unit: out of memory\n");
+		exit(2);
+	}
+	owned_names[nowned++] = name;
+	add(name, fn, st);
+}
+
+#define ADD(fn) add(#fn, fn, NULL)
+#define ADD_ROWS(prefix, table, fn)                                     \
+	do {                                                            \
+		size_t i_;                                              \
+		for (i_ = 0; i_ < ARRAY_SIZE(table); i_++)              \
+			add_row(prefix, table[i_].what, fn, &table[i_]); \
+	} while (0)
+
+int main(void)
+{
+	size_t i;
+	int failed;
+
+	ADD(test_config_lab_conf_parses);
+	ADD(test_config_unset_keys_get_defaults);
+	ADD(test_config_every_global_key_is_read);
+	ADD(test_config_limits_are_inclusive);
+	ADD(test_config_comments_and_spacing);
+	ADD(test_config_eight_uplinks_fit);
+	ADD(test_config_parse_starts_from_defaults);
+	ADD(test_config_find_uplink);
+	ADD_ROWS("config rejects", bad_configs, test_config_rejects);
+	ADD(test_config_reports_every_value_error);
+	ADD(test_config_reports_every_missing_piece);
+	ADD(test_config_reports_syntax_error_among_others);
+	ADD(test_config_small_error_buffer_is_terminated);
+	ADD(test_config_load_missing_file_names_the_path);
+	ADD(test_config_load_reads_a_file);
+	ADD(test_config_load_errors_name_file_and_line);
+	ADD_ROWS("select uplink", select_cases, test_select_uplink);
+	ADD_ROWS("oper state", oper_cases, test_oper_state);
+	ADD_ROWS("flow timeout", timeout_cases, test_flow_timeout);
+	ADD(test_bsc_csum_rfc1071_example);
+	ADD(test_bsc_csum_matches_reference);
+	ADD(test_csum_replace_ipv4_header);
+	ADD(test_csum_replace_tcp_nat);
+	ADD(test_csum_replace_udp_nat);
+	ADD(test_udp_zero_checksum_stays_zero);
+	ADD(test_udp_computed_zero_becomes_ffff);
+	ADD_ROWS("kick frame", kick_cases, test_kick_frame);
+	ADD(test_kick_frame_checksums_random);
+	ADD(test_reason_names_complete_and_unique);
+	ADD(test_state_names_match_enum);
+
+	failed = _cmocka_run_group_tests("bascule_unit", tests, ntests, NULL, NULL);
+	for (i = 0; i < nowned; i++)
+		free(owned_names[i]);
+	return failed ? 1 : 0;
+}
