@@ -38,7 +38,7 @@ static __always_inline int count(__u32 reason, int verdict)
 
 static __always_inline int verdict_of(__u32 reason)
 {
-	return reason >= BSC_R_DROP_MALFORMED && reason <= BSC_R_DROP_MAP_FULL ?
+	return reason >= BSC_R_DROP_MALFORMED && reason <= BSC_R_DROP_HOST_LIMIT ?
 		       XDP_DROP : XDP_PASS;
 }
 
@@ -203,6 +203,8 @@ int bascule_lan(struct xdp_md *ctx)
 		up = policy_uplink(0, &idx);
 		if (!up)
 			return finish(BSC_R_DROP_NO_UPLINK);
+		if (!host_may_open(k.saddr, cfg, now))
+			return finish(BSC_R_DROP_HOST_LIMIT);
 		r = flow_bind(&k, idx, up, NULL, p.eth->h_source, now, &fl);
 		if (r)
 			return finish(r);

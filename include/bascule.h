@@ -80,7 +80,19 @@ struct bsc_config {
 	__u32 lan_mask;         /* LAN netmask, network byte order */
 	__u8  lan_mac[6];
 	__u16 pad;
-	__u32 flags;            /* BSC_CFG_* */
+	/* Budget of new flows per LAN host (token bucket): rate per second and
+	 * burst.  0 = unlimited.  Keeps one host from filling or churning the
+	 * shared tables alone. */
+	__u32 host_flow_rate;
+	__u32 host_flow_burst;
+	__u32 pad2;
+};
+
+/* Value of the `hosts` map (key: LAN host address). */
+struct bsc_host {
+	__u64 last_ns;
+	__u32 tokens_milli;     /* new-flow tokens x 1000 */
+	__u32 denied;           /* new flows refused so far */
 };
 
 /* Flow key, always in the LAN host's orientation (LAN -> remote).  For ICMP
@@ -167,6 +179,7 @@ enum bsc_reason {
 	BSC_R_DROP_TCP_NO_FLOW,   /* TCP RST / unanswerable segment, no binding */
 	BSC_R_DROP_REDIRECT,      /* tx_ports slot empty */
 	BSC_R_DROP_MAP_FULL,      /* binding insert failed */
+	BSC_R_DROP_HOST_LIMIT,    /* the LAN host is over its new-flow budget */
 	BSC_R_TX_RST_UPLINK_DOWN, /* RST to the LAN host: its uplink failed */
 	BSC_R_TX_RST_NO_FLOW,     /* RST to the LAN host: non-SYN, no binding */
 	BSC_R_REBOUND,            /* flow moved to another uplink */

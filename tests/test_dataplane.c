@@ -110,6 +110,7 @@ static void reset_state(void)
 
 	clear_hash(E.m.flows, sizeof(struct bsc_flow_key));
 	clear_hash(E.m.rev, sizeof(struct bsc_rev_key));
+	clear_hash(E.m.hosts, sizeof(uint32_t));
 	zero_percpu(E.m.uplink_stats, BSC_MAX_UPLINKS, sizeof(struct bsc_uplink_stats));
 	zero_percpu(E.m.reasons, BSC_R_MAX, sizeof(uint64_t));
 	c.lan_ifindex = E.ifidx[3];
@@ -812,6 +813,44 @@ static void test_policy_flip_moves_new_flows_only(void **state)
 	assert_memory_equal(r.out + 26, &(uint32_t){ ip4(FIBER_ADDR) }, 4);
 }
 
+/* One host over its new-flow budget is refused; another host is not. */
+static void test_host_flow_budget(void **state)
+{
+	struct bsc_config c;
+	struct bsc_host h;
+	uint32_t zero = 0, host = ip4(LAN_HOST);
+	struct pspec s = { FROM_HOST, UDP_Q };
+	struct pspec other = { FROM_HOST, UDP_Q, .src = LAN_HOST2, .smac = HOST2_MAC };
+	struct run r;
+	int i;
+
+	(void)state;
+	reset_state();
+	clear_hash(E.m.hosts, 4);
+	assert_int_equal(bpf_map_lookup_elem(E.m.config, &zero, &c), 0);
+	c.host_flow_rate = 1; /* one per second: no refill within the test */
+	c.host_flow_burst = 3;
+	assert_int_equal(bpf_map_update_elem(E.m.config, &zero, &c, BPF_ANY), 0);
+	for (i = 0; i < 3; i++) {
+		s.sport = (uint16_t)(41000 + i);
+		run_spec(LAN, 0, &s, &r);
+		assert_int_equal(r.verdict, XDP_REDIRECT);
+	}
+	s.sport = 41003;
+	run_spec(LAN, 0, &s, &r);
+	assert_int_equal(r.verdict, XDP_DROP);
+	assert_int_equal(r.reasons[BSC_R_DROP_HOST_LIMIT], 1);
+	/* its existing flows still pass */
+	s.sport = 41000;
+	run_spec(LAN, 0, &s, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	/* and another host is not affected */
+	run_spec(LAN, 0, &other, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_int_equal(bpf_map_lookup_elem(E.m.hosts, &host, &h), 0);
+	assert_int_equal(h.denied, 1);
+}
+
 static void test_two_hosts_same_port(void **state)
 {
 	struct pspec h2 = { FROM_HOST, UDP_Q, .src = LAN_HOST2, .smac = HOST2_MAC };
@@ -888,7 +927,7 @@ static int group_teardown(void **state)
 int main(void)
 {
 	size_t n = sizeof(cases) / sizeof(cases[0]), i;
-	struct CMUnitTest *t = calloc(n + 4, sizeof(*t));
+	struct CMUnitTest *t = calloc(n + 8, sizeof(*t));
 	int ret;
 
 	for (i = 0; i < n; i++) {
@@ -900,6 +939,7 @@ int main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_round_trip_counters);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_policy_flip_moves_new_flows_only);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_two_hosts_same_port);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_host_flow_budget);
 	ret = _cmocka_run_group_tests("dataplane", t, n, group_setup, group_teardown);
 	free(t);
 	return ret;

@@ -249,6 +249,30 @@ static void test_config_lab_conf_parses(void **state)
 	assert_string_equal(cfg.path, CONF_NAME);
 }
 
+/* Unset, the per-host budget keeps one host to a quarter of the table with
+ * UDP flows: 65536 / (4 * 120 s) = 136 new flows/s, burst twice that; set,
+ * it is taken as given, and 0 turns it off. */
+static void test_config_host_flow_budget(void **state)
+{
+	static const char extra[] = "host_new_flows_per_s = 0\n";
+	char text[2048];
+	struct bsc_cfg cfg;
+
+	(void)state;
+	parse_ok(lab_conf, &cfg);
+	assert_int_equal(cfg.host_flow_rate, 136);
+	assert_int_equal(cfg.host_flow_burst, 272);
+	snprintf(text, sizeof(text), "[bascule]\nlan = lan0\nflow_table_size = 1024\n%s"
+		 "[uplink a]\ninterface = wan0\ngateway = 192.0.2.1\n", extra);
+	parse_ok(text, &cfg);
+	assert_int_equal(cfg.host_flow_rate, 0);
+	assert_int_equal(cfg.host_flow_burst, 200);
+	snprintf(text, sizeof(text), "[bascule]\nlan = lan0\nflow_table_size = 1024\n"
+		 "[uplink a]\ninterface = wan0\ngateway = 192.0.2.1\n");
+	parse_ok(text, &cfg);
+	assert_int_equal(cfg.host_flow_rate, 50); /* the floor */
+}
+
 static void test_config_unset_keys_get_defaults(void **state)
 {
 	struct bsc_cfg cfg;
@@ -1290,6 +1314,7 @@ int main(void)
 
 	ADD(test_config_lab_conf_parses);
 	ADD(test_config_unset_keys_get_defaults);
+	ADD(test_config_host_flow_budget);
 	ADD(test_config_every_global_key_is_read);
 	ADD(test_config_limits_are_inclusive);
 	ADD(test_config_comments_and_spacing);

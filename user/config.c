@@ -75,6 +75,8 @@ void bsc_config_defaults(struct bsc_cfg *cfg)
 	cfg->tcp_closed_timeout = 10;
 	cfg->udp_timeout = 120;
 	cfg->icmp_timeout = 30;
+	cfg->host_flow_rate = BSC_CFG_AUTO;
+	cfg->host_flow_burst = BSC_CFG_AUTO;
 	cfg->gc_interval_ms = 2000;
 	cfg->refresh_interval_ms = 1000;
 }
@@ -120,6 +122,8 @@ static const struct u32_key global_u32[] = {
 	U32_KEY("tcp_closed_timeout", tcp_closed_timeout, 1, 3600, "seconds"),
 	U32_KEY("udp_timeout", udp_timeout, 1, 86400, "seconds"),
 	U32_KEY("icmp_timeout", icmp_timeout, 1, 3600, "seconds"),
+	U32_KEY("host_new_flows_per_s", host_flow_rate, 0, 1000000, "flows per second"),
+	U32_KEY("host_new_flows_burst", host_flow_burst, 1, 10000000, "flows"),
 	U32_KEY("gc_interval_ms", gc_interval_ms, 100, 600000, "milliseconds"),
 	U32_KEY("refresh_interval_ms", refresh_interval_ms, 50, 60000, "milliseconds"),
 };
@@ -151,7 +155,7 @@ static int global_key(struct parse_state *st, const char *key, const char *v)
 		}
 		return 1;
 	}
-	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, gc_interval_ms, refresh_interval_ms)",
+	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, host_new_flows_per_s, host_new_flows_burst, gc_interval_ms, refresh_interval_ms)",
 		  key);
 	return 0;
 }
@@ -323,11 +327,26 @@ static char *read_line(char *str, int num, void *stream)
 	return str;
 }
 
+/* One host may hold at most a quarter of the flow table with UDP flows
+ * that live udp_timeout seconds: rate = size / (4 * udp_timeout).  The burst
+ * lets a browser open a page's worth of connections at once. */
+static void derive_defaults(struct bsc_cfg *cfg)
+{
+	if (cfg->host_flow_rate == BSC_CFG_AUTO) {
+		cfg->host_flow_rate = cfg->flow_table_size / (4 * cfg->udp_timeout);
+		if (cfg->host_flow_rate < 50)
+			cfg->host_flow_rate = 50;
+	}
+	if (cfg->host_flow_burst == BSC_CFG_AUTO)
+		cfg->host_flow_burst = cfg->host_flow_rate * 2 < 200 ? 200 : cfg->host_flow_rate * 2;
+}
+
 static void validate(struct parse_state *st)
 {
 	struct bsc_cfg *cfg = st->cfg;
 	int i, j;
 
+	derive_defaults(cfg);
 	if (!cfg->lan_ifname[0])
 		add_error(st, 1, "[bascule] needs 'lan = IFNAME' (the interface facing the LAN)");
 	if (!cfg->n_uplinks)

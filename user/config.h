@@ -12,6 +12,7 @@
 #include "bascule.h"
 
 #define BSC_DEFAULT_PIN_ROOT "/sys/fs/bpf/bascule"
+#define BSC_CFG_AUTO UINT32_MAX  /* derived from other settings at the end */
 
 struct bsc_uplink_cfg {
 	char name[BSC_NAME_LEN];
@@ -32,6 +33,8 @@ struct bsc_cfg {
 	uint32_t tcp_closed_timeout;
 	uint32_t udp_timeout;
 	uint32_t icmp_timeout;
+	uint32_t host_flow_rate;        /* new flows/s per LAN host, 0 = off */
+	uint32_t host_flow_burst;
 	uint32_t gc_interval_ms;
 	uint32_t refresh_interval_ms;
 	int n_uplinks;

@@ -58,6 +58,8 @@ static int setup_lan(const struct bsc_cfg *cfg, const struct bsc_maps *m)
 	c.lan_mask = a.prefixlen ? htonl(~0u << (32 - a.prefixlen)) : 0;
 	c.lan_net = a.addr & c.lan_mask;
 	memcpy(c.lan_mac, l.mac, 6);
+	c.host_flow_rate = cfg->host_flow_rate;
+	c.host_flow_burst = cfg->host_flow_burst;
 	if (bpf_map_update_elem(m->tx_ports, &slot, &ifindex, BPF_ANY)) {
 		bsc_log(LOG_ERR, "lan interface %s cannot take redirected frames: %s",
 			cfg->lan_ifname, strerror(errno));

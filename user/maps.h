@@ -12,12 +12,12 @@
 #include "bascule.h"
 
 struct bsc_maps {
-	int config, uplinks, uplink_idx, policy, tx_ports, flows, rev,
+	int config, uplinks, uplink_idx, policy, tx_ports, flows, rev, hosts,
 	    uplink_stats, reasons;
 };
 
 #define BSC_MAP_NAMES(X) X(config) X(uplinks) X(uplink_idx) X(policy) \
-	X(tx_ports) X(flows) X(rev) X(uplink_stats) X(reasons)
+	X(tx_ports) X(flows) X(rev) X(hosts) X(uplink_stats) X(reasons)
 
 extern const char *const bsc_reason_names[BSC_R_MAX];
 extern const char *const bsc_state_names[4];

@@ -72,6 +72,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } rev SEC(".maps");
 
+/* Per-LAN-host new-flow budget; LRU so that spoofed sources cannot fill it
+ * beyond its size either. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct bsc_host);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} hosts SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, BSC_MAX_UPLINKS);

@@ -151,6 +151,41 @@ static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 	return 0;
 }
 
+/* May this LAN host open one more flow?  A token bucket per host: refilled
+ * at host_flow_rate per second up to host_flow_burst.  Lock-free and
+ * approximate under races between CPUs, which only matters by a token or
+ * two. */
+static __always_inline int host_may_open(__u32 host, const struct bsc_config *cfg, __u64 now)
+{
+	__u32 burst = cfg->host_flow_burst * 1000;
+	struct bsc_host *h, nh = {};
+	__u64 elapsed, tokens;
+
+	if (!cfg->host_flow_rate)
+		return 1;
+	h = bpf_map_lookup_elem(&hosts, &host);
+	if (!h) {
+		nh.last_ns = now;
+		nh.tokens_milli = burst > 1000 ? burst - 1000 : 0;
+		bpf_map_update_elem(&hosts, &host, &nh, BPF_NOEXIST);
+		return 1;
+	}
+	elapsed = now > h->last_ns ? now - h->last_ns : 0;
+	if (elapsed > 100ULL * 1000 * 1000 * 1000)
+		elapsed = 100ULL * 1000 * 1000 * 1000; /* a full bucket anyway */
+	tokens = h->tokens_milli + elapsed * cfg->host_flow_rate / 1000000;
+	if (tokens > burst)
+		tokens = burst;
+	h->last_ns = now;
+	if (tokens < 1000) {
+		h->tokens_milli = tokens;
+		h->denied++;
+		return 0;
+	}
+	h->tokens_milli = tokens - 1000;
+	return 1;
+}
+
 /* Rewrite the source (LAN -> uplink) or destination (uplink -> LAN) address
  * and port of a TCP/UDP/ICMP-echo packet, fixing the IPv4 header checksum and
  * the L4 checksum incrementally. */

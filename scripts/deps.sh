@@ -1,0 +1,35 @@
+#!/bin/bash
+# deps.sh - install the Debian packages Bascule needs to build, test and run
+# its lab, when (and only when) some are missing.  Idempotent; run as root.
+set -euo pipefail
+
+PKGS=(
+	# build: the BPF toolchain, libbpf and the libraries the controller uses
+	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
+	libmnl-dev libinih-dev libjson-c-dev pkg-config
+	# tests
+	libcmocka-dev
+	# the lab: namespaces, faults, traffic and services
+	iproute2 nftables ethtool procps util-linux python3 curl dnsutils
+	iputils-ping dnsmasq-base
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: done"
