@@ -106,6 +106,25 @@ static __always_inline void stats_tx(__u32 uplink, __u32 len, int to_wan)
 	}
 }
 
+/* The last steps of both directions: TTL, MACs, counters, redirect. */
+static __always_inline int send_to_uplink(struct pkt *p, __u32 uplink,
+					  const struct bsc_uplink *up)
+{
+	ip_ttl_dec(p->ip);
+	set_macs(p->eth, up->mac, up->gw_mac);
+	stats_tx(uplink, p->len, 1);
+	return redirect_to(uplink, BSC_R_FWD_LAN);
+}
+
+static __always_inline int send_to_lan(struct pkt *p, __u32 uplink,
+				       const struct bsc_config *cfg, const struct bsc_flow *f)
+{
+	ip_ttl_dec(p->ip);
+	set_macs(p->eth, cfg->lan_mac, f->lan_mac);
+	stats_tx(uplink, p->len, 0);
+	return redirect_to(BSC_LAN_SLOT, BSC_R_FWD_WAN);
+}
+
 /* ---------------------------------------------------------------- LAN side */
 
 /* An ICMP error sent by a LAN host about a packet that came in through NAT:
@@ -135,11 +154,8 @@ static __always_inline int lan_icmp_error(struct pkt *p)
 		return finish(BSC_R_PASS_ICMP);
 
 	icmp_err_xlate(p, &in, 0, f->nat_addr, f->nat_port);
-	ip_ttl_dec(p->ip);
-	set_macs(p->eth, up->mac, up->gw_mac);
 	count(BSC_R_ICMP_ERR_XLATED, 0);
-	stats_tx(f->uplink, p->len, 1);
-	return redirect_to(f->uplink, BSC_R_FWD_LAN);
+	return send_to_uplink(p, f->uplink, up);
 }
 
 SEC("xdp")
@@ -252,10 +268,7 @@ int bascule_lan(struct xdp_md *ctx)
 		flow_track_tcp(f, &p, 1);
 
 	nat_rewrite(&p, 1, f->nat_addr, f->nat_port);
-	ip_ttl_dec(p.ip);
-	set_macs(p.eth, up->mac, up->gw_mac);
-	stats_tx(f->uplink, p.len, 1);
-	return redirect_to(f->uplink, BSC_R_FWD_LAN);
+	return send_to_uplink(&p, f->uplink, up);
 }
 
 /* ------------------------------------------------------------- uplink side */
@@ -307,11 +320,8 @@ static __always_inline int wan_icmp_error(struct pkt *p, __u32 uplink,
 		return finish(BSC_R_PASS_NO_BINDING);
 
 	icmp_err_xlate(p, &in, 1, k.saddr, k.sport);
-	ip_ttl_dec(p->ip);
-	set_macs(p->eth, cfg->lan_mac, f->lan_mac);
 	count(BSC_R_ICMP_ERR_XLATED, 0);
-	stats_tx(uplink, p->len, 0);
-	return redirect_to(BSC_LAN_SLOT, BSC_R_FWD_WAN);
+	return send_to_lan(p, uplink, cfg, f);
 }
 
 SEC("xdp")
@@ -373,8 +383,5 @@ int bascule_wan(struct xdp_md *ctx)
 		flow_track_tcp(f, &p, 0);
 
 	nat_rewrite(&p, 0, k.saddr, k.sport);
-	ip_ttl_dec(p.ip);
-	set_macs(p.eth, cfg->lan_mac, f->lan_mac);
-	stats_tx(uplink, p.len, 0);
-	return redirect_to(BSC_LAN_SLOT, BSC_R_FWD_WAN);
+	return send_to_lan(&p, uplink, cfg, f);
 }

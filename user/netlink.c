@@ -42,6 +42,22 @@ static int req_open(struct nl_req *r)
 	return 0;
 }
 
+/* Open the socket and start a request of `type` with a zeroed family
+ * header of hdrlen bytes, returned in *hdr. */
+static int req_start(struct nl_req *r, uint16_t type, uint16_t flags, size_t hdrlen,
+		     struct nlmsghdr **nlh, void **hdr)
+{
+	int ret = req_open(r);
+
+	if (ret)
+		return ret;
+	*nlh = mnl_nlmsg_put_header(r->buf);
+	(*nlh)->nlmsg_type = type;
+	(*nlh)->nlmsg_flags = NLM_F_REQUEST | flags;
+	*hdr = mnl_nlmsg_put_extra_header(*nlh, hdrlen);
+	return 0;
+}
+
 /* Send the message in r->buf and feed every reply to cb. */
 static int req_run(struct nl_req *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
@@ -117,13 +133,9 @@ int nl_link_get(uint32_t ifindex, struct nl_link *out)
 
 	memset(out, 0, sizeof(*out));
 	out->ifindex = ifindex;
-	ret = req_open(&r);
+	ret = req_start(&r, RTM_GETLINK, 0, sizeof(*ifm), &nlh, (void **)&ifm);
 	if (ret)
 		return ret;
-	nlh = mnl_nlmsg_put_header(r.buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
 	ifm->ifi_index = (int)ifindex;
 	ret = req_run(&r, nlh, link_cb, &c);
@@ -171,13 +183,9 @@ int nl_addr4_get(uint32_t ifindex, struct nl_addr *out)
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = req_open(&r);
+	ret = req_start(&r, RTM_GETADDR, NLM_F_DUMP, sizeof(*ifa), &nlh, (void **)&ifa);
 	if (ret)
 		return ret;
-	nlh = mnl_nlmsg_put_header(r.buf);
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_index = ifindex;
 	ret = req_run(&r, nlh, addr_cb, &c);
@@ -227,13 +235,9 @@ int nl_neigh_get(uint32_t ifindex, uint32_t ip, uint8_t mac[6])
 	struct ndmsg *nd;
 	int ret;
 
-	ret = req_open(&r);
+	ret = req_start(&r, RTM_GETNEIGH, NLM_F_DUMP, sizeof(*nd), &nlh, (void **)&nd);
 	if (ret)
 		return ret;
-	nlh = mnl_nlmsg_put_header(r.buf);
-	nlh->nlmsg_type = RTM_GETNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
 	nd->ndm_family = AF_INET;
 	nd->ndm_ifindex = (int)ifindex;
 	ret = req_run(&r, nlh, neigh_cb, &c);
@@ -249,13 +253,9 @@ static int neigh_use(uint32_t ifindex, uint32_t ip)
 	struct ndmsg *nd;
 	int ret;
 
-	ret = req_open(&r);
+	ret = req_start(&r, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_ACK, sizeof(*nd), &nlh, (void **)&nd);
 	if (ret)
 		return ret;
-	nlh = mnl_nlmsg_put_header(r.buf);
-	nlh->nlmsg_type = RTM_NEWNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_ACK;
-	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
 	nd->ndm_family = AF_INET;
 	nd->ndm_ifindex = (int)ifindex;
 	nd->ndm_state = NUD_NONE;
