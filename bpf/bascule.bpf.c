@@ -125,6 +125,17 @@ static __always_inline int send_to_lan(struct pkt *p, __u32 uplink,
 	return redirect_to(BSC_LAN_SLOT, BSC_R_FWD_WAN);
 }
 
+/* Answer the LAN host's segment with a RST.  Sent back through the devmap
+ * rather than XDP_TX: a redirect also wakes a veth peer that runs no XDP
+ * program (containers, the lab), where an XDP_TX frame would wait for the
+ * next unrelated packet. */
+static __always_inline int reset_to_lan(struct xdp_md *ctx, struct pkt *p, __u32 reason)
+{
+	if (tcp_reset_reply(ctx, p, &reason) != XDP_TX)
+		return count(reason, XDP_DROP);
+	return redirect_to(BSC_LAN_SLOT, reason);
+}
+
 /* ---------------------------------------------------------------- LAN side */
 
 /* An ICMP error sent by a LAN host about a packet that came in through NAT:
@@ -166,7 +177,7 @@ int bascule_lan(struct xdp_md *ctx)
 	struct bsc_config *cfg;
 	struct bsc_uplink *up;
 	struct pkt p = {};
-	__u32 idx, reason;
+	__u32 idx;
 	__u64 now;
 	int r;
 
@@ -210,11 +221,8 @@ int bascule_lan(struct xdp_md *ctx)
 
 			/* Only a SYN opens a TCP binding; anything else has lost
 			 * its state (or never had one) and is told so. */
-			if (!th->syn || th->ack) {
-				reason = BSC_R_TX_RST_NO_FLOW;
-				r = tcp_reset_reply(ctx, &p, &reason);
-				return count(reason, r);
-			}
+			if (!th->syn || th->ack)
+				return reset_to_lan(ctx, &p, BSC_R_TX_RST_NO_FLOW);
 		}
 		up = policy_uplink(0, &idx);
 		if (!up)
@@ -234,9 +242,7 @@ int bascule_lan(struct xdp_md *ctx)
 			if (p.proto == IPPROTO_TCP) {
 				nat_port_release(&k, f->uplink, f->nat_port);
 				bpf_map_delete_elem(&flows, &k);
-				reason = BSC_R_TX_RST_UPLINK_DOWN;
-				r = tcp_reset_reply(ctx, &p, &reason);
-				return count(reason, r);
+				return reset_to_lan(ctx, &p, BSC_R_TX_RST_UPLINK_DOWN);
 			}
 			up = policy_uplink(f->policy, &idx);
 			if (!up)

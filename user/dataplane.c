@@ -17,6 +17,8 @@
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <linux/magic.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -86,11 +88,21 @@ int bsc_dp_load(struct bsc_dp *dp, const struct bsc_cfg *cfg, char *err, size_t 
 	int ret, tx_fd;
 
 	memset(dp, 0, sizeof(*dp));
+	dp->lock_fd = -1;
 	bsc_maps_init(&dp->maps);
 	snprintf(dp->pin_root, sizeof(dp->pin_root), "%s", cfg->pin_root);
 	ret = bsc_dp_ensure_bpffs(cfg->pin_root, err, errlen);
 	if (ret)
 		return ret;
+	/* Two controllers on one pin root would fight over the maps. */
+	dp->lock_fd = open(cfg->pin_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dp->lock_fd < 0 || flock(dp->lock_fd, LOCK_EX | LOCK_NB)) {
+		snprintf(err, errlen, "another bascule controller is running on %s", cfg->pin_root);
+		if (dp->lock_fd >= 0)
+			close(dp->lock_fd);
+		dp->lock_fd = -1;
+		return -EBUSY;
+	}
 	dp->skel = bascule_bpf__open_opts(&opts);
 	if (!dp->skel) {
 		snprintf(err, errlen, "cannot open BPF object: %s", strerror(errno));
@@ -132,6 +144,8 @@ int bsc_dp_load(struct bsc_dp *dp, const struct bsc_cfg *cfg, char *err, size_t 
 fail:
 	bascule_bpf__destroy(dp->skel);
 	dp->skel = NULL;
+	close(dp->lock_fd);
+	dp->lock_fd = -1;
 	return ret;
 }
 
@@ -201,6 +215,11 @@ void bsc_dp_close(struct bsc_dp *dp, int keep)
 		bascule_bpf__destroy(dp->skel);
 		dp->skel = NULL;
 	}
+	if (!keep)
+		rmdir(dp->pin_root); /* only if empty: never someone else's pins */
+	if (dp->lock_fd >= 0)
+		close(dp->lock_fd);
+	dp->lock_fd = -1;
 }
 
 int bsc_dp_purge(const char *pin_root, char *err, size_t errlen)

@@ -26,6 +26,7 @@ struct bsc_dp {
 	char pin_root[256];
 	int n_links;
 	struct bsc_dp_link links[BSC_MAX_UPLINKS + 1];
+	int lock_fd;            /* flock on the pin root: one controller */
 };
 
 /* Make sure pin_root exists on a bpf filesystem, mounting bpffs on

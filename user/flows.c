@@ -264,9 +264,14 @@ struct kick_arg {
 	uint32_t uplink;
 };
 
+/* Live TCP flows only: a connection that already closed needs no reset. */
 static int kick_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg)
 {
-	return k->proto == IPPROTO_TCP && f->uplink == ((struct kick_arg *)arg)->uplink;
+	int closed = (f->tcp & BSC_TCP_RST) ||
+		     ((f->tcp & BSC_TCP_FIN_LAN) && (f->tcp & BSC_TCP_FIN_WAN));
+
+	return k->proto == IPPROTO_TCP && !closed &&
+	       f->uplink == ((struct kick_arg *)arg)->uplink;
 }
 
 int bsc_flows_kick_tcp(const struct bsc_maps *m, uint32_t uplink)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * tcp_reset.h - answer a LAN host's TCP segment with a RST, in place, sent
- * back out of the LAN interface (XDP_TX).
+ * back out of the LAN interface.
  *
  * Used when the flow's uplink has failed: its NAT address is gone with the
  * uplink, so the connection cannot survive, and a RST now lets the
