@@ -506,6 +506,30 @@ t_no_lan_source() {
 	((bad == 0))
 }
 
+# A daemon killed outright leaves the data plane forwarding (pinned links and
+# maps); the next one adopts it, bindings included: the stream's flow is
+# created once (new_flows grows by exactly one) and never re-created.
+t_kill_restart() {
+	local js nf_before nf_after lost
+	nf_before=$(sj 'sum(x["new_flows"] for x in d["uplinks"])') || return 1
+	"${LAN[@]}" "$PY" "$TOOLS/udpstream.py" "$LAB_UDPECHO_IP" "$LAB_UDPECHO_PORT" \
+		--duration 3 --interval-ms 1 >"$WORK/kill.json" &
+	local spid=$!
+	sleep 0.7
+	kill -KILL "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+	sleep 0.5
+	t_daemon_ready || { wait "$spid"; return 1; }
+	wait "$spid" || { echo "udpstream failed"; return 1; }
+	js=$(cat "$WORK/kill.json")
+	lost=$(jf "$js" 'j["sent"] - j["received"]')
+	nf_after=$(sj 'sum(x["new_flows"] for x in d["uplinks"])') || return 1
+	echo "= stream across SIGKILL + restart: $(jf "$js" 'j["received"]') of $(jf "$js" 'j["sent"]') echoed, longest gap $(jf "$js" 'j["longest_gap_ms"]') ms; bindings created $nf_before -> $nf_after"
+	grep -q "adopted running link" "$WORK/daemon.log" || { echo "the new daemon did not adopt the links"; return 1; }
+	((lost == 0 && nf_after == nf_before + 1))
+}
+
 t_sigterm() {
 	local i rc left dev x
 	if [[ -z "$DAEMON_PID" ]] || ! kill -0 "$DAEMON_PID" 2>/dev/null; then
@@ -577,6 +601,7 @@ check "WAN -> LAN unsolicited UDP never reaches the LAN (drop_wan_unsolicited)" 
 check "ISPs never saw a 10.77.0.0/24 source address" t_no_lan_source
 check "back to the known state: all up, fiber active" restore_uplinks
 
+check "SIGKILL of the daemon during a 1 ms stream: 0 lost; a new daemon adopts the data plane and its flows" t_kill_restart
 check "SIGTERM: daemon exits, pins removed, no XDP left on the edge" t_sigterm
 check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone" t_cleanup
 

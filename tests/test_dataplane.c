@@ -330,6 +330,7 @@ static void s_ports_exhausted(void)
 /* mutations */
 static void m_eth_only(uint8_t *b, size_t *len) { (void)b; *len = 14; }
 static void m_trunc_ip(uint8_t *b, size_t *len) { (void)b; *len = 14 + 12; }
+static void m_cut_tag(uint8_t *b, size_t *len) { (void)b; *len = 14 + 2; }
 static void m_ihl4(uint8_t *b, size_t *len) { (void)len; b[14] = 0x44; }
 static void m_version6(uint8_t *b, size_t *len) { (void)len; b[14] = 0x65; }
 static void m_totlen_long(uint8_t *b, size_t *len) { (void)len; b[16] = 0x05; b[17] = 0xdc; }
@@ -593,6 +594,9 @@ static const struct dp_case cases[] = {
 	{ "lan 802.1ad double tagged frame goes to the kernel", LAN, 0, NULL,
 	  { FROM_HOST, UDP_Q, .vlan_proto = 0x88a8, .vlan_proto2 = 0x8100 }, NULL, XDP_PASS,
 	  BSC_R_PASS_VLAN, 0, {}, NULL },
+	{ "lan frame cut inside its vlan tag is dropped", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .vlan_proto = 0x8100 }, m_cut_tag, XDP_DROP, BSC_R_DROP_MALFORMED,
+	  0, {}, NULL },
 	{ "lan broadcast frame goes to the kernel", LAN, 0, NULL,
 	  { FROM_HOST, UDP_Q, .dmac = "ff:ff:ff:ff:ff:ff" }, NULL, XDP_PASS, BSC_R_PASS_BCAST, 0, {}, NULL },
 	{ "lan multicast address goes to the kernel", LAN, 0, NULL,

@@ -47,6 +47,16 @@ static __always_inline int is_icmp_echo(__u8 type)
 	return type == ICMP_ECHO || type == ICMP_ECHOREPLY;
 }
 
+struct vlan_tag {
+	__u16 tci;
+	__u16 proto;
+};
+
+static __always_inline int is_vlan(__u16 proto)
+{
+	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD);
+}
+
 /* Returns BSC_PARSE_OK or an enum bsc_reason for the kernel/drop path. */
 static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *p)
 {
@@ -61,9 +71,23 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *p)
 	if ((void *)(eth + 1) > data_end)
 		return BSC_R_DROP_MALFORMED;
 	p->eth = eth;
-	if (eth->h_proto == bpf_htons(ETH_P_8021Q) ||
-	    eth->h_proto == bpf_htons(ETH_P_8021AD))
+	if (is_vlan(eth->h_proto)) {
+		struct vlan_tag *vt = (void *)(eth + 1);
+		int i;
+
+		/* Up to two tags (802.1ad + 802.1Q) are walked so that a cut
+		 * tag is told from a good one.  Tagged traffic is the kernel's:
+		 * its VLAN devices know which LAN a tag is, one prefix here. */
+#pragma unroll
+		for (i = 0; i < 2; i++) {
+			if ((void *)(vt + 1) > data_end)
+				return BSC_R_DROP_MALFORMED;
+			if (!is_vlan(vt->proto))
+				break;
+			vt++;
+		}
 		return BSC_R_PASS_VLAN;
+	}
 	if (eth->h_proto != bpf_htons(ETH_P_IP))
 		return BSC_R_PASS_NON_IP;
 	if (eth->h_dest[0] & 1)
