@@ -2,6 +2,7 @@
 #   make            build the BPF object, its skeleton and the bascule binary
 #   make test       install what is missing, build, run every test suite
 #   make demo       install what is missing, build, run the lab demo
+#   make bench-failover   measure cut-over and failback in the lab
 #   make deps       install the Debian packages the project needs
 
 BUILD     ?= build
@@ -16,7 +17,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
-LDLIBS  := -lbpf -lelf -lz -lmnl -linih -ljson-c
+LDLIBS  := -lbpf -lelf -lz -lmnl -linih -ljson-c -lsystemd -lm
 
 BPF_SRC  := bpf/bascule.bpf.c
 BPF_HDRS := $(wildcard bpf/lib/*.h) include/bascule.h
@@ -24,9 +25,10 @@ USER_SRC := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJ := $(USER_SRC:user/%.c=$(BUILD)/user/%.o)
 USER_HDRS := $(wildcard user/*.h) include/bascule.h $(BUILD)/bascule.skel.h
 
-TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_dataplane
+TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_dataplane $(BUILD)/tests/test_probe \
+	$(BUILD)/tests/test_health
 
-.PHONY: all deps test test-unit test-dataplane test-integration demo clean
+.PHONY: all deps test demo bench-failover clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/bascule $(TEST_BINS)
@@ -51,6 +53,12 @@ $(BUILD)/tests/%.o: tests/%.c $(USER_HDRS) $(BPF_HDRS) | $(BUILD)
 $(BUILD)/tests/test_unit: $(BUILD)/tests/test_unit.o $(USER_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
+$(BUILD)/tests/test_health: $(BUILD)/tests/test_health.o $(USER_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/test_probe: $(BUILD)/tests/test_probe.o $(USER_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
 $(BUILD)/tests/test_dataplane: $(BUILD)/tests/test_dataplane.o $(BUILD)/tests/pktbuild.o $(USER_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
@@ -67,6 +75,11 @@ test: deps
 demo: deps
 	$(MAKE) all
 	scripts/demo.sh
+
+# Cut the fibre many times in the lab and print the measured cut-over.
+bench-failover: deps
+	$(MAKE) all
+	scripts/bench-failover.sh
 
 clean:
 	rm -rf $(BUILD)

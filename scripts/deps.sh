@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
 	# build: the BPF toolchain, libbpf and the libraries the controller uses
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
-	libmnl-dev libinih-dev libjson-c-dev pkg-config
+	libmnl-dev libinih-dev libjson-c-dev libsystemd-dev pkg-config
 	# tests
 	libcmocka-dev
 	# the lab: namespaces, faults, traffic and services

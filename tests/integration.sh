@@ -243,7 +243,11 @@ t_lab_up() {
 	lab_services "$PREFIX" "$SVC" || { echo "lab_services failed"; return 1; }
 	# bpffs in the root mount namespace: every `ip netns exec` sees it.
 	mount -t bpf bpf "$BPFFS" || { echo "cannot mount bpffs on $BPFFS"; return 1; }
-	sed "s#/sys/fs/bpf/bascule#$PIN#" "$ROOT/scripts/lab.conf" >"$WORK/lab.conf"
+	# This suite checks the data plane and the operator's hand: no health
+	# probes, so that the ISPs' counters see LAN traffic only and nothing
+	# moves but what the test moves (tests/failover.sh covers probing).
+	sed -e "s#/sys/fs/bpf/bascule#$PIN#" -e "s#/run/bascule/control.sock#$WORK/control.sock#" \
+		-e '/^probe *=/d' "$ROOT/scripts/lab.conf" >"$WORK/lab.conf"
 	grep -q "pin_root = $PIN" "$WORK/lab.conf" || { echo "pin_root not rewritten"; return 1; }
 }
 

@@ -42,8 +42,11 @@ suite() {
 
 export CMOCKA_MESSAGE_OUTPUT=TAP
 suite unit "$BUILD/tests/test_unit"
+suite health "$BUILD/tests/test_health"
+suite probe "$BUILD/tests/test_probe"
 suite dataplane "$BUILD/tests/test_dataplane"
 suite integration tests/integration.sh
+suite failover tests/failover.sh
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

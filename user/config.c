@@ -79,6 +79,11 @@ void bsc_config_defaults(struct bsc_cfg *cfg)
 	cfg->host_flow_burst = BSC_CFG_AUTO;
 	cfg->gc_interval_ms = 2000;
 	cfg->refresh_interval_ms = 1000;
+	cfg->failback_hold_ms = 10000;
+	cfg->route_table_base = 100;
+	cfg->route_metric = 0;
+	cfg->manage_routes = 1;
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", BSC_DEFAULT_CONTROL);
 }
 
 static int parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
@@ -107,6 +112,19 @@ static int parse_ifname(struct parse_state *st, const char *key, const char *v, 
 	return 1;
 }
 
+static int parse_bool(struct parse_state *st, const char *key, const char *v, int *out)
+{
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "on"))
+		*out = 1;
+	else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "off"))
+		*out = 0;
+	else {
+		add_error(st, st->line, "%s: '%s' is not yes or no", key, v);
+		return 0;
+	}
+	return 1;
+}
+
 struct u32_key {
 	const char *name;
 	size_t off;
@@ -125,6 +143,9 @@ static const struct u32_key global_u32[] = {
 	U32_KEY("host_new_flows_per_s", host_flow_rate, 0, 1000000, "flows per second"),
 	U32_KEY("host_new_flows_burst", host_flow_burst, 1, 10000000, "flows"),
 	U32_KEY("gc_interval_ms", gc_interval_ms, 100, 600000, "milliseconds"),
+	U32_KEY("failback_hold_ms", failback_hold_ms, 0, 3600000, "milliseconds"),
+	U32_KEY("route_table_base", route_table_base, 1, 250000, "(a routing table number)"),
+	U32_KEY("route_metric", route_metric, 0, 1000000, "(a route metric)"),
 	U32_KEY("refresh_interval_ms", refresh_interval_ms, 50, 60000, "milliseconds"),
 };
 
@@ -135,6 +156,37 @@ static int global_key(struct parse_state *st, const char *key, const char *v)
 
 	if (!strcmp(key, "lan"))
 		return parse_ifname(st, key, v, cfg->lan_ifname);
+	if (!strcmp(key, "manage_routes"))
+		return parse_bool(st, key, v, &cfg->manage_routes);
+	if (!strcmp(key, "control_socket")) {
+		if (v[0] != '/' || strlen(v) >= sizeof(cfg->control_socket)) {
+			add_error(st, st->line, "control_socket: '%s' must be an absolute path under %zu characters",
+				  v, sizeof(cfg->control_socket));
+			return 0;
+		}
+		strcpy(cfg->control_socket, v);
+		return 1;
+	}
+	if (!strcmp(key, "control_group")) {
+		if (!*v || strlen(v) >= sizeof(cfg->control_group)) {
+			add_error(st, st->line, "control_group: '%s' is not a group name", v);
+			return 0;
+		}
+		strcpy(cfg->control_group, v);
+		return 1;
+	}
+	if (!strcmp(key, "hook")) {
+		if (v[0] != '/' || strlen(v) >= sizeof(cfg->hooks[0])) {
+			add_error(st, st->line, "hook: '%s' must be the absolute path of a program", v);
+			return 0;
+		}
+		if (cfg->n_hooks >= BSC_MAX_HOOKS) {
+			add_error(st, st->line, "hook: at most %d hooks", BSC_MAX_HOOKS);
+			return 0;
+		}
+		strcpy(cfg->hooks[cfg->n_hooks++], v);
+		return 1;
+	}
 	if (!strcmp(key, "pin_root")) {
 		if (v[0] != '/' || strlen(v) >= sizeof(cfg->pin_root) - 32) {
 			add_error(st, st->line, "pin_root: '%s' must be an absolute path", v);
@@ -155,15 +207,59 @@ static int global_key(struct parse_state *st, const char *key, const char *v)
 		}
 		return 1;
 	}
-	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, host_new_flows_per_s, host_new_flows_burst, gc_interval_ms, refresh_interval_ms)",
+	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, host_new_flows_per_s, host_new_flows_burst, gc_interval_ms, refresh_interval_ms, failback_hold_ms, manage_routes, route_table_base, route_metric, control_socket, control_group, hook)",
 		  key);
 	return 0;
 }
+
+#define H_KEY(n, field, lo, hi, unit) { n, offsetof(struct bsc_health_cfg, field), lo, hi, unit }
+static const struct u32_key health_u32[] = {
+	H_KEY("interval_active_ms", interval_active_ms, 10, 60000, "milliseconds"),
+	H_KEY("interval_standby_ms", interval_standby_ms, 10, 600000, "milliseconds"),
+	H_KEY("interval_metered_ms", interval_metered_ms, 10, 3600000, "milliseconds"),
+	H_KEY("burst_interval_ms", burst_interval_ms, 5, 10000, "milliseconds"),
+	H_KEY("timeout_ms", timeout_ms, 5, 60000, "milliseconds"),
+	H_KEY("quorum", quorum, 1, BSC_MAX_PROBES, "targets"),
+	H_KEY("down_after", down_after, 1, 1000, "rounds"),
+	H_KEY("up_after", up_after, 1, 1000, "rounds"),
+	H_KEY("loss_pct", loss_pct, 0, 100, "percent (0 = no limit)"),
+	H_KEY("rtt_ms", rtt_ms, 0, 60000, "milliseconds (0 = no limit)"),
+	H_KEY("jitter_ms", jitter_ms, 0, 60000, "milliseconds (0 = no limit)"),
+};
 
 static int uplink_key(struct parse_state *st, struct bsc_uplink_cfg *u,
 		      const char *key, const char *v)
 {
 	struct in_addr a;
+	char perr[160];
+	size_t i;
+
+	if (!strcmp(key, "probe")) {
+		if (u->n_probes >= BSC_MAX_PROBES) {
+			add_error(st, st->line, "[uplink %s]: at most %d probes", u->name, BSC_MAX_PROBES);
+			return 0;
+		}
+		if (bsc_probe_target_parse(v, &u->probes[u->n_probes], perr, sizeof(perr))) {
+			add_error(st, st->line, "%s", perr);
+			return 0;
+		}
+		u->n_probes++;
+		return 1;
+	}
+	if (!strcmp(key, "metered"))
+		return parse_bool(st, key, v, &u->health.metered);
+	for (i = 0; i < sizeof(health_u32) / sizeof(health_u32[0]); i++) {
+		const struct u32_key *k = &health_u32[i];
+
+		if (strcmp(key, k->name))
+			continue;
+		if (parse_u32(v, k->min, k->max, (uint32_t *)((char *)&u->health + k->off))) {
+			add_error(st, st->line, "%s: '%s' is not a number of %s from %u to %u",
+				  key, v, k->unit, k->min, k->max);
+			return 0;
+		}
+		return 1;
+	}
 
 	if (!strcmp(key, "interface"))
 		return parse_ifname(st, key, v, u->ifname);
@@ -183,7 +279,7 @@ static int uplink_key(struct parse_state *st, struct bsc_uplink_cfg *u,
 		}
 		return 1;
 	}
-	add_error(st, st->line, "unknown key '%s' in [uplink %s] (expected interface, gateway, priority)",
+	add_error(st, st->line, "unknown key '%s' in [uplink %s] (expected interface, gateway, priority, probe, metered, interval_*_ms, timeout_ms, quorum, down_after, up_after, loss_pct, rtt_ms, jitter_ms)",
 		  key, u->name);
 	return 0;
 }
@@ -241,6 +337,7 @@ static int open_section(struct parse_state *st, const char *section)
 	strcpy(cfg->uplinks[st->cur_uplink].name, name);
 	cfg->uplinks[st->cur_uplink].line = st->line;
 	cfg->uplinks[st->cur_uplink].priority = 100;
+	bsc_health_cfg_defaults(&cfg->uplinks[st->cur_uplink].health);
 	return 1;
 }
 
@@ -359,6 +456,9 @@ static void validate(struct parse_state *st)
 		if (!u->gateway)
 			add_error(st, u->line, "[uplink %s] needs 'gateway = IPv4 address' (its next hop)",
 				  u->name);
+		if (u->n_probes && u->health.quorum > (uint32_t)u->n_probes)
+			add_error(st, u->line, "[uplink %s]: quorum %u but only %d probe(s)",
+				  u->name, u->health.quorum, u->n_probes);
 		if (u->ifname[0] && !strcmp(u->ifname, cfg->lan_ifname))
 			add_error(st, u->line, "[uplink %s]: interface %s is the LAN interface",
 				  u->name, u->ifname);

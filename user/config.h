@@ -10,9 +10,14 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "bascule.h"
+#include "health.h"
+#include "probe.h"
 
 #define BSC_DEFAULT_PIN_ROOT "/sys/fs/bpf/bascule"
 #define BSC_CFG_AUTO UINT32_MAX  /* derived from other settings at the end */
+#define BSC_DEFAULT_CONTROL "/run/bascule/control.sock"
+#define BSC_MAX_PROBES 8
+#define BSC_MAX_HOOKS 8
 
 struct bsc_uplink_cfg {
 	char name[BSC_NAME_LEN];
@@ -20,6 +25,9 @@ struct bsc_uplink_cfg {
 	uint32_t gateway;       /* network byte order */
 	uint32_t priority;
 	int line;               /* where the section starts, for messages */
+	int n_probes;
+	struct bsc_probe_target probes[BSC_MAX_PROBES];
+	struct bsc_health_cfg health;
 };
 
 struct bsc_cfg {
@@ -37,6 +45,14 @@ struct bsc_cfg {
 	uint32_t host_flow_burst;
 	uint32_t gc_interval_ms;
 	uint32_t refresh_interval_ms;
+	uint32_t failback_hold_ms;      /* a better uplink must be healthy this long */
+	uint32_t route_table_base;      /* per-uplink routing tables: base + index */
+	uint32_t route_metric;          /* of the default route Bascule keeps */
+	int manage_routes;              /* keep the kernel's default route on the active uplink */
+	char control_socket[108];
+	char control_group[32];
+	int n_hooks;
+	char hooks[BSC_MAX_HOOKS][256];
 	int n_uplinks;
 	struct bsc_uplink_cfg uplinks[BSC_MAX_UPLINKS];
 };

@@ -1,40 +1,576 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * daemon.c - the controller's main loop.
+ * daemon.c - the controller: one sd-event loop that
  *
- * Start: load (or adopt) the data plane, learn the LAN and each uplink from
- * netlink (addresses, MACs, the gateway's MAC), fill the maps in an order
- * that never shows the data plane a half-made uplink (uplinks before the
- * policy that points at them), attach.
- * Loop: refresh uplinks from netlink (carrier loss is an immediate down; a
- * DHCP renewal updates the NAT address), keep the active uplink right,
- * reset TCP flows stranded on an uplink that went down, expire idle flows.
- * Health probing (issue 3) plugs in where the oper state is computed.
+ *  - loads (or adopts) the data plane and keeps its maps in step with the
+ *    kernel's view of each uplink (netlink: carrier, address, gateway MAC),
+ *    reacting to link events at once;
+ *  - probes every uplink through that uplink (probe.c), feeds the results to
+ *    its state machine (health.c), faster on the active uplink, slower on
+ *    standby and metered ones, in bursts when the data plane shows packets
+ *    leaving with nothing coming back;
+ *  - chooses the active uplink (health.c) and flips it with one map write,
+ *    moves the kernel's default route with it, resets TCP flows stranded on
+ *    an uplink that failed;
+ *  - records every transition as an event (log, `bascule events`, hooks);
+ *  - expires idle flows.
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <net/if.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "control.h"
+#include "ctl.h"
 #include "daemon.h"
 #include "dataplane.h"
+#include "events.h"
 #include "flows.h"
+#include "health.h"
 #include "log.h"
 #include "netlink.h"
+#include "probe.h"
 
-static volatile sig_atomic_t stop_signal;
+#define ROUND_SLOTS 16          /* rounds in flight per uplink */
+#define TICK_MS 25              /* passive signal sampling, re-evaluation */
+#define RULE_PRIO_BASE 1000
+#define RT_MAIN 254
 
-static void on_signal(int sig)
+struct round {
+	uint32_t seq;
+	uint8_t n, ok, fail, done;
+};
+
+struct daemon;
+
+struct uplink_rt {
+	struct daemon *d;
+	uint32_t idx;
+	const struct bsc_uplink_cfg *cfg;
+	uint32_t ifindex, addr, rule_addr, route_gw_ifindex;
+	uint8_t mac[6], gw_mac[6];
+	int carrier;
+	struct bsc_health_state hs;
+	uint64_t healthy_since;
+	struct bsc_prober *prober;
+	sd_event_source *timer;
+	struct round rounds[ROUND_SLOTS];
+	uint32_t round_seq;
+	char last_fail[64];
+	/* passive signal: packets out with nothing back */
+	uint64_t tx, rx, rx_change_ns, tx_at_rx_change, suspicious_until, last_suspicion;
+};
+
+struct daemon {
+	const struct bsc_cfg *cfg;
+	const struct bsc_run_opts *o;
+	sd_event *ev;
+	struct bsc_dp dp;
+	struct uplink_rt up[BSC_MAX_UPLINKS];
+	int n;
+	uint32_t active;
+	struct bsc_events events;
+	struct bsc_ctl *ctl;
+	struct mnl_socket *mon;
+	struct bsc_timeouts to;
+};
+
+static const uint8_t zero_mac[6];
+
+static uint64_t mono_ns(void)
 {
-	stop_signal = sig;
+	return bsc_now_ns();
 }
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const char *active_name(struct daemon *d)
+{
+	return d->active < (uint32_t)d->n ? d->up[d->active].cfg->name : "none";
+}
+
+static void record(struct daemon *d, const char *kind, const char *uplink, const char *old,
+		   const char *new, const char *reason)
+{
+	struct bsc_event ev = { .realtime_ns = real_ns(), .mono_ns = mono_ns() };
+
+	snprintf(ev.kind, sizeof(ev.kind), "%s", kind);
+	snprintf(ev.uplink, sizeof(ev.uplink), "%s", uplink);
+	snprintf(ev.old_state, sizeof(ev.old_state), "%s", old);
+	snprintf(ev.new_state, sizeof(ev.new_state), "%s", new);
+	snprintf(ev.reason, sizeof(ev.reason), "%s", reason);
+	bsc_events_add(&d->events, &ev);
+	bsc_log(LOG_NOTICE, "%s %s: %s -> %s (%s)", kind, uplink, old, new, reason);
+	bsc_events_run_hooks(&ev, active_name(d), d->cfg->hooks, d->cfg->n_hooks);
+}
+
+/* ------------------------------------------------------------ routing */
+
+static void routes_for_uplink(struct daemon *d, struct uplink_rt *u)
+{
+	const struct bsc_cfg *cfg = d->cfg;
+	uint32_t table = cfg->route_table_base + u->idx, prio = RULE_PRIO_BASE + u->idx;
+	int ret;
+
+	if (!cfg->manage_routes)
+		return;
+	/* Probes leave from the uplink's address; this rule sends them to the
+	 * uplink's own table, whatever the main table says. */
+	if (u->ifindex && u->route_gw_ifindex != u->ifindex) {
+		ret = nl_route_default(table, u->cfg->gateway, u->ifindex, 0);
+		if (ret)
+			bsc_log(LOG_WARNING, "uplink %s: default route in table %u: %s",
+				u->cfg->name, table, strerror(-ret));
+		else
+			u->route_gw_ifindex = u->ifindex;
+	}
+	if (u->rule_addr != u->addr) {
+		if (u->rule_addr)
+			nl_rule_from(u->rule_addr, table, prio, 0);
+		u->rule_addr = 0;
+		if (u->addr) {
+			ret = nl_rule_from(u->addr, table, prio, 1);
+			if (ret)
+				bsc_log(LOG_WARNING, "uplink %s: rule from its address: %s",
+					u->cfg->name, strerror(-ret));
+			else
+				u->rule_addr = u->addr;
+		}
+	}
+}
+
+static void routes_remove(struct daemon *d)
+{
+	int i;
+
+	if (!d->cfg->manage_routes)
+		return;
+	for (i = 0; i < d->n; i++) {
+		struct uplink_rt *u = &d->up[i];
+
+		if (u->rule_addr)
+			nl_rule_from(u->rule_addr, d->cfg->route_table_base + u->idx,
+				     RULE_PRIO_BASE + u->idx, 0);
+		if (u->route_gw_ifindex)
+			nl_route_default_del(d->cfg->route_table_base + u->idx, 0);
+	}
+}
+
+/* The box's own traffic (its DNS, a VPN endpoint on it) follows the active
+ * uplink through the main table's default route. */
+static void default_route_follow(struct daemon *d)
+{
+	struct uplink_rt *u;
+	int ret;
+
+	if (!d->cfg->manage_routes || d->active >= (uint32_t)d->n)
+		return;
+	u = &d->up[d->active];
+	if (!u->ifindex)
+		return;
+	ret = nl_route_default(RT_MAIN, u->cfg->gateway, u->ifindex, d->cfg->route_metric);
+	if (ret)
+		bsc_log(LOG_WARNING, "default route via %s: %s", u->cfg->name, strerror(-ret));
+}
+
+/* ------------------------------------------------------------ decisions */
+
+static int healthy(enum bsc_health h)
+{
+	return h == BSC_H_UP || h == BSC_H_DEGRADED;
+}
+
+static void health_changed(struct uplink_rt *u, enum bsc_health old)
+{
+	uint64_t now = mono_ns();
+
+	if (healthy(u->hs.health) && !healthy(old))
+		u->healthy_since = now;
+	else if (!healthy(u->hs.health))
+		u->healthy_since = 0;
+	record(u->d, "uplink", u->cfg->name, bsc_health_names[old],
+	       bsc_health_names[u->hs.health], u->hs.reason);
+}
+
+static void reschedule_now(struct uplink_rt *u)
+{
+	if (u->timer) {
+		sd_event_source_set_time_relative(u->timer, 0);
+		sd_event_source_set_enabled(u->timer, SD_EVENT_ONESHOT);
+	}
+}
+
+/* Bring the maps in line with what the daemon knows, choose the active
+ * uplink, and act on what changed. */
+static void reevaluate(struct daemon *d)
+{
+	struct bsc_candidate cand[BSC_MAX_UPLINKS] = { 0 };
+	const struct bsc_maps *m = &d->dp.maps;
+	uint64_t now = mono_ns();
+	struct bsc_policy pol;
+	uint32_t pol0 = 0, active;
+	int i;
+
+	for (i = 0; i < d->n; i++) {
+		struct uplink_rt *u = &d->up[i];
+		struct bsc_uplink e;
+		uint32_t st;
+
+		if (bsc_uplink_read(m, u->idx, &e))
+			continue;
+		st = bsc_dataplane_state(u->hs.health, e.admin);
+		cand[i].present = u->ifindex != 0;
+		cand[i].health = u->hs.health;
+		cand[i].admin = e.admin;
+		cand[i].priority = u->cfg->priority;
+		cand[i].healthy_since_ns = u->healthy_since;
+		if (e.state == st && e.addr == u->addr && e.ifindex == u->ifindex &&
+		    !memcmp(e.gw_mac, u->gw_mac, 6) && !memcmp(e.mac, u->mac, 6))
+			continue;
+		{
+			uint32_t old = e.state;
+
+			e.ifindex = u->ifindex;
+			e.addr = u->addr;
+			memcpy(e.mac, u->mac, 6);
+			memcpy(e.gw_mac, u->gw_mac, 6);
+			e.state = st;
+			bsc_uplink_write(m, u->idx, &e);
+			if ((old == BSC_UPLINK_UP || old == BSC_UPLINK_DRAINED) &&
+			    st != BSC_UPLINK_UP && st != BSC_UPLINK_DRAINED) {
+				int k = bsc_flows_kick_tcp(m, u->idx);
+
+				if (k > 0)
+					bsc_log(LOG_NOTICE, "uplink %s failed: resetting %d TCP flow(s)",
+						u->cfg->name, k);
+			}
+		}
+	}
+	if (bsc_policy_read(m, pol0, &pol))
+		return;
+	/* The CLI may have flipped it by hand: start from what is there. */
+	if (pol.active != d->active)
+		d->active = pol.active;
+	active = bsc_choose_active(cand, d->n, d->active, pol.preferred, now,
+				   (uint64_t)d->cfg->failback_hold_ms * 1000000ull);
+	if (active == pol.active)
+		return;
+	{
+		char why[96];
+		const char *old = active_name(d);
+
+		pol.active = active;
+		if (bpf_map_update_elem(m->policy, &pol0, &pol, BPF_ANY)) {
+			bsc_log(LOG_ERR, "cannot write the active uplink: %s", strerror(errno));
+			return;
+		}
+		d->active = active;
+		snprintf(why, sizeof(why), "%s",
+			 active >= (uint32_t)d->n ? "no usable uplink" :
+			 pol.preferred == active ? "operator's choice" :
+			 "best usable uplink by health and priority");
+		record(d, "active", "-", old, active_name(d), why);
+		default_route_follow(d);
+		if (active < (uint32_t)d->n) {
+			struct uplink_rt *u = &d->up[active];
+
+			u->rx_change_ns = now;
+			u->tx_at_rx_change = u->tx;
+			reschedule_now(u); /* probe the new active at its fast rate */
+		}
+	}
+}
+
+/* ------------------------------------------------------------ probing */
+
+static const struct bsc_health_cfg *hcfg(const struct uplink_rt *u)
+{
+	return &u->cfg->health;
+}
+
+static void finish_round(struct uplink_rt *u, struct round *r, int good)
+{
+	enum bsc_health old = u->hs.health;
+
+	r->done = 1;
+	if (bsc_health_round(&u->hs, hcfg(u), good, mono_ns())) {
+		if (!good && u->last_fail[0]) {
+			size_t l = strlen(u->hs.reason);
+
+			snprintf(u->hs.reason + l, sizeof(u->hs.reason) - l, ", last: %s",
+				 u->last_fail);
+		}
+		health_changed(u, old);
+		reevaluate(u->d);
+	}
+}
+
+static void on_probe(void *data, unsigned idx, int ok, uint64_t rtt_ns, const char *why)
+{
+	struct uplink_rt *u = data;
+	uint32_t seq12 = idx >> 4;
+	struct round *r = &u->rounds[seq12 % ROUND_SLOTS];
+
+	if ((r->seq & 0xfff) != seq12 || !r->n)
+		return; /* a round long replaced */
+	bsc_health_probe(&u->hs, hcfg(u), ok, rtt_ns);
+	if (ok) {
+		r->ok++;
+	} else {
+		r->fail++;
+		snprintf(u->last_fail, sizeof(u->last_fail), "%s", why ? why : "?");
+	}
+	if (r->done)
+		return;
+	if (r->ok >= hcfg(u)->quorum)
+		finish_round(u, r, 1);
+	else if (r->ok + r->fail >= r->n)
+		finish_round(u, r, 0);
+}
+
+static void start_round(struct uplink_rt *u)
+{
+	const struct bsc_uplink_cfg *c = u->cfg;
+	uint32_t seq = ++u->round_seq;
+	struct round *r = &u->rounds[seq % ROUND_SLOTS];
+	int t;
+
+	if (!c->n_probes || !u->prober)
+		return;
+	if (r->n && !r->done)
+		finish_round(u, r, 0); /* outlived ROUND_SLOTS intervals */
+	memset(r, 0, sizeof(*r));
+	r->seq = seq;
+	r->n = (uint8_t)c->n_probes;
+	for (t = 0; t < c->n_probes; t++)
+		bsc_prober_send(u->prober, ((seq & 0xfff) << 4) | (unsigned)t, &c->probes[t],
+				(uint64_t)c->health.timeout_ms * 1000000ull);
+}
+
+static int round_timer(sd_event_source *s, uint64_t usec, void *data)
+{
+	struct uplink_rt *u = data;
+	uint64_t now = mono_ns();
+	uint64_t next;
+
+	start_round(u);
+	next = bsc_health_interval_ns(hcfg(u), &u->hs, u->d->active == u->idx,
+				      now < u->suspicious_until);
+	sd_event_source_set_time_relative(s, next / 1000);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+/* Packets leaving on the active uplink with nothing coming back: probe now
+ * and fast, rather than wait for the next round. */
+static void passive_signal(struct daemon *d, uint64_t now)
+{
+	struct bsc_uplink_stats st;
+	struct uplink_rt *u;
+
+	if (d->active >= (uint32_t)d->n)
+		return;
+	u = &d->up[d->active];
+	if (!u->cfg->n_probes || bsc_uplink_stats_sum(&d->dp.maps, u->idx, &st))
+		return;
+	u->tx = st.tx_packets;
+	if (st.rx_packets != u->rx) {
+		u->rx = st.rx_packets;
+		u->rx_change_ns = now;
+		u->tx_at_rx_change = st.tx_packets;
+		return;
+	}
+	if (st.tx_packets - u->tx_at_rx_change >= 5 && now - u->rx_change_ns >= 100000000ull &&
+	    now - u->last_suspicion >= 2000000000ull) {
+		u->last_suspicion = now;
+		u->suspicious_until = now + (uint64_t)hcfg(u)->burst_ms * 1000000ull;
+		bsc_log(LOG_INFO, "uplink %s: %llu packets out, nothing back for %llu ms: probing now",
+			u->cfg->name, (unsigned long long)(st.tx_packets - u->tx_at_rx_change),
+			(unsigned long long)((now - u->rx_change_ns) / 1000000));
+		reschedule_now(u);
+	}
+}
+
+/* ------------------------------------------------------------ netlink facts */
+
+static void refresh_uplink(struct daemon *d, struct uplink_rt *u, int resolve_ms)
+{
+	const struct bsc_uplink_cfg *c = u->cfg;
+	struct nl_link l = { 0 };
+	struct nl_addr a = { 0 };
+	uint8_t mac[6];
+	uint32_t ifindex = if_nametoindex(c->ifname);
+	int carrier = 0;
+	enum bsc_health old = u->hs.health;
+
+	u->ifindex = ifindex;
+	if (ifindex && !nl_link_get(ifindex, &l)) {
+		memcpy(u->mac, l.mac, 6);
+		carrier = l.up && l.carrier;
+		u->addr = nl_addr4_get(ifindex, &a) ? 0 : a.addr;
+		/* The last known gateway MAC stays in use while the kernel's
+		 * entry ages out: XDP traffic does not refresh it. */
+		if (carrier && !nl_neigh_resolve(ifindex, c->gateway, mac, resolve_ms))
+			memcpy(u->gw_mac, mac, 6);
+	} else {
+		u->addr = 0;
+	}
+	if (ifindex) {
+		uint32_t idx = u->idx;
+
+		bpf_map_update_elem(d->dp.maps.uplink_idx, &ifindex, &idx, BPF_ANY);
+		bpf_map_update_elem(d->dp.maps.tx_ports, &idx, &ifindex, BPF_ANY);
+	}
+	if (u->prober)
+		bsc_prober_set_source(u->prober, u->addr);
+	routes_for_uplink(d, u);
+
+	if (bsc_health_carrier(&u->hs, hcfg(u), carrier, mono_ns()))
+		health_changed(u, old);
+	old = u->hs.health;
+	/* Without probes, an uplink is as healthy as its link looks. */
+	if (!c->n_probes) {
+		int ready = carrier && u->addr && memcmp(u->gw_mac, zero_mac, 6);
+		enum bsc_health h = ready ? BSC_H_UP : BSC_H_DOWN;
+
+		if (h != u->hs.health) {
+			u->hs.health = h;
+			u->hs.since_ns = mono_ns();
+			snprintf(u->hs.reason, sizeof(u->hs.reason), "%s",
+				 ready ? "link ready (no probes configured)" :
+				 !carrier ? "no carrier" : !u->addr ? "no address" :
+				 "gateway MAC unknown");
+			health_changed(u, old);
+		}
+	} else if (u->hs.health == BSC_H_UNKNOWN || u->hs.health == BSC_H_DOWN) {
+		/* probes need an address and a way out */
+		if (!u->addr && carrier)
+			snprintf(u->hs.reason, sizeof(u->hs.reason), "no address");
+	}
+	u->carrier = carrier;
+}
+
+static void on_link_change(void *data, uint32_t ifindex)
+{
+	struct daemon *d = data;
+	int i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->up[i].ifindex == ifindex || !d->up[i].ifindex)
+			refresh_uplink(d, &d->up[i], 0);
+}
+
+static int monitor_io(sd_event_source *s, int fd, uint32_t revents, void *data)
+{
+	struct daemon *d = data;
+	int i;
+
+	if (nl_monitor_read(d->mon, on_link_change, d) == -ENOBUFS)
+		for (i = 0; i < d->n; i++)
+			refresh_uplink(d, &d->up[i], 0);
+	reevaluate(d);
+	return 0;
+}
+
+/* ------------------------------------------------------------ timers */
+
+static int rearm(sd_event_source *s, uint64_t ms)
+{
+	sd_event_source_set_time_relative(s, ms * 1000);
+	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static int tick_timer(sd_event_source *s, uint64_t usec, void *data)
+{
+	struct daemon *d = data;
+
+	passive_signal(d, mono_ns());
+	reevaluate(d);
+	return rearm(s, TICK_MS);
+}
+
+static int refresh_timer(sd_event_source *s, uint64_t usec, void *data)
+{
+	struct daemon *d = data;
+	int i;
+
+	for (i = 0; i < d->n; i++)
+		refresh_uplink(d, &d->up[i], 100);
+	reevaluate(d);
+	return rearm(s, d->cfg->refresh_interval_ms);
+}
+
+static int gc_timer(sd_event_source *s, uint64_t usec, void *data)
+{
+	struct daemon *d = data;
+	int n = bsc_flows_gc(&d->dp.maps, &d->to, mono_ns());
+
+	if (n > 0)
+		bsc_log(LOG_DEBUG, "expired %d flow(s)", n);
+	return rearm(s, d->cfg->gc_interval_ms);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *data)
+{
+	struct daemon *d = data;
+
+	bsc_log(LOG_INFO, "signal %u: %s", si->ssi_signo,
+		d->o->keep ? "leaving the data plane running (pinned)" : "detaching");
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+/* ------------------------------------------------------------ control */
+
+static void health_json(struct daemon *d, FILE *out)
+{
+	uint64_t now = mono_ns();
+	int i;
+
+	fprintf(out, "{\"active\":\"%s\",\"uplinks\":[", active_name(d));
+	for (i = 0; i < d->n; i++) {
+		struct uplink_rt *u = &d->up[i];
+		const struct bsc_health_state *h = &u->hs;
+
+		fprintf(out, "%s{\"name\":\"%s\",\"health\":\"%s\",\"since_s\":%.3f,"
+			"\"reason\":\"%s\",\"rtt_ms\":%.3f,\"jitter_ms\":%.3f,\"loss_pct\":%u,"
+			"\"probes\":%d,\"held\":%s,\"penalty\":%.0f,\"carrier\":%s}",
+			i ? "," : "", u->cfg->name, bsc_health_names[h->health],
+			(double)(now - h->since_ns) / 1e9, h->reason, h->rtt_us / 1000.0,
+			h->jitter_us / 1000.0, h->loss_pct, u->cfg->n_probes,
+			h->held ? "true" : "false", bsc_health_penalty(h, hcfg(u), now),
+			u->carrier ? "true" : "false");
+	}
+	fprintf(out, "]}\n");
+}
+
+static void on_request(void *data, const char *req, FILE *out)
+{
+	struct daemon *d = data;
+
+	if (!strcmp(req, "events"))
+		bsc_events_json(&d->events, out);
+	else if (!strcmp(req, "health"))
+		health_json(d, out);
+	else if (!strcmp(req, "ping"))
+		fprintf(out, "pong\n");
+	else
+		fprintf(out, "{\"error\":\"unknown request '%s' (events, health, ping)\"}\n", req);
+}
+
+/* ------------------------------------------------------------ setup */
 
 static int setup_lan(const struct bsc_cfg *cfg, const struct bsc_maps *m)
 {
@@ -72,79 +608,8 @@ static int setup_lan(const struct bsc_cfg *cfg, const struct bsc_maps *m)
 	return 0;
 }
 
-/* Learn an uplink's facts from the kernel and write its map entry when they
- * changed.  Returns 1 when the uplink stopped carrying flows. */
-static int refresh_uplink(const struct bsc_cfg *cfg, const struct bsc_maps *m, uint32_t i,
-			  int resolve_ms)
-{
-	const struct bsc_uplink_cfg *uc = &cfg->uplinks[i];
-	struct bsc_uplink u, old;
-	struct nl_link l = { 0 };
-	struct nl_addr a = { 0 };
-	uint8_t mac[6];
-	uint32_t ifindex = if_nametoindex(uc->ifname);
-
-	if (bsc_uplink_read(m, i, &old))
-		memset(&old, 0, sizeof(old));
-	u = old;
-	memset(u.name, 0, sizeof(u.name));
-	snprintf(u.name, sizeof(u.name), "%s", uc->name);
-	u.ifindex = ifindex;
-	u.gateway = uc->gateway;
-	u.priority = uc->priority;
-	if (ifindex && !nl_link_get(ifindex, &l)) {
-		memcpy(u.mac, l.mac, 6);
-		if (!nl_addr4_get(ifindex, &a))
-			u.addr = a.addr;
-		else
-			u.addr = 0;
-		/* The last known gateway MAC stays in use while the kernel's
-		 * entry ages out: XDP traffic does not refresh it. */
-		if (l.carrier && !nl_neigh_resolve(ifindex, uc->gateway, mac, resolve_ms))
-			memcpy(u.gw_mac, mac, 6);
-	}
-	u.state = bsc_uplink_oper_state(u.admin, ifindex && l.up && l.carrier, u.addr, u.gw_mac);
-	if (!memcmp(&u, &old, sizeof(u)))
-		return 0;
-	if (ifindex) {
-		uint32_t idx = i;
-
-		bpf_map_update_elem(m->uplink_idx, &ifindex, &idx, BPF_ANY);
-		bpf_map_update_elem(m->tx_ports, &idx, &ifindex, BPF_ANY);
-	}
-	bsc_uplink_write(m, i, &u);
-	if (u.state != old.state || u.addr != old.addr)
-		bsc_log(LOG_NOTICE, "uplink %s (%s): %s -> %s, address %s%s", uc->name, uc->ifname,
-			bsc_state_names[old.state & 3], bsc_state_names[u.state & 3],
-			inet_ntoa(*(struct in_addr *)&u.addr),
-			!l.carrier ? ", no carrier" : !u.addr ? ", no address" :
-			!memcmp(u.gw_mac, "\0\0\0\0\0\0", 6) ? ", gateway MAC unknown" : "");
-	return old.state != BSC_UPLINK_DOWN && u.state == BSC_UPLINK_DOWN &&
-	       old.ifindex != 0;
-}
-
-static void refresh_all(const struct bsc_cfg *cfg, const struct bsc_maps *m, int resolve_ms)
-{
-	uint32_t i, active;
-	int changed;
-
-	for (i = 0; i < (uint32_t)cfg->n_uplinks; i++) {
-		if (refresh_uplink(cfg, m, i, resolve_ms)) {
-			int n = bsc_flows_kick_tcp(m, i);
-
-			if (n > 0)
-				bsc_log(LOG_NOTICE, "uplink %s down: resetting %d TCP flow(s)",
-					cfg->uplinks[i].name, n);
-		}
-	}
-	active = bsc_policy_reselect(m, 0, &changed);
-	if (changed)
-		bsc_log(LOG_NOTICE, "active uplink: %s",
-			active < (uint32_t)cfg->n_uplinks ? cfg->uplinks[active].name : "none");
-}
-
 /* Uplinks of an older configuration that are gone now must not keep
- * taking flows. */
+ * taking flows; names that stayed keep their operator's word (admin). */
 static void clear_stale_uplinks(const struct bsc_cfg *cfg, const struct bsc_maps *m)
 {
 	struct bsc_uplink u, empty = { 0 };
@@ -177,69 +642,138 @@ static void init_policy(const struct bsc_maps *m)
 	}
 }
 
+static void setup_uplink(struct daemon *d, int i)
+{
+	struct uplink_rt *u = &d->up[i];
+	struct bsc_uplink e;
+	uint64_t now = mono_ns();
+
+	u->d = d;
+	u->idx = (uint32_t)i;
+	u->cfg = &d->cfg->uplinks[i];
+	bsc_health_init(&u->hs, now);
+	/* Adopting a running data plane: an uplink that was carrying flows is
+	 * trusted until probes say otherwise, so a restart resets nothing. */
+	if (!bsc_uplink_read(&d->dp.maps, u->idx, &e) && e.state == BSC_UPLINK_UP &&
+	    !strcmp(e.name, u->cfg->name)) {
+		u->hs.health = BSC_H_UP;
+		u->healthy_since = now - (uint64_t)d->cfg->failback_hold_ms * 1000000ull;
+		snprintf(u->hs.reason, sizeof(u->hs.reason), "adopted (was up)");
+		memcpy(u->gw_mac, e.gw_mac, 6);
+	}
+	{
+		struct bsc_uplink w;
+
+		if (bsc_uplink_read(&d->dp.maps, u->idx, &w))
+			memset(&w, 0, sizeof(w));
+		memset(w.name, 0, sizeof(w.name));
+		snprintf(w.name, sizeof(w.name), "%s", u->cfg->name);
+		w.gateway = u->cfg->gateway;
+		w.priority = u->cfg->priority;
+		bsc_uplink_write(&d->dp.maps, u->idx, &w);
+	}
+	u->prober = bsc_prober_new(d->ev, u->cfg->ifname, on_probe, u);
+	if (!u->prober && u->cfg->n_probes)
+		bsc_log(LOG_ERR, "uplink %s: cannot create its prober", u->cfg->name);
+	refresh_uplink(d, u, 1000);
+	if (u->cfg->n_probes)
+		sd_event_add_time_relative(d->ev, &u->timer, CLOCK_MONOTONIC, 0, 1, round_timer, u);
+}
+
+static int add_timer(struct daemon *d, uint64_t ms, sd_event_time_handler_t cb)
+{
+	return sd_event_add_time_relative(d->ev, NULL, CLOCK_MONOTONIC, ms * 1000, 1000, cb, d);
+}
+
 int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 {
-	struct bsc_timeouts to;
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct bsc_dp dp;
+	struct daemon *d = calloc(1, sizeof(*d));
 	char err[512];
-	uint64_t next_gc, next_refresh;
+	sigset_t ss;
 	int i, ret;
 
-	ret = bsc_dp_load(&dp, cfg, err, sizeof(err));
-	if (ret) {
-		bsc_log(LOG_ERR, "%s", err);
+	if (!d)
+		return -ENOMEM;
+	d->cfg = cfg;
+	d->o = o;
+	d->n = cfg->n_uplinks;
+	d->active = BSC_NO_UPLINK;
+	bsc_timeouts_from_cfg(&d->to, cfg);
+	signal(SIGCHLD, SIG_IGN); /* hooks are not waited for */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGTERM);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+
+	ret = sd_event_new(&d->ev);
+	if (ret < 0) {
+		bsc_log(LOG_ERR, "event loop: %s", strerror(-ret));
+		free(d);
 		return ret;
 	}
-	init_policy(&dp.maps);
-	clear_stale_uplinks(cfg, &dp.maps);
-	ret = setup_lan(cfg, &dp.maps);
+	ret = bsc_dp_load(&d->dp, cfg, err, sizeof(err));
+	if (ret) {
+		bsc_log(LOG_ERR, "%s", err);
+		goto out_ev;
+	}
+	init_policy(&d->dp.maps);
+	clear_stale_uplinks(cfg, &d->dp.maps);
+	ret = setup_lan(cfg, &d->dp.maps);
 	if (ret)
 		goto out;
-	refresh_all(cfg, &dp.maps, 1000);
+	for (i = 0; i < d->n; i++)
+		setup_uplink(d, i);
+	reevaluate(d);
 
-	ret = bsc_dp_attach(&dp, cfg->lan_ifname, 1, err, sizeof(err));
+	ret = bsc_dp_attach(&d->dp, cfg->lan_ifname, 1, err, sizeof(err));
 	for (i = 0; !ret && i < cfg->n_uplinks; i++)
-		ret = bsc_dp_attach(&dp, cfg->uplinks[i].ifname, 0, err, sizeof(err));
+		ret = bsc_dp_attach(&d->dp, cfg->uplinks[i].ifname, 0, err, sizeof(err));
 	if (ret) {
 		bsc_log(LOG_ERR, "%s", err);
 		goto out;
 	}
-	for (i = 0; i < dp.n_links; i++)
+	for (i = 0; i < d->dp.n_links; i++)
 		bsc_log(LOG_INFO, "XDP %s on %s%s", i == 0 ? "bascule_lan" : "bascule_wan",
-			dp.links[i].ifname, dp.links[i].adopted ? " (adopted running link)" : "");
+			d->dp.links[i].ifname, d->dp.links[i].adopted ? " (adopted running link)" : "");
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	bsc_timeouts_from_cfg(&to, cfg);
-	bsc_log(LOG_INFO, "running: pin root %s, %d uplink(s), flow table %u", cfg->pin_root,
-		cfg->n_uplinks, cfg->flow_table_size);
+	d->mon = nl_monitor_open();
+	if (d->mon)
+		sd_event_add_io(d->ev, NULL, mnl_socket_get_fd(d->mon), EPOLLIN, monitor_io, d);
+	else
+		bsc_log(LOG_WARNING, "no netlink monitor: link changes seen every %u ms only",
+			cfg->refresh_interval_ms);
+	d->ctl = bsc_ctl_listen(d->ev, cfg->control_socket, cfg->control_group, on_request, d,
+				err, sizeof(err));
+	if (!d->ctl)
+		bsc_log(LOG_WARNING, "%s", err);
+	add_timer(d, TICK_MS, tick_timer);
+	add_timer(d, cfg->refresh_interval_ms, refresh_timer);
+	add_timer(d, cfg->gc_interval_ms, gc_timer);
+	sd_event_add_signal(d->ev, NULL, SIGINT, on_signal, d);
+	sd_event_add_signal(d->ev, NULL, SIGTERM, on_signal, d);
+
+	bsc_log(LOG_INFO, "running: pin root %s, %d uplink(s), flow table %u, control %s",
+		cfg->pin_root, cfg->n_uplinks, cfg->flow_table_size, cfg->control_socket);
 	printf("READY\n");
 	fflush(stdout);
-
-	next_gc = bsc_now_ns() + (uint64_t)cfg->gc_interval_ms * 1000000ull;
-	next_refresh = bsc_now_ns();
-	while (!stop_signal) {
-		uint64_t now = bsc_now_ns();
-
-		if (now >= next_refresh) {
-			refresh_all(cfg, &dp.maps, 100);
-			next_refresh = now + (uint64_t)cfg->refresh_interval_ms * 1000000ull;
-		}
-		if (now >= next_gc) {
-			int n = bsc_flows_gc(&dp.maps, &to, now);
-
-			if (n > 0)
-				bsc_log(LOG_DEBUG, "expired %d flow(s)", n);
-			next_gc = now + (uint64_t)cfg->gc_interval_ms * 1000000ull;
-		}
-		poll(NULL, 0, 50);
-	}
-	bsc_log(LOG_INFO, "signal %d: %s", stop_signal,
-		o->keep ? "leaving the data plane running (pinned)" : "detaching");
+	ret = sd_event_loop(d->ev);
+	if (ret < 0)
+		bsc_log(LOG_ERR, "event loop: %s", strerror(-ret));
 	ret = 0;
 out:
-	bsc_dp_close(&dp, o->keep && !ret);
+	if (!(o->keep && !ret))
+		routes_remove(d);
+	for (i = 0; i < d->n; i++) {
+		sd_event_source_disable_unref(d->up[i].timer);
+		bsc_prober_free(d->up[i].prober);
+	}
+	bsc_ctl_close(d->ctl);
+	if (d->mon)
+		mnl_socket_close(d->mon);
+	bsc_dp_close(&d->dp, o->keep && !ret);
+out_ev:
+	sd_event_unref(d->ev);
+	free(d);
 	return ret;
 }

@@ -10,7 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+#include <time.h>
+
 #include "config.h"
+#include "ctl.h"
+#include "probe.h"
 #include "control.h"
 #include "daemon.h"
 #include "dataplane.h"
@@ -33,10 +38,17 @@ static const char usage[] =
 	"  uplink drain NAME             no new flows on NAME, existing ones stay\n"
 	"  uplink up NAME                put NAME back into service\n"
 	"  purge                         detach and remove everything pinned (after --keep)\n"
+	"  events [--json]               recent uplink transitions and flips (from the daemon)\n"
+	"  health [--json]               probe figures and health per uplink (from the daemon)\n"
+	"  probe IFACE SOURCE TARGET...  send probes through IFACE from SOURCE once, e.g.\n"
+	"                                'icmp 203.0.113.1' 'tcp 203.0.113.10:443'\n"
+	"                                'dns 203.0.113.53 example.com' 'http 203.0.113.10/ 200'\n"
 	"\n"
 	"  -p, --pin-root DIR            where the maps are pinned (default " BSC_DEFAULT_PIN_ROOT
 	",\n"
 	"                                or $BASCULE_PIN_ROOT); `run` takes pin_root from FILE\n"
+	"  -S, --control PATH            the daemon's control socket (default " BSC_DEFAULT_CONTROL ",\n"
+	"                                or $BASCULE_CONTROL)\n"
 	"  -v, --verbose                 debug logging\n";
 
 static int bad_usage(const char *msg)
@@ -157,6 +169,89 @@ static int cmd_uplink(int argc, char **argv, const char *pin_root)
 	return ret ? 1 : 0;
 }
 
+static const char *fmt_time(double t, char *buf, size_t len)
+{
+	time_t s = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&s, &tm);
+	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (int)((t - (double)s) * 1000));
+	return buf;
+}
+
+/* Ask the daemon; print its JSON, or the table made from it. */
+static int cmd_daemon(const char *control, const char *req, int json)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	struct json_object *root, *arr;
+	int ret, i;
+
+	if (!mem)
+		return 1;
+	ret = bsc_ctl_request(control, req, mem);
+	fclose(mem);
+	if (ret) {
+		fprintf(stderr, "bascule: cannot reach the daemon at %s: %s\n", control, strerror(-ret));
+		free(buf);
+		return 1;
+	}
+	if (json) {
+		fputs(buf, stdout);
+		free(buf);
+		return 0;
+	}
+	root = json_tokener_parse(buf);
+	free(buf);
+	if (!root) {
+		fprintf(stderr, "bascule: the daemon's answer is not JSON\n");
+		return 1;
+	}
+	if (!strcmp(req, "events")) {
+		printf("%-12s %-7s %-8s %-9s    %-9s %s\n", "TIME", "KIND", "UPLINK", "FROM", "TO", "REASON");
+		for (i = 0; i < (int)json_object_array_length(root); i++) {
+			struct json_object *e = json_object_array_get_idx(root, i), *f[6];
+			static const char *const k[6] = { "time", "kind", "uplink", "old", "new",
+							  "reason" };
+			char tb[32];
+			int j;
+
+			for (j = 0; j < 6; j++)
+				json_object_object_get_ex(e, k[j], &f[j]);
+			printf("%-12s %-7s %-8s %-9s -> %-9s %s\n",
+			       fmt_time(json_object_get_double(f[0]), tb, sizeof(tb)),
+			       json_object_get_string(f[1]), json_object_get_string(f[2]),
+			       json_object_get_string(f[3]), json_object_get_string(f[4]),
+			       json_object_get_string(f[5]));
+		}
+	} else if (json_object_object_get_ex(root, "uplinks", &arr)) {
+		struct json_object *v;
+
+		json_object_object_get_ex(root, "active", &v);
+		printf("active: %s\n", json_object_get_string(v));
+		printf("%-8s %-9s %9s %8s %10s %5s %6s  %s\n", "UPLINK", "HEALTH", "SINCE", "RTT-MS",
+		       "JITTER-MS", "LOSS%", "PROBES", "REASON");
+		for (i = 0; i < (int)json_object_array_length(arr); i++) {
+			struct json_object *u = json_object_array_get_idx(arr, i), *f[8];
+			static const char *const k[8] = { "name", "health", "since_s", "rtt_ms",
+							  "jitter_ms", "loss_pct", "probes", "reason" };
+			int j;
+
+			for (j = 0; j < 8; j++)
+				json_object_object_get_ex(u, k[j], &f[j]);
+			printf("%-8s %-9s %8.1fs %8.2f %10.2f %5d %6d  %s\n",
+			       json_object_get_string(f[0]), json_object_get_string(f[1]),
+			       json_object_get_double(f[2]), json_object_get_double(f[3]),
+			       json_object_get_double(f[4]), json_object_get_int(f[5]),
+			       json_object_get_int(f[6]), json_object_get_string(f[7]));
+		}
+	}
+	json_object_put(root);
+	return 0;
+}
+
 static int cmd_purge(const char *pin_root)
 {
 	char err[512];
@@ -175,17 +270,24 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "pin-root", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "control", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *pin_root = getenv("BASCULE_PIN_ROOT");
+	const char *control = getenv("BASCULE_CONTROL");
 	const char *cmd;
 	int c;
 
 	if (!pin_root || !*pin_root)
 		pin_root = BSC_DEFAULT_PIN_ROOT;
-	while ((c = getopt_long(argc, argv, "+p:vh", opts, NULL)) != -1) {
+	if (!control || !*control)
+		control = BSC_DEFAULT_CONTROL;
+	while ((c = getopt_long(argc, argv, "+p:vhS:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'S':
+			control = optarg;
+			break;
 		case 'p':
 			pin_root = optarg;
 			break;
@@ -216,6 +318,11 @@ int main(int argc, char **argv)
 		return cmd_uplink(argc, argv, pin_root);
 	if (!strcmp(cmd, "purge"))
 		return cmd_purge(pin_root);
+	if (!strcmp(cmd, "events") || !strcmp(cmd, "health"))
+		return cmd_daemon(control, cmd, argc > 1 && (!strcmp(argv[1], "--json") ||
+							      !strcmp(argv[1], "-j")));
+	if (!strcmp(cmd, "probe"))
+		return bsc_probe_cli(argc, argv);
 	if (!strcmp(cmd, "help"))
 		return fputs(usage, stdout), 0;
 	return bad_usage("unknown command");

@@ -13,6 +13,7 @@
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
+#include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
 #include <time.h>
@@ -280,4 +281,114 @@ int nl_neigh_resolve(uint32_t ifindex, uint32_t ip, uint8_t mac[6], int timeout_
 			return 0;
 	}
 	return -EHOSTUNREACH;
+}
+
+static int route_msg(uint16_t type, uint16_t flags, uint32_t table, uint32_t gw,
+		     uint32_t ifindex, uint32_t metric)
+{
+	struct nl_req r;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int ret;
+
+	ret = req_start(&r, type, flags | NLM_F_ACK, sizeof(*rtm), &nlh, (void **)&rtm);
+	if (ret)
+		return ret;
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 0;
+	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = type == RTM_DELROUTE ? RT_SCOPE_NOWHERE : RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	mnl_attr_put_u32(nlh, RTA_PRIORITY, metric);
+	if (gw)
+		mnl_attr_put(nlh, RTA_GATEWAY, 4, &gw);
+	if (ifindex)
+		mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
+	return req_run(&r, nlh, NULL, NULL);
+}
+
+int nl_route_default(uint32_t table, uint32_t gw, uint32_t ifindex, uint32_t metric)
+{
+	return route_msg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, table, gw, ifindex, metric);
+}
+
+int nl_route_default_del(uint32_t table, uint32_t metric)
+{
+	return route_msg(RTM_DELROUTE, 0, table, 0, 0, metric);
+}
+
+int nl_rule_from(uint32_t addr, uint32_t table, uint32_t prio, int add)
+{
+	struct nl_req r;
+	struct nlmsghdr *nlh;
+	struct fib_rule_hdr *frh;
+	int ret;
+
+	ret = req_start(&r, add ? RTM_NEWRULE : RTM_DELRULE,
+			NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0), sizeof(*frh), &nlh,
+			(void **)&frh);
+	if (ret)
+		return ret;
+	frh->family = AF_INET;
+	frh->src_len = 32;
+	frh->action = FR_ACT_TO_TBL;
+	frh->table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	mnl_attr_put(nlh, FRA_SRC, 4, &addr);
+	mnl_attr_put_u32(nlh, FRA_TABLE, table);
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, prio);
+	ret = req_run(&r, nlh, NULL, NULL);
+	return add && ret == -EEXIST ? 0 : ret;
+}
+
+struct mnl_socket *nl_monitor_open(void)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (!nl)
+		return NULL;
+	if (mnl_socket_bind(nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	return nl;
+}
+
+struct monitor_ctx {
+	void (*changed)(void *data, uint32_t ifindex);
+	void *data;
+};
+
+static int monitor_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct monitor_ctx *c = data;
+
+	if (nlh->nlmsg_type == RTM_NEWLINK || nlh->nlmsg_type == RTM_DELLINK) {
+		struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+
+		c->changed(c->data, (uint32_t)ifm->ifi_index);
+	} else if (nlh->nlmsg_type == RTM_NEWADDR || nlh->nlmsg_type == RTM_DELADDR) {
+		struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+
+		c->changed(c->data, ifa->ifa_index);
+	}
+	return MNL_CB_OK;
+}
+
+int nl_monitor_read(struct mnl_socket *nl, void (*changed)(void *data, uint32_t ifindex),
+		    void *data)
+{
+	struct monitor_ctx c = { .changed = changed, .data = data };
+	char buf[16384];
+	int n, events = 0;
+
+	while ((n = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		mnl_cb_run(buf, (size_t)n, 0, 0, monitor_cb, &c);
+		events++;
+	}
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
+		return -errno;
+	/* ENOBUFS: events were lost; the caller refreshes every uplink. */
+	return n < 0 && errno == ENOBUFS ? -ENOBUFS : events;
 }

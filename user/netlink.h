@@ -31,3 +31,18 @@ int nl_neigh_get(uint32_t ifindex, uint32_t ip, uint8_t mac[6]);
 int nl_neigh_resolve(uint32_t ifindex, uint32_t ip, uint8_t mac[6], int timeout_ms);
 
 #endif
+
+/* Routing the controller keeps (rtnetlink):
+ * the default route of `table` via gw on ifindex (replaced in place);
+ * a rule "from addr lookup table" at priority prio (add or delete). */
+int nl_route_default(uint32_t table, uint32_t gw, uint32_t ifindex, uint32_t metric);
+int nl_route_default_del(uint32_t table, uint32_t metric);
+int nl_rule_from(uint32_t addr, uint32_t table, uint32_t prio, int add);
+
+/* A socket subscribed to link and IPv4 address changes; its fd goes into
+ * the event loop, and nl_monitor_read() reports the ifindex of every link
+ * whose state or addresses changed. */
+struct mnl_socket;
+struct mnl_socket *nl_monitor_open(void);
+int nl_monitor_read(struct mnl_socket *nl, void (*changed)(void *data, uint32_t ifindex),
+		    void *data);

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * events.h - what happened to the uplinks, kept in memory for
+ * `bascule events`, logged, and handed to the operator's hook scripts.
+ */
+#ifndef BSC_EVENTS_H
+#define BSC_EVENTS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define BSC_EVENTS_MAX 256
+
+struct bsc_event {
+	uint64_t realtime_ns;
+	uint64_t mono_ns;
+	char kind[16];          /* "uplink" or "active" */
+	char uplink[16];
+	char old_state[16];
+	char new_state[16];
+	char reason[112];
+};
+
+struct bsc_events {
+	struct bsc_event ring[BSC_EVENTS_MAX];
+	unsigned head, count;
+};
+
+void bsc_events_add(struct bsc_events *e, const struct bsc_event *ev);
+/* Oldest first. */
+const struct bsc_event *bsc_events_get(const struct bsc_events *e, unsigned i);
+void bsc_events_json(const struct bsc_events *e, FILE *out);
+
+/* Run each hook with the event in its environment (BASCULE_EVENT,
+ * BASCULE_UPLINK, BASCULE_OLD_STATE, BASCULE_NEW_STATE, BASCULE_REASON,
+ * BASCULE_ACTIVE, BASCULE_TIME); does not wait for them. */
+void bsc_events_run_hooks(const struct bsc_event *ev, const char *active, const char hooks[][256],
+			  int n);
+
+#endif

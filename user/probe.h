@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * probe.h - health probes sent through one uplink, whatever uplink is active:
+ * ICMP echo, TCP connect (SYN-ACK or RST both mean "alive"), DNS query over
+ * UDP, HTTP GET with an expected status.  Asynchronous, on sd-event.
+ */
+#ifndef BSC_PROBE_H
+#define BSC_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+enum bsc_probe_kind {
+	BSC_PROBE_ICMP = 0,
+	BSC_PROBE_TCP,
+	BSC_PROBE_DNS,
+	BSC_PROBE_HTTP,
+};
+
+struct bsc_probe_target {
+	enum bsc_probe_kind kind;
+	uint32_t addr;          /* network byte order */
+	uint16_t port;          /* host order: TCP, DNS (53), HTTP (80) */
+	char qname[64];         /* DNS: the A record asked for */
+	char host[64];          /* HTTP: Host header (default: the address) */
+	char path[128];         /* HTTP: path, default "/" */
+	int expect_status;      /* HTTP: 0 = any 2xx or 3xx */
+};
+
+/* Parse one `probe = ...` value:
+ *   icmp 203.0.113.1
+ *   tcp 203.0.113.10:443
+ *   dns 203.0.113.53 example.com          (port 53, or ADDR:PORT)
+ *   http 203.0.113.10/health 200          (port 80, or ADDR:PORT/path; status optional)
+ * Returns 0, or -1 with a message naming what is wrong. */
+int bsc_probe_target_parse(const char *spec, struct bsc_probe_target *t, char *err, size_t errlen);
+/* The same syntax back, for logs and status. */
+void bsc_probe_target_format(const struct bsc_probe_target *t, char *buf, size_t len);
+
+struct bsc_prober;
+
+/* Called exactly once per bsc_prober_send(), at the latest when its timeout
+ * expires.  ok: the target answered; rtt_ns: send to answer; why: a short
+ * reason when !ok ("timeout", "connect: Network is unreachable", ...). */
+typedef void (*bsc_probe_cb)(void *userdata, unsigned idx, int ok, uint64_t rtt_ns,
+			     const char *why);
+
+/* A prober sends from `ifname` only (SO_BINDTODEVICE) and from its source
+ * address (bsc_prober_set_source), so that replies come back on that uplink
+ * and the per-uplink routing rule ("from ADDR lookup TABLE") applies. */
+struct bsc_prober *bsc_prober_new(sd_event *ev, const char *ifname, bsc_probe_cb cb,
+				  void *userdata);
+void bsc_prober_free(struct bsc_prober *p);
+/* The uplink's current address (DHCP may change it); 0 = none: sends fail
+ * at once with why = "no source address". */
+void bsc_prober_set_source(struct bsc_prober *p, uint32_t addr);
+/* Start one probe.  Returns 0, or -errno if it could not even start (then
+ * the callback is still called, once, from the event loop). */
+int bsc_prober_send(struct bsc_prober *p, unsigned idx, const struct bsc_probe_target *t,
+		    uint64_t timeout_ns);
+/* Probes in flight. */
+unsigned bsc_prober_pending(const struct bsc_prober *p);
+
+/* `bascule probe IFACE SOURCE TARGET...`: send each probe once, print. */
+int bsc_probe_cli(int argc, char **argv);
+
+/* Exposed for the unit tests. */
+size_t bsc_dns_build_query(uint8_t *buf, size_t cap, uint16_t id, const char *qname);
+int bsc_dns_reply_matches(const uint8_t *buf, size_t len, uint16_t id);
+int bsc_http_status(const char *buf, size_t len); /* -1: not (yet) a status line */
+
+#endif
