@@ -33,6 +33,7 @@ struct bsc_probe_target {
  *   tcp 203.0.113.10:443
  *   dns 203.0.113.53 example.com          (port 53, or ADDR:PORT)
  *   http 203.0.113.10/health 200          (port 80, or ADDR:PORT/path; status optional)
+ *   http 203.0.113.10/health 200 host=example.com   (Host header, default the address)
  * Returns 0, or -1 with a message naming what is wrong. */
 int bsc_probe_target_parse(const char *spec, struct bsc_probe_target *t, char *err, size_t errlen);
 /* The same syntax back, for logs and status. */
@@ -42,7 +43,8 @@ struct bsc_prober;
 
 /* Called exactly once per bsc_prober_send(), at the latest when its timeout
  * expires.  ok: the target answered; rtt_ns: send to answer; why: a short
- * reason when !ok ("timeout", "connect: Network is unreachable", ...). */
+ * reason when !ok ("timeout", "connect: Network is unreachable", ...), ""
+ * when ok. */
 typedef void (*bsc_probe_cb)(void *userdata, unsigned idx, int ok, uint64_t rtt_ns,
 			     const char *why);
 
@@ -53,10 +55,13 @@ struct bsc_prober *bsc_prober_new(sd_event *ev, const char *ifname, bsc_probe_cb
 				  void *userdata);
 void bsc_prober_free(struct bsc_prober *p);
 /* The uplink's current address (DHCP may change it); 0 = none: sends fail
- * at once with why = "no source address". */
+ * at once with why = "no source address".  ICMP echoes in flight then time
+ * out: the ICMP socket is re-bound to the new address. */
 void bsc_prober_set_source(struct bsc_prober *p, uint32_t addr);
 /* Start one probe.  Returns 0, or -errno if it could not even start (then
- * the callback is still called, once, from the event loop). */
+ * the callback is still called, once, from the event loop).  Exception: if
+ * the probe itself cannot be allocated or timed (-ENOMEM), there is no
+ * callback, and bsc_prober_pending() did not grow. */
 int bsc_prober_send(struct bsc_prober *p, unsigned idx, const struct bsc_probe_target *t,
 		    uint64_t timeout_ns);
 /* Probes in flight. */
