@@ -264,6 +264,11 @@ static int uplink_key(struct parse_state *st, struct bsc_uplink_cfg *u,
 	if (!strcmp(key, "interface"))
 		return parse_ifname(st, key, v, u->ifname);
 	if (!strcmp(key, "gateway")) {
+		if (!strcmp(v, "auto")) {
+			u->gateway_auto = 1;
+			u->gateway = 0;
+			return 1;
+		}
 		if (inet_pton(AF_INET, v, &a) != 1 || a.s_addr == 0 ||
 		    a.s_addr == INADDR_BROADCAST) {
 			add_error(st, st->line, "gateway: '%s' is not an IPv4 unicast address", v);
@@ -453,8 +458,8 @@ static void validate(struct parse_state *st)
 
 		if (!u->ifname[0])
 			add_error(st, u->line, "[uplink %s] needs 'interface = IFNAME'", u->name);
-		if (!u->gateway)
-			add_error(st, u->line, "[uplink %s] needs 'gateway = IPv4 address' (its next hop)",
+		if (!u->gateway && !u->gateway_auto)
+			add_error(st, u->line, "[uplink %s] needs 'gateway = IPv4 address' (its next hop), or 'gateway = auto' to follow DHCP",
 				  u->name);
 		if (u->n_probes && u->health.quorum > (uint32_t)u->n_probes)
 			add_error(st, u->line, "[uplink %s]: quorum %u but only %d probe(s)",

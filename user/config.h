@@ -22,7 +22,8 @@
 struct bsc_uplink_cfg {
 	char name[BSC_NAME_LEN];
 	char ifname[BSC_NAME_LEN];
-	uint32_t gateway;       /* network byte order */
+	uint32_t gateway;       /* network byte order; 0 with gateway_auto */
+	int gateway_auto;       /* `gateway = auto`: learnt from the kernel's routes (DHCP) */
 	uint32_t priority;
 	int line;               /* where the section starts, for messages */
 	int n_probes;

@@ -54,7 +54,8 @@ struct uplink_rt {
 	struct daemon *d;
 	uint32_t idx;
 	const struct bsc_uplink_cfg *cfg;
-	uint32_t ifindex, addr, rule_addr, route_gw_ifindex;
+	uint32_t ifindex, addr, rule_addr, route_ifindex, route_gw;
+	uint32_t gateway;       /* configured, or learnt (gateway = auto) */
 	uint8_t mac[6], gw_mac[6];
 	int carrier;
 	struct bsc_health_state hs;
@@ -129,13 +130,16 @@ static void routes_for_uplink(struct daemon *d, struct uplink_rt *u)
 		return;
 	/* Probes leave from the uplink's address; this rule sends them to the
 	 * uplink's own table, whatever the main table says. */
-	if (u->ifindex && u->route_gw_ifindex != u->ifindex) {
-		ret = nl_route_default(table, u->cfg->gateway, u->ifindex, 0);
-		if (ret)
+	if (u->ifindex && u->gateway &&
+	    (u->route_ifindex != u->ifindex || u->route_gw != u->gateway)) {
+		ret = nl_route_default(table, u->gateway, u->ifindex, 0);
+		if (ret) {
 			bsc_log(LOG_WARNING, "uplink %s: default route in table %u: %s",
 				u->cfg->name, table, strerror(-ret));
-		else
-			u->route_gw_ifindex = u->ifindex;
+		} else {
+			u->route_ifindex = u->ifindex;
+			u->route_gw = u->gateway;
+		}
 	}
 	if (u->rule_addr != u->addr) {
 		if (u->rule_addr)
@@ -164,7 +168,7 @@ static void routes_remove(struct daemon *d)
 		if (u->rule_addr)
 			nl_rule_from(u->rule_addr, d->cfg->route_table_base + u->idx,
 				     RULE_PRIO_BASE + u->idx, 0);
-		if (u->route_gw_ifindex)
+		if (u->route_ifindex)
 			nl_route_default_del(d->cfg->route_table_base + u->idx, 0);
 	}
 }
@@ -179,9 +183,9 @@ static void default_route_follow(struct daemon *d)
 	if (!d->cfg->manage_routes || d->active >= (uint32_t)d->n)
 		return;
 	u = &d->up[d->active];
-	if (!u->ifindex)
+	if (!u->ifindex || !u->gateway)
 		return;
-	ret = nl_route_default(RT_MAIN, u->cfg->gateway, u->ifindex, d->cfg->route_metric);
+	ret = nl_route_default(RT_MAIN, u->gateway, u->ifindex, d->cfg->route_metric);
 	if (ret)
 		bsc_log(LOG_WARNING, "default route via %s: %s", u->cfg->name, strerror(-ret));
 }
@@ -229,15 +233,22 @@ static void reevaluate(struct daemon *d)
 		struct bsc_uplink e;
 		uint32_t st;
 
+		enum bsc_health h = u->hs.health;
+
 		if (bsc_uplink_read(m, u->idx, &e))
 			continue;
-		st = bsc_dataplane_state(u->hs.health, e.admin);
+		/* Whatever the probes say, an uplink cannot carry flows without
+		 * an address to translate to or a gateway MAC to send to. */
+		if (!u->addr || !memcmp(u->gw_mac, zero_mac, 6))
+			h = BSC_H_DOWN;
+		st = bsc_dataplane_state(h, e.admin);
 		cand[i].present = u->ifindex != 0;
-		cand[i].health = u->hs.health;
+		cand[i].health = h;
 		cand[i].admin = e.admin;
 		cand[i].priority = u->cfg->priority;
 		cand[i].healthy_since_ns = u->healthy_since;
 		if (e.state == st && e.addr == u->addr && e.ifindex == u->ifindex &&
+		    e.gateway == u->gateway &&
 		    !memcmp(e.gw_mac, u->gw_mac, 6) && !memcmp(e.mac, u->mac, 6))
 			continue;
 		{
@@ -245,6 +256,7 @@ static void reevaluate(struct daemon *d)
 
 			e.ifindex = u->ifindex;
 			e.addr = u->addr;
+			e.gateway = u->gateway;
 			memcpy(e.mac, u->mac, 6);
 			memcpy(e.gw_mac, u->gw_mac, 6);
 			e.state = st;
@@ -421,9 +433,22 @@ static void refresh_uplink(struct daemon *d, struct uplink_rt *u, int resolve_ms
 		memcpy(u->mac, l.mac, 6);
 		carrier = l.up && l.carrier;
 		u->addr = nl_addr4_get(ifindex, &a) ? 0 : a.addr;
+		if (c->gateway_auto) {
+			uint32_t gw = 0;
+
+			/* DHCP moved the gateway (a replaced 5G router): its
+			 * MAC is another one too. */
+			if (!nl_default_gw(ifindex, d->cfg->route_metric, &gw) && gw != u->gateway) {
+				bsc_log(LOG_NOTICE, "uplink %s: gateway %s (learnt from the kernel's routes)",
+					c->name, inet_ntoa(*(struct in_addr *)&gw));
+				u->gateway = gw;
+				memset(u->gw_mac, 0, 6);
+			}
+		}
 		/* The last known gateway MAC stays in use while the kernel's
 		 * entry ages out: XDP traffic does not refresh it. */
-		if (carrier && !nl_neigh_resolve(ifindex, c->gateway, mac, resolve_ms))
+		if (carrier && u->gateway &&
+		    !nl_neigh_resolve(ifindex, u->gateway, mac, resolve_ms))
 			memcpy(u->gw_mac, mac, 6);
 	} else {
 		u->addr = 0;
@@ -651,6 +676,7 @@ static void setup_uplink(struct daemon *d, int i)
 	u->d = d;
 	u->idx = (uint32_t)i;
 	u->cfg = &d->cfg->uplinks[i];
+	u->gateway = u->cfg->gateway;
 	bsc_health_init(&u->hs, now);
 	/* Adopting a running data plane: an uplink that was carrying flows is
 	 * trusted until probes say otherwise, so a restart resets nothing. */
@@ -668,7 +694,7 @@ static void setup_uplink(struct daemon *d, int i)
 			memset(&w, 0, sizeof(w));
 		memset(w.name, 0, sizeof(w.name));
 		snprintf(w.name, sizeof(w.name), "%s", u->cfg->name);
-		w.gateway = u->cfg->gateway;
+		w.gateway = u->gateway;
 		w.priority = u->cfg->priority;
 		bsc_uplink_write(&d->dp.maps, u->idx, &w);
 	}

@@ -392,3 +392,67 @@ int nl_monitor_read(struct mnl_socket *nl, void (*changed)(void *data, uint32_t 
 	/* ENOBUFS: events were lost; the caller refreshes every uplink. */
 	return n < 0 && errno == ENOBUFS ? -ENOBUFS : events;
 }
+
+struct gw_ctx {
+	uint32_t ifindex, own_metric, gw, metric;
+	int found;
+};
+
+static int gw_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct gw_ctx *c = data;
+	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	uint32_t table = rtm->rtm_table, oif = 0, gw = 0, metric = 0;
+	struct nlattr *a;
+
+	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
+		switch (mnl_attr_get_type(a)) {
+		case RTA_TABLE:
+			table = mnl_attr_get_u32(a);
+			break;
+		case RTA_OIF:
+			oif = mnl_attr_get_u32(a);
+			break;
+		case RTA_GATEWAY:
+			if (mnl_attr_get_payload_len(a) == 4)
+				memcpy(&gw, mnl_attr_get_payload(a), 4);
+			break;
+		case RTA_PRIORITY:
+			metric = mnl_attr_get_u32(a);
+			break;
+		}
+	}
+	if (table != RT_TABLE_MAIN || oif != c->ifindex || !gw)
+		return MNL_CB_OK;
+	if (rtm->rtm_protocol == RTPROT_STATIC && metric == c->own_metric)
+		return MNL_CB_OK;
+	if (!c->found || metric < c->metric) {
+		c->gw = gw;
+		c->metric = metric;
+		c->found = 1;
+	}
+	return MNL_CB_OK;
+}
+
+int nl_default_gw(uint32_t ifindex, uint32_t own_metric, uint32_t *gw)
+{
+	struct gw_ctx c = { .ifindex = ifindex, .own_metric = own_metric };
+	struct nl_req r;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int ret;
+
+	ret = req_start(&r, RTM_GETROUTE, NLM_F_DUMP, sizeof(*rtm), &nlh, (void **)&rtm);
+	if (ret)
+		return ret;
+	rtm->rtm_family = AF_INET;
+	ret = req_run(&r, nlh, gw_cb, &c);
+	if (ret)
+		return ret;
+	if (!c.found)
+		return -ENOENT;
+	*gw = c.gw;
+	return 0;
+}

@@ -39,6 +39,11 @@ int nl_route_default(uint32_t table, uint32_t gw, uint32_t ifindex, uint32_t met
 int nl_route_default_del(uint32_t table, uint32_t metric);
 int nl_rule_from(uint32_t addr, uint32_t table, uint32_t prio, int add);
 
+/* The gateway of the best default route through ifindex in the main
+ * table, as a DHCP client installs it; routes that Bascule itself keeps
+ * (protocol static with metric own_metric) are skipped.  -ENOENT if none. */
+int nl_default_gw(uint32_t ifindex, uint32_t own_metric, uint32_t *gw);
+
 /* A socket subscribed to link and IPv4 address changes; its fd goes into
  * the event loop, and nl_monitor_read() reports the ifindex of every link
  * whose state or addresses changed. */
