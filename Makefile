@@ -17,7 +17,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
-LDLIBS  := -lbpf -lelf -lz -lmnl -linih -ljson-c -lsystemd -lm
+LDLIBS  := -lbpf -lelf -lz -lmnl -linih -ljson-c -lsystemd -lmicrohttpd -lpthread -lm
 
 BPF_SRC  := bpf/bascule.bpf.c
 BPF_HDRS := $(wildcard bpf/lib/*.h) include/bascule.h
@@ -26,9 +26,9 @@ USER_OBJ := $(USER_SRC:user/%.c=$(BUILD)/user/%.o)
 USER_HDRS := $(wildcard user/*.h) include/bascule.h $(BUILD)/bascule.skel.h
 
 TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_dataplane $(BUILD)/tests/test_probe \
-	$(BUILD)/tests/test_health
+	$(BUILD)/tests/test_health $(BUILD)/tests/test_metrics
 
-.PHONY: all deps test demo bench-failover clean
+.PHONY: all deps test demo bench-failover install clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/bascule $(TEST_BINS)
@@ -56,6 +56,9 @@ $(BUILD)/tests/test_unit: $(BUILD)/tests/test_unit.o $(USER_OBJ)
 $(BUILD)/tests/test_health: $(BUILD)/tests/test_health.o $(USER_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
+$(BUILD)/tests/test_metrics: $(BUILD)/tests/test_metrics.o $(USER_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
 $(BUILD)/tests/test_probe: $(BUILD)/tests/test_probe.o $(USER_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
@@ -80,6 +83,15 @@ demo: deps
 bench-failover: deps
 	$(MAKE) all
 	scripts/bench-failover.sh
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+install: $(BUILD)/bascule
+	install -D -m 0755 $(BUILD)/bascule $(DESTDIR)$(PREFIX)/sbin/bascule
+	install -D -m 0644 scripts/bascule.service $(DESTDIR)/etc/systemd/system/bascule.service
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/bascule/README.md
+	test -e $(DESTDIR)/etc/bascule/bascule.conf || \
+		install -D -m 0640 scripts/bascule.conf.example $(DESTDIR)/etc/bascule/bascule.conf
 
 clean:
 	rm -rf $(BUILD)

@@ -6,9 +6,9 @@ set -euo pipefail
 PKGS=(
 	# build: the BPF toolchain, libbpf and the libraries the controller uses
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
-	libmnl-dev libinih-dev libjson-c-dev libsystemd-dev pkg-config
+	libmnl-dev libinih-dev libjson-c-dev libsystemd-dev libmicrohttpd-dev pkg-config
 	# tests
-	libcmocka-dev
+	libcmocka-dev prometheus
 	# the lab: namespaces, faults, traffic and services
 	iproute2 nftables ethtool procps util-linux python3 curl dnsutils
 	iputils-ping dnsmasq-base
@@ -32,4 +32,9 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The tests use promtool and start their own Prometheus in the lab: the
+# package's system-wide server is not wanted.
+if command -v systemctl >/dev/null 2>&1; then
+	systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
 echo "deps: done"

@@ -44,6 +44,8 @@ export CMOCKA_MESSAGE_OUTPUT=TAP
 suite unit "$BUILD/tests/test_unit"
 suite health "$BUILD/tests/test_health"
 suite probe "$BUILD/tests/test_probe"
+suite probe-lab tests/probe_lab.sh
+suite metrics "$BUILD/tests/test_metrics"
 suite dataplane "$BUILD/tests/test_dataplane"
 suite integration tests/integration.sh
 suite failover tests/failover.sh

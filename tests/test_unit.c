@@ -273,6 +273,28 @@ static void test_config_host_flow_budget(void **state)
 	assert_int_equal(cfg.host_flow_rate, 50); /* the floor */
 }
 
+/* The shipped example (scripts/bascule.conf.example) and the lab's
+ * configuration are valid, probes and all. */
+static void test_config_shipped_files_parse(void **state)
+{
+	struct bsc_cfg cfg;
+	char err[4096];
+
+	(void)state;
+	if (bsc_config_load("scripts/bascule.conf.example", &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(cfg.n_uplinks, 3);
+	assert_true(cfg.uplinks[1].gateway_auto);
+	assert_true(cfg.uplinks[1].health.metered);
+	assert_int_equal(cfg.uplinks[0].n_probes, 4);
+	assert_int_equal(cfg.uplinks[2].health.timeout_ms, 400);
+	assert_string_equal(cfg.metrics_listen, "127.0.0.1:9901");
+	if (bsc_config_load("scripts/lab.conf", &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(cfg.uplinks[0].n_probes, 4);
+	assert_int_equal(cfg.failback_hold_ms, 3000);
+}
+
 static void test_config_unset_keys_get_defaults(void **state)
 {
 	struct bsc_cfg cfg;
@@ -1337,6 +1359,7 @@ int main(void)
 	ADD(test_config_lab_conf_parses);
 	ADD(test_config_unset_keys_get_defaults);
 	ADD(test_config_host_flow_budget);
+	ADD(test_config_shipped_files_parse);
 	ADD(test_config_every_global_key_is_read);
 	ADD(test_config_limits_are_inclusive);
 	ADD(test_config_comments_and_spacing);

@@ -84,6 +84,7 @@ void bsc_config_defaults(struct bsc_cfg *cfg)
 	cfg->route_metric = 0;
 	cfg->manage_routes = 1;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", BSC_DEFAULT_CONTROL);
+	snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s", "127.0.0.1:9901");
 }
 
 static int parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
@@ -167,6 +168,15 @@ static int global_key(struct parse_state *st, const char *key, const char *v)
 		strcpy(cfg->control_socket, v);
 		return 1;
 	}
+	if (!strcmp(key, "metrics_listen")) {
+		if (strlen(v) >= sizeof(cfg->metrics_listen) ||
+		    (strcmp(v, "off") && !strrchr(v, ':'))) {
+			add_error(st, st->line, "metrics_listen: '%s' is not ADDR:PORT or off", v);
+			return 0;
+		}
+		strcpy(cfg->metrics_listen, v);
+		return 1;
+	}
 	if (!strcmp(key, "control_group")) {
 		if (!*v || strlen(v) >= sizeof(cfg->control_group)) {
 			add_error(st, st->line, "control_group: '%s' is not a group name", v);
@@ -207,7 +217,7 @@ static int global_key(struct parse_state *st, const char *key, const char *v)
 		}
 		return 1;
 	}
-	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, host_new_flows_per_s, host_new_flows_burst, gc_interval_ms, refresh_interval_ms, failback_hold_ms, manage_routes, route_table_base, route_metric, control_socket, control_group, hook)",
+	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, host_new_flows_per_s, host_new_flows_burst, gc_interval_ms, refresh_interval_ms, failback_hold_ms, manage_routes, route_table_base, route_metric, control_socket, control_group, metrics_listen, hook)",
 		  key);
 	return 0;
 }

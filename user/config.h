@@ -51,6 +51,7 @@ struct bsc_cfg {
 	uint32_t route_metric;          /* of the default route Bascule keeps */
 	int manage_routes;              /* keep the kernel's default route on the active uplink */
 	char control_socket[108];
+	char metrics_listen[64];        /* ADDR:PORT, or "off" */
 	char control_group[32];
 	int n_hooks;
 	char hooks[BSC_MAX_HOOKS][256];

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <net/if.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "control.h"
 #include "flows.h"
@@ -150,35 +151,87 @@ static const char *mac_str(const uint8_t *m, char *buf)
 	return buf;
 }
 
-int bsc_status_print(const struct bsc_maps *m, const char *pin_root, FILE *out)
+/* The daemon's view of one uplink, by name, from its "health" answer. */
+static struct json_object *health_of(struct json_object *health, const char *name)
 {
-	struct status s;
-	char a[16], g[16], mac[18];
+	struct json_object *arr, *u, *n;
+	size_t i;
+
+	if (!health || !json_object_object_get_ex(health, "uplinks", &arr))
+		return NULL;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		u = json_object_array_get_idx(arr, i);
+		if (json_object_object_get_ex(u, "name", &n) && !strcmp(json_object_get_string(n), name))
+			return u;
+	}
+	return NULL;
+}
+
+static const char *jstr(struct json_object *o, const char *k, const char *def)
+{
+	struct json_object *v;
+
+	return o && json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : def;
+}
+
+static double jnum(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return o && json_object_object_get_ex(o, k, &v) ? json_object_get_double(v) : 0;
+}
+
+int bsc_status_print(const struct bsc_maps *m, const char *pin_root, struct json_object *health,
+		     FILE *out)
+{
+	struct status s, s2;
+	char a[16], g[16], lan[IF_NAMESIZE] = "?";
+	double dt = 0.25;
 	uint32_t i;
 	int ret = status_read(m, &s);
 
 	if (ret)
 		return ret;
-	fprintf(out, "data plane: pinned at %s, LAN ifindex %u, %ld flow(s)\n", pin_root,
-		s.cfg.lan_ifindex, s.flows);
-	fprintf(out, "%-10s %-8s %-8s %-6s %-15s %-15s %-17s %10s %12s %10s %12s %7s\n", "UPLINK",
-		"IFACE", "STATE", "ACTIVE", "ADDRESS", "GATEWAY", "GATEWAY-MAC", "TX-PKTS",
-		"TX-BYTES", "RX-PKTS", "RX-BYTES", "FLOWS");
+	/* rates: a second reading a quarter of a second later */
+	usleep((useconds_t)(dt * 1e6));
+	if (status_read(m, &s2))
+		s2 = s;
+	if (!if_indextoname(s.cfg.lan_ifindex, lan))
+		snprintf(lan, sizeof(lan), "#%u", s.cfg.lan_ifindex);
+	if (health)
+		fprintf(out, "daemon: running, active uplink %s\n", jstr(health, "active", "?"));
+	else
+		fprintf(out, "daemon: NOT running (no answer on its control socket): what follows is the data plane, read from the pinned maps; it keeps forwarding as they say\n");
+	fprintf(out, "data plane: pinned at %s, LAN %s, %ld flow(s)\n", pin_root, lan, s.flows);
+	fprintf(out, "%-8s %-6s %-8s %-9s %8s %-6s %-15s %-15s %7s %7s %5s %8s %8s %8s %8s %6s %5s\n",
+		"UPLINK", "IFACE", "STATE", "HEALTH", "SINCE", "ACTIVE", "ADDRESS", "GATEWAY",
+		"RTT-MS", "JIT-MS", "LOSS%", "TX-PPS", "RX-PPS", "TX-MBPS", "RX-MBPS", "FLOWS",
+		"PORT%");
 	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
-		struct status_row *r = &s.rows[i];
-		char ifn[IF_NAMESIZE] = "?";
+		struct status_row *r = &s.rows[i], *r2 = &s2.rows[i];
+		struct json_object *h;
+		char ifn[IF_NAMESIZE] = "?", since[16] = "-";
 
 		if (!r->u.ifindex)
 			continue;
+		h = health_of(health, r->u.name);
 		if (!if_indextoname(r->u.ifindex, ifn))
 			snprintf(ifn, sizeof(ifn), "#%u", r->u.ifindex);
-		fprintf(out, "%-10s %-8s %-8s %-6s %-15s %-15s %-17s %10llu %12llu %10llu %12llu %7ld\n",
-			r->u.name, ifn, state_name(r->u.state),
+		if (h)
+			snprintf(since, sizeof(since), "%.1fs", jnum(h, "since_s"));
+		fprintf(out, "%-8s %-6s %-8s %-9s %8s %-6s %-15s %-15s %7.2f %7.2f %5.0f %8.0f %8.0f %8.2f %8.2f %6ld %5.1f\n",
+			r->u.name, ifn, state_name(r->u.state), jstr(h, "health", "-"), since,
 			s.pol.active == i ? "*" : (s.pol.preferred == i ? "pref" : ""),
-			ip_str(r->u.addr, a), ip_str(r->u.gateway, g), mac_str(r->u.gw_mac, mac),
-			(unsigned long long)r->st.tx_packets, (unsigned long long)r->st.tx_bytes,
-			(unsigned long long)r->st.rx_packets, (unsigned long long)r->st.rx_bytes,
-			r->flows);
+			ip_str(r->u.addr, a), ip_str(r->u.gateway, g), jnum(h, "rtt_ms"),
+			jnum(h, "jitter_ms"), jnum(h, "loss_pct"),
+			(double)(r2->st.tx_packets - r->st.tx_packets) / dt,
+			(double)(r2->st.rx_packets - r->st.rx_packets) / dt,
+			(double)(r2->st.tx_bytes - r->st.tx_bytes) * 8 / dt / 1e6,
+			(double)(r2->st.rx_bytes - r->st.rx_bytes) * 8 / dt / 1e6, r->flows,
+			100.0 * (double)r->flows / (65536 - BSC_NAT_PORT_MIN));
+		if (h)
+			fprintf(out, "         %s%s\n", jstr(h, "reason", ""),
+				!strcmp(jstr(h, "held", "false"), "true") ? " [held down: flapping]" : "");
 	}
 	fprintf(out, "reasons:");
 	for (i = 0; i < BSC_R_MAX; i++)
@@ -188,7 +241,8 @@ int bsc_status_print(const struct bsc_maps *m, const char *pin_root, FILE *out)
 	return 0;
 }
 
-int bsc_status_json(const struct bsc_maps *m, const char *pin_root, FILE *out)
+int bsc_status_json(const struct bsc_maps *m, const char *pin_root, struct json_object *health,
+		    FILE *out)
 {
 	struct json_object *root, *ups, *rs;
 	struct status s;
@@ -199,13 +253,14 @@ int bsc_status_json(const struct bsc_maps *m, const char *pin_root, FILE *out)
 	if (ret)
 		return ret;
 	root = json_object_new_object();
+	json_object_object_add(root, "daemon_running", json_object_new_boolean(health != NULL));
 	json_object_object_add(root, "pin_root", json_object_new_string(pin_root));
 	json_object_object_add(root, "lan_ifindex", json_object_new_int64(s.cfg.lan_ifindex));
 	json_object_object_add(root, "flows", json_object_new_int64(s.flows));
 	ups = json_object_new_array();
 	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
 		struct status_row *r = &s.rows[i];
-		struct json_object *o;
+		struct json_object *o, *h;
 
 		if (!r->u.ifindex)
 			continue;
@@ -228,6 +283,11 @@ int bsc_status_json(const struct bsc_maps *m, const char *pin_root, FILE *out)
 		json_object_object_add(o, "rebound_flows", json_object_new_int64((int64_t)r->st.rebound));
 		json_object_object_add(o, "nat_exhausted", json_object_new_int64((int64_t)r->st.nat_exhausted));
 		json_object_object_add(o, "flows", json_object_new_int64(r->flows));
+		json_object_object_add(o, "nat_port_use_ratio",
+				       json_object_new_double((double)r->flows / (65536 - BSC_NAT_PORT_MIN)));
+		h = health_of(health, r->u.name);
+		if (h)
+			json_object_object_add(o, "health", json_object_get(h));
 		json_object_array_add(ups, o);
 	}
 	json_object_object_add(root, "uplinks", ups);

@@ -20,7 +20,12 @@ int bsc_ctl_uplink_admin(const struct bsc_maps *m, const char *name, uint32_t ad
 /* Prefer an uplink for policy 0 (name NULL: back to priority order). */
 int bsc_ctl_uplink_activate(const struct bsc_maps *m, const char *name, FILE *out);
 
-int bsc_status_print(const struct bsc_maps *m, const char *pin_root, FILE *out);
-int bsc_status_json(const struct bsc_maps *m, const char *pin_root, FILE *out);
+/* Status from the pinned maps, with the daemon's "health" answer merged in
+ * when it runs (health NULL: the daemon is not running, and it says so). */
+struct json_object;
+int bsc_status_print(const struct bsc_maps *m, const char *pin_root, struct json_object *health,
+		     FILE *out);
+int bsc_status_json(const struct bsc_maps *m, const char *pin_root, struct json_object *health,
+		    FILE *out);
 
 #endif

@@ -20,7 +20,9 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,7 @@
 #include "flows.h"
 #include "health.h"
 #include "log.h"
+#include "metrics.h"
 #include "netlink.h"
 #include "probe.h"
 
@@ -65,12 +68,14 @@ struct uplink_rt {
 	struct round rounds[ROUND_SLOTS];
 	uint32_t round_seq;
 	char last_fail[64];
+	uint64_t transitions, probes_sent, probes_ok, probes_failed;
 	/* passive signal: packets out with nothing back */
 	uint64_t tx, rx, rx_change_ns, tx_at_rx_change, suspicious_until, last_suspicion;
 };
 
 struct daemon {
-	const struct bsc_cfg *cfg;
+	const struct bsc_cfg *cfg;      /* = &cfg_store: reload updates it in place */
+	struct bsc_cfg cfg_store;
 	const struct bsc_run_opts *o;
 	sd_event *ev;
 	struct bsc_dp dp;
@@ -81,6 +86,11 @@ struct daemon {
 	struct bsc_ctl *ctl;
 	struct mnl_socket *mon;
 	struct bsc_timeouts to;
+	/* for the metrics thread: a snapshot refreshed every tick */
+	struct bsc_metrics *metrics;
+	pthread_mutex_t view_lock;
+	struct bsc_metrics_view view;
+	uint64_t active_changes, start_time_s;
 };
 
 static const uint8_t zero_mac[6];
@@ -201,6 +211,7 @@ static void health_changed(struct uplink_rt *u, enum bsc_health old)
 {
 	uint64_t now = mono_ns();
 
+	u->transitions++;
 	if (healthy(u->hs.health) && !healthy(old))
 		u->healthy_since = now;
 	else if (!healthy(u->hs.health))
@@ -290,6 +301,7 @@ static void reevaluate(struct daemon *d)
 			return;
 		}
 		d->active = active;
+		d->active_changes++;
 		snprintf(why, sizeof(why), "%s",
 			 active >= (uint32_t)d->n ? "no usable uplink" :
 			 pol.preferred == active ? "operator's choice" :
@@ -341,8 +353,10 @@ static void on_probe(void *data, unsigned idx, int ok, uint64_t rtt_ns, const ch
 	bsc_health_probe(&u->hs, hcfg(u), ok, rtt_ns);
 	if (ok) {
 		r->ok++;
+		u->probes_ok++;
 	} else {
 		r->fail++;
+		u->probes_failed++;
 		snprintf(u->last_fail, sizeof(u->last_fail), "%s", why ? why : "?");
 	}
 	if (r->done)
@@ -367,6 +381,7 @@ static void start_round(struct uplink_rt *u)
 	memset(r, 0, sizeof(*r));
 	r->seq = seq;
 	r->n = (uint8_t)c->n_probes;
+	u->probes_sent += (uint64_t)c->n_probes;
 	for (t = 0; t < c->n_probes; t++)
 		bsc_prober_send(u->prober, ((seq & 0xfff) << 4) | (unsigned)t, &c->probes[t],
 				(uint64_t)c->health.timeout_ms * 1000000ull);
@@ -518,12 +533,52 @@ static int rearm(sd_event_source *s, uint64_t ms)
 	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
+/* What the metrics thread may see: copied under the lock, never shared. */
+static void snapshot(struct daemon *d)
+{
+	struct bsc_metrics_view v = { .n = d->n };
+	int i;
+
+	v.active_changes = d->active_changes;
+	v.start_time_s = d->start_time_s;
+	for (i = 0; i < d->n; i++) {
+		struct uplink_rt *u = &d->up[i];
+		struct bsc_metrics_uplink *m = &v.up[i];
+
+		snprintf(m->name, sizeof(m->name), "%s", u->cfg->name);
+		m->health = u->hs.health;
+		m->held = u->hs.held;
+		m->carrier = u->carrier;
+		m->active = d->active == u->idx;
+		m->rtt_ms = u->hs.rtt_us / 1000.0;
+		m->jitter_ms = u->hs.jitter_us / 1000.0;
+		m->loss_pct = u->hs.loss_pct;
+		m->transitions = u->transitions;
+		m->probes_sent = u->probes_sent;
+		m->probes_ok = u->probes_ok;
+		m->probes_failed = u->probes_failed;
+	}
+	pthread_mutex_lock(&d->view_lock);
+	d->view = v;
+	pthread_mutex_unlock(&d->view_lock);
+}
+
+static void metrics_view(void *data, struct bsc_metrics_view *v)
+{
+	struct daemon *d = data;
+
+	pthread_mutex_lock(&d->view_lock);
+	*v = d->view;
+	pthread_mutex_unlock(&d->view_lock);
+}
+
 static int tick_timer(sd_event_source *s, uint64_t usec, void *data)
 {
 	struct daemon *d = data;
 
 	passive_signal(d, mono_ns());
 	reevaluate(d);
+	snapshot(d);
 	return rearm(s, TICK_MS);
 }
 
@@ -581,18 +636,102 @@ static void health_json(struct daemon *d, FILE *out)
 	fprintf(out, "]}\n");
 }
 
+/* Re-read the configuration.  What can change while running changes (probes
+ * and their profiles, priorities, failback hold, timeouts, hooks, the
+ * per-host budget); a file that does not parse, or that changes what only a
+ * restart can (the LAN, the pin root, the set of uplinks and their
+ * interfaces), is refused and the running configuration stays. */
+static int reload(struct daemon *d, FILE *out)
+{
+	struct bsc_cfg *n = malloc(sizeof(*n));
+	char err[4096];
+	int i;
+
+	if (!n)
+		return -ENOMEM;
+	if (bsc_config_load(d->cfg_store.path, n, err, sizeof(err))) {
+		fprintf(out, "refused, the running configuration stays:\n%s", err);
+		bsc_log(LOG_WARNING, "reload refused: %s", err);
+		free(n);
+		return -EINVAL;
+	}
+	if (strcmp(n->lan_ifname, d->cfg->lan_ifname) || strcmp(n->pin_root, d->cfg->pin_root) ||
+	    n->n_uplinks != d->cfg->n_uplinks || n->flow_table_size != d->cfg->flow_table_size ||
+	    strcmp(n->control_socket, d->cfg->control_socket)) {
+		snprintf(err, sizeof(err), "%s: lan, pin_root, flow_table_size, control_socket or the number of uplinks changed: that needs a restart (`bascule run --keep` keeps forwarding across it)",
+			 n->path);
+		goto refuse;
+	}
+	for (i = 0; i < n->n_uplinks; i++) {
+		if (strcmp(n->uplinks[i].name, d->cfg->uplinks[i].name) ||
+		    strcmp(n->uplinks[i].ifname, d->cfg->uplinks[i].ifname)) {
+			snprintf(err, sizeof(err), "%s: uplink %d is now '%s' on %s (was '%s' on %s): that needs a restart",
+				 n->path, i + 1, n->uplinks[i].name, n->uplinks[i].ifname,
+				 d->cfg->uplinks[i].name, d->cfg->uplinks[i].ifname);
+			goto refuse;
+		}
+	}
+	for (i = 0; i < n->n_uplinks; i++) {
+		struct uplink_rt *u = &d->up[i];
+
+		if (!n->uplinks[i].gateway_auto && n->uplinks[i].gateway != u->gateway) {
+			u->gateway = n->uplinks[i].gateway;
+			memset(u->gw_mac, 0, 6);
+		}
+		if (n->uplinks[i].n_probes && !u->timer)
+			sd_event_add_time_relative(d->ev, &u->timer, CLOCK_MONOTONIC, 0, 1,
+						   round_timer, u);
+	}
+	{
+		struct bsc_config c;
+		uint32_t zero = 0;
+
+		if (!bpf_map_lookup_elem(d->dp.maps.config, &zero, &c)) {
+			c.host_flow_rate = n->host_flow_rate;
+			c.host_flow_burst = n->host_flow_burst;
+			bpf_map_update_elem(d->dp.maps.config, &zero, &c, BPF_ANY);
+		}
+	}
+	d->cfg_store = *n;
+	bsc_timeouts_from_cfg(&d->to, d->cfg);
+	free(n);
+	for (i = 0; i < d->n; i++)
+		refresh_uplink(d, &d->up[i], 100);
+	reevaluate(d);
+	fprintf(out, "reloaded %s\n", d->cfg->path);
+	record(d, "config", "-", "-", "reloaded", d->cfg->path);
+	return 0;
+refuse:
+	fprintf(out, "refused, the running configuration stays:\n%s\n", err);
+	bsc_log(LOG_WARNING, "reload refused: %s", err);
+	free(n);
+	return -EINVAL;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *data)
+{
+	FILE *null = fopen("/dev/null", "w");
+
+	reload(data, null ? null : stderr);
+	if (null)
+		fclose(null);
+	return 0;
+}
+
 static void on_request(void *data, const char *req, FILE *out)
 {
 	struct daemon *d = data;
 
-	if (!strcmp(req, "events"))
+	if (!strcmp(req, "reload"))
+		reload(d, out);
+	else if (!strcmp(req, "events"))
 		bsc_events_json(&d->events, out);
 	else if (!strcmp(req, "health"))
 		health_json(d, out);
 	else if (!strcmp(req, "ping"))
 		fprintf(out, "pong\n");
 	else
-		fprintf(out, "{\"error\":\"unknown request '%s' (events, health, ping)\"}\n", req);
+		fprintf(out, "{\"error\":\"unknown request '%s' (events, health, reload, ping)\"}\n", req);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -720,7 +859,11 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 
 	if (!d)
 		return -ENOMEM;
-	d->cfg = cfg;
+	d->cfg_store = *cfg;
+	d->cfg = &d->cfg_store;
+	cfg = d->cfg;
+	pthread_mutex_init(&d->view_lock, NULL);
+	d->start_time_s = (uint64_t)time(NULL);
 	d->o = o;
 	d->n = cfg->n_uplinks;
 	d->active = BSC_NO_UPLINK;
@@ -730,6 +873,7 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGINT);
 	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGHUP);
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 
 	ret = sd_event_new(&d->ev);
@@ -778,11 +922,23 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 	add_timer(d, cfg->gc_interval_ms, gc_timer);
 	sd_event_add_signal(d->ev, NULL, SIGINT, on_signal, d);
 	sd_event_add_signal(d->ev, NULL, SIGTERM, on_signal, d);
+	sd_event_add_signal(d->ev, NULL, SIGHUP, on_sighup, d);
+	snapshot(d);
+	if (strcmp(cfg->metrics_listen, "off")) {
+		d->metrics = bsc_metrics_start(cfg->metrics_listen, &d->dp.maps, metrics_view, d,
+					       err, sizeof(err));
+		if (!d->metrics)
+			bsc_log(LOG_WARNING, "metrics: %s", err);
+	}
+	/* Under systemd: pings at half of WatchdogSec from the loop itself, so
+	 * a stuck loop is restarted (the data plane keeps forwarding). */
+	sd_event_set_watchdog(d->ev, 1);
 
 	bsc_log(LOG_INFO, "running: pin root %s, %d uplink(s), flow table %u, control %s",
 		cfg->pin_root, cfg->n_uplinks, cfg->flow_table_size, cfg->control_socket);
 	printf("READY\n");
 	fflush(stdout);
+	sd_notifyf(0, "READY=1\nSTATUS=forwarding, %d uplink(s), active %s", d->n, active_name(d));
 	ret = sd_event_loop(d->ev);
 	if (ret < 0)
 		bsc_log(LOG_ERR, "event loop: %s", strerror(-ret));
@@ -790,6 +946,8 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 out:
 	if (!(o->keep && !ret))
 		routes_remove(d);
+	sd_notify(0, "STOPPING=1");
+	bsc_metrics_stop(d->metrics);
 	for (i = 0; i < d->n; i++) {
 		sd_event_source_disable_unref(d->up[i].timer);
 		bsc_prober_free(d->up[i].prober);
@@ -800,6 +958,7 @@ out:
 	bsc_dp_close(&d->dp, o->keep && !ret);
 out_ev:
 	sd_event_unref(d->ev);
+	pthread_mutex_destroy(&d->view_lock);
 	free(d);
 	return ret;
 }

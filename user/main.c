@@ -38,6 +38,8 @@ static const char usage[] =
 	"  uplink drain NAME             no new flows on NAME, existing ones stay\n"
 	"  uplink up NAME                put NAME back into service\n"
 	"  purge                         detach and remove everything pinned (after --keep)\n"
+	"  reload                        make the daemon re-read its configuration; a bad file\n"
+	"                                is refused and the running configuration stays\n"
 	"  events [--json]               recent uplink transitions and flips (from the daemon)\n"
 	"  health [--json]               probe figures and health per uplink (from the daemon)\n"
 	"  probe IFACE SOURCE TARGET...  send probes through IFACE from SOURCE once, e.g.\n"
@@ -116,15 +118,39 @@ static int open_maps(struct bsc_maps *m, const char *pin_root)
 	return 0;
 }
 
-static int cmd_status(int argc, char **argv, const char *pin_root)
+/* The daemon's health answer, or NULL when it does not run. */
+static struct json_object *daemon_health(const char *control)
 {
+	struct json_object *h = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+
+	if (!mem)
+		return NULL;
+	if (!bsc_ctl_request(control, "health", mem)) {
+		fclose(mem);
+		h = json_tokener_parse(buf);
+	} else {
+		fclose(mem);
+	}
+	free(buf);
+	return h;
+}
+
+static int cmd_status(int argc, char **argv, const char *pin_root, const char *control)
+{
+	struct json_object *health;
 	struct bsc_maps m;
 	int json = argc > 1 && (!strcmp(argv[1], "--json") || !strcmp(argv[1], "-j"));
 	int ret;
 
 	if (open_maps(&m, pin_root))
 		return 1;
-	ret = json ? bsc_status_json(&m, pin_root, stdout) : bsc_status_print(&m, pin_root, stdout);
+	health = daemon_health(control);
+	ret = json ? bsc_status_json(&m, pin_root, health, stdout) :
+		     bsc_status_print(&m, pin_root, health, stdout);
+	json_object_put(health);
 	bsc_maps_close(&m);
 	return ret ? 1 : 0;
 }
@@ -252,6 +278,28 @@ static int cmd_daemon(const char *control, const char *req, int json)
 	return 0;
 }
 
+static int cmd_reload(const char *control)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	int ret;
+
+	if (!mem)
+		return 1;
+	ret = bsc_ctl_request(control, "reload", mem);
+	fclose(mem);
+	if (ret) {
+		fprintf(stderr, "bascule: cannot reach the daemon at %s: %s\n", control, strerror(-ret));
+		free(buf);
+		return 1;
+	}
+	fputs(buf, stdout);
+	ret = strncmp(buf, "reloaded", 8) ? 1 : 0;
+	free(buf);
+	return ret;
+}
+
 static int cmd_purge(const char *pin_root)
 {
 	char err[512];
@@ -311,7 +359,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "check-config"))
 		return cmd_check_config(argc, argv);
 	if (!strcmp(cmd, "status"))
-		return cmd_status(argc, argv, pin_root);
+		return cmd_status(argc, argv, pin_root, control);
 	if (!strcmp(cmd, "flows"))
 		return cmd_flows(argc, argv, pin_root);
 	if (!strcmp(cmd, "uplink"))
@@ -321,6 +369,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "events") || !strcmp(cmd, "health"))
 		return cmd_daemon(control, cmd, argc > 1 && (!strcmp(argv[1], "--json") ||
 							      !strcmp(argv[1], "-j")));
+	if (!strcmp(cmd, "reload"))
+		return cmd_reload(control);
 	if (!strcmp(cmd, "probe"))
 		return bsc_probe_cli(argc, argv);
 	if (!strcmp(cmd, "help"))
