@@ -49,6 +49,7 @@ suite metrics "$BUILD/tests/test_metrics"
 suite dataplane "$BUILD/tests/test_dataplane"
 suite integration tests/integration.sh
 suite failover tests/failover.sh
+suite ops tests/ops.sh
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

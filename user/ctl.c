@@ -72,6 +72,7 @@ static int mkdir_parent(const char *path, gid_t gid)
 	if (mkdir(dir, 0750) && errno != EEXIST)
 		return -errno;
 	(void)!chown(dir, 0, gid);
+	chmod(dir, 0750); /* also when it was there already */
 	return 0;
 }
 

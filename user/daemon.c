@@ -271,6 +271,15 @@ static void reevaluate(struct daemon *d)
 			memcpy(e.mac, u->mac, 6);
 			memcpy(e.gw_mac, u->gw_mac, 6);
 			e.state = st;
+			{
+				struct bsc_uplink now_e;
+
+				/* the operator's word may have changed since the
+				 * read above: keep the freshest (the window is a
+				 * few microseconds, not a tick) */
+				if (!bsc_uplink_read(m, u->idx, &now_e))
+					e.admin = now_e.admin;
+			}
 			bsc_uplink_write(m, u->idx, &e);
 			if ((old == BSC_UPLINK_UP || old == BSC_UPLINK_DRAINED) &&
 			    st != BSC_UPLINK_UP && st != BSC_UPLINK_DRAINED) {
@@ -307,6 +316,7 @@ static void reevaluate(struct daemon *d)
 			 pol.preferred == active ? "operator's choice" :
 			 "best usable uplink by health and priority");
 		record(d, "active", "-", old, active_name(d), why);
+		sd_notifyf(0, "STATUS=forwarding, %d uplink(s), active %s", d->n, active_name(d));
 		default_route_follow(d);
 		if (active < (uint32_t)d->n) {
 			struct uplink_rt *u = &d->up[active];

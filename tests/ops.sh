@@ -1,0 +1,956 @@
+#!/bin/bash
+# tests/ops.sh - Bascule as an operator runs it, on a lab site of its own.
+#
+# Builds a site (scripts/lab.sh) with the prefix bsc-<pid>-, runs the
+# controller on its edge with scripts/lab.conf (probes kept; the pin root and
+# the control socket are rewritten and metrics_listen is set), and checks
+# what an operator relies on:
+#
+#  - check-config accepts the shipped files and names file:line of errors;
+#  - status / health / events, as text and as JSON;
+#  - the control socket refuses users outside root and control_group;
+#  - the Prometheus endpoint is valid (promtool) and a real Prometheus,
+#    started in the edge namespace, scrapes it;
+#  - drain / undrain of an uplink under traffic;
+#  - reload (control socket and SIGHUP) under a 1 ms stream, and refused
+#    reloads (a bad file, a restart-only change) that leave it running;
+#  - SIGKILL under a 1 ms stream, `status` while the daemon is dead, the
+#    restart adopting the data plane, failover afterwards;
+#  - readiness and the watchdog through $NOTIFY_SOCKET without systemd;
+#  - SIGTERM leaves nothing: pins, rules, XDP, the socket.
+#
+# Run as root from anywhere, after `make` (it uses build/bascule, or
+# $BASCULE). Output is TAP-like, "ok N - ..." / "not ok N - ...", then
+# "ops: X passed, Y failed"; the exit code is 1 when anything failed.
+# Everything it creates (namespaces, daemon, Prometheus, tools, bpffs, the
+# work dir) is removed on exit, on failure and on Ctrl-C.
+
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+# shellcheck source=scripts/lab.sh
+source "$ROOT/scripts/lab.sh"
+
+BASCULE=${BASCULE:-$ROOT/build/bascule}
+PREFIX=bsc-$$-
+PY=$LAB_PY
+TOOLS=$LAB_TOOLS
+WORK=$(mktemp -d /tmp/bsc-ops.XXXXXX)
+CHECK_OUT=$(mktemp /tmp/bsc-ops-out.XXXXXX)
+SVC=$WORK/svc
+BPFFS=$WORK/bpf
+PIN=$BPFFS/bascule
+CTL_DIR=$WORK/ctl
+CTL=$CTL_DIR/control.sock
+CONF=$WORK/lab.conf
+METRICS=127.0.0.1:9901
+PROM=127.0.0.1:9090
+NOTIFY=$WORK/notify.sock
+NOBODY=65534
+T_START=$SECONDS
+
+LAN=(ip netns exec "${PREFIX}lan")
+EDGE=(ip netns exec "${PREFIX}edge")
+B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN" -S "$CTL")
+AS_NOBODY=(setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups)
+
+DAEMON_PID=
+DAEMON_LOG=$WORK/daemon.log
+DAEMON_RUNS=0
+PROM_PID=
+LISTEN_PID=
+BG_PIDS=()
+IN_CHECK=
+N=0
+PASSED=0
+FAILED=0
+CLEANED=
+SIGNALLED=
+
+# ------------------------------------------------------------- framework
+
+# stop_pid PID [TENTHS]: SIGTERM, wait, then SIGKILL.
+stop_pid() {
+	local p=$1 i
+	[[ -n "$p" ]] && kill -0 "$p" 2>/dev/null || return 0
+	kill -TERM "$p" 2>/dev/null
+	for i in $(seq "${2:-50}"); do
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	return 0
+}
+
+# Remove everything this run created. Idempotent: it runs once explicitly
+# (so the last check can verify it) and again from the EXIT trap.
+cleanup() {
+	[[ -n "$CLEANED" ]] && return 0
+	local p
+	# Not to be cut short: children inherit the ignored signals too.
+	trap '' INT TERM
+	for p in "${BG_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	stop_pid "$PROM_PID"
+	stop_pid "$DAEMON_PID"
+	stop_pid "$LISTEN_PID" 10
+	PROM_PID='' DAEMON_PID='' LISTEN_PID=''
+	# Also kills whatever still runs in the site's namespaces (services).
+	lab_down "$PREFIX" >/dev/null 2>&1
+	if mountpoint -q "$BPFFS" 2>/dev/null; then
+		umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null
+	fi
+	rm -rf "$WORK"
+	CLEANED=1
+	if [[ -z "$SIGNALLED" ]]; then
+		trap 'on_signal INT' INT
+		trap 'on_signal TERM' TERM
+	fi
+}
+
+summary() {
+	echo "# took $((SECONDS - T_START)) s"
+	echo "ops: $PASSED passed, $FAILED failed"
+}
+
+on_exit() {
+	cleanup
+	rm -f "$CHECK_OUT"
+}
+
+on_signal() {
+	trap '' INT TERM
+	SIGNALLED=$1
+	# A check's output goes to a file: report on the real stdout.
+	exec 1>&3 2>&4
+	if [[ -n "$IN_CHECK" ]]; then
+		echo "not ok $N - $IN_CHECK (interrupted by SIG$1)"
+	else
+		echo "not ok $((N + 1)) - interrupted by SIG$1"
+	fi
+	FAILED=$((FAILED + 1))
+	cleanup
+	summary
+	[[ "$1" == INT ]] && exit 130
+	exit 143
+}
+
+exec 3>&1 4>&2
+trap on_exit EXIT
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+
+daemon_alive() {
+	[[ -n "$DAEMON_PID" ]] && kill -0 "$DAEMON_PID" 2>/dev/null
+}
+
+# On a failure: the daemon's last words, its view, the data plane's state.
+diagnostics() {
+	if [[ -s "$DAEMON_LOG" ]]; then
+		echo "# daemon log $(basename "$DAEMON_LOG") (tail):"
+		tail -n 8 "$DAEMON_LOG" | sed 's/^/#   /'
+	fi
+	if daemon_alive; then
+		echo "# health:"
+		timeout 5 "${B[@]}" health 2>&1 | sed 's/^/#   /'
+		echo "# events (last 6):"
+		timeout 5 "${B[@]}" events 2>&1 | tail -n 6 | sed 's/^/#   /'
+	fi
+	if [[ -e "$PIN/config" ]]; then
+		echo "# status:"
+		timeout 5 "${B[@]}" status 2>&1 | sed 's/^/#   /'
+	fi
+}
+
+# check "description" CMD...: run CMD in this shell (so it can set globals),
+# record ok / not ok. CMD's output is shown only on failure, except lines
+# starting with "= " (measurements), which are always shown as comments.
+check() {
+	local desc=$1
+	shift
+	N=$((N + 1))
+	IN_CHECK=$desc
+	if "$@" >"$CHECK_OUT" 2>&1; then
+		IN_CHECK=
+		PASSED=$((PASSED + 1))
+		echo "ok $N - $desc"
+		sed -n 's/^= /#   /p' "$CHECK_OUT"
+	else
+		IN_CHECK=
+		FAILED=$((FAILED + 1))
+		echo "not ok $N - $desc"
+		sed 's/^= //; s/^/#   /' "$CHECK_OUT" | tail -n 30
+		diagnostics
+		return 1
+	fi
+}
+
+# A check that cannot go on without its predecessor: stop here.
+bail_out() {
+	echo "# Bail out! $*"
+	cleanup
+	summary
+	exit 1
+}
+
+# ------------------------------------------------------------- helpers
+
+now() { date +%s.%N; }
+
+# jf JSON EXPR: a Python expression over one JSON document j.
+jf() {
+	"$PY" -c 'import json, sys; j = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# sj EXPR: a Python expression over `bascule status --json`, with d = the
+# document, u = uplinks by name.
+sj() {
+	local js
+	js=$(timeout 5 "${B[@]}" status --json) || return 1
+	"$PY" -c '
+import json, sys
+d = json.loads(sys.argv[1])
+u = {x["name"]: x for x in d["uplinks"]}
+print(eval(sys.argv[2]))' "$js" "$1"
+}
+
+# hj EXPR: the same over `bascule health --json`.
+hj() {
+	local js
+	js=$(timeout 5 "${B[@]}" health --json) || return 1
+	"$PY" -c '
+import json, sys
+d = json.loads(sys.argv[1])
+u = {x["name"]: x for x in d["uplinks"]}
+print(eval(sys.argv[2]))' "$js" "$1"
+}
+
+# ev T0 EXPR: a Python expression over the events at or after T0 (unix
+# seconds), e = that list, each {time, kind, uplink, old, new, reason}.
+ev() {
+	local js
+	js=$(timeout 5 "${B[@]}" events --json) || return 1
+	"$PY" -c '
+import json, sys
+t0 = float(sys.argv[2])
+e = [x for x in json.loads(sys.argv[1]) if x["time"] >= t0]
+cfg = [x for x in e if x["kind"] == "config"]
+print(eval(sys.argv[3]))' "$js" "$@"
+}
+
+ev_lines() {
+	ev "$1" '"\n".join("= event +%.3f s: %s %s %s -> %s (%s)" % (x["time"] - t0, x["kind"], x["uplink"], x["old"], x["new"], x["reason"]) for x in e) or "= no event"'
+}
+
+health_line() {
+	hj '" ".join("%s:%s%s" % (x["name"], x["health"], "*" if x["name"] == d["active"] else "") for x in d["uplinks"])'
+}
+
+# wait_until TENTHS FUNC EXPR: poll `FUNC EXPR` (sj, hj) until it prints
+# True, TENTHS x 0.1 s at most. Sets WAITED (seconds).
+WAITED=
+wait_until() {
+	local t0 end
+	t0=$(date +%s%N)
+	end=$((t0 + $1 * 100000000))
+	while :; do
+		if [[ "$("$2" "$3" 2>/dev/null)" == True ]]; then
+			WAITED=$(awk -v d="$(($(date +%s%N) - t0))" 'BEGIN { printf "%.1f", d / 1e9 }')
+			return 0
+		fi
+		(($(date +%s%N) < end)) || break
+		sleep 0.1
+	done
+	WAITED=
+	return 1
+}
+
+wait_file() {
+	local i
+	for i in $(seq "$2"); do
+		[[ -e "$1" ]] && return 0
+		sleep 0.1
+	done
+	[[ -e "$1" ]]
+}
+
+ALL_UP='d["active"] == "fiber" and len(d["uplinks"]) == 3 and all(x["health"] == "up" for x in d["uplinks"])'
+
+# Every fault restored, the three uplinks in service and up, fibre active.
+known_state() {
+	local isp
+	for isp in "${LAB_ISPS[@]}"; do
+		lab_fault "$PREFIX" restore "$isp" || return 1
+		"${B[@]}" uplink up "$isp" >/dev/null || return 1
+	done
+	"${B[@]}" uplink auto >/dev/null || return 1
+	wait_until 300 hj "$ALL_UP" ||
+		{ echo "not all up with fiber active within 30 s: $(health_line)"; return 1; }
+}
+
+# start_daemon LOGNAME [notify]: run the controller on the edge, wait for
+# READY on its stdout. With "notify", under a stand-in for systemd:
+# NOTIFY_SOCKET, WATCHDOG_USEC=1 s and WATCHDOG_PID = its own pid (set by a
+# shell that then execs it, since the pid is not known before).
+start_daemon() {
+	local i
+	DAEMON_LOG=$WORK/$1
+	DAEMON_RUNS=$((DAEMON_RUNS + 1))
+	if [[ "${2:-}" == notify ]]; then
+		# shellcheck disable=SC2016 # $$ is the inner shell's, on purpose
+		"${EDGE[@]}" env NOTIFY_SOCKET="$NOTIFY" WATCHDOG_USEC=1000000 \
+			sh -c 'export WATCHDOG_PID=$$; exec "$0" run -c "$1"' "$BASCULE" "$CONF" \
+			>"$DAEMON_LOG" 2>&1 </dev/null &
+	else
+		"${EDGE[@]}" "$BASCULE" run -c "$CONF" >"$DAEMON_LOG" 2>&1 </dev/null &
+	fi
+	DAEMON_PID=$!
+	for i in $(seq 100); do
+		grep -qx READY "$DAEMON_LOG" && break
+		if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+			echo "the daemon exited before READY:"
+			tail -n 15 "$DAEMON_LOG"
+			DAEMON_PID=
+			return 1
+		fi
+		sleep 0.1
+	done
+	grep -qx READY "$DAEMON_LOG" || { echo "no READY within 10 s"; return 1; }
+	echo "= READY within $((i * 100)) ms ($1)"
+}
+
+# stop_daemon SIGNAL: send it, wait up to 10 s. Sets DAEMON_RC.
+DAEMON_RC=
+stop_daemon() {
+	local i
+	daemon_alive || { echo "the daemon is not running"; return 1; }
+	kill -"$1" "$DAEMON_PID"
+	for i in $(seq 100); do
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$DAEMON_PID" 2>/dev/null; then
+		echo "the daemon is still running 10 s after SIG$1"
+		return 1
+	fi
+	wait "$DAEMON_PID"
+	DAEMON_RC=$?
+	DAEMON_PID=
+	echo "= daemon gone within $((i * 100)) ms of SIG$1, exit status $DAEMON_RC"
+}
+
+# stream_start NAME: a 1 ms UDP stream from the LAN host to the echo server
+# until $WORK/NAME.stop exists (60 s at most). Sets SP and N0 (the echo
+# server's log length before it).
+SP='' N0=''
+stream_start() {
+	rm -f "$WORK/$1.stop"
+	N0=$(wc -l <"$SVC/udpecho.seq")
+	"${LAN[@]}" "$PY" "$TOOLS/udpstream.py" "$LAB_UDPECHO_IP" "$LAB_UDPECHO_PORT" \
+		--interval-ms 1 --duration 60 --until-file "$WORK/$1.stop" >"$WORK/$1.json" 2>&1 &
+	SP=$!
+	BG_PIDS+=("$SP")
+}
+
+# stream_stop NAME: stop it, wait for its report, keep what the echo server
+# saw of it in $WORK/NAME.seq.
+stream_stop() {
+	local rc
+	touch "$WORK/$1.stop"
+	wait "$SP"
+	rc=$?
+	[[ $rc -eq 0 ]] || { echo "udpstream failed ($rc): $(cat "$WORK/$1.json")"; return 1; }
+	sleep 0.2 # the echo server's log is written after each echo
+	tail -n +"$((N0 + 1))" "$SVC/udpecho.seq" >"$WORK/$1.seq"
+	echo "= stream: $(jf "$(cat "$WORK/$1.json")" '"sent %(sent)d, echoed %(received)d, lost %(lost)d, longest gap %(longest_gap_ms).1f ms" % j')"
+}
+
+stream_lost() { jf "$(cat "$WORK/$1.json")" 'j["lost"]'; }
+
+# flow_path NAME IP...: the echo server saw the stream as one flow (one
+# source port) coming from these addresses, in this order.
+flow_path() {
+	local name=$1
+	shift
+	"$PY" - "$WORK/$name.seq" "$@" <<-'EOF'
+		import sys
+		rows = []
+		for line in open(sys.argv[1]):
+		    seq, src = line.split()
+		    if seq != "-":
+		        rows.append((int(seq), src))
+		groups = []
+		for seq, src in rows:
+		    if groups and groups[-1][0] == src:
+		        groups[-1][1] += 1
+		    else:
+		        groups.append([src, 1])
+		print("= echo server saw: " + (" then ".join("%s x%d" % tuple(g) for g in groups) or "nothing"))
+		ports = {src.rsplit(":", 1)[1] for _, src in rows}
+		ips = [g[0].rsplit(":", 1)[0] for g in groups]
+		if len(ports) != 1:
+		    print("not one flow: source ports %s" % sorted(ports))
+		    sys.exit(1)
+		if ips != sys.argv[2:]:
+		    print("expected the flow to come from %s" % " then ".join(sys.argv[2:]))
+		    sys.exit(1)
+	EOF
+}
+
+# new_flow_uplink PORT: a DNS query from the LAN host bound to source port
+# PORT (a flow nobody made before); prints the uplink index `bascule flows`
+# shows it on.
+new_flow_uplink() {
+	local port=$1 ans fl
+	ans=$("${LAN[@]}" dig +short +time=2 +tries=1 -b "10.77.0.10#$port" @"$LAB_DNS_IP" bascule.test 2>&1)
+	[[ "$ans" == "$LAB_HTTP_IP" ]] || { echo "dig from port $port answered: ${ans:-<nothing>}" >&2; return 1; }
+	fl=$("${B[@]}" flows 1000 | grep -E "^udp +10\.77\.0\.10:$port +-> +$LAB_DNS_IP:53 ")
+	[[ -n "$fl" ]] || { echo "no flow from 10.77.0.10:$port in \`bascule flows\`" >&2; return 1; }
+	echo "$fl" >&2
+	sed -n 's/.* via uplink \([0-9]*\) .*/\1/p' <<<"$fl"
+}
+
+# Rewrite a key of the [bascule] section or of one uplink section of $CONF.
+# conf_set SECTION KEY VALUE, SECTION "bascule" or "uplink NAME".
+conf_set() {
+	"$PY" - "$CONF" "$1" "$2" "$3" <<-'EOF'
+		import re, sys
+		path, section, key, value = sys.argv[1:]
+		out, cur, done = [], None, False
+		for line in open(path):
+		    m = re.match(r"\s*\[(.*)\]", line)
+		    if m:
+		        cur = m.group(1).strip()
+		    elif cur == section and re.match(r"\s*%s\s*=" % re.escape(key), line):
+		        line = "%s = %s\n" % (key, value)
+		        done = True
+		    out.append(line)
+		if not done:
+		    sys.exit("no %s in [%s] of %s" % (key, section, path))
+		open(path, "w").writelines(out)
+	EOF
+}
+
+# line_of KEY VALUE: the line number of "KEY = VALUE" in $CONF.
+line_of() { grep -n "^$1 *= *$2\$" "$CONF" | cut -d: -f1 | head -n 1; }
+
+metrics_get() { # FILE: fetch /metrics into FILE, print the HTTP status
+	"${EDGE[@]}" curl -s --max-time 5 -o "$1" -w '%{http_code}' "http://$METRICS/metrics"
+}
+
+# ------------------------------------------------------------- checks
+
+t_prereq() {
+	[[ $EUID -eq 0 ]] || { echo "must run as root"; return 1; }
+	[[ -x "$BASCULE" ]] || { echo "$BASCULE is missing: run make first"; return 1; }
+	local t
+	for t in curl dig ping nft ip setpriv timeout promtool prometheus "$PY"; do
+		command -v "$t" >/dev/null || { echo "$t is missing (make deps; prometheus is the Debian package)"; return 1; }
+	done
+}
+
+t_check_config() {
+	local f o rc bad=$WORK/broken.conf gl kl
+	for f in "$ROOT/scripts/lab.conf" "$ROOT/scripts/bascule.conf.example"; do
+		o=$("$BASCULE" check-config "$f" 2>&1)
+		rc=$?
+		echo "= check-config $(basename "$f"): exit $rc: $o"
+		((rc == 0)) || return 1
+	done
+	# Two mistakes at once: a gateway that is no address, a misspelt key.
+	cp "$ROOT/scripts/lab.conf" "$bad" || return 1
+	sed -i -e '0,/^gateway = 192.0.2.1$/s//gateway = 192.0.2.300/' \
+		-e '0,/^priority = 20$/s//prio = 20/' "$bad"
+	gl=$(grep -n '^gateway = 192.0.2.300$' "$bad" | cut -d: -f1)
+	kl=$(grep -n '^prio = 20$' "$bad" | cut -d: -f1)
+	[[ -n "$gl" && -n "$kl" ]] || { echo "could not break the copy"; return 1; }
+	"$BASCULE" check-config "$bad" >"$WORK/cc.out" 2>"$WORK/cc.err"
+	rc=$?
+	echo "= broken copy: exit $rc; stderr:"
+	sed 's/^/=   /' "$WORK/cc.err"
+	((rc == 2)) || { echo "exit $rc, expected 2"; return 1; }
+	grep -q "^$bad:$gl: .*gateway.*192\.0\.2\.300" "$WORK/cc.err" ||
+		{ echo "no '$bad:$gl: ... gateway' error on stderr"; return 1; }
+	grep -q "^$bad:$kl: .*unknown key 'prio'" "$WORK/cc.err" ||
+		{ echo "no '$bad:$kl: unknown key' error on stderr"; return 1; }
+	[[ ! -s "$WORK/cc.out" ]] || { echo "stdout not empty: $(cat "$WORK/cc.out")"; return 1; }
+}
+
+t_lab_up() {
+	mkdir -p "$SVC" "$BPFFS" || return 1
+	lab_up "$PREFIX" || { echo "lab_up $PREFIX failed"; return 1; }
+	lab_services "$PREFIX" "$SVC" || { echo "lab_services failed"; return 1; }
+	# bpffs in the root mount namespace: every `ip netns exec` sees it.
+	mount -t bpf bpf "$BPFFS" || { echo "cannot mount bpffs on $BPFFS"; return 1; }
+	# scripts/lab.conf with its probes; only where it pins, its control
+	# socket (in a directory the daemon creates), and metrics on the edge's
+	# own loopback.
+	sed -e "s#/sys/fs/bpf/bascule#$PIN#" -e "s#/run/bascule/control.sock#$CTL#" \
+		-e "s#^\[bascule\]#&\nmetrics_listen = $METRICS#" \
+		"$ROOT/scripts/lab.conf" >"$CONF"
+	grep -q "^pin_root = $PIN\$" "$CONF" || { echo "pin_root not rewritten"; return 1; }
+	grep -q "^control_socket = $CTL\$" "$CONF" || { echo "control_socket not rewritten"; return 1; }
+	grep -q "^metrics_listen = $METRICS\$" "$CONF" || { echo "metrics_listen not added"; return 1; }
+	[[ "$(grep -c '^probe *=' "$CONF")" -ge 3 ]] || { echo "no probes in $CONF"; return 1; }
+	[[ "$(sed -n 's/^failback_hold_ms *= *//p' "$CONF")" == 3000 ]] ||
+		{ echo "expected failback_hold_ms = 3000 in scripts/lab.conf"; return 1; }
+	"$BASCULE" check-config "$CONF" || return 1
+	# Other users may pass through the work dir (for the socket checks);
+	# the control directory in it is the daemon's to protect.
+	chmod 0711 "$WORK"
+}
+
+t_daemon_ready() {
+	start_daemon daemon.log || return 1
+	wait_until 30 hj "$ALL_UP" || { echo "not all up with fiber active 3 s after READY: $(health_line)"; return 1; }
+	echo "= $(health_line) ${WAITED} s after READY"
+}
+
+t_status_text() {
+	local o hdr row
+	o=$("${B[@]}" status) || { echo "status failed: $o"; return 1; }
+	echo "$o" | sed 's/^/=   /'
+	grep -q '^daemon: running' <<<"$o" || { echo "status does not say the daemon is running"; return 1; }
+	hdr=$(grep '^UPLINK ' <<<"$o")
+	[[ "$hdr" =~ [[:space:]]STATE[[:space:]] && "$hdr" =~ [[:space:]]HEALTH[[:space:]] && "$hdr" =~ [[:space:]]ACTIVE[[:space:]] ]] ||
+		{ echo "no STATE / HEALTH / ACTIVE columns: $hdr"; return 1; }
+	for row in "fiber wan0 up up" "cell wan1 up up" "sat wan2 up up"; do
+		awk -v want="$row" '$1 " " $2 " " $3 " " $4 == want { f = 1 } END { exit !f }' <<<"$o" ||
+			{ echo "no row '$row ...'"; return 1; }
+	done
+	# ACTIVE is the sixth column, "*" on fiber only.
+	awk '$1 == "fiber" && $6 == "*" { f = 1 } END { exit !f }' <<<"$o" || { echo "fiber not marked *"; return 1; }
+	[[ $(grep -Ec '^(cell|sat) .* \* ' <<<"$o") == 0 ]] || { echo "another uplink is marked *"; return 1; }
+}
+
+t_status_json() {
+	local js
+	js=$("${B[@]}" status --json) || return 1
+	"$PY" - "$js" <<-'EOF'
+		import json, sys
+		d = json.loads(sys.argv[1])
+		assert d["daemon_running"] is True, "daemon_running is %r" % d["daemon_running"]
+		u = {x["name"]: x for x in d["uplinks"]}
+		assert sorted(u) == ["cell", "fiber", "sat"], "uplinks %s" % sorted(u)
+		for n, x in u.items():
+		    for k in ("name", "state", "active", "flows", "nat_port_use_ratio", "health"):
+		        assert k in x, "uplink %s has no %s" % (n, k)
+		    assert x["state"] == "up", "%s state %s" % (n, x["state"])
+		    assert isinstance(x["flows"], int) and isinstance(x["nat_port_use_ratio"], (int, float))
+		    h = x["health"]
+		    assert isinstance(h, dict), "%s health is not an object" % n
+		    assert h["health"] == "up", "%s health %s" % (n, h["health"])
+		    assert isinstance(h["rtt_ms"], (int, float)) and not isinstance(h["rtt_ms"], bool), \
+		        "%s rtt_ms %r" % (n, h["rtt_ms"])
+		assert [n for n, x in u.items() if x["active"]] == ["fiber"], "active: %s" % [n for n, x in u.items() if x["active"]]
+		print("= status --json: " + ", ".join("%s %s%s health %s rtt %.2f ms" % (n, x["state"], "*" if x["active"] else "", x["health"]["health"], x["health"]["rtt_ms"]) for n, x in u.items()))
+	EOF
+}
+
+t_health_events_json() {
+	local h e et
+	h=$("${B[@]}" health --json) || return 1
+	e=$("${B[@]}" events --json) || return 1
+	et=$("${B[@]}" events) || return 1
+	"$PY" - "$h" "$e" <<-'EOF' || return 1
+		import json, sys
+		h = json.loads(sys.argv[1])
+		e = json.loads(sys.argv[2])
+		assert h["active"] == "fiber", "active %s" % h["active"]
+		assert [x["name"] for x in h["uplinks"]] == ["fiber", "cell", "sat"]
+		for x in h["uplinks"]:
+		    for k in ("health", "since_s", "reason", "rtt_ms", "jitter_ms", "loss_pct", "probes", "held", "carrier"):
+		        assert k in x, "health of %s has no %s" % (x["name"], k)
+		    assert x["health"] == "up" and x["carrier"] is True and x["held"] is False, x
+		assert isinstance(e, list) and e, "events: %r" % e
+		for x in e:
+		    assert set(x) >= {"time", "kind", "uplink", "old", "new", "reason"}, x
+		    assert isinstance(x["time"], float), x
+		up = [x for x in e if x["kind"] == "uplink" and x["uplink"] == "fiber" and x["old"] == "unknown" and x["new"] == "up"]
+		act = [x for x in e if x["kind"] == "active" and x["new"] == "fiber"]
+		assert up, "no fiber unknown -> up event"
+		assert act, "no active -> fiber event"
+		print("= health --json: %d uplinks; events --json: %d events, fiber unknown -> up (%s)" % (len(h["uplinks"]), len(e), up[0]["reason"]))
+	EOF
+	echo "$et" | sed 's/^/=   /'
+	grep -qE '^TIME +KIND +UPLINK +FROM +TO +REASON' <<<"$et" || { echo "no header in \`events\`"; return 1; }
+	grep -qE ' uplink +fiber +unknown +-> +up ' <<<"$et" || { echo "no 'fiber unknown -> up' line in \`events\`"; return 1; }
+}
+
+t_socket_modes() {
+	local s d
+	s=$(stat -c '%A %U %G' "$CTL") || return 1
+	d=$(stat -c '%a %U %G' "$CTL_DIR") || return 1
+	echo "= $CTL: $s; $CTL_DIR: $d"
+	[[ -S "$CTL" && "$s" == "srw-rw---- root root" ]] || { echo "socket is '$s', expected srw-rw---- root root"; return 1; }
+	[[ "$d" == "750 root root" ]] || { echo "directory is '$d', expected 750 root root"; return 1; }
+}
+
+# A user outside root and control_group gets EACCES, and for no other reason:
+# it can run the binary and reach the work dir; only the control directory
+# (0750) and the socket (0660) keep it out. Both are tested: the socket's own
+# mode with the directory opened up for a moment.
+t_socket_access() {
+	local o rc
+	o=$("${EDGE[@]}" "${AS_NOBODY[@]}" "$BASCULE" --help 2>&1) ||
+		{ echo "uid $NOBODY cannot run $BASCULE: $o"; return 1; }
+	"${EDGE[@]}" "${AS_NOBODY[@]}" stat "$WORK" >/dev/null || { echo "uid $NOBODY cannot reach $WORK"; return 1; }
+	o=$("${EDGE[@]}" "${AS_NOBODY[@]}" "$BASCULE" -S "$CTL" events 2>&1)
+	rc=$?
+	echo "= uid $NOBODY, no groups: exit $rc: $o"
+	if ((rc == 0)) || ! grep -q "Permission denied" <<<"$o"; then
+		echo "expected a failure with 'Permission denied'"
+		return 1
+	fi
+
+	chmod 0755 "$CTL_DIR" || return 1
+	o=$("${EDGE[@]}" "${AS_NOBODY[@]}" "$BASCULE" -S "$CTL" events 2>&1)
+	rc=$?
+	chmod 0750 "$CTL_DIR" || return 1
+	echo "= same with $CTL_DIR opened to 0755 (the socket's own 0660 alone): exit $rc: $o"
+	if ((rc == 0)) || ! grep -q "Permission denied" <<<"$o"; then
+		echo "the socket file itself let uid $NOBODY in"
+		return 1
+	fi
+
+	# The socket's group (root, as control_group is unset) is let in.
+	o=$("${EDGE[@]}" setpriv --reuid="$NOBODY" --regid="$NOBODY" --groups=0 "$BASCULE" -S "$CTL" events --json 2>&1)
+	rc=$?
+	echo "= uid $NOBODY with supplementary group 0 (the socket's group): exit $rc"
+	if ((rc != 0)) || [[ "$(jf "$o" 'len(j) > 0')" != True ]]; then
+		echo "a member of the socket's group was refused: $o"
+		return 1
+	fi
+
+	o=$("${B[@]}" events --json 2>&1) || { echo "root was refused: $o"; return 1; }
+	echo "= root: exit 0, $(jf "$o" 'len(j)') events"
+}
+
+t_metrics_endpoint() {
+	local code f=$WORK/metrics.txt o
+	code=$(metrics_get "$f")
+	echo "= GET http://$METRICS/metrics in the edge namespace: HTTP $code, $(wc -l <"$f") lines"
+	[[ "$code" == 200 ]] || return 1
+	o=$(promtool check metrics <"$f" 2>&1) || { echo "promtool check metrics rejects it:"; echo "$o"; return 1; }
+	echo "= promtool check metrics: ok${o:+ ($o)}"
+	grep -qx 'bascule_uplink_up{uplink="fiber"} 1' "$f" || { echo "no 'bascule_uplink_up{uplink=\"fiber\"} 1':"; grep bascule_uplink_up "$f"; return 1; }
+	grep -qx 'bascule_uplink_active{uplink="fiber"} 1' "$f" || { echo "no 'bascule_uplink_active{uplink=\"fiber\"} 1':"; grep bascule_uplink_active "$f"; return 1; }
+	grep -qx 'bascule_uplink_active{uplink="cell"} 0' "$f" || { echo "cell not 'bascule_uplink_active 0'"; return 1; }
+}
+
+t_prometheus() {
+	local i q code
+	mkdir -p "$WORK/tsdb" || return 1
+	cat >"$WORK/prometheus.yml" <<-EOF
+		global:
+		  scrape_interval: 1s
+		  evaluation_interval: 1s
+		scrape_configs:
+		  - job_name: bascule
+		    static_configs:
+		      - targets: ['$METRICS']
+	EOF
+	promtool check config "$WORK/prometheus.yml" >/dev/null || { echo "promtool rejects our prometheus.yml"; return 1; }
+	"${EDGE[@]}" /usr/bin/prometheus --config.file="$WORK/prometheus.yml" \
+		--storage.tsdb.path="$WORK/tsdb" --web.listen-address="$PROM" \
+		>"$WORK/prometheus.log" 2>&1 </dev/null &
+	PROM_PID=$!
+	for i in $(seq 200); do
+		kill -0 "$PROM_PID" 2>/dev/null || { echo "prometheus exited:"; tail -n 10 "$WORK/prometheus.log"; PROM_PID=; return 1; }
+		q=$("${EDGE[@]}" curl -s --max-time 2 "http://$PROM/api/v1/query?query=bascule_uplink_up" 2>/dev/null)
+		if [[ -n "$q" ]] && [[ "$(jf "$q" '(lambda r: len(j["data"]["result"]) == 3 and sorted(r) == ["cell", "fiber", "sat"] and r["fiber"] == "1")({x["metric"].get("uplink"): x["value"][1] for x in j["data"]["result"] if x["metric"].get("job") == "bascule"})' 2>/dev/null)" == True ]]; then
+			break
+		fi
+		q=
+		sleep 0.1
+	done
+	[[ -n "$q" ]] || { echo "no 3 series of bascule_uplink_up with fiber = 1 in Prometheus within 20 s; last answer:"; "${EDGE[@]}" curl -s "http://$PROM/api/v1/query?query=bascule_uplink_up"; echo; tail -n 5 "$WORK/prometheus.log"; return 1; }
+	echo "= Prometheus scraped it $((i / 10)).$((i % 10)) s after start: $(jf "$q" '", ".join("%s=%s" % (x["metric"]["uplink"], x["value"][1]) for x in j["data"]["result"])')"
+	code=$("${EDGE[@]}" curl -s --max-time 2 "http://$PROM/api/v1/query?query=up%7Bjob%3D%22bascule%22%7D")
+	echo "= up{job=\"bascule\"}: $(jf "$code" 'j["data"]["result"][0]["value"][1]')"
+}
+
+# Drain: no new flows on fiber, the ones there stay. Undrain (= `uplink up`):
+# fiber takes new flows again. Draining is an operator's word, not a health
+# fact: fiber stays "up" in health all along, its healthy_since does not
+# move, so no failback hold applies on undrain: the CLI re-selects fiber at
+# once (bsc_policy_reselect) and the daemon keeps that choice.
+t_drain() {
+	local o up st pf pc
+	known_state || return 1
+	stream_start drain
+	sleep 1
+	o=$("${B[@]}" uplink drain fiber) || { echo "uplink drain fiber failed: $o"; return 1; }
+	echo "= uplink drain fiber: $o"
+	sleep 0.5
+	pc=$((20000 + RANDOM % 10000))
+	up=$(new_flow_uplink "$pc") || return 1
+	echo "= a new DNS flow (port $pc) during the drain went via uplink $up"
+	st=$(sj '"%s %s %s" % (u["fiber"]["state"], u["fiber"]["health"]["health"], ",".join(x["name"] for x in d["uplinks"] if x["active"]))') || return 1
+	echo "= status --json: fiber state, fiber health, active = $st"
+	sleep 1
+	stream_stop drain || return 1
+	flow_path drain "${LAB_ISP_EDGE_IP[fiber]}" || return 1
+	[[ "$up" == 1 ]] || { echo "the new flow went via uplink $up, not 1 (cell)"; return 1; }
+	[[ "$st" == "drained up cell" ]] || { echo "expected 'drained up cell'"; return 1; }
+	jf "$(cat "$WORK/drain.json")" 'j["lost"] * 100 <= j["sent"]' | grep -qx True || { echo "the stream lost more than 1 %"; return 1; }
+
+	o=$("${B[@]}" uplink undrain fiber) || { echo "uplink undrain fiber failed: $o"; return 1; }
+	echo "= uplink undrain fiber: $o"
+	[[ "$o" == *"active uplink: fiber"* ]] || { echo "fiber not active again at once"; return 1; }
+	pf=$((30000 + RANDOM % 10000))
+	up=$(new_flow_uplink "$pf") || return 1
+	echo "= a new DNS flow (port $pf) right after the undrain went via uplink $up"
+	[[ "$up" == 0 ]] || { echo "expected uplink 0 (fiber)"; return 1; }
+	# ... and the daemon keeps it so (it does not go back to cell).
+	sleep 1.5
+	st=$(sj '"%s %s" % (u["fiber"]["state"], ",".join(x["name"] for x in d["uplinks"] if x["active"]))') || return 1
+	echo "= 1.5 s later: fiber state, active = $st"
+	[[ "$st" == "up fiber" ]]
+}
+
+# A reload under a 1 ms stream: "reloaded", nothing lost, a config event.
+t_reload_ok() {
+	local t0 o rc
+	known_state || return 1
+	conf_set bascule failback_hold_ms 2500 || return 1
+	conf_set "uplink sat" timeout_ms 450 || return 1
+	"$BASCULE" check-config "$CONF" >/dev/null || return 1
+	stream_start reload
+	sleep 1
+	t0=$(now)
+	o=$("${B[@]}" reload 2>&1)
+	rc=$?
+	echo "= bascule reload: exit $rc: $o"
+	sleep 1
+	stream_stop reload || return 1
+	if ((rc != 0)) || [[ "$o" != reloaded* ]]; then
+		echo "expected 'reloaded ...' and exit 0"
+		return 1
+	fi
+	[[ "$(stream_lost reload)" == 0 ]] || { echo "the stream lost datagrams across the reload"; return 1; }
+	ev_lines "$t0"
+	[[ "$(ev "$t0" 'len(cfg) == 1 and cfg[0]["new"] == "reloaded"')" == True ]] || { echo "no config reload event"; return 1; }
+	flow_path reload "${LAB_ISP_EDGE_IP[fiber]}"
+}
+
+# refused_reload WHAT: $CONF is broken; the reload must be refused (exit
+# non-zero, "refused" and MATCH in its answer), the daemon left running and
+# forwarding with no config event. Then $CONF is restored from $CONF.good.
+refused_reload() {
+	local match=$1 t0 o rc p
+	t0=$(now)
+	o=$("${B[@]}" reload 2>&1)
+	rc=$?
+	cp "$CONF.good" "$CONF"
+	echo "= bascule reload: exit $rc:"
+	sed 's/^/=   /' <<<"$o"
+	((rc != 0)) || { echo "exit 0 for a refused reload"; return 1; }
+	grep -q "refused" <<<"$o" || { echo "no 'refused' in the answer"; return 1; }
+	grep -qE -- "$match" <<<"$o" || { echo "the answer does not match: $match"; return 1; }
+	daemon_alive || { echo "the daemon died"; return 1; }
+	p=$("${LAN[@]}" ping -n -c 3 -i 0.2 -W 2 "${LAB_TARGETS[0]}" 2>&1)
+	echo "= ping from lan: $(grep 'packets transmitted' <<<"$p")"
+	grep -q '3 packets transmitted, 3 received' <<<"$p" || return 1
+	[[ "$(ev "$t0" 'len(cfg)')" == 0 ]] || { echo "config events after a refused reload:"; ev_lines "$t0"; return 1; }
+	[[ "$(hj "$ALL_UP")" == True ]] || { echo "not all up with fiber active: $(health_line)"; return 1; }
+}
+
+t_reload_bad_file() {
+	local l
+	cp "$CONF" "$CONF.good" || return 1
+	conf_set "uplink fiber" gateway 300.1.1.1 || return 1
+	l=$(line_of gateway 300.1.1.1)
+	refused_reload "^$CONF:$l: .*gateway.*300\.1\.1\.1"
+}
+
+t_reload_restart_only() {
+	cp "$CONF" "$CONF.good" || return 1
+	conf_set "uplink sat" interface wan9 || return 1
+	"$BASCULE" check-config "$CONF" >/dev/null || { echo "the changed file should be valid in itself"; return 1; }
+	refused_reload "needs a restart"
+}
+
+t_sighup() {
+	local t0
+	conf_set bascule failback_hold_ms 3000 || return 1
+	t0=$(now)
+	kill -HUP "$DAEMON_PID" || return 1
+	for _ in $(seq 50); do
+		[[ "$(ev "$t0" 'len(cfg)' 2>/dev/null)" == 0 ]] || break
+		sleep 0.1
+	done
+	ev_lines "$t0"
+	daemon_alive || { echo "the daemon died on SIGHUP"; return 1; }
+	[[ "$(ev "$t0" 'len(cfg) == 1 and cfg[0]["new"] == "reloaded"')" == True ]] || { echo "no config reload event after SIGHUP"; return 1; }
+	grep -q "config -: - -> reloaded" "$DAEMON_LOG" || { echo "no reload in the daemon's log"; return 1; }
+}
+
+# SIGKILL under a 1 ms stream: the data plane goes on alone; `status` says
+# the daemon is not running and still shows the maps; a restart adopts it.
+t_kill() {
+	local o js
+	known_state || return 1
+	stream_start kill
+	sleep 1
+	stop_daemon KILL || return 1
+	o=$("${B[@]}" status 2>&1) || { echo "status failed with the daemon dead: $o"; return 1; }
+	echo "$o" | sed 's/^/=   /'
+	js=$("${B[@]}" status --json) || return 1
+	start_daemon daemon-restarted.log || return 1
+	sleep 1
+	stream_stop kill || return 1
+	grep -q '^daemon: NOT running' <<<"$o" || { echo "status did not say the daemon is NOT running"; return 1; }
+	awk '$1 == "fiber" && $3 == "up" && $6 == "*" { f = 1 } END { exit !f }' <<<"$o" ||
+		{ echo "status does not show fiber up and active from the maps"; return 1; }
+	[[ "$(jf "$js" 'j["daemon_running"] is False and len(j["uplinks"]) == 3 and j["flows"] >= 1 and all("health" not in x for x in j["uplinks"])')" == True ]] ||
+		{ echo "status --json while dead: $js"; return 1; }
+	[[ "$(stream_lost kill)" == 0 ]] || { echo "the stream lost datagrams across SIGKILL and restart"; return 1; }
+	flow_path kill "${LAB_ISP_EDGE_IP[fiber]}"
+}
+
+t_adopted() {
+	local fl code
+	grep "adopted running link" "$DAEMON_LOG" | sed 's/^/=   /'
+	[[ $(grep -c "adopted running link" "$DAEMON_LOG") == 4 ]] || { echo "not 4 links adopted (lan0 wan0 wan1 wan2)"; return 1; }
+	fl=$("${B[@]}" flows 1000 | grep -E " -> +$LAB_UDPECHO_IP:$LAB_UDPECHO_PORT ")
+	echo "$fl" | sed 's/^/= flow: /'
+	[[ -n "$fl" ]] || { echo "the stream's flow is not in \`bascule flows\`"; return 1; }
+	[[ "$(sj 'd["daemon_running"] and d["flows"] >= 1 and u["fiber"]["flows"] >= 1')" == True ]] ||
+		{ echo "status --json does not show the flows"; return 1; }
+	code=$(metrics_get "$WORK/metrics2.txt")
+	echo "= metrics after the restart: HTTP $code"
+	[[ "$code" == 200 ]] || { echo "the restarted daemon does not serve metrics:"; grep -i metrics "$DAEMON_LOG"; return 1; }
+}
+
+t_failover_after_restart() {
+	local t0
+	wait_until 50 hj "$ALL_UP" || { echo "not all up: $(health_line)"; return 1; }
+	t0=$(now)
+	lab_fault "$PREFIX" blackhole fiber || return 1
+	if ! wait_until 50 hj 'd["active"] == "cell" and u["fiber"]["health"] == "down"'; then
+		echo "cell not active 5 s after blackholing fiber: $(health_line)"
+		lab_fault "$PREFIX" restore fiber
+		return 1
+	fi
+	echo "= fiber blackholed: $(health_line) after ${WAITED} s"
+	ev_lines "$t0"
+	known_state || return 1
+	echo "= restored: $(health_line)"
+}
+
+t_sigterm_plain() {
+	stop_daemon TERM || return 1
+	((DAEMON_RC == 0))
+}
+
+# Readiness and the watchdog, systemd's way, without systemd.
+t_notify() {
+	local n r gap
+	rm -f "$WORK/notify.log" "$WORK/notify.ready"
+	"${EDGE[@]}" "$PY" "$TOOLS/notifylisten.py" "$NOTIFY" --log "$WORK/notify.log" \
+		--ready "$WORK/notify.ready" >"$WORK/notifylisten.out" 2>&1 &
+	LISTEN_PID=$!
+	wait_file "$WORK/notify.ready" 50 || { echo "the listener did not start: $(cat "$WORK/notifylisten.out")"; return 1; }
+	start_daemon daemon-notify.log notify || return 1
+	sleep 3.2
+	sed 's/^/=   /' "$WORK/notify.log" | head -n 4
+	r=$(grep -n ' READY=1' "$WORK/notify.log" | head -n 1 | cut -d: -f1)
+	[[ -n "$r" ]] || { echo "no READY=1"; return 1; }
+	grep -E ' READY=1.*STATUS=.+' "$WORK/notify.log" >/dev/null || { echo "READY=1 without STATUS="; return 1; }
+	[[ $(grep -c ' READY=1' "$WORK/notify.log") == 1 ]] || { echo "READY=1 more than once"; return 1; }
+	# sd_event_set_watchdog() pings once at once, which may come before
+	# READY=1 (harmless to systemd): count the ones after it, and how far
+	# apart they are (sd-event pings between 1/4 and 1/2 of the period).
+	tail -n +"$((r + 1))" "$WORK/notify.log" | grep ' WATCHDOG=1' >"$WORK/watchdog.log"
+	n=$(wc -l <"$WORK/watchdog.log")
+	gap=$(awk 'NR > 1 && $1 - p > m { m = $1 - p } { p = $1 } END { printf "%.0f", m * 1000 }' "$WORK/watchdog.log")
+	echo "= $n WATCHDOG=1 after READY=1 in about 3 s (WATCHDOG_USEC = 1 s), at most $gap ms apart"
+	((n >= 3 && gap < 1000)) || { echo "expected >= 3 pings, less than the 1 s period apart"; return 1; }
+	grep -o 'STATUS=.*' "$WORK/notify.log" | sed 's/^/= last /' | tail -n 1
+}
+
+t_notify_stopping() {
+	local before
+	before=$(wc -l <"$WORK/notify.log")
+	stop_daemon TERM || return 1
+	sleep 0.3
+	tail -n +"$((before + 1))" "$WORK/notify.log" | sed 's/^/=   /'
+	tail -n +"$((before + 1))" "$WORK/notify.log" | grep -q ' STOPPING=1' || { echo "no STOPPING=1 after SIGTERM"; return 1; }
+	stop_pid "$LISTEN_PID" 10
+	LISTEN_PID=
+}
+
+# After the last SIGTERM: exit 0, and the edge as it was before Bascule.
+t_clean_exit() {
+	local left dev x r t
+	echo "= last daemon's exit status: $DAEMON_RC"
+	((DAEMON_RC == 0)) || return 1
+	left=$(find "$PIN" -mindepth 1 2>/dev/null)
+	[[ -z "$left" ]] || { echo "pins left behind:"; echo "$left"; return 1; }
+	for dev in lan0 wan0 wan1 wan2; do
+		x=$("${EDGE[@]}" ip -d link show "$dev" | grep -E 'prog/xdp|[[:space:]]xdp(generic|drv|offload)?[[:space:]]')
+		[[ -z "$x" ]] || { echo "$dev still has XDP: $x"; return 1; }
+	done
+	r=$("${EDGE[@]}" ip rule show | grep -E 'lookup (10[0-7])\b')
+	[[ -z "$r" ]] || { echo "policy rules left: $r"; return 1; }
+	for t in 100 101 102; do
+		x=$("${EDGE[@]}" ip route show table "$t" 2>/dev/null)
+		[[ -z "$x" ]] || { echo "table $t not empty: $x"; return 1; }
+	done
+	[[ ! -e "$CTL" ]] || { echo "$CTL still exists"; return 1; }
+	x=$("${EDGE[@]}" ss -ltnH "sport = :${METRICS##*:}")
+	[[ -z "$x" ]] || { echo "something still listens on $METRICS: $x"; return 1; }
+	echo "= no pin, no XDP, no rule from an uplink address, tables 100-102 empty, no socket, no metrics listener"
+}
+
+t_cleanup() {
+	cleanup
+	local n
+	n=$(ip netns list | awk -v p="$PREFIX" 'index($1, p) == 1' | wc -l)
+	echo "= namespaces left with prefix $PREFIX: $n"
+	((n == 0)) || return 1
+	! mountpoint -q "$BPFFS" 2>/dev/null || { echo "$BPFFS still mounted"; return 1; }
+	[[ ! -e "$WORK" ]] || { echo "$WORK still exists"; return 1; }
+	[[ -z "$(pgrep -f "storage.tsdb.path=$WORK/tsdb")" ]] || { echo "prometheus still runs"; return 1; }
+}
+
+# ------------------------------------------------------------- the run
+
+echo "# Bascule operations test: site ${PREFIX}*, work dir $WORK"
+check "prerequisites: root, $BASCULE, curl, dig, setpriv, promtool, prometheus" t_prereq || bail_out "prerequisites missing"
+check "check-config: lab.conf and bascule.conf.example ok (0); two errors at once, each with file:line (2)" t_check_config
+check "lab site ${PREFIX}* is up with its inet services" t_lab_up || bail_out "no lab site"
+check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_out "no daemon"
+
+check "status: daemon running, 3 uplinks with STATE/HEALTH, fiber marked *" t_status_text
+check "status --json: daemon_running, uplinks with state/active/flows/nat_port_use_ratio and a health object" t_status_json
+check "health --json and events --json are JSON with their fields; events lists fiber unknown -> up" t_health_events_json
+
+check "control socket: srw-rw---- root root, in a 0750 directory" t_socket_modes
+check "control socket: uid $NOBODY is refused (Permission denied), its group and root get in" t_socket_access
+
+check "metrics: HTTP 200, promtool check metrics ok, fiber up and active" t_metrics_endpoint
+check "metrics: a Prometheus in the edge namespace scrapes 3 series of bascule_uplink_up, fiber = 1" t_prometheus
+
+check "drain fiber: its stream stays on fiber, a new flow goes via cell, state drained; undrain: new flows on fiber at once" t_drain
+
+check "reload under a 1 ms stream: 'reloaded', 0 lost, a config event" t_reload_ok
+check "reload of a broken file: refused with file:line, daemon still forwards, no config event" t_reload_bad_file
+check "reload of a restart-only change (an uplink's interface): refused, 'needs a restart'" t_reload_restart_only
+check "SIGHUP reloads (config event)" t_sighup
+
+check "SIGKILL under a 1 ms stream: status says NOT running and shows the maps; restart; 0 lost" t_kill
+check "the restarted daemon adopted the links and the flows, and serves metrics" t_adopted
+check "failover after the restart: fiber blackholed -> cell active; restored" t_failover_after_restart
+check "SIGTERM: exit 0" t_sigterm_plain
+
+check "under NOTIFY_SOCKET and WATCHDOG_USEC=1 s: READY=1 with STATUS=, then >= 3 WATCHDOG=1 in 3 s" t_notify
+check "SIGTERM sends STOPPING=1" t_notify_stopping
+check "after SIGTERM: exit 0, no pins, no XDP, no rules, no socket" t_clean_exit
+check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone, Prometheus stopped" t_cleanup
+
+summary
+((FAILED == 0))
