@@ -54,6 +54,9 @@ static void start(struct uplink *u)
 {
 	memset(u, 0, sizeof(*u));
 	bsc_health_cfg_defaults(&u->c);
+	/* The window mechanics are checked on a short window, easy to fill by
+	 * hand; test_defaults checks the shipped size. */
+	u->c.window = 20;
 	u->now = T0;
 	bsc_health_init(&u->s, u->now);
 }
@@ -150,7 +153,7 @@ static void test_defaults(void **st)
 	assert_int_equal(c.quorum, 1);
 	assert_int_equal(c.down_after, 3);
 	assert_int_equal(c.up_after, 5);
-	assert_int_equal(c.window, 20);
+	assert_int_equal(c.window, 100);
 	assert_int_equal(c.loss_pct, 40);
 	assert_int_equal(c.rtt_ms, 500);
 	assert_int_equal(c.jitter_ms, 200);
@@ -840,6 +843,47 @@ static int dead_targets(uint32_t quorum, int dead, int n, struct uplink *u)
 	return 0;
 }
 
+/* With the shipped window (100 probes), 10 % loss each way never even
+ * degrades the uplink (which would move new flows): 100 000 rounds of 3
+ * probes, each lost with p = 0.19; and a real 50 % loss does degrade it. */
+static void test_default_window_rides_out_random_loss(void **st)
+{
+	struct uplink u;
+	int i, j, degraded = 0;
+
+	start(&u);
+	bsc_health_cfg_defaults(&u.c);
+	rng_state = 0x5eed;
+	for (i = 0; i < 100000; i++) {
+		int answered = 0;
+
+		for (j = 0; j < 3; j++) {
+			int ok = !rng_chance(0.19);
+
+			bsc_health_probe(&u.s, &u.c, ok, MS(10));
+			answered += ok;
+		}
+		u.now += MS(50);
+		bsc_health_round(&u.s, &u.c, answered >= 1, u.now);
+		degraded += u.s.health != BSC_H_UP;
+	}
+	assert_int_equal(degraded, 0);
+	for (i = 0; i < 200 && u.s.health == BSC_H_UP; i++) {
+		int answered = 0;
+
+		for (j = 0; j < 3; j++) {
+			int ok = !rng_chance(0.5);
+
+			bsc_health_probe(&u.s, &u.c, ok, MS(10));
+			answered += ok;
+		}
+		u.now += MS(50);
+		bsc_health_round(&u.s, &u.c, answered >= 1, u.now);
+	}
+	assert_health(&u, BSC_H_DEGRADED);
+	assert_true(i < 100); /* within 5 s of rounds */
+}
+
 static void test_quorum_one_dead_target_never_down(void **st)
 {
 	struct uplink u;
@@ -1421,6 +1465,7 @@ int main(void)
 	ADD(test_quorum_one_of_three_rides_out_random_loss);
 	ADD(test_quorum_three_of_three_goes_down_on_random_loss);
 	ADD(test_quorum_one_dead_target_never_down);
+	ADD(test_default_window_rides_out_random_loss);
 	ADD(test_quorum_two_with_two_dead_goes_down);
 	ADD(test_penalty_halves_every_half_life);
 	ADD(test_damping_three_quick_downs_held);

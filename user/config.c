@@ -235,6 +235,11 @@ static const struct u32_key health_u32[] = {
 	H_KEY("loss_pct", loss_pct, 0, 100, "percent (0 = no limit)"),
 	H_KEY("rtt_ms", rtt_ms, 0, 60000, "milliseconds (0 = no limit)"),
 	H_KEY("jitter_ms", jitter_ms, 0, 60000, "milliseconds (0 = no limit)"),
+	H_KEY("window", window, 1, BSC_WINDOW_MAX, "probes"),
+	H_KEY("damp_penalty", damp_penalty, 0, 1000000, "(penalty per fall)"),
+	H_KEY("damp_suppress", damp_suppress, 0, 10000000, "(penalty, 0 = no damping)"),
+	H_KEY("damp_reuse", damp_reuse, 0, 10000000, "(penalty)"),
+	H_KEY("damp_half_life_ms", damp_half_life_ms, 1, 86400000, "milliseconds"),
 };
 
 static int uplink_key(struct parse_state *st, struct bsc_uplink_cfg *u,
@@ -294,7 +299,7 @@ static int uplink_key(struct parse_state *st, struct bsc_uplink_cfg *u,
 		}
 		return 1;
 	}
-	add_error(st, st->line, "unknown key '%s' in [uplink %s] (expected interface, gateway, priority, probe, metered, interval_*_ms, timeout_ms, quorum, down_after, up_after, loss_pct, rtt_ms, jitter_ms)",
+	add_error(st, st->line, "unknown key '%s' in [uplink %s] (expected interface, gateway, priority, probe, metered, interval_*_ms, timeout_ms, quorum, down_after, up_after, window, loss_pct, rtt_ms, jitter_ms, damp_*)",
 		  key, u->name);
 	return 0;
 }

@@ -91,6 +91,9 @@ struct daemon {
 	pthread_mutex_t view_lock;
 	struct bsc_metrics_view view;
 	uint64_t active_changes, start_time_s;
+	/* the main default route found at start, put back on a clean stop */
+	uint32_t saved_gw, saved_oif;
+	int saved_route, route_changed;
 };
 
 static const uint8_t zero_mac[6];
@@ -172,6 +175,13 @@ static void routes_remove(struct daemon *d)
 
 	if (!d->cfg->manage_routes)
 		return;
+	/* The box's own default route goes back to what it was before us. */
+	if (d->route_changed) {
+		if (d->saved_route)
+			nl_route_default(RT_MAIN, d->saved_gw, d->saved_oif, d->cfg->route_metric);
+		else
+			nl_route_default_del(RT_MAIN, d->cfg->route_metric);
+	}
 	for (i = 0; i < d->n; i++) {
 		struct uplink_rt *u = &d->up[i];
 
@@ -196,6 +206,8 @@ static void default_route_follow(struct daemon *d)
 	if (!u->ifindex || !u->gateway)
 		return;
 	ret = nl_route_default(RT_MAIN, u->gateway, u->ifindex, d->cfg->route_metric);
+	if (!ret)
+		d->route_changed = 1;
 	if (ret)
 		bsc_log(LOG_WARNING, "default route via %s: %s", u->cfg->name, strerror(-ret));
 }
@@ -212,7 +224,10 @@ static void health_changed(struct uplink_rt *u, enum bsc_health old)
 	uint64_t now = mono_ns();
 
 	u->transitions++;
-	if (healthy(u->hs.health) && !healthy(old))
+	/* The failback hold counts from the moment an uplink is fully up
+	 * again: coming back from degraded restarts it too, so a link that
+	 * wavers around its limits does not pull traffic back and forth. */
+	if (u->hs.health == BSC_H_UP && old != BSC_H_UP)
 		u->healthy_since = now;
 	else if (!healthy(u->hs.health))
 		u->healthy_since = 0;
@@ -320,7 +335,14 @@ static void reevaluate(struct daemon *d)
 		default_route_follow(d);
 		if (active < (uint32_t)d->n) {
 			struct uplink_rt *u = &d->up[active];
+			struct bsc_uplink_stats st;
 
+			/* the passive signal starts from fresh counters: they
+			 * were not followed while the uplink was on standby */
+			if (!bsc_uplink_stats_sum(m, u->idx, &st)) {
+				u->tx = st.tx_packets;
+				u->rx = st.rx_packets;
+			}
 			u->rx_change_ns = now;
 			u->tx_at_rx_change = u->tx;
 			reschedule_now(u); /* probe the new active at its fast rate */
@@ -490,6 +512,8 @@ static void refresh_uplink(struct daemon *d, struct uplink_rt *u, int resolve_ms
 
 	if (bsc_health_carrier(&u->hs, hcfg(u), carrier, mono_ns()))
 		health_changed(u, old);
+	else if (carrier && !u->carrier && u->hs.health == BSC_H_DOWN && u->ifindex)
+		record(d, "carrier", c->name, "no carrier", "carrier", u->hs.reason);
 	old = u->hs.health;
 	/* Without probes, an uplink is as healthy as its link looks. */
 	if (!c->n_probes) {
@@ -899,6 +923,8 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 	}
 	init_policy(&d->dp.maps);
 	clear_stale_uplinks(cfg, &d->dp.maps);
+	if (cfg->manage_routes)
+		d->saved_route = !nl_main_default(cfg->route_metric, &d->saved_gw, &d->saved_oif);
 	ret = setup_lan(cfg, &d->dp.maps);
 	if (ret)
 		goto out;

@@ -39,7 +39,10 @@ void bsc_health_cfg_defaults(struct bsc_health_cfg *c)
 	c->quorum = 1;
 	c->down_after = 3;
 	c->up_after = 5;
-	c->window = 20;
+	/* 100 probes: at 19 % probe loss (10 % each way) the chance of 40 or
+	 * more failures in a window is below 1e-7, so random loss does not
+	 * degrade an uplink; a real 50 % loss does within a second or two. */
+	c->window = 100;
 	c->loss_pct = 40;
 	c->rtt_ms = 500;
 	c->jitter_ms = 200;
@@ -207,6 +210,11 @@ int bsc_health_round(struct bsc_health_state *s, const struct bsc_health_cfg *c,
 		}
 		break;
 	case BSC_H_DOWN:
+		/* While down, the window holds the current good run only: the
+		 * failures that made it (or kept it) down must not make it
+		 * degraded the moment it is back. */
+		if (!good)
+			window_reset(s);
 		if (s->good_run >= c->up_after) {
 			if (s->held) {
 				snprintf(s->reason, sizeof(s->reason),

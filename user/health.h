@@ -44,7 +44,7 @@ struct bsc_health_cfg {
 
 void bsc_health_cfg_defaults(struct bsc_health_cfg *c);
 
-#define BSC_WINDOW_MAX 64
+#define BSC_WINDOW_MAX 256
 
 /* An uplink's health as the state machine keeps it. */
 struct bsc_health_state {

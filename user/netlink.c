@@ -394,8 +394,9 @@ int nl_monitor_read(struct mnl_socket *nl, void (*changed)(void *data, uint32_t 
 }
 
 struct gw_ctx {
-	uint32_t ifindex, own_metric, gw, metric;
+	uint32_t ifindex, own_metric, gw, metric, oif;
 	int found;
+	int exact;              /* nl_main_default: any device, this metric */
 };
 
 static int gw_cb(const struct nlmsghdr *nlh, void *data)
@@ -423,6 +424,14 @@ static int gw_cb(const struct nlmsghdr *nlh, void *data)
 			metric = mnl_attr_get_u32(a);
 			break;
 		}
+	}
+	if (c->exact) {
+		if (table == RT_TABLE_MAIN && gw && metric == c->own_metric && !c->found) {
+			c->gw = gw;
+			c->oif = oif;
+			c->found = 1;
+		}
+		return MNL_CB_OK;
 	}
 	if (table != RT_TABLE_MAIN || oif != c->ifindex || !gw)
 		return MNL_CB_OK;
@@ -454,5 +463,27 @@ int nl_default_gw(uint32_t ifindex, uint32_t own_metric, uint32_t *gw)
 	if (!c.found)
 		return -ENOENT;
 	*gw = c.gw;
+	return 0;
+}
+
+int nl_main_default(uint32_t metric, uint32_t *gw, uint32_t *oif)
+{
+	struct gw_ctx c = { .own_metric = metric, .exact = 1 };
+	struct nl_req r;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int ret;
+
+	ret = req_start(&r, RTM_GETROUTE, NLM_F_DUMP, sizeof(*rtm), &nlh, (void **)&rtm);
+	if (ret)
+		return ret;
+	rtm->rtm_family = AF_INET;
+	ret = req_run(&r, nlh, gw_cb, &c);
+	if (ret)
+		return ret;
+	if (!c.found)
+		return -ENOENT;
+	*gw = c.gw;
+	*oif = c.oif;
 	return 0;
 }

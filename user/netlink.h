@@ -44,6 +44,10 @@ int nl_rule_from(uint32_t addr, uint32_t table, uint32_t prio, int add);
  * (protocol static with metric own_metric) are skipped.  -ENOENT if none. */
 int nl_default_gw(uint32_t ifindex, uint32_t own_metric, uint32_t *gw);
 
+/* The main table's default route of this exact metric, whatever its
+ * device: what Bascule replaces, saved to be put back on a clean stop. */
+int nl_main_default(uint32_t metric, uint32_t *gw, uint32_t *oif);
+
 /* A socket subscribed to link and IPv4 address changes; its fd goes into
  * the event loop, and nl_monitor_read() reports the ifindex of every link
  * whose state or addresses changed. */
