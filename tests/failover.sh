@@ -47,6 +47,7 @@ T_START=$SECONDS
 LAN=(ip netns exec "${PREFIX}lan")
 EDGE=(ip netns exec "${PREFIX}edge")
 INET=(ip netns exec "${PREFIX}inet")
+SATNS=(ip netns exec "${PREFIX}sat")
 B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN" -S "$CTL")
 
 HOLD_MS= # failback_hold_ms, read from the configuration
@@ -366,9 +367,14 @@ t_lab_up() {
 	chmod +x "$WORK/hook.sh" || return 1
 	# scripts/lab.conf as it is, probes included; only where it pins, where
 	# it listens, and a hook.
+	# The satellite uplink learns its gateway like a DHCP client would
+	# leave it: a default route of its own, followed by `gateway = auto`.
 	sed -e "s#/sys/fs/bpf/bascule#$PIN#" -e "s#/run/bascule/control.sock#$CTL#" \
 		-e "s#^\[bascule\]#&\nhook = $WORK/hook.sh#" \
+		-e "s#^gateway = 100.64.0.1#gateway = auto#" \
 		"$ROOT/scripts/lab.conf" >"$WORK/lab.conf"
+	"${EDGE[@]}" ip route add default via 100.64.0.1 dev wan2 metric 300 proto dhcp ||
+		{ echo "cannot add the satellite's DHCP-style route"; return 1; }
 	grep -q "pin_root = $PIN" "$WORK/lab.conf" || { echo "pin_root not rewritten"; return 1; }
 	grep -q "control_socket = $CTL" "$WORK/lab.conf" || { echo "control_socket not rewritten"; return 1; }
 	grep -q "^hook = $WORK/hook.sh" "$WORK/lab.conf" || { echo "hook not added"; return 1; }
@@ -740,6 +746,46 @@ t_edge_after() {
 	http_saw after "${LAB_ISP_EDGE_IP[cell]}"
 }
 
+# DHCP renumbers the satellite uplink and its router is replaced (new
+# address, new MAC): the controller follows through netlink (address, rule,
+# table route, gateway MAC), probes from the new address, and new flows on
+# sat leave from it.
+t_dhcp_renumber() {
+	local js
+	# (deleting a primary address takes its secondaries along: old first)
+	"${SATNS[@]}" ip addr del 100.64.0.1/24 dev down0 || return 1
+	"${SATNS[@]}" ip addr add 100.64.0.254/24 dev down0 || return 1
+	"${SATNS[@]}" ip link set down0 address 02:00:00:00:04:99 || return 1
+	"${EDGE[@]}" ip route replace default via 100.64.0.254 dev wan2 metric 300 proto dhcp || return 1
+	"${EDGE[@]}" ip addr del 100.64.0.2/24 dev wan2 || return 1
+	"${EDGE[@]}" ip addr add 100.64.0.3/24 dev wan2 || return 1
+	"${EDGE[@]}" ip route replace default via 100.64.0.254 dev wan2 metric 300 proto dhcp || return 1
+	local i
+	for i in $(seq 150); do
+		js=$(timeout 5 "${B[@]}" status --json) || return 1
+		[[ "$(jf "$js" '[(x["address"], x["gateway"], x["state"]) for x in j["uplinks"] if x["name"] == "sat"][0] == ("100.64.0.3", "100.64.0.254", "up")')" == True ]] && break
+		sleep 0.1
+	done
+	echo "= followed after about $((i / 10)).$((i % 10)) s"
+	[[ "$(hj 'u["sat"]["health"]')" == up ]] || { echo "sat is not up: $(hj 'u["sat"]')"; return 1; }
+	jf "$js" '[(x["address"], x["gateway"], x["gateway_mac"], x["state"]) for x in j["uplinks"] if x["name"] == "sat"][0]' | sed 's/^/= sat now: /'
+	[[ "$(jf "$js" '[x for x in j["uplinks"] if x["name"] == "sat"][0]["address"]')" == 100.64.0.3 ]] ||
+		{ echo "sat's address not followed"; return 1; }
+	[[ "$(jf "$js" '[x for x in j["uplinks"] if x["name"] == "sat"][0]["gateway"]')" == 100.64.0.254 ]] ||
+		{ echo "sat's gateway not followed"; return 1; }
+	[[ "$(jf "$js" '[x for x in j["uplinks"] if x["name"] == "sat"][0]["gateway_mac"]')" == 02:00:00:00:04:99 ]] ||
+		{ echo "sat's new gateway MAC not learnt"; return 1; }
+	"${EDGE[@]}" ip rule | grep -q "from 100.64.0.3 lookup 102" ||
+		{ echo "the probe rule did not follow the address"; "${EDGE[@]}" ip rule; return 1; }
+	timeout 5 "${B[@]}" uplink activate sat | sed 's/^/= /'
+	"${LAN[@]}" dig +short +time=2 +tries=2 @"$LAB_DNS_IP" bascule.test | grep -qx "$LAB_HTTP_IP" ||
+		{ echo "no DNS answer through the renumbered sat"; timeout 5 "${B[@]}" uplink auto; return 1; }
+	timeout 5 "${B[@]}" flows 100 | grep -q "via uplink 2 as 100.64.0.3" ||
+		{ echo "the new flow did not leave sat from 100.64.0.3"; timeout 5 "${B[@]}" flows; timeout 5 "${B[@]}" uplink auto; return 1; }
+	echo "= a new flow through sat leaves from 100.64.0.3"
+	timeout 5 "${B[@]}" uplink auto | sed 's/^/= /'
+}
+
 t_sigterm() {
 	local i rc left dev x t
 	if [[ -z "$DAEMON_PID" ]] || ! kill -0 "$DAEMON_PID" 2>/dev/null; then
@@ -822,6 +868,7 @@ check "TCP on fiber during a silent cut: the client gets a reset within 1.5 s" t
 check "edge's own traffic after the flip: default via wan1, curl works again from 198.51.100.2" t_edge_after
 check "back to the known state after the last cut (failback)" known_state
 
+check "DHCP renumbers sat and replaces its router: address, gateway, MAC and probe rule followed; new flows leave from the new address" t_dhcp_renumber
 check "SIGTERM: daemon exits 0, no ip rule 1000-1002, tables 100-102 empty, no pins, no XDP" t_sigterm
 check "cleanup: no namespace ${PREFIX}*, bpffs unmounted, work dir gone, no process left" t_cleanup
 

@@ -445,9 +445,9 @@ static int gw_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int nl_default_gw(uint32_t ifindex, uint32_t own_metric, uint32_t *gw)
+/* Dump the IPv4 routes through gw_cb. */
+static int default_route_dump(struct gw_ctx *c)
 {
-	struct gw_ctx c = { .ifindex = ifindex, .own_metric = own_metric };
 	struct nl_req r;
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
@@ -457,33 +457,30 @@ int nl_default_gw(uint32_t ifindex, uint32_t own_metric, uint32_t *gw)
 	if (ret)
 		return ret;
 	rtm->rtm_family = AF_INET;
-	ret = req_run(&r, nlh, gw_cb, &c);
+	ret = req_run(&r, nlh, gw_cb, c);
 	if (ret)
 		return ret;
-	if (!c.found)
-		return -ENOENT;
-	*gw = c.gw;
-	return 0;
+	return c->found ? 0 : -ENOENT;
+}
+
+int nl_default_gw(uint32_t ifindex, uint32_t own_metric, uint32_t *gw)
+{
+	struct gw_ctx c = { .ifindex = ifindex, .own_metric = own_metric };
+	int ret = default_route_dump(&c);
+
+	if (!ret)
+		*gw = c.gw;
+	return ret;
 }
 
 int nl_main_default(uint32_t metric, uint32_t *gw, uint32_t *oif)
 {
 	struct gw_ctx c = { .own_metric = metric, .exact = 1 };
-	struct nl_req r;
-	struct nlmsghdr *nlh;
-	struct rtmsg *rtm;
-	int ret;
+	int ret = default_route_dump(&c);
 
-	ret = req_start(&r, RTM_GETROUTE, NLM_F_DUMP, sizeof(*rtm), &nlh, (void **)&rtm);
-	if (ret)
-		return ret;
-	rtm->rtm_family = AF_INET;
-	ret = req_run(&r, nlh, gw_cb, &c);
-	if (ret)
-		return ret;
-	if (!c.found)
-		return -ENOENT;
-	*gw = c.gw;
-	*oif = c.oif;
-	return 0;
+	if (!ret) {
+		*gw = c.gw;
+		*oif = c.oif;
+	}
+	return ret;
 }
