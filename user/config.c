@@ -159,6 +159,8 @@ static int global_key(struct parse_state *st, const char *key, const char *v)
 		return parse_ifname(st, key, v, cfg->lan_ifname);
 	if (!strcmp(key, "manage_routes"))
 		return parse_bool(st, key, v, &cfg->manage_routes);
+	if (!strcmp(key, "failback_moves_flows"))
+		return parse_bool(st, key, v, &cfg->failback_moves_flows);
 	if (!strcmp(key, "control_socket")) {
 		if (v[0] != '/' || strlen(v) >= sizeof(cfg->control_socket)) {
 			add_error(st, st->line, "control_socket: '%s' must be an absolute path under %zu characters",
@@ -217,7 +219,7 @@ static int global_key(struct parse_state *st, const char *key, const char *v)
 		}
 		return 1;
 	}
-	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, host_new_flows_per_s, host_new_flows_burst, gc_interval_ms, refresh_interval_ms, failback_hold_ms, manage_routes, route_table_base, route_metric, control_socket, control_group, metrics_listen, hook)",
+	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, host_new_flows_per_s, host_new_flows_burst, gc_interval_ms, refresh_interval_ms, failback_hold_ms, failback_moves_flows, manage_routes, route_table_base, route_metric, control_socket, control_group, metrics_listen, hook)",
 		  key);
 	return 0;
 }

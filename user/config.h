@@ -47,6 +47,7 @@ struct bsc_cfg {
 	uint32_t gc_interval_ms;
 	uint32_t refresh_interval_ms;
 	uint32_t failback_hold_ms;      /* a better uplink must be healthy this long */
+	int failback_moves_flows;       /* on failback, UDP/ICMP flows move too */
 	uint32_t route_table_base;      /* per-uplink routing tables: base + index */
 	uint32_t route_metric;          /* of the default route Bascule keeps */
 	int manage_routes;              /* keep the kernel's default route on the active uplink */

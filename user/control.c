@@ -230,7 +230,8 @@ int bsc_status_print(const struct bsc_maps *m, const char *pin_root, struct json
 			(double)(r2->st.rx_bytes - r->st.rx_bytes) * 8 / dt / 1e6, r->flows,
 			100.0 * (double)r->flows / (65536 - BSC_NAT_PORT_MIN));
 		if (h)
-			fprintf(out, "         %s%s\n", jstr(h, "reason", ""),
+			fprintf(out, "         %s; probe targets answering: %.0f of %.0f%s\n",
+				jstr(h, "reason", ""), jnum(h, "targets_answering"), jnum(h, "probes"),
 				!strcmp(jstr(h, "held", "false"), "true") ? " [held down: flapping]" : "");
 	}
 	fprintf(out, "reasons:");

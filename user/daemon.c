@@ -18,11 +18,13 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <json-c/json.h>
 #include <libmnl/libmnl.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <signal.h>
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +70,11 @@ struct uplink_rt {
 	struct round rounds[ROUND_SLOTS];
 	uint32_t round_seq;
 	char last_fail[64];
+	struct {
+		int seen, ok;
+		double rtt_ms;
+		char why[64];
+	} target[BSC_MAX_PROBES];       /* last result of each probe target */
 	uint64_t transitions, probes_sent, probes_ok, probes_failed;
 	/* passive signal: packets out with nothing back */
 	uint64_t tx, rx, rx_change_ns, tx_at_rx_change, suspicious_until, last_suspicion;
@@ -127,7 +134,16 @@ static void record(struct daemon *d, const char *kind, const char *uplink, const
 	snprintf(ev.new_state, sizeof(ev.new_state), "%s", new);
 	snprintf(ev.reason, sizeof(ev.reason), "%s", reason);
 	bsc_events_add(&d->events, &ev);
-	bsc_log(LOG_NOTICE, "%s %s: %s -> %s (%s)", kind, uplink, old, new, reason);
+	if (getenv("JOURNAL_STREAM"))
+		/* under systemd: one journal entry with fields to filter on
+		 * (journalctl BASCULE_UPLINK=fiber) instead of a plain line */
+		sd_journal_send("MESSAGE=%s %s: %s -> %s (%s)", kind, uplink, old, new, reason,
+				"PRIORITY=%d", LOG_NOTICE, "SYSLOG_IDENTIFIER=bascule",
+				"BASCULE_EVENT=%s", kind, "BASCULE_UPLINK=%s", uplink,
+				"BASCULE_OLD_STATE=%s", old, "BASCULE_NEW_STATE=%s", new,
+				"BASCULE_REASON=%s", reason, NULL);
+	else
+		bsc_log(LOG_NOTICE, "%s %s: %s -> %s (%s)", kind, uplink, old, new, reason);
 	bsc_events_run_hooks(&ev, active_name(d), d->cfg->hooks, d->cfg->n_hooks);
 }
 
@@ -319,6 +335,8 @@ static void reevaluate(struct daemon *d)
 		char why[96];
 		const char *old = active_name(d);
 
+		uint32_t prev = pol.active;
+
 		pol.active = active;
 		if (bpf_map_update_elem(m->policy, &pol0, &pol, BPF_ANY)) {
 			bsc_log(LOG_ERR, "cannot write the active uplink: %s", strerror(errno));
@@ -331,6 +349,17 @@ static void reevaluate(struct daemon *d)
 			 pol.preferred == active ? "operator's choice" :
 			 "best usable uplink by health and priority");
 		record(d, "active", "-", old, active_name(d), why);
+		/* Failback leaves existing flows where they are, unless asked:
+		 * then datagram flows follow (TCP ones cannot). */
+		if (d->cfg->failback_moves_flows && prev < (uint32_t)d->n && active < (uint32_t)d->n &&
+		    cand[prev].present && (cand[prev].health == BSC_H_UP ||
+					   cand[prev].health == BSC_H_DEGRADED)) {
+			int k = bsc_flows_unbind_datagrams(m, prev);
+
+			if (k > 0)
+				bsc_log(LOG_NOTICE, "failback: %d UDP/ICMP flow(s) move from %s to %s", k,
+					d->up[prev].cfg->name, active_name(d));
+		}
 		sd_notifyf(0, "STATUS=forwarding, %d uplink(s), active %s", d->n, active_name(d));
 		default_route_follow(d);
 		if (active < (uint32_t)d->n) {
@@ -382,6 +411,14 @@ static void on_probe(void *data, unsigned idx, int ok, uint64_t rtt_ns, const ch
 
 	if ((r->seq & 0xfff) != seq12 || !r->n)
 		return; /* a round long replaced */
+	if ((idx & 0xf) < BSC_MAX_PROBES) {
+		unsigned t = idx & 0xf;
+
+		u->target[t].seen = 1;
+		u->target[t].ok = ok;
+		u->target[t].rtt_ms = ok ? (double)rtt_ns / 1e6 : 0;
+		snprintf(u->target[t].why, sizeof(u->target[t].why), "%s", ok ? "" : why ? why : "?");
+	}
 	bsc_health_probe(&u->hs, hcfg(u), ok, rtt_ns);
 	if (ok) {
 		r->ok++;
@@ -650,24 +687,47 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 static void health_json(struct daemon *d, FILE *out)
 {
+	struct json_object *root = json_object_new_object(), *ups = json_object_new_array();
 	uint64_t now = mono_ns();
-	int i;
+	int i, t;
 
-	fprintf(out, "{\"active\":\"%s\",\"uplinks\":[", active_name(d));
+	json_object_object_add(root, "active", json_object_new_string(active_name(d)));
 	for (i = 0; i < d->n; i++) {
 		struct uplink_rt *u = &d->up[i];
 		const struct bsc_health_state *h = &u->hs;
+		struct json_object *o = json_object_new_object(), *tg = json_object_new_array();
+		int answering = 0;
 
-		fprintf(out, "%s{\"name\":\"%s\",\"health\":\"%s\",\"since_s\":%.3f,"
-			"\"reason\":\"%s\",\"rtt_ms\":%.3f,\"jitter_ms\":%.3f,\"loss_pct\":%u,"
-			"\"probes\":%d,\"held\":%s,\"penalty\":%.0f,\"carrier\":%s}",
-			i ? "," : "", u->cfg->name, bsc_health_names[h->health],
-			(double)(now - h->since_ns) / 1e9, h->reason, h->rtt_us / 1000.0,
-			h->jitter_us / 1000.0, h->loss_pct, u->cfg->n_probes,
-			h->held ? "true" : "false", bsc_health_penalty(h, hcfg(u), now),
-			u->carrier ? "true" : "false");
+		json_object_object_add(o, "name", json_object_new_string(u->cfg->name));
+		json_object_object_add(o, "health", json_object_new_string(bsc_health_names[h->health]));
+		json_object_object_add(o, "since_s", json_object_new_double((double)(now - h->since_ns) / 1e9));
+		json_object_object_add(o, "reason", json_object_new_string(h->reason));
+		json_object_object_add(o, "rtt_ms", json_object_new_double(h->rtt_us / 1000.0));
+		json_object_object_add(o, "jitter_ms", json_object_new_double(h->jitter_us / 1000.0));
+		json_object_object_add(o, "loss_pct", json_object_new_int(h->loss_pct));
+		json_object_object_add(o, "probes", json_object_new_int(u->cfg->n_probes));
+		for (t = 0; t < u->cfg->n_probes; t++) {
+			struct json_object *x = json_object_new_object();
+			char spec[256];
+
+			bsc_probe_target_format(&u->cfg->probes[t], spec, sizeof(spec));
+			json_object_object_add(x, "probe", json_object_new_string(spec));
+			json_object_object_add(x, "answering", json_object_new_boolean(u->target[t].ok));
+			json_object_object_add(x, "rtt_ms", json_object_new_double(u->target[t].rtt_ms));
+			json_object_object_add(x, "last_error", json_object_new_string(u->target[t].why));
+			json_object_array_add(tg, x);
+			answering += u->target[t].ok;
+		}
+		json_object_object_add(o, "targets_answering", json_object_new_int(answering));
+		json_object_object_add(o, "targets", tg);
+		json_object_object_add(o, "held", json_object_new_boolean(h->held));
+		json_object_object_add(o, "penalty", json_object_new_double(bsc_health_penalty(h, hcfg(u), now)));
+		json_object_object_add(o, "carrier", json_object_new_boolean(u->carrier));
+		json_object_array_add(ups, o);
 	}
-	fprintf(out, "]}\n");
+	json_object_object_add(root, "uplinks", ups);
+	fprintf(out, "%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+	json_object_put(root);
 }
 
 /* Re-read the configuration.  What can change while running changes (probes

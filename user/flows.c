@@ -264,6 +264,35 @@ struct kick_arg {
 	uint32_t uplink;
 };
 
+static int datagram_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg)
+{
+	return k->proto != IPPROTO_TCP && f->uplink == *(uint32_t *)arg;
+}
+
+int bsc_flows_unbind_datagrams(const struct bsc_maps *m, uint32_t uplink)
+{
+	struct bsc_flow_key *keys = NULL;
+	size_t n = 0, i;
+	int done = 0;
+
+	flows_walk(m, datagram_cb, &uplink, &keys, &n);
+	for (i = 0; i < n; i++) {
+		struct bsc_rev_key rk;
+		struct bsc_flow f;
+
+		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || f.uplink != uplink)
+			continue;
+		/* flow first: a reply in between finds no flow and is passed,
+		 * never sent to the wrong host */
+		if (!bpf_map_delete_elem(m->flows, &keys[i]))
+			done++;
+		rev_key_from(&rk, &keys[i], &f);
+		bpf_map_delete_elem(m->rev, &rk);
+	}
+	free(keys);
+	return done;
+}
+
 /* Live TCP flows only: a connection that already closed needs no reset. */
 static int kick_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg)
 {

@@ -25,6 +25,11 @@ int bsc_flows_gc(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_
 long bsc_flows_count(const struct bsc_maps *m, long per_uplink[BSC_MAX_UPLINKS]);
 void bsc_flows_print(const struct bsc_maps *m, FILE *out, int limit);
 
+/* Release the UDP and ICMP bindings on `uplink` (TCP ones stay: their
+ * address cannot change): their next packet binds them to the active uplink
+ * again, keeping the LAN port where it can.  Returns how many. */
+int bsc_flows_unbind_datagrams(const struct bsc_maps *m, uint32_t uplink);
+
 /* For every TCP flow on `uplink`, send the LAN host an out-of-window ACK
  * from the remote end.  The host answers with an ACK; that ACK meets the data
  * plane, finds its uplink failed and is answered with a RST carrying exactly
