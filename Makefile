@@ -84,6 +84,28 @@ bench-failover: deps
 	$(MAKE) all
 	scripts/bench-failover.sh
 
+# ---- bench (issue 5) --------------------------------------------- begin
+# `make bench`: forwarding rate of Bascule, the kernel and a bare XDP
+# redirect in the lab (scripts/bench.sh).  Objects go to $(BUILD)/bench/.
+.PHONY: bench
+BENCH_BPF := $(BUILD)/bench/gen.bpf.o $(BUILD)/bench/sink.bpf.o $(BUILD)/bench/limit.bpf.o
+
+$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c tests/bench/bench.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -Itests/bench -c $< -o $@
+
+$(BUILD)/bench/bench: tests/bench/bench.c tests/bench/bench.h include/bascule.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/bench $< -o $@ -lbpf -lelf -lz
+
+.PHONY: bench-build
+bench-build: $(BUILD)/bascule $(BUILD)/bench/bench $(BENCH_BPF)
+
+bench: deps
+	$(MAKE) bench-build
+	scripts/bench.sh
+# ---- bench (issue 5) ----------------------------------------------- end
+
 PREFIX ?= /usr/local
 DESTDIR ?=
 install: $(BUILD)/bascule

@@ -210,7 +210,7 @@ int bascule_lan(struct xdp_md *ctx)
 	k.sport = p.sport;
 	k.dport = p.dport;
 	k.proto = p.proto;
-	now = bpf_ktime_get_ns();
+	now = bpf_ktime_get_coarse_ns(); /* ticks are enough for seconds-long timeouts */
 
 	f = bpf_map_lookup_elem(&flows, &k);
 	if (!f) {
@@ -257,6 +257,8 @@ int bascule_lan(struct xdp_md *ctx)
 			struct bsc_rev_key rk;
 
 			f->last_ns = now;
+			if (++f->touches % BSC_REV_CHECK_EVERY)
+				goto touched;
 			/* Keep the reply direction warm in its LRU too, and
 			 * heal it if it was evicted alone. */
 			rev_key_of(&rk, &k, f->uplink, f->nat_port);
@@ -268,6 +270,7 @@ int bascule_lan(struct xdp_md *ctx)
 			}
 		}
 	}
+touched:
 	if (!up)
 		return finish(BSC_R_DROP_NO_UPLINK);
 	if (p.proto == IPPROTO_TCP)
@@ -382,7 +385,7 @@ int bascule_wan(struct xdp_md *ctx)
 	if (p.ip->ttl <= 1)
 		return finish(BSC_R_PASS_TTL);
 
-	now = bpf_ktime_get_ns();
+	now = bpf_ktime_get_coarse_ns(); /* ticks are enough for seconds-long timeouts */
 	if (now - f->last_ns > BSC_TOUCH_NS)
 		f->last_ns = now;
 	if (p.proto == IPPROTO_TCP)

@@ -117,13 +117,14 @@ struct bsc_flow_key {
 /* Value of the `flows` map: the NAT binding of a flow. */
 struct bsc_flow {
 	__u64 created_ns;
-	__u64 last_ns;          /* last packet, either way (coarse: ~250 ms) */
+	__u64 last_ns;          /* last packet, either way (to about a second) */
 	__u32 nat_addr;         /* translated source address */
 	__u16 nat_port;         /* translated source port / echo id */
 	__u8  uplink;
 	__u8  tcp;              /* BSC_TCP_* */
 	__u8  lan_mac[6];       /* where replies go on the LAN */
-	__u16 policy;
+	__u8  policy;
+	__u8  touches;          /* refreshes of last_ns, to pace the rev check */
 };
 
 /* Key of the `rev` map: what a reply on an uplink carries. */

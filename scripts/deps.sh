@@ -11,7 +11,7 @@ PKGS=(
 	libcmocka-dev prometheus
 	# the lab: namespaces, faults, traffic and services
 	iproute2 nftables ethtool procps util-linux python3 curl dnsutils
-	iputils-ping dnsmasq-base
+	iputils-ping dnsmasq-base iperf3
 )
 
 missing=()

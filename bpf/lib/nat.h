@@ -17,9 +17,12 @@
 #include "parse.h"
 #include "csum.h"
 
-/* last_ns is refreshed at most this often: the write is what makes a hot flow
- * expensive across CPUs, and the expiry timeouts are in seconds. */
-#define BSC_TOUCH_NS (250ULL * 1000 * 1000)
+/* last_ns is refreshed at most this often: the write dirties the flow's
+ * cache line, and the shortest expiry timeout is 10 s. */
+#define BSC_TOUCH_NS (1000ULL * 1000 * 1000)
+/* ...and the reverse entry is checked on every 8th refresh only: a second
+ * cold lookup per packet is what a table of a million flows cannot afford. */
+#define BSC_REV_CHECK_EVERY 8
 
 static __always_inline struct bsc_uplink *uplink_get(__u32 idx)
 {

@@ -1,0 +1,682 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * bench.c - the driver of `make bench` (scripts/bench.sh calls it; each
+ * subcommand runs in the namespace the script chooses):
+ *
+ *   gen IFNAME DMAC NFLOWS SECONDS    live-frames generator out of IFNAME
+ *                                     (SECONDS 0: until SIGTERM/SIGINT)
+ *   sink-attach IFNAME DIR            counting sink on IFNAME; link and
+ *                                     map pinned in DIR (rm -r DIR detaches)
+ *   limit-attach IFNAME OUTIF SMAC DMAC DIR
+ *                                     the bare MAC-swap + devmap redirect
+ *   rate DIR SECONDS [PIN]            pps at a sink over SECONDS, busy % of
+ *                                     each CPU, Bascule's new flows (PIN) and
+ *                                     conntrack entries (this netns) created
+ *   flip PIN FROM TO SINKDIR          move a running flow from uplink FROM to
+ *                                     TO: time from the map write to the first
+ *                                     packet at SINKDIR's sink (TO's far side)
+ *   nsperpkt BASCULE_OBJ LANIF WANIF N
+ *                                     ns per packet of bascule_lan (hit and
+ *                                     miss) with BPF_PROG_TEST_RUN
+ *
+ * Output is key=value lines that the script parses.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/ether.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bascule.h"
+#include "bench.h"
+
+#define PKT_LEN 60 /* a 64-byte frame on the wire, FCS excluded */
+
+static char objdir[PATH_MAX];
+static volatile sig_atomic_t stop;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "bench: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned ifidx(const char *name)
+{
+	unsigned i = if_nametoindex(name);
+
+	if (!i)
+		die("no interface %s here", name);
+	return i;
+}
+
+static void ifmac(const char *name, uint8_t mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr))
+		die("cannot read the MAC of %s", name);
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+}
+
+static void parse_mac(const char *s, uint8_t mac[6])
+{
+	struct ether_addr *e = ether_aton(s);
+
+	if (!e)
+		die("bad MAC %s", s);
+	memcpy(mac, e->ether_addr_octet, 6);
+}
+
+static struct bpf_object *open_obj(const char *file)
+{
+	char path[PATH_MAX + 64];
+	struct bpf_object *o;
+
+	snprintf(path, sizeof(path), "%s/%s", objdir, file);
+	o = bpf_object__open_file(path, NULL);
+	if (!o)
+		die("cannot open %s", path);
+	return o;
+}
+
+static int map_fd(struct bpf_object *o, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(o, name);
+
+	if (!m)
+		die("no map %s", name);
+	return bpf_map__fd(m);
+}
+
+static struct bpf_program *prog_of(struct bpf_object *o, const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(o, name);
+
+	if (!p)
+		die("no program %s", name);
+	return p;
+}
+
+static int ncpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	if (n <= 0)
+		die("cannot count CPUs");
+	return n;
+}
+
+/* ------------------------------------------------------------ generator */
+
+static void on_sig(int s)
+{
+	(void)s;
+	stop = 1;
+}
+
+static int cmd_gen(int argc, char **argv)
+{
+	uint8_t pkt[PKT_LEN] = { 0 };
+	struct bpf_object *o;
+	struct gen_cfg c = { 0 };
+	struct xdp_md ctx = { 0 };
+	uint64_t sent = 0, t0, t1, deadline;
+	uint32_t zero = 0;
+	double secs;
+	int fd, err;
+
+	if (argc != 4)
+		die("gen IFNAME DMAC NFLOWS SECONDS");
+	ctx.ingress_ifindex = ifidx(argv[0]);
+	ctx.data_end = PKT_LEN;
+	parse_mac(argv[1], pkt);
+	ifmac(argv[0], pkt + 6);
+	pkt[12] = 0x08;
+	pkt[13] = 0x00;
+	/* IPv4 10.77.0.10 -> 203.0.113.11, UDP; the program fills the rest. */
+	pkt[14] = 0x45;
+	pkt[16] = 0;
+	pkt[17] = PKT_LEN - 14;
+	pkt[22] = 64;
+	pkt[23] = 17;
+	inet_pton(AF_INET, "203.0.113.11", pkt + 30);
+	pkt[38] = 0;
+	pkt[39] = PKT_LEN - 34;
+	c.nflows = (uint32_t)strtoul(argv[2], NULL, 0);
+	c.saddr0 = ntohl(inet_addr("10.77.0.10"));
+	c.sport0 = 10000;
+	c.dport0 = 5000;
+	if (!c.nflows || c.nflows > 250 * BENCH_GROUP)
+		die("NFLOWS must be 1..%u", 250 * BENCH_GROUP);
+	secs = atof(argv[3]);
+	memcpy(c.hdr, pkt, 42);
+
+	o = open_obj("gen.bpf.o");
+	if (bpf_object__load(o))
+		die("cannot load gen.bpf.o");
+	if (bpf_map_update_elem(map_fd(o, "gen_conf"), &zero, &c, BPF_ANY))
+		die("gen_conf: %s", strerror(errno));
+	fd = bpf_program__fd(prog_of(o, "bench_gen"));
+
+	signal(SIGTERM, on_sig);
+	signal(SIGINT, on_sig);
+	t0 = now_ns();
+	deadline = secs > 0 ? t0 + (uint64_t)(secs * 1e9) : UINT64_MAX;
+	while (!stop && now_ns() < deadline) {
+		LIBBPF_OPTS(bpf_test_run_opts, ro, .data_in = pkt, .data_size_in = PKT_LEN,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+			    .repeat = 1 << 18, .batch_size = 256,
+			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+
+		err = bpf_prog_test_run_opts(fd, &ro);
+		if (err && errno != EINTR)
+			die("test_run live: %s", strerror(errno));
+		if (!err)
+			sent += ro.repeat;
+	}
+	t1 = now_ns();
+	printf("gen_pkts=%llu gen_secs=%.3f gen_pps=%.0f\n", (unsigned long long)sent,
+	       (t1 - t0) / 1e9, sent / ((t1 - t0) / 1e9));
+	bpf_object__close(o);
+	return 0;
+}
+
+/* ------------------------------------------------------------ sink, limit */
+
+static void attach_pin(struct bpf_object *o, const char *prog, const char *ifname,
+		       const char *dir)
+{
+	char path[PATH_MAX + 16];
+	struct bpf_link *l;
+
+	l = bpf_program__attach_xdp(prog_of(o, prog), (int)ifidx(ifname));
+	if (!l)
+		die("cannot attach %s to %s: %s", prog, ifname, strerror(errno));
+	snprintf(path, sizeof(path), "%s/link", dir);
+	if (bpf_link__pin(l, path))
+		die("cannot pin %s", path);
+}
+
+static int cmd_sink_attach(int argc, char **argv)
+{
+	char path[PATH_MAX + 16];
+	struct bpf_object *o;
+
+	if (argc != 2)
+		die("sink-attach IFNAME DIR");
+	o = open_obj("sink.bpf.o");
+	if (bpf_object__load(o))
+		die("cannot load sink.bpf.o");
+	snprintf(path, sizeof(path), "%s/cnt", argv[1]);
+	if (bpf_map__pin(bpf_object__find_map_by_name(o, "sink_cnt"), path))
+		die("cannot pin %s", path);
+	attach_pin(o, "bench_sink", argv[0], argv[1]);
+	return 0;
+}
+
+static int cmd_limit_attach(int argc, char **argv)
+{
+	struct bpf_object *o;
+	struct limit_cfg c;
+	uint32_t zero = 0, out;
+
+	if (argc != 5)
+		die("limit-attach IFNAME OUTIF SMAC DMAC DIR");
+	out = ifidx(argv[1]);
+	parse_mac(argv[2], c.smac);
+	parse_mac(argv[3], c.dmac);
+	o = open_obj("limit.bpf.o");
+	if (bpf_object__load(o))
+		die("cannot load limit.bpf.o");
+	if (bpf_map_update_elem(map_fd(o, "limit_conf"), &zero, &c, BPF_ANY) ||
+	    bpf_map_update_elem(map_fd(o, "limit_tx"), &zero, &out, BPF_ANY))
+		die("limit maps: %s", strerror(errno));
+	attach_pin(o, "bench_limit", argv[0], argv[4]);
+	return 0;
+}
+
+/* Sum of the sink's counters; first_ns: the earliest non-zero. */
+static int sink_read(const char *dir, uint64_t *pkts, uint64_t *first)
+{
+	char path[PATH_MAX + 16];
+	int n = ncpus(), i, fd;
+	struct sink_cnt v[n];
+	uint32_t zero = 0;
+
+	snprintf(path, sizeof(path), "%s/cnt", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, v))
+		die("cannot read %s", path);
+	*pkts = 0;
+	*first = 0;
+	for (i = 0; i < n; i++) {
+		*pkts += v[i].pkts;
+		if (v[i].first_ns && (!*first || v[i].first_ns < *first))
+			*first = v[i].first_ns;
+	}
+	close(fd);
+	return 0;
+}
+
+static void sink_zero(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	int n = ncpus(), fd;
+	struct sink_cnt v[n];
+	uint32_t zero = 0;
+
+	memset(v, 0, sizeof(v));
+	snprintf(path, sizeof(path), "%s/cnt", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_map_update_elem(fd, &zero, v, BPF_ANY))
+		die("cannot zero %s", path);
+	close(fd);
+}
+
+/* Bascule's per-uplink counters summed over uplinks and CPUs. */
+static void bsc_stats(const char *pin, uint64_t *new_flows, uint64_t *tx)
+{
+	char path[PATH_MAX + 32];
+	int n = ncpus(), i, fd;
+	struct bsc_uplink_stats v[n];
+	uint32_t k;
+
+	*new_flows = *tx = 0;
+	snprintf(path, sizeof(path), "%s/uplink_stats", pin);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		die("cannot open %s", path);
+	for (k = 0; k < BSC_MAX_UPLINKS; k++) {
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		for (i = 0; i < n; i++) {
+			*new_flows += v[i].new_flows;
+			*tx += v[i].tx_packets;
+		}
+	}
+	close(fd);
+}
+
+static long long ct_count(void)
+{
+	FILE *f = fopen("/proc/sys/net/netfilter/nf_conntrack_count", "r");
+	long long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%lld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+#define MAXCPU 64
+static int cpu_times(unsigned long long busy[MAXCPU], unsigned long long total[MAXCPU])
+{
+	FILE *f = fopen("/proc/stat", "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v[10] = { 0 }, t = 0;
+		int cpu, j;
+
+		if (strncmp(line, "cpu", 3) || line[3] < '0' || line[3] > '9')
+			continue;
+		if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0],
+			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) < 8 || cpu >= MAXCPU)
+			continue;
+		for (j = 0; j < 8; j++)
+			t += v[j];
+		total[cpu] = t;
+		busy[cpu] = t - v[3] - v[4];
+		if (cpu + 1 > n)
+			n = cpu + 1;
+	}
+	fclose(f);
+	return n;
+}
+
+static int cmd_rate(int argc, char **argv)
+{
+	unsigned long long b0[MAXCPU], t0c[MAXCPU], b1[MAXCPU], t1c[MAXCPU];
+	uint64_t p0, p1, f, nf0 = 0, nf1 = 0, tx0 = 0, tx1 = 0, t0, t1;
+	long long ct0, ct1;
+	double secs, dt;
+	int n, i;
+
+	if (argc < 2)
+		die("rate DIR SECONDS [PIN]");
+	secs = atof(argv[1]);
+	if (argc > 2)
+		bsc_stats(argv[2], &nf0, &tx0);
+	ct0 = ct_count();
+	sink_read(argv[0], &p0, &f);
+	t0 = now_ns();
+	cpu_times(b0, t0c);
+	usleep((useconds_t)(secs * 1e6));
+	sink_read(argv[0], &p1, &f);
+	t1 = now_ns();
+	n = cpu_times(b1, t1c);
+	ct1 = ct_count();
+	if (argc > 2)
+		bsc_stats(argv[2], &nf1, &tx1);
+	dt = (t1 - t0) / 1e9;
+	printf("pps=%.0f pkts=%llu secs=%.3f", (p1 - p0) / dt, (unsigned long long)(p1 - p0), dt);
+	for (i = 0; i < n; i++)
+		printf(" cpu%d=%.0f", i,
+		       t1c[i] > t0c[i] ? 100.0 * (b1[i] - b0[i]) / (t1c[i] - t0c[i]) : 0.0);
+	if (argc > 2)
+		printf(" new_flows_per_s=%.0f bsc_tx_pps=%.0f", (nf1 - nf0) / dt, (tx1 - tx0) / dt);
+	if (ct0 >= 0)
+		printf(" conntrack=%lld conntrack_new_per_s=%.0f", ct1, (ct1 - ct0) / dt);
+	printf("\n");
+	return 0;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	uint64_t nf, tx;
+
+	if (argc != 1)
+		die("stats PIN");
+	bsc_stats(argv[0], &nf, &tx);
+	printf("new_flows=%llu tx_packets=%llu\n", (unsigned long long)nf, (unsigned long long)tx);
+	return 0;
+}
+
+/* ------------------------------------------------------------ flip */
+
+static int cmd_flip(int argc, char **argv)
+{
+	char path[PATH_MAX + 32];
+	struct bsc_policy pol;
+	struct bsc_uplink from_up, to_up;
+	uint32_t zero = 0, from, to;
+	uint64_t pk, first = 0, t0, tw, limit;
+	int fu, fp;
+
+	if (argc != 4)
+		die("flip PIN FROM TO SINKDIR (uplink indexes)");
+	from = (uint32_t)atoi(argv[1]);
+	to = (uint32_t)atoi(argv[2]);
+	snprintf(path, sizeof(path), "%s/uplinks", argv[0]);
+	fu = bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/policy", argv[0]);
+	fp = bpf_obj_get(path);
+	if (fu < 0 || fp < 0)
+		die("cannot open the uplinks/policy maps under %s", argv[0]);
+	if (bpf_map_lookup_elem(fu, &from, &from_up) || bpf_map_lookup_elem(fu, &to, &to_up) ||
+	    bpf_map_lookup_elem(fp, &zero, &pol))
+		die("cannot read uplinks/policy");
+	/* The target in service (untimed).  Then what `bascule uplink down`
+	 * and the controller do on a failure, timed from just before the first
+	 * write: new flows to the target, then the failed uplink marked down
+	 * (state and the operator's admin word, which the daemon keeps when it
+	 * re-evaluates; a bare state write would be undone on its next tick). */
+	to_up.state = BSC_UPLINK_UP;
+	to_up.admin = BSC_ADMIN_AUTO;
+	if (bpf_map_update_elem(fu, &to, &to_up, BPF_ANY))
+		die("uplinks write: %s", strerror(errno));
+	usleep(50000);
+	sink_zero(argv[3]);
+	if (bpf_map_lookup_elem(fu, &from, &from_up) || bpf_map_lookup_elem(fp, &zero, &pol))
+		die("cannot read uplinks/policy");
+	pol.active = to;
+	from_up.state = BSC_UPLINK_DOWN;
+	from_up.admin = BSC_ADMIN_DOWN;
+	t0 = now_ns();
+	if (bpf_map_update_elem(fp, &zero, &pol, BPF_ANY) ||
+	    bpf_map_update_elem(fu, &from, &from_up, BPF_ANY))
+		die("policy/uplinks write: %s", strerror(errno));
+	tw = now_ns();
+	limit = t0 + 2000000000ull;
+	while (now_ns() < limit) {
+		sink_read(argv[3], &pk, &first);
+		if (first)
+			break;
+	}
+	if (!first)
+		die("no packet at the sink %s within 2 s of the flip", argv[3]);
+	printf("flip_to_effect_us=%.1f write_us=%.1f\n", ((double)first - (double)t0) / 1e3,
+	       (tw - t0) / 1e3);
+	return 0;
+}
+
+/* ------------------------------------------------------------ ns per packet */
+
+static size_t build_udp(uint8_t *p, const uint8_t smac[6], const uint8_t dmac[6], uint32_t saddr,
+			uint32_t daddr, uint16_t sport, uint16_t dport)
+{
+	uint32_t sum = 0;
+	uint16_t w;
+	int k;
+
+	memset(p, 0, PKT_LEN);
+	memcpy(p, dmac, 6);
+	memcpy(p + 6, smac, 6);
+	p[12] = 0x08;
+	p[14] = 0x45;
+	p[17] = PKT_LEN - 14;
+	p[22] = 64;
+	p[23] = 17;
+	memcpy(p + 26, &saddr, 4);
+	memcpy(p + 30, &daddr, 4);
+	for (k = 0; k < 10; k++) {
+		memcpy(&w, p + 14 + 2 * k, 2);
+		sum += w;
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	w = (uint16_t)~sum;
+	memcpy(p + 24, &w, 2);
+	w = htons(sport);
+	memcpy(p + 34, &w, 2);
+	w = htons(dport);
+	memcpy(p + 36, &w, 2);
+	p[39] = PKT_LEN - 34;
+	return PKT_LEN;
+}
+
+static int run1(int fd, const uint8_t *pkt, uint32_t repeat, uint32_t *ret, uint32_t *dur)
+{
+	uint8_t out[256];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = PKT_LEN,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(fd, &o))
+		die("test_run: %s", strerror(errno));
+	*ret = o.retval;
+	*dur = o.duration;
+	return 0;
+}
+
+static int cmpu32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_nsperpkt(int argc, char **argv)
+{
+	uint8_t host_mac[6], lan_mac[6], wan_mac[6], gw_mac[6] = { 2, 0, 0, 0, 2, 0 };
+	uint8_t pkt[PKT_LEN];
+	uint32_t zero = 0, lanif, wanif, slot = BSC_LAN_SLOT, i, n, ret;
+	uint32_t *miss, *hit1, *nop1;
+	struct bsc_config cfg = { 0 };
+	struct bsc_uplink up = { 0 };
+	struct bsc_policy pol = { .active = 0, .preferred = BSC_NO_UPLINK };
+	struct bpf_object *o, *lo;
+	struct bpf_map *m;
+	double sum_miss = 0, sum_hit1 = 0, sum_nop1 = 0, sum_hot = 0;
+	uint32_t nop_big, dport, dur;
+	int lan_fd, nop_fd;
+	uint64_t t0, t1;
+
+	if (argc != 4)
+		die("nsperpkt BASCULE_OBJ LANIF WANIF N");
+	n = (uint32_t)strtoul(argv[3], NULL, 0);
+	lanif = ifidx(argv[1]);
+	wanif = ifidx(argv[2]);
+	ifmac(argv[1], lan_mac);
+	ifmac(argv[2], wan_mac);
+	parse_mac("02:00:00:00:00:10", host_mac);
+
+	o = bpf_object__open_file(argv[0], NULL);
+	if (!o)
+		die("cannot open %s", argv[0]);
+	bpf_object__for_each_map(m, o)
+		bpf_map__set_pin_path(m, NULL);
+	/* The sizes the bench's daemon uses (flow_table_size = 2097152). */
+	bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "flows"), 2097152);
+	bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "rev"), 2097152);
+	if (bpf_object__load(o))
+		die("cannot load %s", argv[0]);
+	lan_fd = bpf_program__fd(prog_of(o, "bascule_lan"));
+
+	cfg.lan_ifindex = lanif;
+	cfg.lan_addr = inet_addr("10.77.0.1");
+	cfg.lan_net = inet_addr("10.77.0.0");
+	cfg.lan_mask = inet_addr("255.255.255.0");
+	memcpy(cfg.lan_mac, lan_mac, 6);
+	cfg.host_flow_rate = 0; /* as the bench's daemon: no per-host budget */
+	snprintf(up.name, sizeof(up.name), "fiber");
+	up.ifindex = wanif;
+	up.addr = inet_addr("192.0.2.2");
+	up.gateway = inet_addr("192.0.2.1");
+	up.state = BSC_UPLINK_UP;
+	memcpy(up.mac, wan_mac, 6);
+	memcpy(up.gw_mac, gw_mac, 6);
+	up.priority = 10;
+	if (bpf_map_update_elem(map_fd(o, "config"), &zero, &cfg, BPF_ANY) ||
+	    bpf_map_update_elem(map_fd(o, "uplinks"), &zero, &up, BPF_ANY) ||
+	    bpf_map_update_elem(map_fd(o, "uplink_idx"), &wanif, &zero, BPF_ANY) ||
+	    bpf_map_update_elem(map_fd(o, "tx_ports"), &zero, &wanif, BPF_ANY) ||
+	    bpf_map_update_elem(map_fd(o, "tx_ports"), &slot, &lanif, BPF_ANY) ||
+	    bpf_map_update_elem(map_fd(o, "policy"), &zero, &pol, BPF_ANY))
+		die("bascule maps: %s", strerror(errno));
+
+	lo = open_obj("limit.bpf.o");
+	if (bpf_object__load(lo))
+		die("cannot load limit.bpf.o");
+	nop_fd = bpf_program__fd(prog_of(lo, "bench_nop"));
+
+	miss = calloc(n, sizeof(*miss));
+	hit1 = calloc(n, sizeof(*hit1));
+	nop1 = calloc(n, sizeof(*nop1));
+	if (!miss || !hit1 || !nop1)
+		die("out of memory");
+
+	/* Miss: n distinct new flows, one run each (repeat = 1, so the
+	 * kernel's duration is that one run plus the timer's own overhead,
+	 * which bench_nop measured the same way gives). */
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		dport = 5000 + i / BENCH_GROUP;
+		build_udp(pkt, host_mac, lan_mac, htonl(ntohl(inet_addr("10.77.0.10")) + i / BENCH_GROUP),
+			  inet_addr("203.0.113.11"), (uint16_t)(10000 + i % BENCH_GROUP),
+			  (uint16_t)dport);
+		run1(lan_fd, pkt, 1, &ret, &miss[i]);
+		if (ret != XDP_REDIRECT)
+			die("bascule_lan returned %u on new flow %u", ret, i);
+	}
+	t1 = now_ns();
+	/* Hit: the same packets again (bindings exist now), one run each. */
+	for (i = 0; i < n; i++) {
+		dport = 5000 + i / BENCH_GROUP;
+		build_udp(pkt, host_mac, lan_mac, htonl(ntohl(inet_addr("10.77.0.10")) + i / BENCH_GROUP),
+			  inet_addr("203.0.113.11"), (uint16_t)(10000 + i % BENCH_GROUP),
+			  (uint16_t)dport);
+		run1(lan_fd, pkt, 1, &ret, &hit1[i]);
+		run1(nop_fd, pkt, 1, &ret, &nop1[i]);
+	}
+	for (i = 0; i < n; i++) {
+		sum_miss += miss[i];
+		sum_hit1 += hit1[i];
+		sum_nop1 += nop1[i];
+	}
+	/* Hit on one hot flow: the same packet, one run per call (a large
+	 * repeat cannot be used on bascule_lan: repeats run on the packet the
+	 * previous run rewrote, which is a new flow, then TTL-expired). */
+	build_udp(pkt, host_mac, lan_mac, inet_addr("10.77.0.10"), inet_addr("203.0.113.11"), 10000,
+		  5000);
+	for (i = 0; i < n; i++) {
+		run1(lan_fd, pkt, 1, &ret, &dur);
+		if (ret != XDP_REDIRECT)
+			die("bascule_lan returned %u on a hit", ret);
+		sum_hot += dur;
+	}
+	/* The empty program with a large repeat: the timer's per-call share. */
+	run1(nop_fd, pkt, 10000000, &ret, &nop_big);
+	qsort(miss, n, sizeof(*miss), cmpu32);
+	qsort(nop1, n, sizeof(*nop1), cmpu32);
+	printf("hit_net_ns=%.1f miss_net_ns=%.1f hot_net_ns=%.1f hit1_ns=%.1f miss1_ns=%.1f "
+	       "hot1_ns=%.1f nop1_ns=%.1f nop_repeat_ns=%u miss_p50_ns=%u miss_p99_ns=%u n=%u "
+	       "miss_wall_per_pkt_ns=%.0f\n",
+	       sum_hit1 / n - sum_nop1 / n, sum_miss / n - sum_nop1 / n, sum_hot / n - sum_nop1 / n,
+	       sum_hit1 / n, sum_miss / n, sum_hot / n, sum_nop1 / n, nop_big, miss[n / 2],
+	       miss[(uint64_t)n * 99 / 100], n, (double)(t1 - t0) / n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char self[PATH_MAX];
+	ssize_t l = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (l <= 0)
+		die("readlink /proc/self/exe");
+	self[l] = '\0';
+	snprintf(objdir, sizeof(objdir), "%s", dirname(self));
+	if (getenv("BENCH_OBJDIR"))
+		snprintf(objdir, sizeof(objdir), "%s", getenv("BENCH_OBJDIR"));
+	libbpf_set_print(NULL);
+	if (argc < 2)
+		die("usage: bench gen|sink-attach|limit-attach|rate|stats|flip|nsperpkt ...");
+	if (getenv("BENCH_VERBOSE"))
+		libbpf_set_print(NULL);
+#define CMD(s, f) if (!strcmp(argv[1], s)) return f(argc - 2, argv + 2)
+	CMD("gen", cmd_gen);
+	CMD("sink-attach", cmd_sink_attach);
+	CMD("limit-attach", cmd_limit_attach);
+	CMD("rate", cmd_rate);
+	CMD("stats", cmd_stats);
+	CMD("flip", cmd_flip);
+	CMD("nsperpkt", cmd_nsperpkt);
+	die("unknown command %s", argv[1]);
+	return 1;
+}
