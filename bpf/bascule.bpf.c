@@ -82,6 +82,10 @@ static __always_inline int redirect_to(__u32 slot, __u32 reason)
 
 	if (rc != XDP_REDIRECT)
 		return count(BSC_R_DROP_REDIRECT, XDP_DROP);
+	/* Forwarded packets are counted once, per uplink (uplink_stats);
+	 * the fwd_* reasons are derived from those, not counted again. */
+	if (reason == BSC_R_FWD_LAN || reason == BSC_R_FWD_WAN)
+		return rc;
 	return count(reason, rc);
 }
 

@@ -161,6 +161,9 @@ struct bsc_uplink_stats {
  * it).  Every XDP_PASS and XDP_DROP of the programs carries one of these, and
  * `reasons` (per-CPU) counts them.  Keep bsc_reason_names in user/ in step. */
 enum bsc_reason {
+	/* The two forward reasons are not counted in `reasons` (one lookup
+	 * less per packet): userspace reports them as the sums of
+	 * uplink_stats' tx_packets and rx_packets. */
 	BSC_R_FWD_LAN = 0,        /* forwarded LAN -> uplink (not a pass/drop) */
 	BSC_R_FWD_WAN,            /* forwarded uplink -> LAN */
 	BSC_R_PASS_NON_IP,        /* ARP, IPv6, LLDP ... : kernel */

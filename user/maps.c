@@ -192,5 +192,14 @@ int bsc_reasons_sum(const struct bsc_maps *m, uint64_t out[BSC_R_MAX])
 			out[r] += v[c];
 	}
 	free(v);
+	/* forwarded packets are counted per uplink only (bascule.h) */
+	for (r = 0; !ret && r < BSC_MAX_UPLINKS; r++) {
+		struct bsc_uplink_stats st;
+
+		if (bsc_uplink_stats_sum(m, r, &st))
+			continue;
+		out[BSC_R_FWD_LAN] += st.tx_packets;
+		out[BSC_R_FWD_WAN] += st.rx_packets;
+	}
 	return ret;
 }
