@@ -106,6 +106,15 @@ bench: deps
 	scripts/bench.sh
 # ---- bench (issue 5) ----------------------------------------------- end
 
+# ---- linkemu (link emulator) ------------------------------------- begin
+# $(BUILD)/linkemu: the lab's link emulator (tests/linkemu/, tests/linkemu_test.sh).
+LINKEMU_BIN := $(BUILD)/linkemu
+all: $(LINKEMU_BIN)
+
+$(BUILD)/linkemu: $(wildcard tests/linkemu/*.c) | $(BUILD)
+	$(CC) $(CFLAGS) $^ -o $@ -lbpf -lelf -lz -lm
+# ---- linkemu (link emulator) --------------------------------------- end
+
 PREFIX ?= /usr/local
 DESTDIR ?=
 install: $(BUILD)/bascule

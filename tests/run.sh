@@ -51,6 +51,7 @@ suite integration tests/integration.sh
 suite failover tests/failover.sh
 suite ops tests/ops.sh
 suite bench tests/bench_smoke.sh
+suite linkemu tests/linkemu_test.sh
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
