@@ -33,27 +33,15 @@
 
 set -uo pipefail
 
-ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
-# shellcheck source=scripts/lab.sh
-source "$ROOT/scripts/lab.sh"
+# shellcheck source=tests/lib.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../tests/lib.sh"
 
-BASCULE=${BASCULE:-$ROOT/build/bascule}
 CUTS=${BENCH_CUTS:-10}
 LOSS_S=${BENCH_LOSS_S:-60}
 PREFIX=bsc-bench-$$-
-PY=$LAB_PY
-TOOLS=$LAB_TOOLS
-WORK=
-BPFFS=
-PIN=
-CTL=
-DAEMON_PID=
-BG_PIDS=()
-ERRORS=0
 RESTARTS=0
-T_START=$SECONDS
+ERRORS=0
 
-LAN=(ip netns exec "${PREFIX}lan")
 EDGE=(ip netns exec "${PREFIX}edge")
 
 die() {
@@ -66,85 +54,25 @@ die() {
 [[ $EUID -eq 0 ]] || die "run me as root (network namespaces, BPF)"
 [[ -x "$BASCULE" ]] || die "$BASCULE is missing: run make first"
 
-stop_daemon() {
-	local i
-	[[ -n "$DAEMON_PID" ]] || return 0
-	if kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null
-		for i in $(seq 50); do
-			kill -0 "$DAEMON_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$DAEMON_PID" 2>/dev/null
-	fi
-	wait "$DAEMON_PID" 2>/dev/null
-	DAEMON_PID=
-}
-
-cleanup() {
-	local p
-	trap '' INT TERM
-	for p in "${BG_PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	stop_daemon
-	lab_down "$PREFIX" >/dev/null 2>&1
-	if [[ -n "$WORK" ]]; then
-		if mountpoint -q "$BPFFS" 2>/dev/null; then
-			umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null
-		fi
-		rm -rf "$WORK"
-	fi
-}
+# cleanup (tests/lib.sh): the daemon, the streams, the site, the work dir.
 trap cleanup EXIT
 trap 'echo; echo "bench-failover: interrupted" >&2; exit 130' INT
 trap 'echo "bench-failover: terminated" >&2; exit 143' TERM
 
-now() { date +%s.%N; }
 # Seconds since T, with 3 decimals.
 since() { "$PY" -c 'import sys, time; print("%.3f" % (time.time() - float(sys.argv[1])))' "$1"; }
 
-bsc() { timeout 5 "${EDGE[@]}" "$BASCULE" -p "$PIN" -S "$CTL" "$@"; }
-
 health() { bsc health --json 2>/dev/null; }
-
-# hj EXPR: a Python expression over `bascule health --json` (d, u by name).
-hj() {
-	"$PY" -c '
-import json, sys
-d = json.loads(sys.argv[1])
-u = {x["name"]: x for x in d["uplinks"]}
-print(eval(sys.argv[2]))' "$(health)" "$1"
-}
-
-# wait_active NAME TENTHS: until NAME is the active uplink; 50 ms polls.
-wait_active() {
-	local i
-	for ((i = 0; i < $2 * 2; i++)); do
-		health | grep -q "\"active\":\"$1\"" && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 all_up() {
 	[[ "$(hj 'd["active"] == "fiber" and all(x["health"] == "up" for x in d["uplinks"])' 2>/dev/null)" == True ]]
 }
 
-# ev T0 EXPR: a Python expression over the events since T0 (e; up, act).
-ev() {
-	"$PY" -c '
-import json, sys
-t0 = float(sys.argv[2])
-e = [x for x in json.loads(sys.argv[1]) if x["time"] >= t0]
-up = [x for x in e if x["kind"] == "uplink"]
-act = [x for x in e if x["kind"] == "active"]
-print(eval(sys.argv[3]))' "$(bsc events --json)" "$1" "$2"
-}
-
-start_daemon() {
+# daemon_up: start the daemon (its log appended to $WORK/daemon.log), wait
+# for all uplinks up with fibre active, or die.
+daemon_up() {
 	local i
-	"${EDGE[@]}" "$BASCULE" run -c "$WORK/lab.conf" >>"$WORK/daemon.log" 2>&1 </dev/null &
+	"${EDGE[@]}" "$BASCULE" run -c "$CONF" >>"$WORK/daemon.log" 2>&1 </dev/null &
 	DAEMON_PID=$!
 	for i in $(seq 100); do
 		[[ -S "$CTL" ]] && health | grep -q '"active"' && break
@@ -180,38 +108,27 @@ known_state() {
 		else
 			echo "  (restarting the daemon: not back to all up with fibre active: $(hj 'd' 2>/dev/null))"
 		fi
-		stop_daemon
-		start_daemon
+		stop_pid "$DAEMON_PID"
+		DAEMON_PID=
+		daemon_up
 		RESTARTS=$((RESTARTS + 1))
 	fi
 }
 
-# stream NAME: a 1 ms UDP stream from the LAN host to the echo server until
-# $WORK/NAME.stop exists (120 s at most). Sets SP.
-SP=''
-stream_start() {
-	rm -f "$WORK/$1.stop"
-	"${LAN[@]}" "$PY" "$TOOLS/udpstream.py" "$LAB_UDPECHO_IP" "$LAB_UDPECHO_PORT" \
-		--interval-ms 1 --duration 120 --until-file "$WORK/$1.stop" >"$WORK/$1.json" 2>&1 &
-	SP=$!
-	BG_PIDS+=("$SP")
-}
-
-# stream_stop NAME: stop it and wait for its report, $WORK/NAME.json
-# (emptied if it failed). Not in a $(...): the stream is our child.
-stream_stop() {
+# stream_end NAME: stop a stream_start NAME 120 and wait for its report,
+# $WORK/NAME.json (emptied if it failed). Not in a $(...): the stream is our
+# child.
+stream_end() {
 	touch "$WORK/$1.stop"
 	wait "$SP" || : >"$WORK/$1.json"
 }
-
-jf() { "$PY" -c 'import json, sys; j = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 
 # cut KIND I: one cut of the fibre and its failback. Appends the cut-over
 # gap to $WORK/cutover_KIND and the failback gap to $WORK/failback.
 cut() {
 	local kind=$1 n=$2 t0 js gap moved fb fbjs fbgap tup line
 	known_state
-	stream_start cut
+	stream_start cut 120
 	sleep 0.5
 	t0=$(now)
 	lab_fault "$PREFIX" "$kind" fiber >/dev/null || die "lab_fault $kind fiber failed"
@@ -220,7 +137,7 @@ cut() {
 		ERRORS=$((ERRORS + 1))
 	fi
 	sleep 0.5
-	stream_stop cut
+	stream_end cut
 	js=$(cat "$WORK/cut.json")
 	if ! gap=$(jf "$js" '"%.1f" % j["longest_gap_ms"]' 2>/dev/null); then
 		echo "  ! $kind $n: the stream failed: $js"
@@ -231,7 +148,7 @@ cut() {
 	line=$(ev "$t0" '" ".join("%s %s->%s +%.0f ms" % (x["uplink"] if x["kind"] == "uplink" else "active", x["old"], x["new"], (x["time"] - t0) * 1000) for x in e)')
 
 	# Failback, with a stream (on 5G) across it.
-	stream_start fb
+	stream_start fb 120
 	sleep 0.3
 	t0=$(now)
 	lab_fault "$PREFIX" restore fiber >/dev/null || die "lab_fault restore fiber failed"
@@ -243,7 +160,7 @@ cut() {
 		ERRORS=$((ERRORS + 1))
 	fi
 	sleep 0.5
-	stream_stop fb
+	stream_end fb
 	fbjs=$(cat "$WORK/fb.json")
 	tup=$(ev "$t0" '"%.1f" % next((x["time"] - t0 for x in up if x["uplink"] == "fiber" and x["old"] == "down"), -1)')
 	if fbgap=$(jf "$fbjs" '"%.1f" % j["longest_gap_ms"]' 2>/dev/null); then
@@ -260,21 +177,15 @@ cut() {
 
 # ----------------------------------------------------------------- setup
 
-WORK=$(mktemp -d /tmp/bsc-bench.XXXXXX)
-BPFFS=$WORK/bpf
-PIN=$BPFFS/bascule
-CTL=$WORK/control.sock
-mkdir -p "$WORK/svc" "$BPFFS"
+site_init bench
+B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN" -S "$CTL")
 echo "bench-failover: site ${PREFIX}*, $CUTS cuts of each kind, ${LOSS_S} s of 10 % loss"
-lab_up "$PREFIX" || die "could not build the lab site"
-lab_services "$PREFIX" "$WORK/svc" || die "could not start the inet services"
-mount -t bpf bpf "$BPFFS" || die "could not mount a bpffs on $BPFFS"
-sed -e "s#/sys/fs/bpf/bascule#$PIN#" -e "s#/run/bascule/control.sock#$CTL#" \
-	"$ROOT/scripts/lab.conf" >"$WORK/lab.conf"
-grep -q '^probe' "$WORK/lab.conf" || die "no probes in scripts/lab.conf"
-HOLD_MS=$(sed -n 's/^failback_hold_ms *= *\([0-9]*\).*/\1/p' "$WORK/lab.conf")
-start_daemon
-echo "daemon up: $(hj '" ".join("%s:%s%s" % (x["name"], x["health"], "*" if x["name"] == d["active"] else "") for x in d["uplinks"])'); failback_hold_ms = ${HOLD_MS:-default}"
+site_up || die "could not build the lab site"
+lab_conf || die "could not write $CONF"
+grep -q '^probe' "$CONF" || die "no probes in scripts/lab.conf"
+HOLD_MS=$(sed -n 's/^failback_hold_ms *= *\([0-9]*\).*/\1/p' "$CONF")
+daemon_up
+echo "daemon up: $(health_line); failback_hold_ms = ${HOLD_MS:-default}"
 : >"$WORK/cutover_carrier"
 : >"$WORK/cutover_blackhole"
 : >"$WORK/failback"

@@ -16,19 +16,11 @@
 
 set -uo pipefail
 
-ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
-# shellcheck source=scripts/lab.sh
-source "$ROOT/scripts/lab.sh"
+# shellcheck source=tests/lib.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../tests/lib.sh"
 
-BASCULE=${BASCULE:-$ROOT/build/bascule}
 PREFIX=bsc-demo-
-PY=$LAB_PY
-TOOLS=$LAB_TOOLS
-WORK=
-DAEMON_PID=
-BG_PIDS=()
 PROBLEMS=()
-T_START=$SECONDS
 
 LAN=(ip netns exec "${PREFIX}lan")
 EDGE=(ip netns exec "${PREFIX}edge")
@@ -52,93 +44,15 @@ die() {
 	exit 1
 }
 
-cleanup() {
-	local p i
-	trap '' INT TERM
-	for p in "${BG_PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	if [[ -n "$DAEMON_PID" ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null
-		for i in $(seq 50); do
-			kill -0 "$DAEMON_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$DAEMON_PID" 2>/dev/null
-	fi
-	lab_down "$PREFIX" >/dev/null 2>&1
-	if [[ -n "$WORK" ]]; then
-		if mountpoint -q "$WORK/bpf" 2>/dev/null; then
-			umount "$WORK/bpf" 2>/dev/null || umount -l "$WORK/bpf" 2>/dev/null
-		fi
-		rm -rf "$WORK"
-	fi
-}
+# cleanup (tests/lib.sh): the daemon, tools, the site and the work dir go.
 trap cleanup EXIT
 trap 'echo; echo "demo: interrupted" >&2; exit 130' INT
 trap 'echo "demo: terminated" >&2; exit 143' TERM
-
-now() { date +%s.%N; }
-
-# bsc ARGS...: the Bascule CLI on the edge, against this site's pins and
-# this daemon's control socket.
-bsc() { timeout 10 "${EDGE[@]}" "$BASCULE" -p "$WORK/bpf/bascule" -S "$WORK/control.sock" "$@"; }
-
-# sj EXPR: a Python expression over `bascule status --json`
-# (d = document, u = uplinks by name, r = reason counters).
-sj() {
-	bsc status --json | "$PY" -c '
-import json, sys
-d = json.load(sys.stdin)
-u = {x["name"]: x for x in d["uplinks"]}
-r = d["reasons"]
-print(eval(sys.argv[1]))' "$1"
-}
-
-# hj EXPR: the same over `bascule health --json` (d, u).
-hj() {
-	bsc health --json | "$PY" -c '
-import json, sys
-d = json.load(sys.stdin)
-u = {x["name"]: x for x in d["uplinks"]}
-print(eval(sys.argv[1]))' "$1"
-}
-
-# ev T0 EXPR: a Python expression over the events since T0 (e = that list,
-# up = uplink transitions, act = flips).
-ev() {
-	bsc events --json | "$PY" -c '
-import json, sys
-t0 = float(sys.argv[1])
-e = [x for x in json.load(sys.stdin) if x["time"] >= t0]
-up = [x for x in e if x["kind"] == "uplink"]
-act = [x for x in e if x["kind"] == "active"]
-print(eval(sys.argv[2]))' "$1" "$2"
-}
-
-jf() { "$PY" -c 'import json, sys; j = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
 
 # `bascule events`, only the lines since event number $1 (header kept).
 show_events_from() {
 	cmd_echo "bascule events"
 	bsc events | awk -v n="$1" 'NR == 1 || NR > n + 1' | sed 's/^/   /'
-}
-
-# wait_active NAME SECONDS
-wait_active() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		bsc health --json 2>/dev/null | grep -q "\"active\":\"$1\"" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# Packets an ISP saw from the edge's address on it, or from LAN addresses.
-isp_count() {
-	ip netns exec "${PREFIX}$1" nft -j list counter inet bscdemo "$2" | "$PY" -c '
-import json, sys
-print([o["counter"]["packets"] for o in json.load(sys.stdin)["nftables"] if "counter" in o][0])'
 }
 
 # Packets of LAN flows Bascule's data plane sent out of an uplink.
@@ -175,55 +89,22 @@ say "                                           -> cell  198.51.100.2 (5G, meter
 say "                                           -> sat   100.64.0.2 (behind CGNAT, priority 30)"
 say "all of it in network namespaces ${PREFIX}*, removed when the demo ends"
 
-WORK=$(mktemp -d /tmp/bsc-demo.XXXXXX)
-mkdir -p "$WORK/svc" "$WORK/bpf"
-lab_up "$PREFIX" || die "could not build the lab site"
-lab_services "$PREFIX" "$WORK/svc" || die "could not start the inet services"
-mount -t bpf bpf "$WORK/bpf" || die "could not mount a bpffs on $WORK/bpf"
+site_init demo
+B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN" -S "$CTL")
+site_up || die "could not build the lab site"
 # scripts/lab.conf with its health probes; only the pins and the control
 # socket move into this demo's own directory.
-sed -e "s#/sys/fs/bpf/bascule#$WORK/bpf/bascule#" -e "s#/run/bascule/control.sock#$WORK/control.sock#" \
-	"$ROOT/scripts/lab.conf" >"$WORK/lab.conf"
-grep -q '^probe *=' "$WORK/lab.conf" || die "scripts/lab.conf has no probes: the demo needs them"
-HOLD_MS=$(sed -n 's/^failback_hold_ms *= *\([0-9]*\).*/\1/p' "$WORK/lab.conf")
+lab_conf || die "could not write $CONF"
+grep -q '^probe *=' "$CONF" || die "scripts/lab.conf has no probes: the demo needs them"
+HOLD_MS=$(sed -n 's/^failback_hold_ms *= *\([0-9]*\).*/\1/p' "$CONF")
 HOLD_MS=${HOLD_MS:-10000}
 
 # Each ISP counts what it sees from the edge's address on it, and anything
 # carrying a LAN source address (which NAT must never let out).
-for isp in "${LAB_ISPS[@]}"; do
-	ip netns exec "${PREFIX}$isp" nft -f - <<-EOF || die "nftables counters in $isp"
-		table inet bscdemo {
-			counter edge_src {
-			}
-			counter lan_src {
-			}
-			chain count_fwd {
-				type filter hook forward priority -300; policy accept;
-				ip saddr ${LAB_ISP_EDGE_IP[$isp]} counter name "edge_src"
-			}
-			chain count_pre {
-				type filter hook prerouting priority -300; policy accept;
-				ip saddr 10.77.0.0/24 counter name "lan_src"
-			}
-		}
-	EOF
-done
+isp_counters || die "could not set up the nftables counters"
 
-"${EDGE[@]}" "$BASCULE" run -c "$WORK/lab.conf" >"$WORK/daemon.log" 2>&1 </dev/null &
-DAEMON_PID=$!
-for _ in $(seq 100); do
-	grep -qx READY "$WORK/daemon.log" && break
-	kill -0 "$DAEMON_PID" 2>/dev/null || break
-	sleep 0.1
-done
-if ! grep -qx READY "$WORK/daemon.log"; then
-	tail -n 15 "$WORK/daemon.log" >&2
-	die "bascule did not start (log above)"
-fi
-for _ in $(seq 30); do
-	[[ "$(hj 'd["active"] == "fiber" and all(x["health"] == "up" for x in d["uplinks"])' 2>/dev/null)" == True ]] && break
-	sleep 0.1
-done
+start_daemon >/dev/null || { tail -n 15 "$DAEMON_LOG" >&2; die "bascule did not start (log above)"; }
+wait_until 30 hj 'd["active"] == "fiber" and all(x["health"] == "up" for x in d["uplinks"])'
 good "site up, bascule attached to lan0, wan0, wan1, wan2"
 
 # ----------------------------------------------------------------- 1
@@ -232,7 +113,7 @@ heading "1. Before: Bascule probes every uplink, through that uplink"
 say "ICMP, TCP and DNS targets on the Internet, every 50 ms on the active uplink,"
 say "every 500 ms on standby ones (every 2 s on the metered 5G)."
 show_health
-[[ "$(hj '" ".join("%s:%s%s" % (x["name"], x["health"], "*" if x["name"] == d["active"] else "") for x in d["uplinks"])')" == "fiber:up* cell:up sat:up" ]] ||
+[[ "$(health_line)" == "fiber:up* cell:up sat:up" ]] ||
 	bad "expected the three uplinks up and fiber active"
 
 # ----------------------------------------------------------------- 2
@@ -242,7 +123,7 @@ cmd_echo "curl http://$LAB_HTTP_IP/big.bin"
 dl=$("${LAN[@]}" curl -sS --max-time 20 -o "$WORK/dl.bin" -w '%{size_download} %{time_total}' \
 	"http://$LAB_HTTP_IP/big.bin")
 if [[ -s "$WORK/dl.bin" ]] &&
-	[[ "$(sha256sum <"$WORK/dl.bin" | cut -d' ' -f1)" == "$(cut -d' ' -f1 "$WORK/svc/www/big.bin.sha256")" ]]; then
+	[[ "$(sha256sum <"$WORK/dl.bin" | cut -d' ' -f1)" == "$(cut -d' ' -f1 "$SVC/www/big.bin.sha256")" ]]; then
 	good "$(awk '{ printf "%.1f MiB in %.3f s, sha256 verified", $1 / 1048576, $2 }' <<<"$dl")"
 else
 	bad "download failed or corrupted ($dl)"
@@ -276,33 +157,17 @@ heading "3. The fibre ISP dies while a call and a TCP connection run"
 say "A UDP stream, one datagram per ms to an echo server (a VoIP call, say), and a"
 say "long TCP connection receiving data. At 1.5 s the fibre ISP starts dropping"
 say "everything. The link stays up (no carrier loss) and nobody touches Bascule."
-rm -f "$WORK/tcp.mark"
-"${LAN[@]}" "$PY" "$TOOLS/tcphold.py" client "$LAB_TCPHOLD_IP" "$LAB_TCPHOLD_PORT" \
-	--timeout 15 --mark "$WORK/tcp.mark" >"$WORK/tcp.json" 2>&1 &
-cp=$!
-BG_PIDS+=("$cp")
-for _ in $(seq 50); do
-	[[ -e "$WORK/tcp.mark" ]] && break
-	sleep 0.1
-done
-[[ -e "$WORK/tcp.mark" ]] || bad "could not open the TCP connection: $(cat "$WORK/tcp.json")"
+tcphold_start 15 || bad "could not open the TCP connection: $(cat "$WORK/tcphold.json")"
 cmd_echo "bascule flows"
 bsc flows | grep " $LAB_TCPHOLD_IP:$LAB_TCPHOLD_PORT " | sed 's/^/   /'
 n_ev=$(bsc events --json | "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))')
-n0=$(wc -l <"$WORK/svc/udpecho.seq")
-"${LAN[@]}" "$PY" "$TOOLS/udpstream.py" "$LAB_UDPECHO_IP" "$LAB_UDPECHO_PORT" \
-	--duration 4 --interval-ms 1 >"$WORK/stream.json" 2>&1 &
-sp=$!
-BG_PIDS+=("$sp")
+stream_start stream 4
 sleep 1.5
 cmd_echo "scripts/lab.sh fault $PREFIX blackhole fiber     # in the fibre ISP, not on the edge"
 t0=$(now)
 lab_fault "$PREFIX" blackhole fiber || die "could not inject the fault"
-wait "$sp"
-for _ in $(seq 30); do
-	kill -0 "$cp" 2>/dev/null || break
-	sleep 0.1
-done
+wait "$SP"
+wait_gone "$CP" 30
 sleep 0.2
 
 say "Bascule noticed on its own:"
@@ -319,7 +184,7 @@ js=$(cat "$WORK/stream.json")
 if jf "$js" 'j["sent"]' >/dev/null 2>&1; then
 	say "$(jf "$js" '"the call: %(sent)d sent, %(received)d echoed, %(lost)d lost; longest gap without an echo: %(longest_gap_ms).1f ms" % j')"
 	# The echo server's log: "<seq> <source ip>:<port>" per datagram.
-	tail -n +"$((n0 + 1))" "$WORK/svc/udpecho.seq" | "$PY" -c '
+	tail -n +"$((N0 + 1))" "$SVC/udpecho.seq" | "$PY" -c '
 import sys
 groups = []
 for line in sys.stdin:
@@ -350,11 +215,11 @@ else
 	bad "the UDP stream failed: $js"
 fi
 
-if kill -0 "$cp" 2>/dev/null; then
+if kill -0 "$CP" 2>/dev/null; then
 	bad "the TCP connection was not reset: still open 3 s after the cut"
-	kill "$cp" 2>/dev/null
+	kill "$CP" 2>/dev/null
 else
-	tj=$(cat "$WORK/tcp.json")
+	tj=$(cat "$WORK/tcphold.json")
 	res=$(jf "$tj" 'j["result"]' 2>/dev/null)
 	ms=$(jf "$tj" "int((j['t_end'] - $t0) * 1000)" 2>/dev/null)
 	if [[ "$res" == reset ]] && ((ms < 1500)); then
@@ -381,7 +246,7 @@ cmd_echo "scripts/lab.sh fault $PREFIX restore fiber"
 t1=$(now)
 lab_fault "$PREFIX" restore fiber || die "could not restore the fibre"
 say "waiting for the failback (${HOLD_MS} ms of good probes after the fibre is up) ..."
-if wait_active fiber $((HOLD_MS / 1000 + 15)); then
+if wait_active fiber $(((HOLD_MS / 1000 + 15) * 10)); then
 	show_events_from "$n_ev"
 	fb=$(ev "$t1" '(lambda a, b: "%.1f|%.1f" % (a[0]["time"] - t0, b[0]["time"] - a[0]["time"]) if a and b else "")([x for x in up if x["uplink"] == "fiber" and x["old"] == "down"], [x for x in act if x["new"] == "fiber"])')
 	if [[ -n "$fb" ]]; then

@@ -27,22 +27,12 @@
 
 set -uo pipefail
 
-ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
-# shellcheck source=scripts/lab.sh
-source "$ROOT/scripts/lab.sh"
+# shellcheck source=tests/lib.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 
-BASCULE=${BASCULE:-$ROOT/build/bascule}
 PREFIX=bsc-$$-
-PY=$LAB_PY
-TOOLS=$LAB_TOOLS
-WORK=$(mktemp -d /tmp/bsc-failover.XXXXXX)
-CHECK_OUT=$(mktemp /tmp/bsc-failover-out.XXXXXX)
-SVC=$WORK/svc
-BPFFS=$WORK/bpf
-PIN=$BPFFS/bascule
-CTL=$WORK/control.sock
+harness_init failover
 HOOK_LOG=$WORK/hook.log
-T_START=$SECONDS
 
 LAN=(ip netns exec "${PREFIX}lan")
 EDGE=(ip netns exec "${PREFIX}edge")
@@ -51,203 +41,8 @@ SATNS=(ip netns exec "${PREFIX}sat")
 B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN" -S "$CTL")
 
 HOLD_MS= # failback_hold_ms, read from the configuration
-DAEMON_PID=
-BG_PIDS=()
-IN_CHECK=
-N=0
-PASSED=0
-FAILED=0
-CLEANED=
-SIGNALLED=
-
-# ------------------------------------------------------------- framework
-
-# Remove everything this run created. Idempotent: it runs once explicitly
-# (so the last check can verify it) and again from the EXIT trap.
-cleanup() {
-	[[ -n "$CLEANED" ]] && return 0
-	local p i
-	# Not to be cut short: children inherit the ignored signals too.
-	trap '' INT TERM
-	for p in "${BG_PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	if [[ -n "$DAEMON_PID" ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null
-		for i in $(seq 50); do
-			kill -0 "$DAEMON_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$DAEMON_PID" 2>/dev/null
-	fi
-	# Also kills whatever still runs in the site's namespaces (services).
-	lab_down "$PREFIX" >/dev/null 2>&1
-	if mountpoint -q "$BPFFS" 2>/dev/null; then
-		umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null
-	fi
-	rm -rf "$WORK"
-	CLEANED=1
-	if [[ -z "$SIGNALLED" ]]; then
-		trap 'on_signal INT' INT
-		trap 'on_signal TERM' TERM
-	fi
-}
-
-summary() {
-	echo "# took $((SECONDS - T_START)) s"
-	echo "failover: $PASSED passed, $FAILED failed"
-}
-
-on_exit() {
-	cleanup
-	rm -f "$CHECK_OUT"
-}
-
-on_signal() {
-	trap '' INT TERM
-	SIGNALLED=$1
-	# A check's output goes to a file: report on the real stdout.
-	exec 1>&3 2>&4
-	if [[ -n "$IN_CHECK" ]]; then
-		echo "not ok $N - $IN_CHECK (interrupted by SIG$1)"
-	else
-		echo "not ok $((N + 1)) - interrupted by SIG$1"
-	fi
-	FAILED=$((FAILED + 1))
-	cleanup
-	summary
-	[[ "$1" == INT ]] && exit 130
-	exit 143
-}
-
-exec 3>&1 4>&2
-trap on_exit EXIT
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-
-# On a failure: the daemon's last words, its view of the uplinks, the
-# recent events and the data plane's state.
-diagnostics() {
-	if [[ -s "$WORK/daemon.log" ]]; then
-		echo "# daemon log (tail):"
-		tail -n 8 "$WORK/daemon.log" | sed 's/^/#   /'
-	fi
-	if [[ -n "$DAEMON_PID" ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-		echo "# health:"
-		timeout 5 "${B[@]}" health 2>&1 | sed 's/^/#   /'
-		echo "# events (last 8):"
-		timeout 5 "${B[@]}" events 2>&1 | tail -n 8 | sed 's/^/#   /'
-	fi
-	if [[ -e "$PIN/config" ]]; then
-		echo "# status:"
-		timeout 5 "${B[@]}" status 2>&1 | sed 's/^/#   /'
-	fi
-}
-
-# check "description" CMD...: run CMD in this shell (so it can set globals),
-# record ok / not ok. CMD's output is shown only on failure, except lines
-# starting with "= " (measurements), which are always shown as comments.
-check() {
-	local desc=$1
-	shift
-	N=$((N + 1))
-	IN_CHECK=$desc
-	if "$@" >"$CHECK_OUT" 2>&1; then
-		IN_CHECK=
-		PASSED=$((PASSED + 1))
-		echo "ok $N - $desc"
-		sed -n 's/^= /#   /p' "$CHECK_OUT"
-	else
-		IN_CHECK=
-		FAILED=$((FAILED + 1))
-		echo "not ok $N - $desc"
-		sed 's/^= //; s/^/#   /' "$CHECK_OUT" | tail -n 30
-		diagnostics
-		return 1
-	fi
-}
-
-# A check that cannot go on without its predecessor: stop here.
-bail_out() {
-	echo "# Bail out! $*"
-	cleanup
-	summary
-	exit 1
-}
 
 # ------------------------------------------------------------- helpers
-
-now() { date +%s.%N; }
-
-# jf JSON EXPR: a Python expression over one JSON object j.
-jf() {
-	"$PY" -c 'import json, sys; j = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
-}
-
-# hj EXPR: a Python expression over `bascule health --json`, with d = the
-# document, u = uplinks by name.
-hj() {
-	local js
-	js=$(timeout 5 "${B[@]}" health --json) || return 1
-	"$PY" -c '
-import json, sys
-d = json.loads(sys.argv[1])
-u = {x["name"]: x for x in d["uplinks"]}
-print(eval(sys.argv[2]))' "$js" "$1"
-}
-
-# One line per uplink, "fiber:up* cell:up sat:up" (* = active).
-health_line() {
-	hj '" ".join("%s:%s%s" % (x["name"], x["health"], "*" if x["name"] == d["active"] else "") for x in d["uplinks"])'
-}
-
-# ev T0 EXPR: a Python expression over the events at or after T0 (unix
-# seconds), e = that list (oldest first), each {time, kind, uplink, old,
-# new, reason}; up = the uplink transitions, act = the flips.
-ev() {
-	local js
-	js=$(timeout 5 "${B[@]}" events --json) || return 1
-	"$PY" -c '
-import json, sys
-t0 = float(sys.argv[2])
-e = [x for x in json.loads(sys.argv[1]) if x["time"] >= t0]
-up = [x for x in e if x["kind"] == "uplink"]
-act = [x for x in e if x["kind"] == "active"]
-print(eval(sys.argv[3]))' "$js" "$@"
-}
-
-# Events since T0, one per line, for the output.
-ev_lines() {
-	ev "$1" '"\n".join("= event +%.3f s: %s %s %s -> %s (%s)" % (x["time"] - t0, x["kind"], x["uplink"], x["old"], x["new"], x["reason"]) for x in e) or "= no event"'
-}
-
-# wait_for TENTHS EXPR: poll `hj EXPR` until it prints True, TENTHS x 0.1 s
-# at most. Sets WAITED (seconds, one decimal).
-WAITED=
-wait_for() {
-	local t0 end
-	t0=$(date +%s%N)
-	end=$((t0 + $1 * 100000000))
-	while :; do
-		if [[ "$(hj "$2" 2>/dev/null)" == True ]]; then
-			WAITED=$(awk -v d="$(($(date +%s%N) - t0))" 'BEGIN { printf "%.1f", d / 1e9 }')
-			return 0
-		fi
-		(($(date +%s%N) < end)) || break
-		sleep 0.1
-	done
-	WAITED=
-	return 1
-}
-
-wait_file() {
-	local i
-	for i in $(seq "$2"); do
-		[[ -e "$1" ]] && return 0
-		sleep 0.1
-	done
-	[[ -e "$1" ]]
-}
 
 restore_all() {
 	local isp
@@ -263,75 +58,11 @@ restore_all() {
 # by (metered), so after a cell fault this takes about 10 s.
 known_state() {
 	restore_all || { echo "restoring the faults failed"; return 1; }
-	if ! wait_for 300 'd["active"] == "fiber" and all(x["health"] == "up" for x in d["uplinks"])'; then
+	if ! wait_until 300 hj 'd["active"] == "fiber" and all(x["health"] == "up" for x in d["uplinks"])'; then
 		echo "not back to the known state (all up, fiber active) within 30 s: $(health_line)"
 		echo "fiber: $(hj 'u["fiber"]')"
 		return 1
 	fi
-}
-
-# stream_start NAME: a 1 ms UDP stream from the LAN host to the echo server
-# until $WORK/NAME.stop exists (60 s at most). Sets SP (its pid) and N0 (the
-# echo server's log length before it).
-SP='' N0=''
-stream_start() {
-	rm -f "$WORK/$1.stop"
-	N0=$(wc -l <"$SVC/udpecho.seq")
-	"${LAN[@]}" "$PY" "$TOOLS/udpstream.py" "$LAB_UDPECHO_IP" "$LAB_UDPECHO_PORT" \
-		--interval-ms 1 --duration 60 --until-file "$WORK/$1.stop" >"$WORK/$1.json" 2>&1 &
-	SP=$!
-	BG_PIDS+=("$SP")
-}
-
-# stream_stop NAME: stop it, wait for its report, keep what the echo server
-# saw of it in $WORK/NAME.seq. Prints the report's summary.
-stream_stop() {
-	local rc
-	touch "$WORK/$1.stop"
-	wait "$SP"
-	rc=$?
-	[[ $rc -eq 0 ]] || { echo "udpstream failed ($rc): $(cat "$WORK/$1.json")"; return 1; }
-	sleep 0.2 # the echo server's log is written after each echo
-	tail -n +"$((N0 + 1))" "$SVC/udpecho.seq" >"$WORK/$1.seq"
-	echo "= stream: $(jf "$(cat "$WORK/$1.json")" '"sent %(sent)d, echoed %(received)d, lost %(lost)d, longest gap %(longest_gap_ms).1f ms" % j')"
-}
-
-# flow_path NAME IP...: the echo server saw the stream as one flow (one
-# source port) coming from these addresses in this order, never back.
-flow_path() {
-	local name=$1
-	shift
-	"$PY" - "$WORK/$name.seq" "$@" <<-'EOF'
-		import sys
-		rows = []
-		for line in open(sys.argv[1]):
-		    seq, src = line.split()
-		    if seq != "-":
-		        rows.append((int(seq), src))
-		groups = []
-		for seq, src in rows:
-		    if groups and groups[-1][0] == src:
-		        groups[-1][1] += 1
-		    else:
-		        groups.append([src, 1])
-		print("= echo server saw: " + (" then ".join("%s x%d" % tuple(g) for g in groups) or "nothing"))
-		ports = {src.rsplit(":", 1)[1] for _, src in rows}
-		ips = [g[0].rsplit(":", 1)[0] for g in groups]
-		want = sys.argv[2:]
-		if len(ports) != 1:
-		    print("not one flow: source ports %s" % sorted(ports))
-		    sys.exit(1)
-		if ips != want:
-		    print("expected the flow to come from %s, in that order" % " then ".join(want))
-		    sys.exit(1)
-		# in order of sequence numbers too: nothing went back to the old path
-		for a, b in zip(want, want[1:]):
-		    sa = [s for s, src in rows if src.startswith(a + ":")]
-		    sb = [s for s, src in rows if src.startswith(b + ":")]
-		    if max(sa) >= min(sb):
-		        print("datagrams from %s after the move to %s" % (a, b))
-		        sys.exit(1)
-	EOF
 }
 
 # gap_under NAME MS: the stream's longest gap is under MS.
@@ -342,21 +73,8 @@ gap_under() {
 
 # ------------------------------------------------------------- checks
 
-t_prereq() {
-	[[ $EUID -eq 0 ]] || { echo "must run as root"; return 1; }
-	[[ -x "$BASCULE" ]] || { echo "$BASCULE is missing: run make first"; return 1; }
-	local t
-	for t in curl nft ip timeout "$PY"; do
-		command -v "$t" >/dev/null || { echo "$t is missing (make deps)"; return 1; }
-	done
-}
-
 t_lab_up() {
-	mkdir -p "$SVC" "$BPFFS" || return 1
-	lab_up "$PREFIX" || { echo "lab_up $PREFIX failed"; return 1; }
-	lab_services "$PREFIX" "$SVC" || { echo "lab_services failed"; return 1; }
-	# bpffs in the root mount namespace: every `ip netns exec` sees it.
-	mount -t bpf bpf "$BPFFS" || { echo "cannot mount bpffs on $BPFFS"; return 1; }
+	site_up || return 1
 	# The hook appends its BASCULE_* environment, one line per event,
 	# tab-separated (a reason has spaces).
 	cat >"$WORK/hook.sh" <<-EOF
@@ -369,14 +87,9 @@ t_lab_up() {
 	# it listens, and a hook.
 	# The satellite uplink learns its gateway like a DHCP client would
 	# leave it: a default route of its own, followed by `gateway = auto`.
-	sed -e "s#/sys/fs/bpf/bascule#$PIN#" -e "s#/run/bascule/control.sock#$CTL#" \
-		-e "s#^\[bascule\]#&\nhook = $WORK/hook.sh#" \
-		-e "s#^gateway = 100.64.0.1#gateway = auto#" \
-		"$ROOT/scripts/lab.conf" >"$WORK/lab.conf"
+	lab_conf "s#^\[bascule\]#&\nhook = $WORK/hook.sh#" "s#^gateway = 100.64.0.1#gateway = auto#" || return 1
 	"${EDGE[@]}" ip route add default via 100.64.0.1 dev wan2 metric 300 proto dhcp ||
 		{ echo "cannot add the satellite's DHCP-style route"; return 1; }
-	grep -q "pin_root = $PIN" "$WORK/lab.conf" || { echo "pin_root not rewritten"; return 1; }
-	grep -q "control_socket = $CTL" "$WORK/lab.conf" || { echo "control_socket not rewritten"; return 1; }
 	grep -q "^hook = $WORK/hook.sh" "$WORK/lab.conf" || { echo "hook not added"; return 1; }
 	[[ "$(grep -c '^probe *=' "$WORK/lab.conf")" -ge 3 ]] || { echo "no probes in $WORK/lab.conf"; return 1; }
 	HOLD_MS=$(sed -n 's/^failback_hold_ms *= *\([0-9]*\).*/\1/p' "$WORK/lab.conf")
@@ -387,25 +100,12 @@ t_lab_up() {
 
 T_READY=
 t_daemon_ready() {
-	local i
-	"${EDGE[@]}" "$BASCULE" run -c "$WORK/lab.conf" >"$WORK/daemon.log" 2>&1 </dev/null &
-	DAEMON_PID=$!
-	for i in $(seq 100); do
-		grep -qx READY "$WORK/daemon.log" && break
-		if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-			echo "the daemon exited before READY:"
-			tail -n 15 "$WORK/daemon.log"
-			return 1
-		fi
-		sleep 0.1
-	done
-	grep -qx READY "$WORK/daemon.log" || { echo "no READY within 10 s"; return 1; }
+	start_daemon || return 1
 	T_READY=$(now)
-	echo "= READY within $((i * 100)) ms"
 }
 
 t_initial_health() {
-	wait_for 20 'd["active"] == "fiber" and all(x["health"] == "up" for x in d["uplinks"]) and len(d["uplinks"]) == 3' ||
+	wait_until 20 hj 'd["active"] == "fiber" and all(x["health"] == "up" for x in d["uplinks"]) and len(d["uplinks"]) == 3' ||
 		{ echo "not all up with fiber active 2 s after READY: $(health_line)"; return 1; }
 	echo "= $(health_line) ${WAITED} s after READY"
 	local probes
@@ -424,7 +124,7 @@ cut_fiber() {
 	sleep 1
 	T_FAULT=$(now)
 	lab_fault "$PREFIX" "$kind" fiber || { echo "lab_fault $kind fiber failed"; return 1; }
-	if ! wait_for 50 'd["active"] == "cell"'; then
+	if ! wait_until 50 hj 'd["active"] == "cell"'; then
 		echo "cell is not active 5 s after the fault: $(health_line)"
 		ev_lines "$T_FAULT"
 		stream_stop "$kind"
@@ -449,7 +149,7 @@ failback() {
 	local v
 	T_RESTORE=$(now)
 	lab_fault "$PREFIX" restore fiber || return 1
-	if ! wait_for $((HOLD_MS / 100 + 150)) 'd["active"] == "fiber"'; then
+	if ! wait_until $((HOLD_MS / 100 + 150)) hj 'd["active"] == "fiber"'; then
 		echo "fiber not active again within $((HOLD_MS / 1000 + 15)) s of the restore: $(health_line)"
 		echo "fiber: $(hj 'u["fiber"]')"
 		ev_lines "$T_RESTORE"
@@ -526,7 +226,7 @@ t_hooks() {
 # `bascule events` (text) lists the transitions of both cuts with reasons.
 t_events_text() {
 	local out
-	out=$(timeout 5 "${B[@]}" events) || { echo "bascule events failed"; return 1; }
+	out=$(bsc events) || { echo "bascule events failed"; return 1; }
 	echo "$out" | sed 's/^/= /'
 	grep -Eq '^[0-9:.]+ +uplink +fiber +up +-> down +carrier lost' <<<"$out" ||
 		{ echo "no 'uplink fiber up -> down carrier lost' line"; return 1; }
@@ -636,7 +336,7 @@ t_cell_dies() {
 	t0=$(now)
 	lab_fault "$PREFIX" blackhole cell || { stream_stop cell; return 1; }
 	# Standing by and metered, the cell is probed every 2 s.
-	if ! wait_for 150 'u["cell"]["health"] == "down"'; then
+	if ! wait_until 150 hj 'u["cell"]["health"] == "down"'; then
 		echo "cell not down 15 s after its blackhole: $(health_line)"
 		stream_stop cell
 		return 1
@@ -695,30 +395,21 @@ t_edge_before() {
 # The silent cut for the next check (and the one after): a TCP connection
 # over fibre, then the blackhole.
 t_tcp_reset() {
-	local cp fl js res dt i
-	rm -f "$WORK/tcphold.mark"
-	"${LAN[@]}" "$PY" "$TOOLS/tcphold.py" client "$LAB_TCPHOLD_IP" "$LAB_TCPHOLD_PORT" \
-		--timeout 15 --mark "$WORK/tcphold.mark" >"$WORK/tcphold.json" 2>&1 &
-	cp=$!
-	BG_PIDS+=("$cp")
-	wait_file "$WORK/tcphold.mark" 50 || { echo "tcphold never got data: $(cat "$WORK/tcphold.json")"; return 1; }
+	local fl js res dt
+	tcphold_start 15 || { echo "tcphold never got data: $(cat "$WORK/tcphold.json")"; return 1; }
 	sleep 0.3
-	fl=$(timeout 5 "${B[@]}" flows | grep " $LAB_TCPHOLD_IP:$LAB_TCPHOLD_PORT ")
+	fl=$(bsc flows | grep " $LAB_TCPHOLD_IP:$LAB_TCPHOLD_PORT ")
 	echo "= flow: $fl"
 	grep -q "via uplink 0 " <<<"$fl" || { echo "the connection is not on fiber (uplink 0)"; return 1; }
 	T_FAULT=$(now)
 	lab_fault "$PREFIX" blackhole fiber || { echo "lab_fault blackhole fiber failed"; return 1; }
-	for i in $(seq 50); do
-		kill -0 "$cp" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$cp" 2>/dev/null; then
+	if ! wait_gone "$CP" 50; then
 		echo "the client is still connected 5 s after the blackhole"
 		ev_lines "$T_FAULT"
-		kill "$cp" 2>/dev/null
+		kill "$CP" 2>/dev/null
 		return 1
 	fi
-	wait "$cp"
+	wait "$CP"
 	js=$(cat "$WORK/tcphold.json")
 	ev_lines "$T_FAULT"
 	res=$(jf "$js" 'j["result"]') || { echo "tcphold said: $js"; return 1; }
@@ -731,7 +422,7 @@ t_tcp_reset() {
 
 t_edge_after() {
 	local r o i
-	wait_for 50 'd["active"] == "cell"' || { echo "cell is not active: $(health_line)"; return 1; }
+	wait_until 50 hj 'd["active"] == "cell"' || { echo "cell is not active: $(health_line)"; return 1; }
 	for i in $(seq 20); do
 		r=$(edge_default)
 		grep -q "via ${LAB_ISP_GW_IP[cell]} dev ${LAB_ISP_WAN[cell]}" <<<"$r" && break
@@ -762,7 +453,7 @@ t_dhcp_renumber() {
 	"${EDGE[@]}" ip route replace default via 100.64.0.254 dev wan2 metric 300 proto dhcp || return 1
 	local i
 	for i in $(seq 150); do
-		js=$(timeout 5 "${B[@]}" status --json) || return 1
+		js=$(bsc status --json) || return 1
 		[[ "$(jf "$js" '[(x["address"], x["gateway"], x["state"]) for x in j["uplinks"] if x["name"] == "sat"][0] == ("100.64.0.3", "100.64.0.254", "up")')" == True ]] && break
 		sleep 0.1
 	done
@@ -777,73 +468,30 @@ t_dhcp_renumber() {
 		{ echo "sat's new gateway MAC not learnt"; return 1; }
 	"${EDGE[@]}" ip rule | grep -q "from 100.64.0.3 lookup 102" ||
 		{ echo "the probe rule did not follow the address"; "${EDGE[@]}" ip rule; return 1; }
-	timeout 5 "${B[@]}" uplink activate sat | sed 's/^/= /'
+	bsc uplink activate sat | sed 's/^/= /'
 	"${LAN[@]}" dig +short +time=2 +tries=2 @"$LAB_DNS_IP" bascule.test | grep -qx "$LAB_HTTP_IP" ||
-		{ echo "no DNS answer through the renumbered sat"; timeout 5 "${B[@]}" uplink auto; return 1; }
-	timeout 5 "${B[@]}" flows 100 | grep -q "via uplink 2 as 100.64.0.3" ||
-		{ echo "the new flow did not leave sat from 100.64.0.3"; timeout 5 "${B[@]}" flows; timeout 5 "${B[@]}" uplink auto; return 1; }
+		{ echo "no DNS answer through the renumbered sat"; bsc uplink auto; return 1; }
+	bsc flows 100 | grep -q "via uplink 2 as 100.64.0.3" ||
+		{ echo "the new flow did not leave sat from 100.64.0.3"; bsc flows; bsc uplink auto; return 1; }
 	echo "= a new flow through sat leaves from 100.64.0.3"
-	timeout 5 "${B[@]}" uplink auto | sed 's/^/= /'
+	bsc uplink auto | sed 's/^/= /'
 }
 
 t_sigterm() {
-	local i rc left dev x t
-	if [[ -z "$DAEMON_PID" ]] || ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-		echo "the daemon is not running"
-		return 1
-	fi
+	local x
+	daemon_alive || { echo "the daemon is not running"; return 1; }
 	x=$("${EDGE[@]}" ip rule show | grep -E '^100[0-2]:')
 	echo "= before: $(wc -l <<<"$x") bascule rule(s) in the edge"
-	kill -TERM "$DAEMON_PID"
-	for i in $(seq 100); do
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$DAEMON_PID" 2>/dev/null; then
-		echo "the daemon is still running 10 s after SIGTERM"
-		return 1
-	fi
-	wait "$DAEMON_PID"
-	rc=$?
-	DAEMON_PID=
-	echo "= daemon exited with status $rc within $((i * 100)) ms of SIGTERM"
-	((rc == 0)) || { echo "exit status $rc"; return 1; }
-	x=$("${EDGE[@]}" ip rule show | grep -E '^100[0-2]:')
-	[[ -z "$x" ]] || { echo "rules left in the edge:"; echo "$x"; return 1; }
-	for t in 100 101 102; do
-		x=$("${EDGE[@]}" ip route show table "$t" 2>&1)
-		[[ -z "$x" ]] || { echo "table $t is not empty:"; echo "$x"; return 1; }
-	done
-	left=$(find "$PIN" -mindepth 1 2>/dev/null)
-	[[ -z "$left" ]] || { echo "pins left behind:"; echo "$left"; return 1; }
-	for dev in lan0 wan0 wan1 wan2; do
-		x=$("${EDGE[@]}" ip -d link show "$dev" | grep -E 'prog/xdp|[[:space:]]xdp(generic|drv|offload)?[[:space:]]')
-		[[ -z "$x" ]] || { echo "$dev still has XDP: $x"; return 1; }
-	done
+	stop_daemon TERM || return 1
+	((DAEMON_RC == 0)) || { echo "exit status $DAEMON_RC"; return 1; }
+	edge_clean || return 1
 	[[ ! -e "$CTL" ]] || echo "= (the control socket $CTL is still there)"
-}
-
-t_cleanup() {
-	local n p procs
-	cleanup
-	n=$(ip netns list | awk -v p="$PREFIX" 'index($1, p) == 1' | wc -l)
-	echo "= namespaces left with prefix $PREFIX: $n"
-	((n == 0)) || return 1
-	! mountpoint -q "$BPFFS" 2>/dev/null || { echo "$BPFFS still mounted"; return 1; }
-	[[ ! -e "$WORK" ]] || { echo "$WORK still exists"; return 1; }
-	for p in "${BG_PIDS[@]}" $DAEMON_PID; do
-		kill -0 "$p" 2>/dev/null && { echo "process $p still runs"; return 1; }
-	done
-	# Nothing of ours anywhere: its command line would name the work dir.
-	procs=$(pgrep -af -- "$WORK")
-	[[ -z "$procs" ]] || { echo "processes left:"; echo "$procs"; return 1; }
-	return 0
 }
 
 # ------------------------------------------------------------- the run
 
 echo "# Bascule failover test: site ${PREFIX}*, work dir $WORK"
-check "prerequisites: root, $BASCULE, traffic tools" t_prereq || bail_out "prerequisites missing"
+check "prerequisites: root, $BASCULE, traffic tools" t_prereq curl nft ip timeout || bail_out "prerequisites missing"
 check "lab site ${PREFIX}* is up with its inet services; lab.conf with probes and a hook" t_lab_up ||
 	bail_out "no lab site"
 check "daemon attaches and prints READY" t_daemon_ready || bail_out "no daemon"

@@ -27,254 +27,34 @@
 
 set -uo pipefail
 
-ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
-# shellcheck source=scripts/lab.sh
-source "$ROOT/scripts/lab.sh"
+# shellcheck source=tests/lib.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 
-BASCULE=${BASCULE:-$ROOT/build/bascule}
 PREFIX=bsc-$$-
-PY=$LAB_PY
-TOOLS=$LAB_TOOLS
-WORK=$(mktemp -d /tmp/bsc-ops.XXXXXX)
-CHECK_OUT=$(mktemp /tmp/bsc-ops-out.XXXXXX)
-SVC=$WORK/svc
-BPFFS=$WORK/bpf
-PIN=$BPFFS/bascule
+harness_init ops
 CTL_DIR=$WORK/ctl
 CTL=$CTL_DIR/control.sock
-CONF=$WORK/lab.conf
 METRICS=127.0.0.1:9901
 PROM=127.0.0.1:9090
 NOTIFY=$WORK/notify.sock
 NOBODY=65534
-T_START=$SECONDS
 
 LAN=(ip netns exec "${PREFIX}lan")
 EDGE=(ip netns exec "${PREFIX}edge")
 B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN" -S "$CTL")
 AS_NOBODY=(setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups)
 
-DAEMON_PID=
-DAEMON_LOG=$WORK/daemon.log
-DAEMON_RUNS=0
+# Besides the daemon, cleanup stops Prometheus and the notify listener.
 PROM_PID=
 LISTEN_PID=
-BG_PIDS=()
-IN_CHECK=
-N=0
-PASSED=0
-FAILED=0
-CLEANED=
-SIGNALLED=
-
-# ------------------------------------------------------------- framework
-
-# stop_pid PID [TENTHS]: SIGTERM, wait, then SIGKILL.
-stop_pid() {
-	local p=$1 i
-	[[ -n "$p" ]] && kill -0 "$p" 2>/dev/null || return 0
-	kill -TERM "$p" 2>/dev/null
-	for i in $(seq "${2:-50}"); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	return 0
-}
-
-# Remove everything this run created. Idempotent: it runs once explicitly
-# (so the last check can verify it) and again from the EXIT trap.
-cleanup() {
-	[[ -n "$CLEANED" ]] && return 0
-	local p
-	# Not to be cut short: children inherit the ignored signals too.
-	trap '' INT TERM
-	for p in "${BG_PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
+stop_tools() {
 	stop_pid "$PROM_PID"
-	stop_pid "$DAEMON_PID"
 	stop_pid "$LISTEN_PID" 10
-	PROM_PID='' DAEMON_PID='' LISTEN_PID=''
-	# Also kills whatever still runs in the site's namespaces (services).
-	lab_down "$PREFIX" >/dev/null 2>&1
-	if mountpoint -q "$BPFFS" 2>/dev/null; then
-		umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" 2>/dev/null
-	fi
-	rm -rf "$WORK"
-	CLEANED=1
-	if [[ -z "$SIGNALLED" ]]; then
-		trap 'on_signal INT' INT
-		trap 'on_signal TERM' TERM
-	fi
+	PROM_PID='' LISTEN_PID=''
 }
-
-summary() {
-	echo "# took $((SECONDS - T_START)) s"
-	echo "ops: $PASSED passed, $FAILED failed"
-}
-
-on_exit() {
-	cleanup
-	rm -f "$CHECK_OUT"
-}
-
-on_signal() {
-	trap '' INT TERM
-	SIGNALLED=$1
-	# A check's output goes to a file: report on the real stdout.
-	exec 1>&3 2>&4
-	if [[ -n "$IN_CHECK" ]]; then
-		echo "not ok $N - $IN_CHECK (interrupted by SIG$1)"
-	else
-		echo "not ok $((N + 1)) - interrupted by SIG$1"
-	fi
-	FAILED=$((FAILED + 1))
-	cleanup
-	summary
-	[[ "$1" == INT ]] && exit 130
-	exit 143
-}
-
-exec 3>&1 4>&2
-trap on_exit EXIT
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-
-daemon_alive() {
-	[[ -n "$DAEMON_PID" ]] && kill -0 "$DAEMON_PID" 2>/dev/null
-}
-
-# On a failure: the daemon's last words, its view, the data plane's state.
-diagnostics() {
-	if [[ -s "$DAEMON_LOG" ]]; then
-		echo "# daemon log $(basename "$DAEMON_LOG") (tail):"
-		tail -n 8 "$DAEMON_LOG" | sed 's/^/#   /'
-	fi
-	if daemon_alive; then
-		echo "# health:"
-		timeout 5 "${B[@]}" health 2>&1 | sed 's/^/#   /'
-		echo "# events (last 6):"
-		timeout 5 "${B[@]}" events 2>&1 | tail -n 6 | sed 's/^/#   /'
-	fi
-	if [[ -e "$PIN/config" ]]; then
-		echo "# status:"
-		timeout 5 "${B[@]}" status 2>&1 | sed 's/^/#   /'
-	fi
-}
-
-# check "description" CMD...: run CMD in this shell (so it can set globals),
-# record ok / not ok. CMD's output is shown only on failure, except lines
-# starting with "= " (measurements), which are always shown as comments.
-check() {
-	local desc=$1
-	shift
-	N=$((N + 1))
-	IN_CHECK=$desc
-	if "$@" >"$CHECK_OUT" 2>&1; then
-		IN_CHECK=
-		PASSED=$((PASSED + 1))
-		echo "ok $N - $desc"
-		sed -n 's/^= /#   /p' "$CHECK_OUT"
-	else
-		IN_CHECK=
-		FAILED=$((FAILED + 1))
-		echo "not ok $N - $desc"
-		sed 's/^= //; s/^/#   /' "$CHECK_OUT" | tail -n 30
-		diagnostics
-		return 1
-	fi
-}
-
-# A check that cannot go on without its predecessor: stop here.
-bail_out() {
-	echo "# Bail out! $*"
-	cleanup
-	summary
-	exit 1
-}
+CLEANUP_HOOKS+=(stop_tools)
 
 # ------------------------------------------------------------- helpers
-
-now() { date +%s.%N; }
-
-# jf JSON EXPR: a Python expression over one JSON document j.
-jf() {
-	"$PY" -c 'import json, sys; j = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
-}
-
-# sj EXPR: a Python expression over `bascule status --json`, with d = the
-# document, u = uplinks by name.
-sj() {
-	local js
-	js=$(timeout 5 "${B[@]}" status --json) || return 1
-	"$PY" -c '
-import json, sys
-d = json.loads(sys.argv[1])
-u = {x["name"]: x for x in d["uplinks"]}
-print(eval(sys.argv[2]))' "$js" "$1"
-}
-
-# hj EXPR: the same over `bascule health --json`.
-hj() {
-	local js
-	js=$(timeout 5 "${B[@]}" health --json) || return 1
-	"$PY" -c '
-import json, sys
-d = json.loads(sys.argv[1])
-u = {x["name"]: x for x in d["uplinks"]}
-print(eval(sys.argv[2]))' "$js" "$1"
-}
-
-# ev T0 EXPR: a Python expression over the events at or after T0 (unix
-# seconds), e = that list, each {time, kind, uplink, old, new, reason}.
-ev() {
-	local js
-	js=$(timeout 5 "${B[@]}" events --json) || return 1
-	"$PY" -c '
-import json, sys
-t0 = float(sys.argv[2])
-e = [x for x in json.loads(sys.argv[1]) if x["time"] >= t0]
-cfg = [x for x in e if x["kind"] == "config"]
-print(eval(sys.argv[3]))' "$js" "$@"
-}
-
-ev_lines() {
-	ev "$1" '"\n".join("= event +%.3f s: %s %s %s -> %s (%s)" % (x["time"] - t0, x["kind"], x["uplink"], x["old"], x["new"], x["reason"]) for x in e) or "= no event"'
-}
-
-health_line() {
-	hj '" ".join("%s:%s%s" % (x["name"], x["health"], "*" if x["name"] == d["active"] else "") for x in d["uplinks"])'
-}
-
-# wait_until TENTHS FUNC EXPR: poll `FUNC EXPR` (sj, hj) until it prints
-# True, TENTHS x 0.1 s at most. Sets WAITED (seconds).
-WAITED=
-wait_until() {
-	local t0 end
-	t0=$(date +%s%N)
-	end=$((t0 + $1 * 100000000))
-	while :; do
-		if [[ "$("$2" "$3" 2>/dev/null)" == True ]]; then
-			WAITED=$(awk -v d="$(($(date +%s%N) - t0))" 'BEGIN { printf "%.1f", d / 1e9 }')
-			return 0
-		fi
-		(($(date +%s%N) < end)) || break
-		sleep 0.1
-	done
-	WAITED=
-	return 1
-}
-
-wait_file() {
-	local i
-	for i in $(seq "$2"); do
-		[[ -e "$1" ]] && return 0
-		sleep 0.1
-	done
-	[[ -e "$1" ]]
-}
 
 ALL_UP='d["active"] == "fiber" and len(d["uplinks"]) == 3 and all(x["health"] == "up" for x in d["uplinks"])'
 
@@ -290,114 +70,7 @@ known_state() {
 		{ echo "not all up with fiber active within 30 s: $(health_line)"; return 1; }
 }
 
-# start_daemon LOGNAME [notify]: run the controller on the edge, wait for
-# READY on its stdout. With "notify", under a stand-in for systemd:
-# NOTIFY_SOCKET, WATCHDOG_USEC=1 s and WATCHDOG_PID = its own pid (set by a
-# shell that then execs it, since the pid is not known before).
-start_daemon() {
-	local i
-	DAEMON_LOG=$WORK/$1
-	DAEMON_RUNS=$((DAEMON_RUNS + 1))
-	if [[ "${2:-}" == notify ]]; then
-		# shellcheck disable=SC2016 # $$ is the inner shell's, on purpose
-		"${EDGE[@]}" env NOTIFY_SOCKET="$NOTIFY" WATCHDOG_USEC=1000000 \
-			sh -c 'export WATCHDOG_PID=$$; exec "$0" run -c "$1"' "$BASCULE" "$CONF" \
-			>"$DAEMON_LOG" 2>&1 </dev/null &
-	else
-		"${EDGE[@]}" "$BASCULE" run -c "$CONF" >"$DAEMON_LOG" 2>&1 </dev/null &
-	fi
-	DAEMON_PID=$!
-	for i in $(seq 100); do
-		grep -qx READY "$DAEMON_LOG" && break
-		if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-			echo "the daemon exited before READY:"
-			tail -n 15 "$DAEMON_LOG"
-			DAEMON_PID=
-			return 1
-		fi
-		sleep 0.1
-	done
-	grep -qx READY "$DAEMON_LOG" || { echo "no READY within 10 s"; return 1; }
-	echo "= READY within $((i * 100)) ms ($1)"
-}
-
-# stop_daemon SIGNAL: send it, wait up to 10 s. Sets DAEMON_RC.
-DAEMON_RC=
-stop_daemon() {
-	local i
-	daemon_alive || { echo "the daemon is not running"; return 1; }
-	kill -"$1" "$DAEMON_PID"
-	for i in $(seq 100); do
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$DAEMON_PID" 2>/dev/null; then
-		echo "the daemon is still running 10 s after SIG$1"
-		return 1
-	fi
-	wait "$DAEMON_PID"
-	DAEMON_RC=$?
-	DAEMON_PID=
-	echo "= daemon gone within $((i * 100)) ms of SIG$1, exit status $DAEMON_RC"
-}
-
-# stream_start NAME: a 1 ms UDP stream from the LAN host to the echo server
-# until $WORK/NAME.stop exists (60 s at most). Sets SP and N0 (the echo
-# server's log length before it).
-SP='' N0=''
-stream_start() {
-	rm -f "$WORK/$1.stop"
-	N0=$(wc -l <"$SVC/udpecho.seq")
-	"${LAN[@]}" "$PY" "$TOOLS/udpstream.py" "$LAB_UDPECHO_IP" "$LAB_UDPECHO_PORT" \
-		--interval-ms 1 --duration 60 --until-file "$WORK/$1.stop" >"$WORK/$1.json" 2>&1 &
-	SP=$!
-	BG_PIDS+=("$SP")
-}
-
-# stream_stop NAME: stop it, wait for its report, keep what the echo server
-# saw of it in $WORK/NAME.seq.
-stream_stop() {
-	local rc
-	touch "$WORK/$1.stop"
-	wait "$SP"
-	rc=$?
-	[[ $rc -eq 0 ]] || { echo "udpstream failed ($rc): $(cat "$WORK/$1.json")"; return 1; }
-	sleep 0.2 # the echo server's log is written after each echo
-	tail -n +"$((N0 + 1))" "$SVC/udpecho.seq" >"$WORK/$1.seq"
-	echo "= stream: $(jf "$(cat "$WORK/$1.json")" '"sent %(sent)d, echoed %(received)d, lost %(lost)d, longest gap %(longest_gap_ms).1f ms" % j')"
-}
-
 stream_lost() { jf "$(cat "$WORK/$1.json")" 'j["lost"]'; }
-
-# flow_path NAME IP...: the echo server saw the stream as one flow (one
-# source port) coming from these addresses, in this order.
-flow_path() {
-	local name=$1
-	shift
-	"$PY" - "$WORK/$name.seq" "$@" <<-'EOF'
-		import sys
-		rows = []
-		for line in open(sys.argv[1]):
-		    seq, src = line.split()
-		    if seq != "-":
-		        rows.append((int(seq), src))
-		groups = []
-		for seq, src in rows:
-		    if groups and groups[-1][0] == src:
-		        groups[-1][1] += 1
-		    else:
-		        groups.append([src, 1])
-		print("= echo server saw: " + (" then ".join("%s x%d" % tuple(g) for g in groups) or "nothing"))
-		ports = {src.rsplit(":", 1)[1] for _, src in rows}
-		ips = [g[0].rsplit(":", 1)[0] for g in groups]
-		if len(ports) != 1:
-		    print("not one flow: source ports %s" % sorted(ports))
-		    sys.exit(1)
-		if ips != sys.argv[2:]:
-		    print("expected the flow to come from %s" % " then ".join(sys.argv[2:]))
-		    sys.exit(1)
-	EOF
-}
 
 # new_flow_uplink PORT: a DNS query from the LAN host bound to source port
 # PORT (a flow nobody made before); prints the uplink index `bascule flows`
@@ -442,15 +115,6 @@ metrics_get() { # FILE: fetch /metrics into FILE, print the HTTP status
 
 # ------------------------------------------------------------- checks
 
-t_prereq() {
-	[[ $EUID -eq 0 ]] || { echo "must run as root"; return 1; }
-	[[ -x "$BASCULE" ]] || { echo "$BASCULE is missing: run make first"; return 1; }
-	local t
-	for t in curl dig ping nft ip setpriv timeout promtool prometheus "$PY"; do
-		command -v "$t" >/dev/null || { echo "$t is missing (make deps; prometheus is the Debian package)"; return 1; }
-	done
-}
-
 t_check_config() {
 	local f o rc bad=$WORK/broken.conf gl kl
 	for f in "$ROOT/scripts/lab.conf" "$ROOT/scripts/bascule.conf.example"; do
@@ -479,19 +143,11 @@ t_check_config() {
 }
 
 t_lab_up() {
-	mkdir -p "$SVC" "$BPFFS" || return 1
-	lab_up "$PREFIX" || { echo "lab_up $PREFIX failed"; return 1; }
-	lab_services "$PREFIX" "$SVC" || { echo "lab_services failed"; return 1; }
-	# bpffs in the root mount namespace: every `ip netns exec` sees it.
-	mount -t bpf bpf "$BPFFS" || { echo "cannot mount bpffs on $BPFFS"; return 1; }
+	site_up || return 1
 	# scripts/lab.conf with its probes; only where it pins, its control
 	# socket (in a directory the daemon creates), and metrics on the edge's
 	# own loopback.
-	sed -e "s#/sys/fs/bpf/bascule#$PIN#" -e "s#/run/bascule/control.sock#$CTL#" \
-		-e "s#^\[bascule\]#&\nmetrics_listen = $METRICS#" \
-		"$ROOT/scripts/lab.conf" >"$CONF"
-	grep -q "^pin_root = $PIN\$" "$CONF" || { echo "pin_root not rewritten"; return 1; }
-	grep -q "^control_socket = $CTL\$" "$CONF" || { echo "control_socket not rewritten"; return 1; }
+	lab_conf "s#^\[bascule\]#&\nmetrics_listen = $METRICS#" || return 1
 	grep -q "^metrics_listen = $METRICS\$" "$CONF" || { echo "metrics_listen not added"; return 1; }
 	[[ "$(grep -c '^probe *=' "$CONF")" -ge 3 ]] || { echo "no probes in $CONF"; return 1; }
 	[[ "$(sed -n 's/^failback_hold_ms *= *//p' "$CONF")" == 3000 ]] ||
@@ -854,7 +510,11 @@ t_notify() {
 		--ready "$WORK/notify.ready" >"$WORK/notifylisten.out" 2>&1 &
 	LISTEN_PID=$!
 	wait_file "$WORK/notify.ready" 50 || { echo "the listener did not start: $(cat "$WORK/notifylisten.out")"; return 1; }
-	start_daemon daemon-notify.log notify || return 1
+	# systemd's environment: NOTIFY_SOCKET, WATCHDOG_USEC = 1 s, and
+	# WATCHDOG_PID = the daemon's pid, set by a shell that then execs it.
+	# shellcheck disable=SC2016 # $$ is the inner shell's, on purpose
+	start_daemon daemon-notify.log env NOTIFY_SOCKET="$NOTIFY" WATCHDOG_USEC=1000000 \
+		sh -c 'export WATCHDOG_PID=$$; exec "$@"' sh || return 1
 	sleep 3.2
 	sed 's/^/=   /' "$WORK/notify.log" | head -n 4
 	r=$(grep -n ' READY=1' "$WORK/notify.log" | head -n 1 | cut -d: -f1)
@@ -885,42 +545,20 @@ t_notify_stopping() {
 
 # After the last SIGTERM: exit 0, and the edge as it was before Bascule.
 t_clean_exit() {
-	local left dev x r t
+	local x
 	echo "= last daemon's exit status: $DAEMON_RC"
 	((DAEMON_RC == 0)) || return 1
-	left=$(find "$PIN" -mindepth 1 2>/dev/null)
-	[[ -z "$left" ]] || { echo "pins left behind:"; echo "$left"; return 1; }
-	for dev in lan0 wan0 wan1 wan2; do
-		x=$("${EDGE[@]}" ip -d link show "$dev" | grep -E 'prog/xdp|[[:space:]]xdp(generic|drv|offload)?[[:space:]]')
-		[[ -z "$x" ]] || { echo "$dev still has XDP: $x"; return 1; }
-	done
-	r=$("${EDGE[@]}" ip rule show | grep -E 'lookup (10[0-7])\b')
-	[[ -z "$r" ]] || { echo "policy rules left: $r"; return 1; }
-	for t in 100 101 102; do
-		x=$("${EDGE[@]}" ip route show table "$t" 2>/dev/null)
-		[[ -z "$x" ]] || { echo "table $t not empty: $x"; return 1; }
-	done
+	edge_clean || return 1
 	[[ ! -e "$CTL" ]] || { echo "$CTL still exists"; return 1; }
 	x=$("${EDGE[@]}" ss -ltnH "sport = :${METRICS##*:}")
 	[[ -z "$x" ]] || { echo "something still listens on $METRICS: $x"; return 1; }
 	echo "= no pin, no XDP, no rule from an uplink address, tables 100-102 empty, no socket, no metrics listener"
 }
 
-t_cleanup() {
-	cleanup
-	local n
-	n=$(ip netns list | awk -v p="$PREFIX" 'index($1, p) == 1' | wc -l)
-	echo "= namespaces left with prefix $PREFIX: $n"
-	((n == 0)) || return 1
-	! mountpoint -q "$BPFFS" 2>/dev/null || { echo "$BPFFS still mounted"; return 1; }
-	[[ ! -e "$WORK" ]] || { echo "$WORK still exists"; return 1; }
-	[[ -z "$(pgrep -f "storage.tsdb.path=$WORK/tsdb")" ]] || { echo "prometheus still runs"; return 1; }
-}
-
 # ------------------------------------------------------------- the run
 
 echo "# Bascule operations test: site ${PREFIX}*, work dir $WORK"
-check "prerequisites: root, $BASCULE, curl, dig, setpriv, promtool, prometheus" t_prereq || bail_out "prerequisites missing"
+check "prerequisites: root, $BASCULE, curl, dig, setpriv, promtool, prometheus" t_prereq curl dig ping nft ip setpriv timeout promtool prometheus || bail_out "prerequisites missing"
 check "check-config: lab.conf and bascule.conf.example ok (0); two errors at once, each with file:line (2)" t_check_config
 check "lab site ${PREFIX}* is up with its inet services" t_lab_up || bail_out "no lab site"
 check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_out "no daemon"

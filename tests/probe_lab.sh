@@ -20,47 +20,16 @@
 
 set -uo pipefail
 
-ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
-# shellcheck source=scripts/lab.sh
-source "$ROOT/scripts/lab.sh"
+# shellcheck source=tests/lib.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 
-BASCULE=${BASCULE:-$ROOT/build/bascule}
 PREFIX=bsc-probe-$$-
-WORK=$(mktemp -d /tmp/bsc-probe-lab.XXXXXX)
-OUT=$WORK/out
-N=0
-PASSED=0
-FAILED=0
+harness_init probe_lab
+CHECK_TAIL=20
 
 TARGETS=("icmp ${LAB_TARGETS[0]}" "tcp $LAB_HTTP_IP:80" "dns $LAB_DNS_IP bascule.test"
 	"http $LAB_HTTP_IP/ 200")
 declare -A TABLE=([fiber]=100 [cell]=101 [sat]=102)
-
-cleanup() {
-	trap '' INT TERM
-	lab_down "$PREFIX" >/dev/null 2>&1
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# check "description" CMD...: TAP line; CMD's output as comments on failure,
-# and its "= " lines (measurements) always.
-check() {
-	local desc=$1
-	shift
-	N=$((N + 1))
-	if "$@" >"$OUT" 2>&1; then
-		PASSED=$((PASSED + 1))
-		echo "ok $N - $desc"
-		sed -n 's/^= /#   /p' "$OUT"
-	else
-		FAILED=$((FAILED + 1))
-		echo "not ok $N - $desc"
-		sed 's/^= //; s/^/#   /' "$OUT" | tail -n 20
-	fi
-}
 
 # Lines as measurements, shown under the check.
 show() { printf '%s\n' "$1" | sed 's/^/= /'; }
@@ -194,7 +163,7 @@ scripts_lab() { bash "$ROOT/scripts/lab.sh" "$@"; }
 [[ -x "$BASCULE" ]] || { echo "probe_lab: $BASCULE not built (make)" >&2; exit 1; }
 
 lab_up "$PREFIX" || { echo "Bail out! lab up failed"; exit 1; }
-lab_services "$PREFIX" "$WORK/svc" || { echo "Bail out! lab services failed"; exit 1; }
+lab_services "$PREFIX" "$SVC" || { echo "Bail out! lab services failed"; exit 1; }
 for isp in "${LAB_ISPS[@]}"; do
 	uplink_rule "$isp" add
 done
@@ -209,5 +178,5 @@ check "cell blackholed: all four fail with 'timeout' at the timeout, fiber still
 check "cell restored: probes answer again" restored
 check "without its rule, wan1's probes fail and never go through wan0" no_rule_no_fallback
 
-echo "probe_lab: $PASSED passed, $FAILED failed"
+summary
 ((FAILED == 0))
