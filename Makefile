@@ -100,6 +100,8 @@ $(BUILD)/bench/bench: tests/bench/bench.c tests/bench/bench.h include/bascule.h 
 
 .PHONY: bench-build
 bench-build: $(BUILD)/bascule $(BUILD)/bench/bench $(BENCH_BPF)
+# built with everything else: `make test` runs the short bench
+all: bench-build
 
 bench: deps
 	$(MAKE) bench-build
