@@ -296,7 +296,7 @@ NS=$(E taskset -c "$GEN_CPU" "$BENCH" nsperpkt "$BPF_OBJ" lan0 wan0 "$NS_N") || 
 R[hit]=$(kv "$NS" hit_net_ns)
 R[miss]=$(kv "$NS" miss_net_ns)
 log "$NS"
-log "method: a large repeat cannot time bascule_lan (each repeat runs on the packet the previous one rewrote: a new flow, then TTL 1), so every packet is its own BPF_PROG_TEST_RUN with repeat=1; the kernel's duration of one run includes its timer, measured the same way on an empty XDP program (nop1_ns) and subtracted. miss = $NS_N distinct new flows (binding created: flows + rev inserts); hit = the same $NS_N flows again (cache-cold lookups, the 250 ms touch of rev); hot = one flow again and again (cache-warm)"
+log "method: a large repeat cannot time bascule_lan (each repeat runs on the packet the previous one rewrote: a new flow, then TTL 1), so every packet is its own BPF_PROG_TEST_RUN with repeat=1; the kernel's duration of one run includes its timer, measured the same way on an empty XDP program (nop1_ns) and subtracted. miss = $NS_N distinct new flows (binding created: flows + rev inserts); hit = the same $NS_N flows again (cache-cold lookups, the once-a-second touch); hot = one flow again and again (cache-warm)"
 
 # ---------------------------------------------------------------- report
 
