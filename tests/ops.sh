@@ -532,6 +532,32 @@ t_notify() {
 	grep -o 'STATUS=.*' "$WORK/notify.log" | sed 's/^/= last /' | tail -n 1
 }
 
+# Structured journal entries, without journald: the daemon runs in a mount
+# namespace of its own where /run/systemd is a tmpfs and the journal's
+# native socket is a listener of ours (the protocol is datagrams of
+# KEY=value lines, like sd_notify's).
+t_journal() {
+	local jlog=$WORK/journal.log jready=$WORK/journal.ready
+	rm -f "$jlog" "$jready"
+	# shellcheck disable=SC2016 # expanded by the inner shell, on purpose
+	start_daemon daemon-journal.log unshare -m sh -c '
+		mount -t tmpfs tmpfs /run/systemd && mkdir -p /run/systemd/journal || exit 1
+		"$0" "$1" /run/systemd/journal/socket --log "$2" --ready "$3" >/dev/null 2>&1 &
+		i=0; while [ ! -e "$3" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		shift 3
+		JOURNAL_STREAM=9:1 exec "$@"' "$PY" "$TOOLS/notifylisten.py" "$jlog" "$jready" || return 1
+	sleep 1
+	stop_daemon TERM || return 1
+	pkill -f "notifylisten.py /run/systemd/journal/socket --log $jlog" 2>/dev/null
+	grep -m 3 'BASCULE_UPLINK=' "$jlog" | sed 's/^/=   /'
+	grep -E 'MESSAGE=uplink fiber: unknown -> up .*BASCULE_EVENT=uplink .*BASCULE_UPLINK=fiber .*BASCULE_OLD_STATE=unknown .*BASCULE_NEW_STATE=up .*BASCULE_REASON=.+' "$jlog" >/dev/null ||
+		{ echo "no structured entry for fiber unknown -> up"; cat "$jlog"; return 1; }
+	grep -q 'SYSLOG_IDENTIFIER=bascule' "$jlog" || { echo "no SYSLOG_IDENTIFIER"; return 1; }
+	grep -q 'active.*fiber' "$jlog" || { echo "no entry for the active uplink"; return 1; }
+	# in the journal instead of, not besides, the plain line
+	! grep -q 'uplink fiber: unknown -> up' "$DAEMON_LOG" || { echo "the transition was also logged as a plain line"; return 1; }
+}
+
 t_notify_stopping() {
 	local before
 	before=$(wc -l <"$WORK/notify.log")
@@ -587,6 +613,7 @@ check "SIGTERM: exit 0" t_sigterm_plain
 
 check "under NOTIFY_SOCKET and WATCHDOG_USEC=1 s: READY=1 with STATUS=, then >= 3 WATCHDOG=1 in 3 s" t_notify
 check "SIGTERM sends STOPPING=1" t_notify_stopping
+check "under systemd's journal (JOURNAL_STREAM): transitions are structured entries with BASCULE_UPLINK/OLD/NEW/REASON" t_journal
 check "after SIGTERM: exit 0, no pins, no XDP, no rules, no socket" t_clean_exit
 check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone, Prometheus stopped" t_cleanup
 
