@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "flows.h" /* bsc_csum */
 #include "probe.h"
 
 #ifndef ICMP_FILTER
@@ -751,20 +752,6 @@ static int icmp_open(struct bsc_prober *p, char *why)
 	return 0;
 }
 
-static uint16_t inet_csum(const void *data, size_t len)
-{
-	const uint8_t *b = data;
-	uint32_t sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)b[i] << 8 | b[i + 1];
-	if (len & 1)
-		sum += (uint32_t)b[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
 
 static ssize_t icmp_sendto(struct bsc_prober *p, const void *pkt, size_t len,
 			   const struct sockaddr_in *dst)
@@ -795,7 +782,7 @@ static int icmp_start(struct probe *pr)
 	memcpy(pkt.tag, ICMP_PAYLOAD, sizeof(pkt.tag));
 	pr->start_ns = now_ns();
 	pkt.sent_ns = pr->start_ns;
-	pkt.h.checksum = inet_csum(&pkt, sizeof(pkt));
+	pkt.h.checksum = bsc_csum(&pkt, sizeof(pkt), 0);
 	n = icmp_sendto(p, &pkt, sizeof(pkt), &dst);
 	if (n < 0 && errno == ENODEV) {
 		/* The socket is bound to the ifindex of a device that was deleted,
