@@ -30,11 +30,26 @@
 #   RESULT failback_gap_ms median=<x> max=<x> n=<n>
 #   RESULT false_failovers_at_10pct_loss=<count> over_s=<seconds>
 # Exit status 0 when every measurement was made, 1 otherwise.
+#
+# Opt-in: LAB_LINKEMU=1 builds the site with each ISP behind the link
+# emulator (scripts/lab.sh: fiber, cell and sat profiles), makes the silent
+# cuts with `linkemu_outage PREFIX fiber on|off` (tests/linkemu_test.sh)
+# instead of the nftables blackhole, and ends every RESULT line with
+# " profile=fiber" (the primary's profile). Without it nothing differs.
 
 set -uo pipefail
 
 # shellcheck source=tests/lib.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../tests/lib.sh"
+
+LINKEMU_ON=
+if [[ "${LAB_LINKEMU:-}" == 1 ]]; then
+	LINKEMU_ON=1
+	# lab_up (a child bash) must see it too.
+	export LAB_LINKEMU
+	# shellcheck source=tests/linkemu_test.sh
+	source "$ROOT/tests/linkemu_test.sh"
+fi
 
 CUTS=${BENCH_CUTS:-10}
 LOSS_S=${BENCH_LOSS_S:-60}
@@ -97,6 +112,7 @@ known_state() {
 	for isp in "${LAB_ISPS[@]}"; do
 		lab_fault "$PREFIX" restore "$isp" >/dev/null 2>&1
 	done
+	[[ -n "$LINKEMU_ON" ]] && linkemu_outage "$PREFIX" fiber off >/dev/null 2>&1
 	for i in $(seq 300); do
 		all_up && break
 		sleep 0.1
@@ -131,7 +147,11 @@ cut() {
 	stream_start cut 120
 	sleep 0.5
 	t0=$(now)
-	lab_fault "$PREFIX" "$kind" fiber >/dev/null || die "lab_fault $kind fiber failed"
+	if [[ -n "$LINKEMU_ON" && "$kind" == blackhole ]]; then
+		linkemu_outage "$PREFIX" fiber on >/dev/null || die "linkemu_outage fiber on failed"
+	else
+		lab_fault "$PREFIX" "$kind" fiber >/dev/null || die "lab_fault $kind fiber failed"
+	fi
 	if ! wait_active cell 50; then
 		echo "  ! $kind $n: cell not active 5 s after the cut"
 		ERRORS=$((ERRORS + 1))
@@ -151,7 +171,16 @@ cut() {
 	stream_start fb 120
 	sleep 0.3
 	t0=$(now)
+	if [[ -n "$LINKEMU_ON" && "$kind" == blackhole ]]; then
+		linkemu_outage "$PREFIX" fiber off >/dev/null || die "linkemu_outage fiber off failed"
+	fi
 	lab_fault "$PREFIX" restore fiber >/dev/null || die "lab_fault restore fiber failed"
+	# linkemu's sends towards the edge stall for good once they failed with
+	# ENETDOWN (frames pending at the carrier cut): restart it, same
+	# profile, now that the carrier is back (tens of ms, inside this window).
+	if [[ -n "$LINKEMU_ON" && "$kind" == carrier ]]; then
+		linkemu_insert "$PREFIX" fiber fiber >/dev/null || die "linkemu restart in fiber failed"
+	fi
 	if wait_active fiber 200; then
 		fb=$(since "$t0")
 	else
@@ -180,6 +209,7 @@ cut() {
 site_init bench
 B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN" -S "$CTL")
 echo "bench-failover: site ${PREFIX}*, $CUTS cuts of each kind, ${LOSS_S} s of 10 % loss"
+[[ -n "$LINKEMU_ON" ]] && echo "link emulator: fiber, cell, sat profiles; silent cuts by linkemu_outage"
 site_up || die "could not build the lab site"
 lab_conf || die "could not write $CONF"
 grep -q '^probe' "$CONF" || die "no probes in scripts/lab.conf"
@@ -219,9 +249,10 @@ lab_fault "$PREFIX" restore fiber >/dev/null
 echo "  fibre degraded $DEG time(s), down $DOWN time(s); the active uplink flipped $FALSE time(s)"
 
 echo "done in $((SECONDS - T_START)) s ($RESTARTS daemon restart(s) against flap damping, $ERRORS error(s))"
-"$PY" - "$WORK" "$FALSE" "$LOSS_S" <<'EOF'
+"$PY" - "$WORK" "$FALSE" "$LOSS_S" ${LINKEMU_ON:+" profile=fiber"} <<'EOF'
 import math, sys
 work, false, loss_s = sys.argv[1:4]
+sfx = sys.argv[4] if len(sys.argv) > 4 else ""
 
 def load(name):
     with open("%s/%s" % (work, name)) as f:
@@ -236,9 +267,9 @@ def p95(v):
 
 c, s, f = load("cutover_carrier"), load("cutover_blackhole"), load("failback")
 mx = lambda v: max(v) if v else float("nan")
-print("RESULT cutover_carrier_ms median=%.1f p95=%.1f max=%.1f n=%d" % (median(c), p95(c), mx(c), len(c)))
-print("RESULT cutover_silent_ms median=%.1f p95=%.1f max=%.1f n=%d" % (median(s), p95(s), mx(s), len(s)))
-print("RESULT failback_gap_ms median=%.1f max=%.1f n=%d" % (median(f), mx(f), len(f)))
-print("RESULT false_failovers_at_10pct_loss=%s over_s=%s" % (false, loss_s))
+print("RESULT cutover_carrier_ms median=%.1f p95=%.1f max=%.1f n=%d%s" % (median(c), p95(c), mx(c), len(c), sfx))
+print("RESULT cutover_silent_ms median=%.1f p95=%.1f max=%.1f n=%d%s" % (median(s), p95(s), mx(s), len(s), sfx))
+print("RESULT failback_gap_ms median=%.1f max=%.1f n=%d%s" % (median(f), mx(f), len(f), sfx))
+print("RESULT false_failovers_at_10pct_loss=%s over_s=%s%s" % (false, loss_s, sfx))
 EOF
 ((ERRORS == 0))

@@ -17,6 +17,13 @@
 # lab_services (each takes PREFIX first), plus nsx NAME CMD... which runs CMD
 # in "${PREFIX}NAME" (set PREFIX yourself), and the LAB_* constants below.
 #
+# Opt-in: with LAB_LINKEMU=1 in the environment, `up` also wires each ISP
+# through the link emulator (tests/linkemu_test.sh: linkemu_insert PREFIX ISP
+# PROFILE) with its own profile: fiber -> fiber, cell -> cell, sat -> sat.
+# `down` stops any emulator of the site and removes its run directory
+# ($LINKEMU_RUN/PREFIXISP), with or without the variable. Without it, and
+# with no emulator running, nothing differs.
+#
 # Addresses:
 #   lan   eth0 10.77.0.10/24 (+ .11 .12), gw 10.77.0.1
 #   edge  lan0 10.77.0.1/24
@@ -196,6 +203,14 @@ _lab_up() {
 	done
 	nsx inet sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 
+	# Opt-in link emulation: each ISP through linkemu with its own profile.
+	if [[ "${LAB_LINKEMU:-}" == 1 ]]; then
+		declare -F linkemu_insert >/dev/null || _die "LAB_LINKEMU=1 but tests/linkemu_test.sh is missing"
+		for isp in "${LAB_ISPS[@]}"; do
+			linkemu_insert "$PREFIX" "$isp" "$isp" || _die "linkemu_insert $PREFIX $isp $isp failed"
+		done
+	fi
+
 	trap - EXIT
 }
 
@@ -203,6 +218,15 @@ _lab_down() {
 	local prefix=$1 ns p
 	local -a pids left
 	_check_prefix "$prefix"
+	# Emulators of this site (LAB_LINKEMU=1), if any: stopped first, their
+	# run directories removed. Nothing to do when none was ever started.
+	if declare -F _linkemu_stop >/dev/null; then
+		for p in "${LAB_ISPS[@]}"; do
+			[[ -d "$(linkemu_dir "$prefix" "$p")" ]] || continue
+			_linkemu_stop "$prefix" "$p"
+			rm -rf "$(linkemu_dir "$prefix" "$p")"
+		done
+	fi
 	for ns in $(_lab_existing "$prefix"); do
 		# A namespace lives on while a process holds it, so its processes
 		# (services, daemons a test left behind) go first.
@@ -348,6 +372,17 @@ _lab_main() {
 	*) _lab_usage ;;
 	esac
 }
+
+# The link emulator's helpers (only when executed: a script that sources us
+# loads them itself if it needs them), for `up` with LAB_LINKEMU=1 and for
+# `down` (which then stops an emulated site's emulators). At top level, not
+# in a function, so that their `declare -A` stays global.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]] \
+	&& [[ "${LAB_LINKEMU:-}" == 1 || "${1:-}" == down ]] \
+	&& [[ -r "$(dirname "$LAB_TOOLS")/linkemu_test.sh" ]]; then
+	# shellcheck source=tests/linkemu_test.sh
+	source "$(dirname "$LAB_TOOLS")/linkemu_test.sh"
+fi
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
 	_lab_main "$@"
