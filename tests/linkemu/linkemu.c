@@ -252,6 +252,10 @@ static void ring_setup(struct ring *r, int ifindex, bool is_tx, unsigned nframes
 	if (is_tx) {
 		if (setsockopt(r->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)))
 			die("PACKET_QDISC_BYPASS: %s", strerror(errno));
+		/* malformed frames are skipped, not stopped at: how tx_kick
+		 * drops what was queued when the link went down */
+		if (setsockopt(r->fd, SOL_PACKET, PACKET_LOSS, &one, sizeof(one)))
+			die("PACKET_LOSS: %s", strerror(errno));
 	} else {
 		struct packet_mreq mr = { .mr_ifindex = ifindex, .mr_type = PACKET_MR_PROMISC };
 
@@ -290,12 +294,16 @@ static void tx_kick(struct ring *r)
 		return;
 	if (send(r->fd, NULL, 0, MSG_DONTWAIT) < 0 && errno != EAGAIN && errno != ENOBUFS) {
 		/* link down (ENETDOWN, ENXIO): drop what is pending rather
-		 * than deliver it late when the carrier comes back */
+		 * than deliver it late when the carrier comes back.  The
+		 * frames stay queued but empty: the kernel walks the ring
+		 * from its own position, so handing them back as AVAILABLE
+		 * would leave it stuck there; an empty frame is skipped
+		 * (PACKET_LOSS) and the kernel moves on. */
 		for (unsigned i = 0; i < r->nframes; i++) {
 			struct tpacket2_hdr *h = ring_frame(r, i);
 
-			if (h->tp_status == TP_STATUS_SEND_REQUEST) {
-				h->tp_status = TP_STATUS_AVAILABLE;
+			if (h->tp_status == TP_STATUS_SEND_REQUEST && h->tp_len) {
+				h->tp_len = 0;
 				tx_fail++;
 			}
 		}
