@@ -14,16 +14,15 @@
 
 #include "control.h"
 #include "flows.h"
+#include "health.h"
 
 static const uint8_t zero_mac[6];
 
 uint32_t bsc_uplink_oper_state(uint32_t admin, int carrier, uint32_t addr, const uint8_t gw_mac[6])
 {
-	if (admin == BSC_ADMIN_DOWN || !carrier || !addr || !memcmp(gw_mac, zero_mac, 6))
-		return BSC_UPLINK_DOWN;
-	if (admin == BSC_ADMIN_DRAIN)
-		return BSC_UPLINK_DRAINED;
-	return BSC_UPLINK_UP;
+	int ready = carrier && addr && memcmp(gw_mac, zero_mac, 6);
+
+	return bsc_dataplane_state(ready ? BSC_H_UP : BSC_H_DOWN, admin);
 }
 
 static const char *state_name(uint32_t s)

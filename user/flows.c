@@ -132,28 +132,37 @@ static void rev_key_from(struct bsc_rev_key *rk, const struct bsc_flow_key *k,
 	rk->uplink = f->uplink;
 }
 
-int bsc_flows_gc(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_t now_ns)
+/* Delete every flow cb selects, with its reverse entry; each one is looked
+ * at again first, as a packet may have changed it since the walk.  The
+ * flow goes first: a reply in between finds no flow and is passed, never
+ * sent to the wrong host.  Returns how many went. */
+static int flows_delete_where(const struct bsc_maps *m, flow_cb cb, void *arg)
 {
-	struct gc_arg g = { .t = t, .now = now_ns };
 	struct bsc_flow_key *keys = NULL;
 	size_t n = 0, i;
 	int deleted = 0;
 
-	flows_walk(m, gc_cb, &g, &keys, &n);
+	flows_walk(m, cb, arg, &keys, &n);
 	for (i = 0; i < n; i++) {
 		struct bsc_rev_key rk;
 		struct bsc_flow f;
 
-		/* Look again: a packet may have refreshed it since the walk. */
-		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || !gc_cb(&keys[i], &f, &g))
+		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || !cb(&keys[i], &f, arg))
 			continue;
-		rev_key_from(&rk, &keys[i], &f);
-		bpf_map_delete_elem(m->rev, &rk);
 		if (!bpf_map_delete_elem(m->flows, &keys[i]))
 			deleted++;
+		rev_key_from(&rk, &keys[i], &f);
+		bpf_map_delete_elem(m->rev, &rk);
 	}
 	free(keys);
 	return deleted;
+}
+
+int bsc_flows_gc(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_t now_ns)
+{
+	struct gc_arg g = { .t = t, .now = now_ns };
+
+	return flows_delete_where(m, gc_cb, &g);
 }
 
 struct count_arg {
@@ -271,26 +280,7 @@ static int datagram_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, v
 
 int bsc_flows_unbind_datagrams(const struct bsc_maps *m, uint32_t uplink)
 {
-	struct bsc_flow_key *keys = NULL;
-	size_t n = 0, i;
-	int done = 0;
-
-	flows_walk(m, datagram_cb, &uplink, &keys, &n);
-	for (i = 0; i < n; i++) {
-		struct bsc_rev_key rk;
-		struct bsc_flow f;
-
-		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || f.uplink != uplink)
-			continue;
-		/* flow first: a reply in between finds no flow and is passed,
-		 * never sent to the wrong host */
-		if (!bpf_map_delete_elem(m->flows, &keys[i]))
-			done++;
-		rev_key_from(&rk, &keys[i], &f);
-		bpf_map_delete_elem(m->rev, &rk);
-	}
-	free(keys);
-	return done;
+	return flows_delete_where(m, datagram_cb, &uplink);
 }
 
 /* Live TCP flows only: a connection that already closed needs no reset. */

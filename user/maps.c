@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "health.h"
 #include "maps.h"
 
 const char *const bsc_reason_names[BSC_R_MAX] = {
@@ -105,19 +106,18 @@ int bsc_policy_read(const struct bsc_maps *m, uint32_t pol, struct bsc_policy *p
 
 uint32_t bsc_select_uplink(const struct bsc_uplink *u, int n, uint32_t preferred)
 {
-	uint32_t best = BSC_NO_UPLINK;
+	struct bsc_candidate c[BSC_MAX_UPLINKS] = { 0 };
 	int i;
 
-	if (preferred < (uint32_t)n && u[preferred].ifindex &&
-	    u[preferred].state == BSC_UPLINK_UP)
-		return preferred;
-	for (i = 0; i < n; i++) {
-		if (!u[i].ifindex || u[i].state != BSC_UPLINK_UP)
-			continue;
-		if (best == BSC_NO_UPLINK || u[i].priority < u[best].priority)
-			best = (uint32_t)i;
+	/* From the maps alone: an uplink the data plane has UP is healthy
+	 * (its admin word is already folded into that state). */
+	for (i = 0; i < n && i < BSC_MAX_UPLINKS; i++) {
+		c[i].present = u[i].ifindex != 0;
+		c[i].health = u[i].state == BSC_UPLINK_UP ? BSC_H_UP : BSC_H_DOWN;
+		c[i].admin = BSC_ADMIN_AUTO;
+		c[i].priority = u[i].priority;
 	}
-	return best;
+	return bsc_choose_active(c, i, BSC_NO_UPLINK, preferred, 0, 0);
 }
 
 uint32_t bsc_policy_reselect(const struct bsc_maps *m, uint32_t pol, int *changed)
