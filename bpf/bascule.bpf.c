@@ -38,7 +38,7 @@ static __always_inline int count(__u32 reason, int verdict)
 
 static __always_inline int verdict_of(__u32 reason)
 {
-	return reason >= BSC_R_DROP_MALFORMED && reason <= BSC_R_DROP_HOST_LIMIT ?
+	return reason >= BSC_R_DROP_MALFORMED && reason <= BSC_R_DROP_DRILL ?
 		       XDP_DROP : XDP_PASS;
 }
 
@@ -334,6 +334,8 @@ static __always_inline int wan_icmp_error(struct pkt *p, __u32 uplink,
 
 	icmp_err_xlate(p, &in, 1, k.saddr, k.sport);
 	count(BSC_R_ICMP_ERR_XLATED, 0);
+	if (k.saddr == cfg->lan_addr)
+		return finish(BSC_R_PASS_LOCAL);
 	return send_to_lan(p, uplink, cfg, f);
 }
 
@@ -361,6 +363,10 @@ int bascule_wan(struct xdp_md *ctx)
 	up = uplink_get(uplink);
 	if (!up)
 		return finish(BSC_R_PASS_NOT_READY);
+	/* A drill plays this line dead: nothing comes back, to the LAN or
+	 * to the probes, until its deadline. */
+	if (up->drill_until_ns && bpf_ktime_get_coarse_ns() < up->drill_until_ns)
+		return finish(BSC_R_DROP_DRILL);
 
 	/* Only what is addressed to the uplink may be translated; anything
 	 * else is unsolicited and must never reach the LAN, not even through
@@ -396,5 +402,9 @@ int bascule_wan(struct xdp_md *ctx)
 		flow_track_tcp(f, &p, 0);
 
 	nat_rewrite(&p, 0, k.saddr, k.sport);
+	/* The box's own flow through the data path (a drill's synthetic
+	 * flow, sent from the LAN address): the kernel delivers the reply. */
+	if (k.saddr == cfg->lan_addr)
+		return finish(BSC_R_PASS_LOCAL);
 	return send_to_lan(&p, uplink, cfg, f);
 }

@@ -56,6 +56,14 @@ struct bsc_uplink {
 	__u32    priority;      /* lower is preferred */
 	__u32    admin;         /* BSC_ADMIN_*: the operator's word, kept by the
 				 * controller when it recomputes state */
+	__u32    pad;
+	/* A continuity drill (`bascule drill`): until this CLOCK_MONOTONIC
+	 * instant every IPv4 packet arriving on the uplink is dropped
+	 * (BSC_R_DROP_DRILL), as if the line had gone silent; ARP still
+	 * passes.  0 = no drill.  A deadline rather than a flag: the daemon
+	 * pushes it forward while the drill runs, so a daemon that dies in
+	 * the middle of one gives the uplink back within seconds. */
+	__u64    drill_until_ns;
 };
 
 enum bsc_admin {
@@ -184,6 +192,7 @@ enum bsc_reason {
 	BSC_R_DROP_REDIRECT,      /* tx_ports slot empty */
 	BSC_R_DROP_MAP_FULL,      /* binding insert failed */
 	BSC_R_DROP_HOST_LIMIT,    /* the LAN host is over its new-flow budget */
+	BSC_R_DROP_DRILL,         /* arrived on an uplink a drill plays dead */
 	BSC_R_TX_RST_UPLINK_DOWN, /* RST to the LAN host: its uplink failed */
 	BSC_R_TX_RST_NO_FLOW,     /* RST to the LAN host: non-SYN, no binding */
 	BSC_R_REBOUND,            /* flow moved to another uplink */

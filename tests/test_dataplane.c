@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "bascule.h"
@@ -301,6 +302,37 @@ static void s_udp_moved_to_cell(void)
 	bind_flow(&udp_q); /* moves it */
 	set_uplink_state(0, BSC_UPLINK_UP);
 }
+/* A drill plays fiber dead until `until_ns` (CLOCK_MONOTONIC). */
+static void drill_fiber(uint64_t until_ns)
+{
+	struct bsc_uplink u;
+
+	assert_int_equal(bsc_uplink_read(&E.m, 0, &u), 0);
+	u.drill_until_ns = until_ns;
+	assert_int_equal(bsc_uplink_write(&E.m, 0, &u), 0);
+}
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+static void s_udp_drill(void)
+{
+	bind_flow(&udp_q);
+	drill_fiber(mono_ns() + 60000000000ull);
+}
+static void s_drill(void) { drill_fiber(mono_ns() + 60000000000ull); }
+static void s_udp_drill_over(void)
+{
+	bind_flow(&udp_q);
+	drill_fiber(mono_ns() - 1000000000ull); /* passed (the BPF clock is coarse) */
+}
+/* The edge's own echo (a drill's synthetic flow) bound on fiber. */
+#define FROM_EDGE .smac = EDGE_MAC, .dmac = EDGE_MAC, .src = EDGE_LAN, .dst = REMOTE
+static const struct pspec edge_ping = { FROM_EDGE, PING };
+static void s_edge_ping(void) { bind_flow(&edge_ping); }
 /* Another LAN host holds port 40000 towards the same remote endpoint. */
 static void s_port_taken(void)
 {
@@ -695,6 +727,19 @@ static const struct dp_case cases[] = {
 	  { AT_FIBER, PING }, NULL, XDP_PASS, BSC_R_PASS_ICMP, 0, {}, NULL },
 	{ "wan truncated udp header is dropped", WAN, 0, s_udp,
 	  { AT_FIBER, UDP_A }, m_trunc_l4_10, XDP_DROP, BSC_R_DROP_MALFORMED, 0, {}, NULL },
+	/* ------------------------------------------ uplink: drills */
+	{ "wan reply on an uplink a drill plays dead is dropped", WAN, 0, s_udp_drill,
+	  { AT_FIBER, UDP_A }, NULL, XDP_DROP, BSC_R_DROP_DRILL, 0, {}, NULL },
+	{ "wan arp on an uplink a drill plays dead still passes", WAN, 0, s_drill,
+	  { .smac = FIBER_GW, .dmac = "ff:ff:ff:ff:ff:ff", .eth_proto = 0x0806 }, NULL, XDP_PASS,
+	  BSC_R_PASS_NON_IP, 0, {}, NULL },
+	{ "wan reply after the drill's deadline returns to the host", WAN, 0, s_udp_drill_over,
+	  { AT_FIBER, UDP_A }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN, 1, { TO_HOST, UDP_A }, NULL },
+	{ "lan echo from the edge itself (drill flow) leaves via fiber", LAN, 0, NULL,
+	  { FROM_EDGE, PING }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN, 1, { VIA_FIBER, PING }, NULL },
+	{ "wan echo reply to the edge's own flow goes to its kernel, translated", WAN, 0, s_edge_ping,
+	  { AT_FIBER, PONG }, NULL, XDP_PASS, BSC_R_PASS_LOCAL,
+	  1, { AT_FIBER, PONG, .dst = EDGE_LAN }, NULL },
 	/* ------------------------------------------ uplink: ICMP errors */
 	{ "wan frag-needed about udp is translated with its quote", WAN, 0, s_udp,
 	  { AT_FIBER, .src = ROUTER, ICMP_ERR(3, 4, q_udp, QUDP_LEN) }, NULL, XDP_REDIRECT,

@@ -35,6 +35,7 @@ const char *const bsc_reason_names[BSC_R_MAX] = {
 	[BSC_R_DROP_REDIRECT] = "drop_redirect",
 	[BSC_R_DROP_MAP_FULL] = "drop_map_full",
 	[BSC_R_DROP_HOST_LIMIT] = "drop_host_flow_limit",
+	[BSC_R_DROP_DRILL] = "drop_drill",
 	[BSC_R_TX_RST_UPLINK_DOWN] = "tx_rst_uplink_down",
 	[BSC_R_TX_RST_NO_FLOW] = "tx_rst_no_flow",
 	[BSC_R_REBOUND] = "flow_rebound",
