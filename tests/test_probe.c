@@ -94,6 +94,9 @@ static const struct parse_ok_row parse_ok_rows[] = {
 	  "_probe.my-site.example", "", "", 0, "dns 203.0.113.53 _probe.my-site.example" },
 	{ "http 203.0.113.10/health 200", BSC_PROBE_HTTP, "203.0.113.10", 80, "", "203.0.113.10",
 	  "/health", 200, "http 203.0.113.10/health 200" },
+	{ "sip 203.0.113.60", BSC_PROBE_SIP, "203.0.113.60", 5060, "", "", "", 0, "sip 203.0.113.60" },
+	{ "sip 203.0.113.60:5080 200", BSC_PROBE_SIP, "203.0.113.60", 5080, "", "", "", 200,
+	  "sip 203.0.113.60:5080 200" },
 	{ "http 203.0.113.10", BSC_PROBE_HTTP, "203.0.113.10", 80, "", "203.0.113.10", "/", 0,
 	  "http 203.0.113.10/" },
 	{ "http 203.0.113.10:8080/a/b?x=1&y=%20", BSC_PROBE_HTTP, "203.0.113.10", 8080, "",
@@ -137,9 +140,9 @@ struct parse_err_row {
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 static const struct parse_err_row parse_err_rows[] = {
-	{ "", "probe '': empty (expected KIND TARGET, KIND one of icmp, tcp, dns, http)" },
-	{ "   ", "probe '   ': empty (expected KIND TARGET, KIND one of icmp, tcp, dns, http)" },
-	{ "ping 1.2.3.4", "probe 'ping 1.2.3.4': unknown kind 'ping' (expected icmp, tcp, dns or http)" },
+	{ "", "probe '': empty (expected KIND TARGET, KIND one of icmp, tcp, dns, http, sip)" },
+	{ "   ", "probe '   ': empty (expected KIND TARGET, KIND one of icmp, tcp, dns, http, sip)" },
+	{ "ping 1.2.3.4", "probe 'ping 1.2.3.4': unknown kind 'ping' (expected icmp, tcp, dns, http or sip)" },
 	{ "icmp", "probe 'icmp': expected ADDR" },
 	{ "icmp 1.2.3", "probe 'icmp 1.2.3': '1.2.3' is not an IPv4 unicast address" },
 	{ "icmp 300.1.1.1", "probe 'icmp 300.1.1.1': '300.1.1.1' is not an IPv4 unicast address" },
@@ -169,6 +172,10 @@ static const struct parse_err_row parse_err_rows[] = {
 	{ "dns 1.2.3.4 " LONG63 "x", "probe 'dns 1.2.3.4 " LONG63 "x': name '" LONG63
 				     "x' is too long (at most 63 characters)" },
 	{ "dns 1.2.3.4:0 a.b", "probe 'dns 1.2.3.4:0 a.b': port '0' is not a number from 1 to 65535" },
+	{ "sip", "probe 'sip': expected ADDR[:PORT] [STATUS]" },
+	{ "sip 1.2.3.4 180", "probe 'sip 1.2.3.4 180': unexpected '180' (expected a final SIP status from 200 to 699)" },
+	{ "sip 1.2.3.4 200 x", "probe 'sip 1.2.3.4 200 x': unexpected 'x' (expected ADDR[:PORT] [STATUS])" },
+	{ "sip 1.2.3.4:0", "probe 'sip 1.2.3.4:0': port '0' is not a number from 1 to 65535" },
 	{ "http", "probe 'http': expected ADDR[:PORT][/PATH] [STATUS]" },
 	{ "http example.com/", "probe 'http example.com/': 'example.com' is not an IPv4 unicast address" },
 	{ "http 1.2.3.4:99999/", "probe 'http 1.2.3.4:99999/': port '99999' is not a number from 1 to 65535" },
@@ -374,6 +381,43 @@ static void test_http_status_respects_len(void **state)
 	assert_int_equal(bsc_http_status(full, 16), -1);
 	assert_int_equal(bsc_http_status(full, 12), -1);
 	assert_int_equal(bsc_http_status(full, 0), -1);
+}
+
+/* SIP: the OPTIONS request carries what a server needs to answer, and only
+ * a response with our Call-ID counts. */
+static void test_sip_messages(void **state)
+{
+	char req[768];
+	size_t n;
+
+	(void)state;
+	n = bsc_sip_build_options(req, sizeof(req), inet_addr("203.0.113.60"), 5060,
+				  inet_addr("192.0.2.2"), 40000, "abc@bascule", "t1");
+	assert_true(n > 0 && n == strlen(req));
+	assert_true(!strncmp(req, "OPTIONS sip:203.0.113.60:5060 SIP/2.0\r\n", 39));
+	assert_non_null(strstr(req, "\r\nVia: SIP/2.0/UDP 192.0.2.2:40000;branch=z9hG4bKt1;rport\r\n"));
+	assert_non_null(strstr(req, "\r\nCall-ID: abc@bascule\r\n"));
+	assert_non_null(strstr(req, "\r\nCSeq: 1 OPTIONS\r\n"));
+	assert_string_equal(req + n - 4, "\r\n\r\n");
+	assert_int_equal(bsc_sip_build_options(req, 40, 1, 1, 1, 1, "x", "y"), 0);
+
+#define R(s) s, sizeof(s) - 1
+	assert_int_equal(bsc_sip_reply_status(R("SIP/2.0 200 OK\r\nCall-ID: abc@bascule\r\n\r\n"),
+					      "abc@bascule"), 200);
+	assert_int_equal(bsc_sip_reply_status(R("SIP/2.0 404 Not Found\r\ni: abc@bascule\r\n"),
+					      "abc@bascule"), 404);
+	assert_int_equal(bsc_sip_reply_status(R("SIP/2.0 200 OK\r\ncall-id:abc@bascule\r\n"),
+					      "abc@bascule"), 200);
+	assert_int_equal(bsc_sip_reply_status(R("SIP/2.0 200 OK\r\nCall-ID: abc@bascule.x\r\n"),
+					      "abc@bascule"), -1);
+	assert_int_equal(bsc_sip_reply_status(R("SIP/2.0 200 OK\r\nCall-ID: other\r\n"),
+					      "abc@bascule"), -1);
+	assert_int_equal(bsc_sip_reply_status(R("SIP/2.0 200 OK\r\n\r\n"), "abc@bascule"), -1);
+	assert_int_equal(bsc_sip_reply_status(R("OPTIONS sip:x SIP/2.0\r\nCall-ID: abc@bascule\r\n"),
+					      "abc@bascule"), -1);
+	assert_int_equal(bsc_sip_reply_status(R("SIP/2.0 100 Trying\r\nCall-ID: abc@bascule\r\n"),
+					      "abc@bascule"), 100);
+#undef R
 }
 
 /* ------------------------------------------------------------------ */
@@ -840,6 +884,88 @@ static void dns_server_stop(void)
 	if (E.dns.fd >= 0)
 		close(E.dns.fd);
 	E.dns.fd = -1;
+}
+
+/* A SIP server on loopback: answers OPTIONS with `sip_code` and the
+ * request's Call-ID (or another one). */
+static int sip_code, sip_wrong_callid, sip_requests;
+
+static int on_sip_request(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	char buf[1024], resp[512], *cid, *eol;
+	ssize_t n = recvfrom(fd, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&from, &flen);
+	int len;
+
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	sip_requests++;
+	cid = strstr(buf, "Call-ID: ");
+	if (!cid || strncmp(buf, "OPTIONS sip:", 12))
+		return 0;
+	cid += 9;
+	eol = strstr(cid, "\r\n");
+	if (eol)
+		*eol = 0;
+	/* a provisional answer first, as a proxy may send */
+	len = snprintf(resp, sizeof(resp), "SIP/2.0 100 Trying\r\nCall-ID: %s\r\n\r\n", cid);
+	sendto(fd, resp, (size_t)len, 0, (struct sockaddr *)&from, flen);
+	len = snprintf(resp, sizeof(resp), "SIP/2.0 %d Whatever\r\nCall-ID: %s%s\r\nCSeq: 1 OPTIONS\r\n\r\n",
+		       sip_code, cid, sip_wrong_callid ? "x" : "");
+	sendto(fd, resp, (size_t)len, 0, (struct sockaddr *)&from, flen);
+	return 0;
+}
+
+static void sip_case(int code, int wrong, const char *extra, unsigned timeout_ms)
+{
+	sd_event_source *io = NULL;
+	char spec[64];
+	uint16_t port;
+	int fd;
+
+	need_netns();
+	sip_code = code;
+	sip_wrong_callid = wrong;
+	sip_requests = 0;
+	fd = bound_socket(SOCK_DGRAM, &port);
+	assert_true(sd_event_add_io(E.ev, &io, fd, EPOLLIN, on_sip_request, NULL) >= 0);
+	snprintf(spec, sizeof(spec), "sip 127.0.0.1:%u%s", port, extra);
+	assert_int_equal(send_spec(0, spec, timeout_ms), 0);
+	run_until_done(1, timeout_ms + 1000);
+	sd_event_source_disable_unref(io);
+	close(fd);
+	assert_int_equal(sip_requests, 1);
+}
+
+static void test_sip_ok(void **state)
+{
+	sip_case(200, 0, "", 1000);
+	assert_ok(0, 1000);
+	assert_exactly_once(1);
+	assert_loop_idle();
+}
+
+static void test_sip_any_final_ok(void **state)
+{
+	sip_case(403, 0, "", 1000);
+	assert_ok(0, 1000); /* an answer, even a refusal, shows the provider is there */
+	assert_loop_idle();
+}
+
+static void test_sip_wrong_status(void **state)
+{
+	sip_case(404, 0, " 200", 1000);
+	assert_failed(0, "sip status 404, expected 200");
+	assert_loop_idle();
+}
+
+static void test_sip_other_callid_times_out(void **state)
+{
+	sip_case(200, 1, "", 300);
+	assert_timed_out(0, 300);
+	assert_loop_idle();
 }
 
 static void http_conn_close(struct http_server *h)
@@ -1680,6 +1806,7 @@ int main(void)
 	for (i = 0; i < ARRAY_SIZE(http_rows); i++)
 		add_row("http status", http_rows[i].name, test_http_status, (void *)&http_rows[i]);
 	add("http status respects len", test_http_status_respects_len, NULL, 0);
+	add("sip OPTIONS request and response matching", test_sip_messages, NULL, 0);
 
 	add("engine: icmp 127.0.0.1 ok, three at once", test_icmp_ok, NULL, 1);
 	add("engine: icmp after a source change", test_icmp_new_source, NULL, 1);
@@ -1688,6 +1815,10 @@ int main(void)
 	add("engine: tcp to a closed port ok (RST)", test_tcp_closed_port_ok, NULL, 1);
 	add("engine: tcp probes leave no TIME_WAIT", test_tcp_no_time_wait, NULL, 1);
 	add("engine: dns answer (NXDOMAIN) ok, query bytes", test_dns_ok, NULL, 1);
+	add("engine: sip OPTIONS answered 200 (after a 100)", test_sip_ok, NULL, 1);
+	add("engine: sip any final answer counts", test_sip_any_final_ok, NULL, 1);
+	add("engine: sip 404 when 200 is expected fails", test_sip_wrong_status, NULL, 1);
+	add("engine: sip answer with another Call-ID is not ours", test_sip_other_callid_times_out, NULL, 1);
 	add("engine: http 204, expect 204 ok, request bytes", test_http_204_expect_204_ok, NULL, 1);
 	add("engine: http 204, expect 200 fails", test_http_204_expect_200_fails, NULL, 1);
 	add("engine: http any 2xx/3xx, host=", test_http_any_2xx_3xx, NULL, 1);

@@ -54,6 +54,7 @@ static const char *const kind_names[] = {
 	[BSC_PROBE_TCP] = "tcp",
 	[BSC_PROBE_DNS] = "dns",
 	[BSC_PROBE_HTTP] = "http",
+	[BSC_PROBE_SIP] = "sip",
 };
 
 enum http_phase { HTTP_CONNECTING, HTTP_SENDING, HTTP_READING };
@@ -69,6 +70,7 @@ struct probe {
 	uint64_t start_ns;
 	uint16_t seq;           /* ICMP echo sequence */
 	uint16_t dns_id;
+	char call_id[40];       /* SIP */
 	int posted, posted_ok;
 	uint64_t posted_rtt;
 	char why[WHY_LEN];
@@ -124,6 +126,8 @@ static uint16_t default_port(const struct bsc_probe_target *t)
 		return 53;
 	if (t->kind == BSC_PROBE_HTTP)
 		return 80;
+	if (t->kind == BSC_PROBE_SIP)
+		return 5060;
 	return 0;
 }
 
@@ -136,6 +140,7 @@ static const char *const kind_usage[] = {
 	[BSC_PROBE_TCP] = "ADDR:PORT",
 	[BSC_PROBE_DNS] = "ADDR[:PORT] NAME",
 	[BSC_PROBE_HTTP] = "ADDR[:PORT][/PATH] [STATUS]",
+	[BSC_PROBE_SIP] = "ADDR[:PORT] [STATUS]",
 };
 
 __attribute__((format(printf, 4, 5)))
@@ -327,9 +332,9 @@ int bsc_probe_target_parse(const char *spec, struct bsc_probe_target *t, char *e
 	}
 	if (!n)
 		return parse_error(err, errlen, spec,
-				   "empty (expected KIND TARGET, KIND one of icmp, tcp, dns, http)");
+				   "empty (expected KIND TARGET, KIND one of icmp, tcp, dns, http, sip)");
 	if (parse_kind(tok[0], &t->kind))
-		return parse_error(err, errlen, spec, "unknown kind '%s' (expected icmp, tcp, dns or http)",
+		return parse_error(err, errlen, spec, "unknown kind '%s' (expected icmp, tcp, dns, http or sip)",
 				   tok[0]);
 	if (n < (t->kind == BSC_PROBE_DNS ? 3 : 2))
 		return parse_error(err, errlen, spec, "expected %s", kind_usage[t->kind]);
@@ -363,6 +368,25 @@ int bsc_probe_target_parse(const char *spec, struct bsc_probe_target *t, char *e
 		if (!have_host)
 			addr_str(t->addr, t->host);
 		return 0;
+	case BSC_PROBE_SIP: {
+		long status;
+
+		if (n > 3)
+			return parse_error(err, errlen, spec, "unexpected '%s' (expected %s)", tok[3],
+					   kind_usage[t->kind]);
+		if (parse_addr_port(spec, tok[1], PORT_OPTIONAL, t, err, errlen))
+			return -1;
+		if (!t->port)
+			t->port = 5060;
+		if (n == 3) {
+			if (parse_number(tok[2], 200, 699, &status))
+				return parse_error(err, errlen, spec,
+						   "unexpected '%s' (expected a final SIP status from 200 to 699)",
+						   tok[2]);
+			t->expect_status = (int)status;
+		}
+		return 0;
+	}
 	}
 	return -1;
 }
@@ -397,6 +421,13 @@ void bsc_probe_target_format(const struct bsc_probe_target *t, char *buf, size_t
 			snprintf(host, sizeof(host), " host=%s", t->host);
 		snprintf(buf, len, "http %s%s%s%s%s", a, port, t->path[0] ? t->path : "/", status,
 			 host);
+		return;
+	case BSC_PROBE_SIP:
+		if (p != 5060)
+			snprintf(port, sizeof(port), ":%u", p);
+		if (t->expect_status)
+			snprintf(status, sizeof(status), " %d", t->expect_status);
+		snprintf(buf, len, "sip %s%s%s", a, port, status);
 		return;
 	}
 	snprintf(buf, len, "probe kind %d?", (int)t->kind);
@@ -454,28 +485,95 @@ int bsc_dns_reply_matches(const uint8_t *buf, size_t len, uint16_t id)
 	return len >= 12 && ((uint16_t)(buf[0] << 8 | buf[1])) == id && (buf[2] & 0x80);
 }
 
-int bsc_http_status(const char *buf, size_t len)
+/* A status line: a version of v characters the caller has checked, then
+ * " SSS", then the end of the line or " reason". */
+static int status_line(const char *buf, size_t len, size_t v)
 {
 	const char *eol = memchr(buf, '\n', len);
-	size_t n;
-	int i, status = 0;
+	size_t n, i;
+	int status = 0;
 
 	if (!eol)
 		return -1;
 	n = (size_t)(eol - buf);
 	if (n && buf[n - 1] == '\r')
 		n--;
-	/* "HTTP/1.x SSS" then the end of the line or " reason" */
-	if (n < 12 || memcmp(buf, "HTTP/1.", 7) || !isdigit((unsigned char)buf[7]) || buf[8] != ' ')
+	if (n < v + 4 || buf[v] != ' ')
 		return -1;
-	for (i = 9; i < 12; i++) {
+	for (i = v + 1; i < v + 4; i++) {
 		if (!isdigit((unsigned char)buf[i]))
 			return -1;
 		status = status * 10 + (buf[i] - '0');
 	}
-	if ((n > 12 && buf[12] != ' ') || status < 100)
+	if ((n > v + 4 && buf[v + 4] != ' ') || status < 100)
 		return -1;
 	return status;
+}
+
+int bsc_http_status(const char *buf, size_t len)
+{
+	/* "HTTP/1.x SSS" */
+	if (len < 8 || memcmp(buf, "HTTP/1.", 7) || !isdigit((unsigned char)buf[7]))
+		return -1;
+	return status_line(buf, len, 8);
+}
+
+size_t bsc_sip_build_options(char *buf, size_t cap, uint32_t dst, uint16_t dport, uint32_t src,
+			     uint16_t sport, const char *call_id, const char *tag)
+{
+	char d[INET_ADDRSTRLEN], s[INET_ADDRSTRLEN];
+	int n;
+
+	addr_str(dst, d);
+	addr_str(src, s);
+	/* RFC 3261 11: OPTIONS asks a server what it supports; any final
+	 * answer shows it is there and reachable over this path. */
+	n = snprintf(buf, cap,
+		     "OPTIONS sip:%s:%u SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP %s:%u;branch=z9hG4bK%s;rport\r\n"
+		     "Max-Forwards: 70\r\n"
+		     "From: <sip:bascule@%s>;tag=%s\r\n"
+		     "To: <sip:%s:%u>\r\n"
+		     "Call-ID: %s\r\n"
+		     "CSeq: 1 OPTIONS\r\n"
+		     "Accept: application/sdp\r\n"
+		     "User-Agent: bascule-drill\r\n"
+		     "Content-Length: 0\r\n\r\n",
+		     d, dport, s, sport, tag, s, tag, d, dport, call_id);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+int bsc_sip_reply_status(const char *buf, size_t len, const char *call_id)
+{
+	size_t cl = strlen(call_id);
+	const char *p = buf, *end = buf + len;
+	int status = len >= 7 && !memcmp(buf, "SIP/2.0", 7) ? status_line(buf, len, 7) : -1;
+
+	if (status < 0)
+		return -1;
+	/* the Call-ID header (or its compact form "i:") must be ours */
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		const char *v = NULL;
+
+		if (n >= 8 && !strncasecmp(p, "Call-ID:", 8))
+			v = p + 8;
+		else if (n >= 2 && !strncasecmp(p, "i:", 2))
+			v = p + 2;
+		if (v) {
+			while (v < p + n && (*v == ' ' || *v == '\t'))
+				v++;
+			if ((size_t)(p + n - v) >= cl && !memcmp(v, call_id, cl) &&
+			    (p + n - v == (long)cl || v[cl] == '\r' || v[cl] == ' '))
+				return status;
+			return -1;
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+	return -1;
 }
 
 static size_t http_build_request(const struct bsc_probe_target *t, char *buf, size_t cap)
@@ -1004,6 +1102,67 @@ static int dns_start(struct probe *pr)
 }
 
 /* ------------------------------------------------------------------ */
+/* SIP                                                                */
+/* ------------------------------------------------------------------ */
+
+static int on_sip_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct probe *pr = userdata;
+	char buf[2048];
+	ssize_t n;
+	int status, want = pr->t.expect_status;
+
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR) {
+			set_why_errno(pr, "sip", errno);
+			probe_finish(pr, 0, 0, pr->why);
+		}
+		return 0;
+	}
+	status = bsc_sip_reply_status(buf, (size_t)n, pr->call_id);
+	if (status < 200)
+		return 0; /* not ours, or provisional (1xx): the final one follows */
+	if (!want || status == want) {
+		probe_finish(pr, 1, now_ns() - pr->start_ns, NULL);
+		return 0;
+	}
+	set_why(pr, "sip status %d, expected %d", status, want);
+	probe_finish(pr, 0, 0, pr->why);
+	return 0;
+}
+
+static int sip_start(struct probe *pr)
+{
+	struct sockaddr_in dst = target_sockaddr(&pr->t), me;
+	socklen_t ml = sizeof(me);
+	char req[768], tag[12];
+	size_t len;
+	int r;
+
+	pr->fd = open_bound_socket(pr->p, SOCK_DGRAM, 0, pr->why);
+	if (pr->fd < 0)
+		return pr->fd;
+	if (connect(pr->fd, (struct sockaddr *)&dst, sizeof(dst)) ||
+	    getsockname(pr->fd, (struct sockaddr *)&me, &ml))
+		return set_why_errno(pr, "sip connect", errno);
+	snprintf(pr->call_id, sizeof(pr->call_id), "%04x%04x%04x@bascule", random16(), random16(),
+		 random16());
+	snprintf(tag, sizeof(tag), "%04x%04x", random16(), random16());
+	len = bsc_sip_build_options(req, sizeof(req), pr->t.addr, default_port(&pr->t),
+				    me.sin_addr.s_addr, ntohs(me.sin_port), pr->call_id, tag);
+	r = sd_event_add_io(pr->p->ev, &pr->io, pr->fd, EPOLLIN, on_sip_readable, pr);
+	if (r < 0) {
+		set_why(pr, "sd_event_add_io: %s", strerror(-r));
+		return r;
+	}
+	pr->start_ns = now_ns();
+	if (send(pr->fd, req, len, 0) < 0)
+		return set_why_errno(pr, "sip send", errno);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* prober                                                             */
 /* ------------------------------------------------------------------ */
 
@@ -1069,6 +1228,8 @@ static int probe_start(struct probe *pr)
 		return tcp_start(pr);
 	case BSC_PROBE_DNS:
 		return dns_start(pr);
+	case BSC_PROBE_SIP:
+		return sip_start(pr);
 	}
 	set_why(pr, "unknown probe kind %d", (int)pr->t.kind);
 	return -EINVAL;
@@ -1153,7 +1314,7 @@ static int cli_usage(FILE *out, const char *msg)
 	fputs("usage: bascule probe [-t MS] IFACE SOURCE TARGET...\n"
 	      "  send each probe once from SOURCE through IFACE, whatever uplink is active\n"
 	      "  TARGET: 'icmp ADDR' | 'tcp ADDR:PORT' | 'dns ADDR[:PORT] NAME'\n"
-	      "          | 'http ADDR[:PORT][/PATH] [STATUS] [host=NAME]'\n"
+	      "          | 'http ADDR[:PORT][/PATH] [STATUS] [host=NAME]' | 'sip ADDR[:PORT] [STATUS]'\n"
 	      "  -t, --timeout MS   per probe (default 1000)\n"
 	      "exit: 0 all answered, 1 some failed, 2 usage error\n",
 	      out);

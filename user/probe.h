@@ -16,6 +16,7 @@ enum bsc_probe_kind {
 	BSC_PROBE_TCP,
 	BSC_PROBE_DNS,
 	BSC_PROBE_HTTP,
+	BSC_PROBE_SIP,          /* SIP OPTIONS over UDP: the VoIP provider answers */
 };
 
 struct bsc_probe_target {
@@ -25,7 +26,7 @@ struct bsc_probe_target {
 	char qname[64];         /* DNS: the A record asked for */
 	char host[64];          /* HTTP: Host header (default: the address) */
 	char path[128];         /* HTTP: path, default "/" */
-	int expect_status;      /* HTTP: 0 = any 2xx or 3xx */
+	int expect_status;      /* HTTP: 0 = any 2xx or 3xx; SIP: 0 = any final response */
 };
 
 /* Parse one `probe = ...` value:
@@ -34,6 +35,8 @@ struct bsc_probe_target {
  *   dns 203.0.113.53 example.com          (port 53, or ADDR:PORT)
  *   http 203.0.113.10/health 200          (port 80, or ADDR:PORT/path; status optional)
  *   http 203.0.113.10/health 200 host=example.com   (Host header, default the address)
+ *   sip 203.0.113.60                       (OPTIONS to port 5060, or ADDR:PORT; any
+ *   sip 203.0.113.60:5060 200               final response, or the STATUS given)
  * Returns 0, or -1 with a message naming what is wrong. */
 int bsc_probe_target_parse(const char *spec, struct bsc_probe_target *t, char *err, size_t errlen);
 /* The same syntax back, for logs and status. */
@@ -74,5 +77,9 @@ int bsc_probe_cli(int argc, char **argv);
 size_t bsc_dns_build_query(uint8_t *buf, size_t cap, uint16_t id, const char *qname);
 int bsc_dns_reply_matches(const uint8_t *buf, size_t len, uint16_t id);
 int bsc_http_status(const char *buf, size_t len); /* -1: not (yet) a status line */
+size_t bsc_sip_build_options(char *buf, size_t cap, uint32_t dst, uint16_t dport, uint32_t src,
+			     uint16_t sport, const char *call_id, const char *tag);
+/* Status of a SIP response carrying call_id; -1: not a response to it. */
+int bsc_sip_reply_status(const char *buf, size_t len, const char *call_id);
 
 #endif
