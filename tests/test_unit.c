@@ -413,6 +413,31 @@ static void test_config_parse_starts_from_defaults(void **state)
 	assert_int_equal(cfg.uplinks[0].priority, 100);
 }
 
+static void test_config_drill(void **state)
+{
+	struct bsc_cfg cfg;
+
+	parse_ok("[bascule]\nlan = lan0\n" UPLINK(1) "[drill]\ntarget = 203.0.113.1\nrto_ms = 800\n"
+		 "check = dns dns 203.0.113.53 bascule.test\ncheck = voip sip 203.0.113.60:5062 200\n"
+		 "check = office-vpn icmp 203.0.113.70\n", &cfg);
+	assert_int_equal(cfg.drill.target, inet_addr("203.0.113.1"));
+	assert_int_equal(cfg.drill.rto_ms, 800);
+	assert_int_equal(cfg.drill.interval_ms, 5); /* defaults kept */
+	assert_int_equal(cfg.drill.check_timeout_ms, 3000);
+	assert_int_equal(cfg.drill.n_checks, 3);
+	assert_string_equal(cfg.drill.checks[0].name, "dns");
+	assert_int_equal(cfg.drill.checks[0].t.kind, BSC_PROBE_DNS);
+	assert_string_equal(cfg.drill.checks[1].name, "voip");
+	assert_int_equal(cfg.drill.checks[1].t.kind, BSC_PROBE_SIP);
+	assert_int_equal(cfg.drill.checks[1].t.port, 5062);
+	assert_int_equal(cfg.drill.checks[1].t.expect_status, 200);
+	assert_string_equal(cfg.drill.checks[2].name, "office-vpn");
+	/* no [drill]: defaults, no checks */
+	parse_ok("[bascule]\nlan = lan0\n" UPLINK(1), &cfg);
+	assert_int_equal(cfg.drill.n_checks, 0);
+	assert_int_equal(cfg.drill.rto_ms, 1000);
+}
+
 static void test_config_find_uplink(void **state)
 {
 	struct bsc_cfg cfg;
@@ -445,7 +470,20 @@ struct bad_config {
 static struct bad_config bad_configs[] = {
 	{ "unknown section",
 	  HEAD UPA "[routing]\nmetric = 5\n", 6,
-	  "unknown section [routing] (expected [bascule] or [uplink NAME])" },
+	  "unknown section [routing]" },
+	{ "drill check without a target",
+	  HEAD UPA "[drill]\ncheck = voip\n", 7, "check: 'voip' is not NAME KIND TARGET" },
+	{ "drill check with a bad probe",
+	  HEAD UPA "[drill]\ncheck = voip sip 203.0.113.60 180\n", 7,
+	  "check voip: probe 'sip 203.0.113.60 180': unexpected '180'" },
+	{ "drill check with a bad name",
+	  HEAD UPA "[drill]\ncheck = v/p icmp 203.0.113.1\n", 7, "name 'v/p' has a bad character '/'" },
+	{ "drill target not an address",
+	  HEAD UPA "[drill]\ntarget = example.com\n", 7, "target: 'example.com' is not an IPv4 address" },
+	{ "drill rto zero",
+	  HEAD UPA "[drill]\nrto_ms = 0\n", 7, "rto_ms: '0' is not a number of milliseconds from 1" },
+	{ "drill unknown key",
+	  HEAD UPA "[drill]\nspeed = 3\n", 7, "unknown key 'speed' in [drill]" },
 	{ "unknown key in [bascule]",
 	  "[bascule]\nlan = lan0\ncolour = blue\n" UPA, 3,
 	  "unknown key 'colour' in [bascule]" },
@@ -1366,6 +1404,7 @@ int main(void)
 	ADD(test_config_eight_uplinks_fit);
 	ADD(test_config_parse_starts_from_defaults);
 	ADD(test_config_find_uplink);
+	ADD(test_config_drill);
 	ADD_ROWS("config rejects", bad_configs, test_config_rejects);
 	ADD(test_config_reports_every_value_error);
 	ADD(test_config_reports_every_missing_piece);

@@ -8,6 +8,7 @@
  * in one go.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -85,6 +86,10 @@ void bsc_config_defaults(struct bsc_cfg *cfg)
 	cfg->manage_routes = 1;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", BSC_DEFAULT_CONTROL);
 	snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s", "127.0.0.1:9901");
+	cfg->drill.interval_ms = 5;
+	cfg->drill.rto_ms = 1000;
+	cfg->drill.check_timeout_ms = 3000;
+	cfg->drill.cutover_timeout_ms = 15000;
 }
 
 static int parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
@@ -306,6 +311,85 @@ static int uplink_key(struct parse_state *st, struct bsc_uplink_cfg *u,
 	return 0;
 }
 
+#define D_KEY(n, field, lo, hi, unit) { n, offsetof(struct bsc_drill_cfg, field), lo, hi, unit }
+static const struct u32_key drill_u32[] = {
+	D_KEY("interval_ms", interval_ms, 1, 1000, "milliseconds"),
+	D_KEY("rto_ms", rto_ms, 1, 3600000, "milliseconds"),
+	D_KEY("check_timeout_ms", check_timeout_ms, 10, 60000, "milliseconds"),
+	D_KEY("cutover_timeout_ms", cutover_timeout_ms, 100, 600000, "milliseconds"),
+	D_KEY("failback_timeout_ms", failback_timeout_ms, 0, 3600000, "milliseconds"),
+};
+
+/* `check = NAME KIND ARGS...` */
+static int drill_check(struct parse_state *st, struct bsc_drill_cfg *d, const char *v)
+{
+	struct bsc_drill_check *c;
+	char perr[256];
+	size_t n = strcspn(v, " \t");
+	const char *spec = v + n;
+	size_t i;
+
+	if (d->n_checks >= BSC_MAX_CHECKS) {
+		add_error(st, st->line, "check: at most %d checks", BSC_MAX_CHECKS);
+		return 0;
+	}
+	c = &d->checks[d->n_checks];
+	while (*spec == ' ' || *spec == '\t')
+		spec++;
+	if (!n || n >= sizeof(c->name) || !*spec) {
+		add_error(st, st->line, "check: '%s' is not NAME KIND TARGET (e.g. 'check = voip sip 203.0.113.60')",
+			  v);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && !strchr("-_.", v[i])) {
+			add_error(st, st->line, "check: name '%.*s' has a bad character '%c' (letters, digits, '-', '_', '.')",
+				  (int)n, v, v[i]);
+			return 0;
+		}
+	memset(c, 0, sizeof(*c));
+	memcpy(c->name, v, n);
+	if (bsc_probe_target_parse(spec, &c->t, perr, sizeof(perr))) {
+		add_error(st, st->line, "check %s: %s", c->name, perr);
+		return 0;
+	}
+	d->n_checks++;
+	return 1;
+}
+
+static int drill_key(struct parse_state *st, const char *key, const char *v)
+{
+	struct bsc_drill_cfg *d = &st->cfg->drill;
+	struct in_addr a;
+	size_t i;
+
+	if (!strcmp(key, "check"))
+		return drill_check(st, d, v);
+	if (!strcmp(key, "target")) {
+		if (inet_pton(AF_INET, v, &a) != 1 || !a.s_addr) {
+			add_error(st, st->line, "target: '%s' is not an IPv4 address", v);
+			return 0;
+		}
+		d->target = a.s_addr;
+		return 1;
+	}
+	for (i = 0; i < sizeof(drill_u32) / sizeof(drill_u32[0]); i++) {
+		const struct u32_key *k = &drill_u32[i];
+
+		if (strcmp(key, k->name))
+			continue;
+		if (parse_u32(v, k->min, k->max, (uint32_t *)((char *)d + k->off))) {
+			add_error(st, st->line, "%s: '%s' is not a number of %s from %u to %u",
+				  key, v, k->unit, k->min, k->max);
+			return 0;
+		}
+		return 1;
+	}
+	add_error(st, st->line, "unknown key '%s' in [drill] (expected target, interval_ms, rto_ms, check, check_timeout_ms, cutover_timeout_ms, failback_timeout_ms)",
+		  key);
+	return 0;
+}
+
 static int valid_name(const char *n)
 {
 	size_t i, len = strlen(n);
@@ -328,10 +412,10 @@ static int open_section(struct parse_state *st, const char *section)
 
 	snprintf(st->section, sizeof(st->section), "%s", section);
 	st->cur_uplink = -1;
-	if (!strcmp(section, "bascule"))
+	if (!strcmp(section, "bascule") || !strcmp(section, "drill"))
 		return 1;
 	if (strncmp(section, "uplink ", 7)) {
-		add_error(st, st->line, "unknown section [%s] (expected [bascule] or [uplink NAME])",
+		add_error(st, st->line, "unknown section [%s] (expected [bascule], [uplink NAME] or [drill])",
 			  section);
 		return 0;
 	}
@@ -374,6 +458,8 @@ static int handler(void *user, const char *section, const char *key, const char 
 	}
 	if (!strcmp(st->section, "bascule"))
 		return global_key(st, key, value);
+	if (!strcmp(st->section, "drill"))
+		return drill_key(st, key, value);
 	if (st->cur_uplink < 0)
 		return 0; /* the bad section was reported already */
 	return uplink_key(st, &st->cfg->uplinks[st->cur_uplink], key, value);

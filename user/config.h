@@ -18,6 +18,28 @@
 #define BSC_DEFAULT_CONTROL "/run/bascule/control.sock"
 #define BSC_MAX_PROBES 8
 #define BSC_MAX_HOOKS 8
+#define BSC_MAX_CHECKS 12
+#define BSC_CHECK_NAME_LEN 32
+
+/* One service check of a drill, run over the backup: `check = NAME KIND ...`
+ * with KIND and its arguments as for probes (dns, http, sip, tcp, icmp). */
+struct bsc_drill_check {
+	char name[BSC_CHECK_NAME_LEN];
+	struct bsc_probe_target t;
+};
+
+/* [drill]: `bascule drill` on this site. */
+struct bsc_drill_cfg {
+	uint32_t target;                /* echo target of the synthetic flow; 0 = the
+					 * primary's first ICMP probe target */
+	uint32_t interval_ms;           /* synthetic flow: one echo every ... */
+	uint32_t rto_ms;                /* the site's recovery time objective */
+	uint32_t check_timeout_ms;      /* each service check */
+	uint32_t cutover_timeout_ms;    /* no cut-over by then: the drill aborts */
+	uint32_t failback_timeout_ms;   /* 0 = failback_hold_ms + 30 s */
+	int n_checks;
+	struct bsc_drill_check checks[BSC_MAX_CHECKS];
+};
 
 struct bsc_uplink_cfg {
 	char name[BSC_NAME_LEN];
@@ -58,6 +80,7 @@ struct bsc_cfg {
 	char hooks[BSC_MAX_HOOKS][256];
 	int n_uplinks;
 	struct bsc_uplink_cfg uplinks[BSC_MAX_UPLINKS];
+	struct bsc_drill_cfg drill;
 };
 
 /* Parse and validate; on failure returns -1 and writes "file:line: what"
