@@ -31,7 +31,8 @@
 #         wan1 198.51.100.2/24 <-> cell  down0 198.51.100.1 cell up0 198.18.2.1 <-> inet cell0  198.18.2.2
 #         wan2 100.64.0.2/24   <-> sat   down0 100.64.0.1   sat  up0 198.18.3.1 <-> inet sat0   198.18.3.2
 #   inet  on lo: 203.0.113.1-.3 probe targets, .10 HTTP:80, .11 UDP echo:7,
-#         .12 TCP hold:9000, .53 DNS:53 (bascule.test -> 203.0.113.10)
+#         .12 TCP hold:9000, .53 DNS:53 (bascule.test -> 203.0.113.10),
+#         .60 SIP:5060 (the VoIP provider), .70 the head office's VPN peer
 
 # The LAB_* constants are for scripts that source this file, hence:
 # shellcheck disable=SC2034
@@ -81,6 +82,9 @@ LAB_UDPECHO_PORT=7
 LAB_TCPHOLD_IP=203.0.113.12
 LAB_TCPHOLD_PORT=9000
 LAB_DNS_IP=203.0.113.53
+LAB_SIP_IP=203.0.113.60
+LAB_SIP_PORT=5060
+LAB_VPN_IP=203.0.113.70
 
 nsx() {
 	local name=$1
@@ -198,7 +202,7 @@ _lab_up() {
 	_router_sysctls edge
 
 	# inet: services live on lo (this kernel has no dummy devices).
-	for i in 1 2 3 10 11 12 53; do
+	for i in 1 2 3 10 11 12 53 60 70; do
 		ip -n "${PREFIX}inet" addr add "203.0.113.${i}/32" dev lo
 	done
 	nsx inet sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
@@ -349,11 +353,14 @@ _lab_services() {
 		--listen-address="$LAB_DNS_IP" --bind-interfaces --port=53 \
 		--address=/bascule.test/"$LAB_HTTP_IP" --log-facility=- --log-queries
 	_start tcphold "$dir" "$LAB_PY" "$LAB_TOOLS/tcphold.py" server "$LAB_TCPHOLD_IP" "$LAB_TCPHOLD_PORT"
+	_start sip "$dir" "$LAB_PY" "$LAB_TOOLS/sipresponder.py" "$LAB_SIP_IP" "$LAB_SIP_PORT" \
+		--log "$dir/sip.log"
 
 	_wait_listen tcp "$LAB_HTTP_IP" 80
 	_wait_listen udp "$LAB_UDPECHO_IP" "$LAB_UDPECHO_PORT"
 	_wait_listen udp "$LAB_DNS_IP" 53
 	_wait_listen tcp "$LAB_TCPHOLD_IP" "$LAB_TCPHOLD_PORT"
+	_wait_listen udp "$LAB_SIP_IP" "$LAB_SIP_PORT"
 }
 
 _lab_usage() {

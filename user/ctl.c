@@ -24,8 +24,15 @@ struct bsc_ctl {
 	sd_event_source *src;
 	char path[108];
 	bsc_ctl_handler handler;
+	bsc_ctl_taker taker;
 	void *data;
 };
+
+void bsc_ctl_set_taker(struct bsc_ctl *c, bsc_ctl_taker t)
+{
+	if (c)
+		c->taker = t;
+}
 
 static int serve(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
@@ -46,6 +53,8 @@ static int serve(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	if (n > 0) {
 		req[n] = '\0';
 		req[strcspn(req, "\r\n")] = '\0';
+		if (c->taker && c->taker(c->data, req, cfd))
+			return 0;
 		out = open_memstream(&buf, &len);
 		if (out) {
 			c->handler(c->data, req, out);

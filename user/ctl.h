@@ -16,6 +16,11 @@ struct bsc_ctl;
 struct bsc_ctl *bsc_ctl_listen(sd_event *ev, const char *path, const char *group,
 			       bsc_ctl_handler h, void *data, char *err, size_t errlen);
 void bsc_ctl_close(struct bsc_ctl *c);
+/* For requests answered over time (a drill): called first; returns 1 when
+ * it took the connection `fd` (it then writes to it and closes it itself),
+ * 0 to leave the request to the plain handler. */
+typedef int (*bsc_ctl_taker)(void *data, const char *request, int fd);
+void bsc_ctl_set_taker(struct bsc_ctl *c, bsc_ctl_taker t);
 
 /* Client side: send request, copy the reply to out.  0, or -errno. */
 int bsc_ctl_request(const char *path, const char *request, FILE *out);

@@ -34,6 +34,8 @@
 #include "control.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "daemon_priv.h"
+#include "drill.h"
 #include "dataplane.h"
 #include "events.h"
 #include "flows.h"
@@ -42,66 +44,6 @@
 #include "metrics.h"
 #include "netlink.h"
 #include "probe.h"
-
-#define ROUND_SLOTS 16          /* rounds in flight per uplink */
-#define TICK_MS 25              /* passive signal sampling, re-evaluation */
-#define RULE_PRIO_BASE 1000
-#define RT_MAIN 254
-
-struct round {
-	uint32_t seq;
-	uint8_t n, ok, fail, done;
-};
-
-struct daemon;
-
-struct uplink_rt {
-	struct daemon *d;
-	uint32_t idx;
-	const struct bsc_uplink_cfg *cfg;
-	uint32_t ifindex, addr, rule_addr, route_ifindex, route_gw;
-	uint32_t gateway;       /* configured, or learnt (gateway = auto) */
-	uint8_t mac[6], gw_mac[6];
-	int carrier;
-	struct bsc_health_state hs;
-	uint64_t healthy_since;
-	struct bsc_prober *prober;
-	sd_event_source *timer;
-	struct round rounds[ROUND_SLOTS];
-	uint32_t round_seq;
-	char last_fail[64];
-	struct {
-		int seen, ok;
-		double rtt_ms;
-		char why[64];
-	} target[BSC_MAX_PROBES];       /* last result of each probe target */
-	uint64_t transitions, probes_sent, probes_ok, probes_failed;
-	/* passive signal: packets out with nothing back */
-	uint64_t tx, rx, rx_change_ns, tx_at_rx_change, suspicious_until, last_suspicion;
-};
-
-struct daemon {
-	const struct bsc_cfg *cfg;      /* = &cfg_store: reload updates it in place */
-	struct bsc_cfg cfg_store;
-	const struct bsc_run_opts *o;
-	sd_event *ev;
-	struct bsc_dp dp;
-	struct uplink_rt up[BSC_MAX_UPLINKS];
-	int n;
-	uint32_t active;
-	struct bsc_events events;
-	struct bsc_ctl *ctl;
-	struct mnl_socket *mon;
-	struct bsc_timeouts to;
-	/* for the metrics thread: a snapshot refreshed every tick */
-	struct bsc_metrics *metrics;
-	pthread_mutex_t view_lock;
-	struct bsc_metrics_view view;
-	uint64_t active_changes, start_time_s;
-	/* the main default route found at start, put back on a clean stop */
-	uint32_t saved_gw, saved_oif;
-	int saved_route, route_changed;
-};
 
 static const uint8_t zero_mac[6];
 
@@ -123,7 +65,22 @@ static const char *active_name(struct daemon *d)
 	return d->active < (uint32_t)d->n ? d->up[d->active].cfg->name : "none";
 }
 
-static void record(struct daemon *d, const char *kind, const char *uplink, const char *old,
+const char *daemon_active_name(struct daemon *d)
+{
+	return active_name(d);
+}
+
+uint64_t daemon_mono_ns(void)
+{
+	return mono_ns();
+}
+
+uint64_t daemon_real_ns(void)
+{
+	return real_ns();
+}
+
+void daemon_record(struct daemon *d, const char *kind, const char *uplink, const char *old,
 		   const char *new, const char *reason)
 {
 	struct bsc_event ev = { .realtime_ns = real_ns(), .mono_ns = mono_ns() };
@@ -247,7 +204,7 @@ static void health_changed(struct uplink_rt *u, enum bsc_health old)
 		u->healthy_since = now;
 	else if (!healthy(u->hs.health))
 		u->healthy_since = 0;
-	record(u->d, "uplink", u->cfg->name, bsc_health_names[old],
+	daemon_record(u->d, "uplink", u->cfg->name, bsc_health_names[old],
 	       bsc_health_names[u->hs.health], u->hs.reason);
 }
 
@@ -261,7 +218,43 @@ static void reschedule_now(struct uplink_rt *u)
 
 /* Bring the maps in line with what the daemon knows, choose the active
  * uplink, and act on what changed. */
-static void reevaluate(struct daemon *d)
+/* What the selection knows of an uplink, with the operator's word. */
+static void candidate_of(const struct uplink_rt *u, uint32_t admin, struct bsc_candidate *c)
+{
+	enum bsc_health h = u->hs.health;
+
+	/* Whatever the probes say, an uplink cannot carry flows without an
+	 * address to translate to or a gateway MAC to send to. */
+	if (!u->addr || !memcmp(u->gw_mac, zero_mac, 6))
+		h = BSC_H_DOWN;
+	c->present = u->ifindex != 0;
+	c->health = h;
+	c->admin = admin;
+	c->priority = u->cfg->priority;
+	c->healthy_since_ns = u->healthy_since;
+}
+
+uint32_t daemon_backup_for(struct daemon *d, uint32_t dead)
+{
+	struct bsc_candidate cand[BSC_MAX_UPLINKS] = { 0 };
+	struct bsc_policy pol = { .preferred = BSC_NO_UPLINK };
+	uint32_t zero = 0;
+	struct bsc_uplink e;
+	int i;
+
+	for (i = 0; i < d->n; i++)
+		if (!bsc_uplink_read(&d->dp.maps, d->up[i].idx, &e))
+			candidate_of(&d->up[i], e.admin, &cand[i]);
+	if (dead < (uint32_t)d->n)
+		cand[dead].health = BSC_H_DOWN;
+	bsc_policy_read(&d->dp.maps, zero, &pol);
+	return bsc_choose_active(cand, d->n, dead, pol.preferred, mono_ns(),
+				 (uint64_t)d->cfg->failback_hold_ms * 1000000ull);
+}
+
+/* Bring the maps in line with what the daemon knows, choose the active
+ * uplink, and act on what changed. */
+void daemon_reevaluate(struct daemon *d)
 {
 	struct bsc_candidate cand[BSC_MAX_UPLINKS] = { 0 };
 	const struct bsc_maps *m = &d->dp.maps;
@@ -275,20 +268,10 @@ static void reevaluate(struct daemon *d)
 		struct bsc_uplink e;
 		uint32_t st;
 
-		enum bsc_health h = u->hs.health;
-
 		if (bsc_uplink_read(m, u->idx, &e))
 			continue;
-		/* Whatever the probes say, an uplink cannot carry flows without
-		 * an address to translate to or a gateway MAC to send to. */
-		if (!u->addr || !memcmp(u->gw_mac, zero_mac, 6))
-			h = BSC_H_DOWN;
-		st = bsc_dataplane_state(h, e.admin);
-		cand[i].present = u->ifindex != 0;
-		cand[i].health = h;
-		cand[i].admin = e.admin;
-		cand[i].priority = u->cfg->priority;
-		cand[i].healthy_since_ns = u->healthy_since;
+		candidate_of(u, e.admin, &cand[i]);
+		st = bsc_dataplane_state(cand[i].health, e.admin);
 		if (e.state == st && e.addr == u->addr && e.ifindex == u->ifindex &&
 		    e.gateway == u->gateway &&
 		    !memcmp(e.gw_mac, u->gw_mac, 6) && !memcmp(e.mac, u->mac, 6))
@@ -305,11 +288,13 @@ static void reevaluate(struct daemon *d)
 			{
 				struct bsc_uplink now_e;
 
-				/* the operator's word may have changed since the
-				 * read above: keep the freshest (the window is a
-				 * few microseconds, not a tick) */
-				if (!bsc_uplink_read(m, u->idx, &now_e))
+				/* the operator's word (and a drill's deadline)
+				 * may have changed since the read above: keep the
+				 * freshest (the window is a few microseconds) */
+				if (!bsc_uplink_read(m, u->idx, &now_e)) {
 					e.admin = now_e.admin;
+					e.drill_until_ns = now_e.drill_until_ns;
+				}
 			}
 			bsc_uplink_write(m, u->idx, &e);
 			if ((old == BSC_UPLINK_UP || old == BSC_UPLINK_DRAINED) &&
@@ -348,7 +333,7 @@ static void reevaluate(struct daemon *d)
 			 active >= (uint32_t)d->n ? "no usable uplink" :
 			 pol.preferred == active ? "operator's choice" :
 			 "best usable uplink by health and priority");
-		record(d, "active", "-", old, active_name(d), why);
+		daemon_record(d, "active", "-", old, active_name(d), why);
 		/* Failback leaves existing flows where they are, unless asked:
 		 * then datagram flows follow (TCP ones cannot). */
 		if (d->cfg->failback_moves_flows && prev < (uint32_t)d->n && active < (uint32_t)d->n &&
@@ -399,7 +384,7 @@ static void finish_round(struct uplink_rt *u, struct round *r, int good)
 				 u->last_fail);
 		}
 		health_changed(u, old);
-		reevaluate(u->d);
+		daemon_reevaluate(u->d);
 	}
 }
 
@@ -550,7 +535,7 @@ static void refresh_uplink(struct daemon *d, struct uplink_rt *u, int resolve_ms
 	if (bsc_health_carrier(&u->hs, hcfg(u), carrier, mono_ns()))
 		health_changed(u, old);
 	else if (carrier && !u->carrier && u->hs.health == BSC_H_DOWN && u->ifindex)
-		record(d, "carrier", c->name, "no carrier", "carrier", u->hs.reason);
+		daemon_record(d, "carrier", c->name, "no carrier", "carrier", u->hs.reason);
 	old = u->hs.health;
 	/* Without probes, an uplink is as healthy as its link looks. */
 	if (!c->n_probes) {
@@ -592,7 +577,7 @@ static int monitor_io(sd_event_source *s, int fd, uint32_t revents, void *data)
 	if (nl_monitor_read(d->mon, on_link_change, d) == -ENOBUFS)
 		for (i = 0; i < d->n; i++)
 			refresh_uplink(d, &d->up[i], 0);
-	reevaluate(d);
+	daemon_reevaluate(d);
 	return 0;
 }
 
@@ -648,7 +633,8 @@ static int tick_timer(sd_event_source *s, uint64_t usec, void *data)
 	struct daemon *d = data;
 
 	passive_signal(d, mono_ns());
-	reevaluate(d);
+	daemon_reevaluate(d);
+	bsc_drill_tick(d);
 	snapshot(d);
 	return rearm(s, TICK_MS);
 }
@@ -660,7 +646,7 @@ static int refresh_timer(sd_event_source *s, uint64_t usec, void *data)
 
 	for (i = 0; i < d->n; i++)
 		refresh_uplink(d, &d->up[i], 100);
-	reevaluate(d);
+	daemon_reevaluate(d);
 	return rearm(s, d->cfg->refresh_interval_ms);
 }
 
@@ -791,9 +777,9 @@ static int reload(struct daemon *d, FILE *out)
 	free(n);
 	for (i = 0; i < d->n; i++)
 		refresh_uplink(d, &d->up[i], 100);
-	reevaluate(d);
+	daemon_reevaluate(d);
 	fprintf(out, "reloaded %s\n", d->cfg->path);
-	record(d, "config", "-", "-", "reloaded", d->cfg->path);
+	daemon_record(d, "config", "-", "-", "reloaded", d->cfg->path);
 	return 0;
 refuse:
 	fprintf(out, "refused, the running configuration stays:\n%s\n", err);
@@ -812,6 +798,15 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	return 0;
 }
 
+/* Requests answered over time, on their own connection. */
+static int take_request(void *data, const char *req, int fd)
+{
+	if (strcmp(req, "drill"))
+		return 0;
+	bsc_drill_start(data, fd);
+	return 1;
+}
+
 static void on_request(void *data, const char *req, FILE *out)
 {
 	struct daemon *d = data;
@@ -825,7 +820,7 @@ static void on_request(void *data, const char *req, FILE *out)
 	else if (!strcmp(req, "ping"))
 		fprintf(out, "pong\n");
 	else
-		fprintf(out, "{\"error\":\"unknown request '%s' (events, health, reload, ping)\"}\n", req);
+		fprintf(out, "{\"error\":\"unknown request '%s' (events, health, reload, drill, ping)\"}\n", req);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -927,6 +922,13 @@ static void setup_uplink(struct daemon *d, int i)
 			memset(&w, 0, sizeof(w));
 		memset(w.name, 0, sizeof(w.name));
 		snprintf(w.name, sizeof(w.name), "%s", u->cfg->name);
+		if (w.drill_until_ns) {
+			/* a daemon that died during a drill: give the uplink
+			 * back now rather than at the deadline */
+			bsc_log(LOG_NOTICE, "uplink %s: a drill was interrupted; given back",
+				u->cfg->name);
+			w.drill_until_ns = 0;
+		}
 		w.gateway = u->gateway;
 		w.priority = u->cfg->priority;
 		bsc_uplink_write(&d->dp.maps, u->idx, &w);
@@ -990,7 +992,7 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 		goto out;
 	for (i = 0; i < d->n; i++)
 		setup_uplink(d, i);
-	reevaluate(d);
+	daemon_reevaluate(d);
 
 	ret = bsc_dp_attach(&d->dp, cfg->lan_ifname, 1, err, sizeof(err));
 	for (i = 0; !ret && i < cfg->n_uplinks; i++)
@@ -1013,6 +1015,7 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 				err, sizeof(err));
 	if (!d->ctl)
 		bsc_log(LOG_WARNING, "%s", err);
+	bsc_ctl_set_taker(d->ctl, take_request);
 	add_timer(d, TICK_MS, tick_timer);
 	add_timer(d, cfg->refresh_interval_ms, refresh_timer);
 	add_timer(d, cfg->gc_interval_ms, gc_timer);
@@ -1039,6 +1042,7 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 	if (ret < 0)
 		bsc_log(LOG_ERR, "event loop: %s", strerror(-ret));
 	ret = 0;
+	bsc_drill_stop(d, "the daemon is stopping");
 out:
 	if (!(o->keep && !ret))
 		routes_remove(d);

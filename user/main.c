@@ -42,6 +42,11 @@ static const char usage[] =
 	"                                is refused and the running configuration stays\n"
 	"  events [--json]               recent uplink transitions and flips (from the daemon)\n"
 	"  health [--json]               probe figures and health per uplink (from the daemon)\n"
+	"  drill [--json]                continuity drill on the live site: play the active\n"
+	"                                uplink dead inside Bascule, measure the cut-over of a\n"
+	"                                synthetic flow, run the [drill] checks over the backup,\n"
+	"                                give it back, check the failback.  Exit: 0 passed,\n"
+	"                                1 failed (RTO, check, failback), 3 refused, 4 aborted\n"
 	"  probe IFACE SOURCE TARGET...  send probes through IFACE from SOURCE once, e.g.\n"
 	"                                'icmp 203.0.113.1' 'tcp 203.0.113.10:443'\n"
 	"                                'dns 203.0.113.53 example.com' 'http 203.0.113.10/ 200'\n"
@@ -300,6 +305,75 @@ static int cmd_reload(const char *control)
 	return ret;
 }
 
+/* The drill's progress lines ("# ...") are shown as they come; the last
+ * line is its JSON result. */
+struct drill_out {
+	int json;
+	char line[4096];
+	size_t len;
+	char *result;
+};
+
+static ssize_t drill_write(void *cookie, const char *buf, size_t size)
+{
+	struct drill_out *o = cookie;
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if (buf[i] != '\n') {
+			if (o->len < sizeof(o->line) - 1)
+				o->line[o->len++] = buf[i];
+			continue;
+		}
+		o->line[o->len] = '\0';
+		if (o->line[0] == '{') {
+			free(o->result);
+			o->result = strdup(o->line);
+		} else if (!o->json) {
+			printf("%s\n", o->line[0] == '#' && o->line[1] == ' ' ? o->line + 2 : o->line);
+			fflush(stdout);
+		}
+		o->len = 0;
+	}
+	return (ssize_t)size;
+}
+
+static int cmd_drill(int argc, char **argv, const char *control)
+{
+	cookie_io_functions_t io = { .write = drill_write };
+	struct drill_out o = { .json = argc > 1 && !strcmp(argv[1], "--json") };
+	struct json_object *root, *v;
+	FILE *f;
+	int ret;
+
+	if (argc > 2 || (argc == 2 && !o.json))
+		return bad_usage("drill takes no argument but --json");
+	f = fopencookie(&o, "w", io);
+	if (!f)
+		return 1;
+	setvbuf(f, NULL, _IONBF, 0);
+	ret = bsc_ctl_request(control, "drill", f);
+	fclose(f);
+	if (!o.result) {
+		fprintf(stderr, "bascule: %s at %s%s%s\n",
+			ret ? "cannot reach the daemon" : "the drill gave no result",
+			control, ret ? ": " : "", ret ? strerror(-ret) : "");
+		return 1;
+	}
+	root = json_tokener_parse(o.result);
+	if (o.json)
+		printf("%s\n", o.result);
+	free(o.result);
+	if (!root || !json_object_object_get_ex(root, "exit_code", &v)) {
+		fprintf(stderr, "bascule: the drill's result is not what was expected\n");
+		json_object_put(root);
+		return 1;
+	}
+	ret = json_object_get_int(v);
+	json_object_put(root);
+	return ret;
+}
+
 static int cmd_purge(const char *pin_root)
 {
 	char err[512];
@@ -371,6 +445,8 @@ int main(int argc, char **argv)
 							      !strcmp(argv[1], "-j")));
 	if (!strcmp(cmd, "reload"))
 		return cmd_reload(control);
+	if (!strcmp(cmd, "drill"))
+		return cmd_drill(argc, argv, control);
 	if (!strcmp(cmd, "probe"))
 		return bsc_probe_cli(argc, argv);
 	if (!strcmp(cmd, "help"))

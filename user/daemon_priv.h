@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * daemon_priv.h - the controller's state, shared by daemon.c and the parts
+ * that act on the running controller from inside its loop (drill.c).
+ */
+#ifndef BSC_DAEMON_PRIV_H
+#define BSC_DAEMON_PRIV_H
+
+#include <libmnl/libmnl.h>
+#include <pthread.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "dataplane.h"
+#include "events.h"
+#include "flows.h"
+#include "health.h"
+#include "metrics.h"
+#include "probe.h"
+
+struct bsc_drill;
+
+#define ROUND_SLOTS 16          /* rounds in flight per uplink */
+#define TICK_MS 25              /* passive signal sampling, re-evaluation */
+#define RULE_PRIO_BASE 1000
+#define RT_MAIN 254
+
+struct round {
+	uint32_t seq;
+	uint8_t n, ok, fail, done;
+};
+
+struct daemon;
+
+struct uplink_rt {
+	struct daemon *d;
+	uint32_t idx;
+	const struct bsc_uplink_cfg *cfg;
+	uint32_t ifindex, addr, rule_addr, route_ifindex, route_gw;
+	uint32_t gateway;       /* configured, or learnt (gateway = auto) */
+	uint8_t mac[6], gw_mac[6];
+	int carrier;
+	struct bsc_health_state hs;
+	uint64_t healthy_since;
+	struct bsc_prober *prober;
+	sd_event_source *timer;
+	struct round rounds[ROUND_SLOTS];
+	uint32_t round_seq;
+	char last_fail[64];
+	struct {
+		int seen, ok;
+		double rtt_ms;
+		char why[64];
+	} target[BSC_MAX_PROBES];       /* last result of each probe target */
+	uint64_t transitions, probes_sent, probes_ok, probes_failed;
+	/* passive signal: packets out with nothing back */
+	uint64_t tx, rx, rx_change_ns, tx_at_rx_change, suspicious_until, last_suspicion;
+};
+
+struct daemon {
+	const struct bsc_cfg *cfg;      /* = &cfg_store: reload updates it in place */
+	struct bsc_cfg cfg_store;
+	const struct bsc_run_opts *o;
+	sd_event *ev;
+	struct bsc_dp dp;
+	struct uplink_rt up[BSC_MAX_UPLINKS];
+	int n;
+	uint32_t active;
+	struct bsc_events events;
+	struct bsc_ctl *ctl;
+	struct mnl_socket *mon;
+	struct bsc_timeouts to;
+	/* for the metrics thread: a snapshot refreshed every tick */
+	struct bsc_metrics *metrics;
+	pthread_mutex_t view_lock;
+	struct bsc_metrics_view view;
+	uint64_t active_changes, start_time_s;
+	/* the main default route found at start, put back on a clean stop */
+	uint32_t saved_gw, saved_oif;
+	int saved_route, route_changed;
+	struct bsc_drill *drill;        /* the drill running, or NULL */
+};
+
+/* An event: log (or journal), `bascule events`, hooks. */
+void daemon_record(struct daemon *d, const char *kind, const char *uplink, const char *old,
+		   const char *new, const char *reason);
+/* Bring the maps in line, choose the active uplink, act on what changed. */
+void daemon_reevaluate(struct daemon *d);
+/* The uplink that would carry new flows if `dead` failed now (the same
+ * choice reevaluate makes), or BSC_NO_UPLINK. */
+uint32_t daemon_backup_for(struct daemon *d, uint32_t dead);
+const char *daemon_active_name(struct daemon *d);
+uint64_t daemon_mono_ns(void);
+uint64_t daemon_real_ns(void);
+
+#endif
