@@ -122,6 +122,8 @@ DESTDIR ?=
 install: $(BUILD)/bascule
 	install -D -m 0755 $(BUILD)/bascule $(DESTDIR)$(PREFIX)/sbin/bascule
 	install -D -m 0644 scripts/bascule.service $(DESTDIR)/etc/systemd/system/bascule.service
+	install -D -m 0644 scripts/bascule-drill.service $(DESTDIR)/etc/systemd/system/bascule-drill.service
+	install -D -m 0644 scripts/bascule-drill.timer $(DESTDIR)/etc/systemd/system/bascule-drill.timer
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/bascule/README.md
 	test -e $(DESTDIR)/etc/bascule/bascule.conf || \
 		install -D -m 0640 scripts/bascule.conf.example $(DESTDIR)/etc/bascule/bascule.conf

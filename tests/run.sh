@@ -50,6 +50,7 @@ suite dataplane "$BUILD/tests/test_dataplane"
 suite integration tests/integration.sh
 suite failover tests/failover.sh
 suite ops tests/ops.sh
+suite drill tests/drill.sh
 suite bench tests/bench_smoke.sh
 suite linkemu tests/linkemu_test.sh
 

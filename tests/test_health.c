@@ -465,6 +465,24 @@ static void test_carrier_flicker_restarts_good_run(void **st)
 	assert_health(&u, BSC_H_UP);
 }
 
+/* Probes that fail while there is no carrier (they cannot even leave)
+ * must not make the link degraded once it is back: found by the drill
+ * test, where a backup came back "degraded, loss 87%". */
+static void test_carrier_back_not_degraded_by_probes_while_lost(void **st)
+{
+	struct uplink u;
+
+	start_up(&u);
+	assert_int_equal(bsc_health_carrier(&u.s, &u.c, 0, u.now), 1);
+	probes(&u, (int)u.c.window, 0, 0);      /* a whole window lost meanwhile */
+	assert_int_equal(u.s.win_len, 0);
+	assert_int_equal(bsc_health_carrier(&u.s, &u.c, 1, u.now + MS(1)), 0);
+	probes(&u, 12, 1, 5);
+	assert_int_equal(rounds(&u, 5, GOOD, MS(500)), 5);
+	assert_health(&u, BSC_H_UP);
+	assert_int_equal(u.s.loss_pct, 0);
+}
+
 static void test_carrier_lost_while_down_adds_no_penalty(void **st)
 {
 	struct uplink u;
@@ -1447,6 +1465,7 @@ int main(void)
 	ADD(test_carrier_rounds_while_lost_change_nothing);
 	ADD(test_carrier_back_stays_down_until_up_after);
 	ADD(test_carrier_flicker_restarts_good_run);
+	ADD(test_carrier_back_not_degraded_by_probes_while_lost);
 	ADD(test_carrier_lost_while_down_adds_no_penalty);
 	ADD(test_window_stats);
 	ADD(test_degraded_on_loss);

@@ -82,6 +82,11 @@ struct bsc_drill {
 	struct bsc_prober *prober;
 	int checks_pending;
 	struct check_res check[BSC_MAX_CHECKS];
+	/* the primary's flap-damping penalty before the drill: the outage
+	 * the drill makes is no flap, and is not charged as one */
+	double penalty;
+	uint64_t penalty_ns;
+	int forgiven;
 	int exit_code;
 	char result[16];
 	char reason[256];
@@ -220,6 +225,19 @@ static void play_dead(struct bsc_drill *x, uint64_t until_ns)
 	if (bsc_uplink_write(m, x->primary, &e))
 		bsc_log(LOG_ERR, "drill: cannot write uplink %s: %s", uname_of(x, x->primary),
 			strerror(errno));
+}
+
+/* The primary's damping back to what it was before the drill. */
+static void forgive(struct bsc_drill *x)
+{
+	struct bsc_health_state *hs;
+
+	if (x->forgiven || x->primary >= (uint32_t)x->d->n)
+		return;
+	hs = &x->d->up[x->primary].hs;
+	hs->penalty = x->penalty;
+	hs->penalty_ns = x->penalty_ns;
+	x->forgiven = 1;
 }
 
 /* ------------------------------------------------------------ synthetic flow */
@@ -443,6 +461,7 @@ static void finish(struct bsc_drill *x, int code, const char *result, const char
 	char *json;
 
 	play_dead(x, 0);
+	forgive(x);
 	x->exit_code = code;
 	snprintf(x->result, sizeof(x->result), "%s", result);
 	va_start(ap, fmt);
@@ -569,6 +588,8 @@ void bsc_drill_start(struct daemon *d, int fd)
 	x->raw = -1;
 	x->primary = primary;
 	x->backup = backup;
+	x->penalty = d->up[primary].hs.penalty;
+	x->penalty_ns = d->up[primary].hs.penalty_ns;
 	x->target = dc->target ? dc->target : first_icmp_target(d->up[primary].cfg);
 	x->lan_ifindex = c.lan_ifindex;
 	x->lan_addr = c.lan_addr;
@@ -683,6 +704,7 @@ void bsc_drill_tick(struct daemon *d)
 		enter(x, RESTORE);
 		x->t_restore = now;
 		play_dead(x, 0);
+		forgive(x);
 		say(x, "%s given back; waiting for the failback (hold %u ms)", p->cfg->name,
 		    d->cfg->failback_hold_ms);
 		daemon_record(d, "drill", p->cfg->name, "played dead", "given back", "drill restore");

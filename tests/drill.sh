@@ -1,0 +1,275 @@
+#!/bin/bash
+# tests/drill.sh - `bascule drill` on a lab site of its own.
+#
+# Builds a site (scripts/lab.sh) with the prefix bsd-<pid>-, runs the
+# controller on its edge with scripts/lab.conf (its [drill] section: DNS,
+# HTTP, SIP and VPN-peer checks, RTO 1000 ms), and checks:
+#
+#  - a drill on a healthy site passes: exit 0, JSON with a measured cut-over
+#    under the RTO, the synthetic flow answered through fiber then cell, the
+#    four checks ok over cell, the failback to fiber; the data plane counted
+#    drop_drill and the fiber is no longer played dead afterwards;
+#  - it refuses (exit 3) when no backup is healthy, and touches nothing;
+#  - it aborts (exit 4) and gives fiber back at once when the backup's
+#    carrier is cut during the drill;
+#  - it fails (exit 1) when a service check fails (the SIP responder in
+#    inet stopped), and when the cut-over is over the RTO;
+#  - a second drill while one runs is refused, the first one goes on;
+#  - Ctrl-C on the CLI aborts the drill and gives fiber back;
+#  - the daemon killed during a drill: the deadline ends the outage by
+#    itself, and the restarted daemon clears it.
+#
+# Run as root after `make`. Output is TAP-like; "drill: X passed, Y failed"
+# at the end; everything it creates is removed on exit, failure or Ctrl-C.
+
+set -uo pipefail
+
+# shellcheck source=tests/lib.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
+
+PREFIX=bsd-$$-
+harness_init drill
+B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN" -S "$CTL")
+ALL_UP='d["active"] == "fiber" and all(x["health"] == "up" for x in d["uplinks"])'
+DRILL_PID=
+stop_drill_cli() { stop_pid "$DRILL_PID"; DRILL_PID=; }
+CLEANUP_HOOKS+=(stop_drill_cli)
+
+# ------------------------------------------------------------- helpers
+
+# drill NAME [ARGS]: run `bascule drill --json`, its JSON line in
+# $WORK/NAME.json, progress in $WORK/NAME.out; sets DRILL_RC.
+drill() {
+	local name=$1
+	shift
+	timeout 120 "${B[@]}" drill --json "$@" >"$WORK/$name.json" 2>"$WORK/$name.err"
+	DRILL_RC=$?
+	echo "= exit $DRILL_RC: $(jf "$(cat "$WORK/$name.json")" 'j["drill"] + ": " + j["reason"]' 2>/dev/null)"
+}
+
+# dj NAME EXPR: a Python expression on drill NAME's result (as j).
+dj() { jf "$(cat "$WORK/$1.json")" "$2"; }
+
+# The data plane's word on fiber: its drill deadline (0 = not played dead).
+fiber_deadline() {
+	bpftool -j map lookup pinned "$PIN/uplinks" key 0 0 0 0 |
+		"$PY" -c 'import json, sys; print(json.load(sys.stdin)["formatted"]["value"]["drill_until_ns"])'
+}
+
+drop_drill() { sj 'r.get("drop_drill", 0)'; }
+
+# wait_for TENTHS CMD...: until CMD succeeds, TENTHS x 0.1 s at most.
+wait_for() {
+	local i n=$1
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+known_state() {
+	local isp
+	for isp in "${LAB_ISPS[@]}"; do
+		lab_fault "$PREFIX" restore "$isp" || return 1
+	done
+	wait_until 300 hj "$ALL_UP" || { echo "not all up with fiber active: $(health_line)"; return 1; }
+}
+
+# Start the CLI's drill in the background, progress in $WORK/NAME.out;
+# wait for a progress line matching PATTERN.  A background job of a script
+# ignores SIGINT: the CLI gets it back, as in a terminal, for the Ctrl-C.
+drill_bg() {
+	local name=$1 pattern=$2
+	ip netns exec "${PREFIX}edge" "$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+		"$BASCULE" -p "$PIN" -S "$CTL" drill >"$WORK/$name.out" 2>&1 &
+	DRILL_PID=$!
+	wait_for 100 grep -q "$pattern" "$WORK/$name.out" ||
+		{ echo "no '$pattern' in 10 s:"; cat "$WORK/$name.out"; return 1; }
+}
+
+# ------------------------------------------------------------- checks
+
+t_lab_up() {
+	site_up && lab_conf
+}
+
+t_daemon_ready() {
+	start_daemon || return 1
+	wait_until 300 hj "$ALL_UP" || { echo "not all up: $(health_line)"; return 1; }
+}
+
+t_pass() {
+	local before after
+	before=$(drop_drill)
+	drill pass || return 1
+	((DRILL_RC == 0)) || { cat "$WORK/pass.json"; return 1; }
+	echo "= cut-over $(dj pass 'j["cutover_ms"]') ms (fiber declared down after $(dj pass 'j["detection_ms"]') ms), failback $(dj pass 'j["failback"]["ms"]') ms, flow $(dj pass 'j["synthetic_flow"]')"
+	[[ $(dj pass 'j["drill"] == "passed" and j["primary"] == "fiber" and j["backup"] == "cell" and j["exit_code"] == 0') == True ]] || return 1
+	[[ $(dj pass '0 < j["cutover_ms"] <= j["rto_ms"] == 1000 and j["detection_ms"] > 0') == True ]] ||
+		{ echo "cut-over not measured under the RTO"; return 1; }
+	[[ $(dj pass 'j["synthetic_flow"]["answered_via_primary"] >= 5 and j["synthetic_flow"]["answered_via_backup"] >= 1 and j["synthetic_flow"]["send_errors"] == 0') == True ]] ||
+		{ echo "the synthetic flow did not answer through fiber then cell"; return 1; }
+	[[ $(dj pass '[c["name"] for c in j["checks"] if c["ok"] and c["ms"] is not None] == ["dns", "cloud-crm", "voip", "office-vpn"]') == True ]] ||
+		{ echo "not every check ok"; dj pass 'j["checks"]'; return 1; }
+	[[ $(dj pass 'j["failback"]["ok"] and j["failback"]["new_flow_via_primary"] and j["failback"]["ms"] >= j["failback"]["hold_ms"]') == True ]] ||
+		{ echo "failback not checked"; return 1; }
+	after=$(drop_drill)
+	echo "= drop_drill $before -> $after"
+	((after > before)) || { echo "the data plane dropped nothing for the drill"; return 1; }
+	[[ $(fiber_deadline) == 0 ]] || { echo "fiber still has a drill deadline"; return 1; }
+	[[ $(hj 'd["active"]') == fiber ]] || { echo "fiber not active after the drill"; return 1; }
+	grep -q "OPTIONS ${LAB_ISP_EDGE_IP[cell]}:" "$SVC/sip.log" ||
+		{ echo "the SIP server saw no OPTIONS from cell's address"; return 1; }
+	bsc events | grep -q 'drill .*-> passed' || { echo "no drill event"; return 1; }
+}
+
+# The text output an operator reads.
+t_pass_text() {
+	local out rc
+	out=$(timeout 120 "${B[@]}" drill 2>&1)
+	rc=$?
+	echo "$out" | sed 's/^/=   /'
+	((rc == 0)) || return 1
+	grep -q '^cut-over: the synthetic flow answers through cell .* ms after the fault' <<<"$out" &&
+		grep -q '^check voip over cell: ok' <<<"$out" &&
+		grep -q '^passed: cut-over' <<<"$out"
+}
+
+t_refuse_no_backup() {
+	local before
+	lab_fault "$PREFIX" carrier cell || return 1
+	lab_fault "$PREFIX" carrier sat || return 1
+	wait_until 50 hj 'u["cell"]["health"] == "down" and u["sat"]["health"] == "down"' ||
+		{ echo "cell and sat not down: $(health_line)"; return 1; }
+	before=$(drop_drill)
+	drill refuse
+	((DRILL_RC == 3)) || return 1
+	[[ $(dj refuse 'j["drill"] == "refused" and "no healthy backup" in j["reason"]') == True ]] || return 1
+	[[ $(drop_drill) == "$before" && $(fiber_deadline) == 0 ]] || { echo "a refused drill touched the data plane"; return 1; }
+	[[ $(hj 'd["active"] == "fiber" and u["fiber"]["health"] == "up"') == True ]] || return 1
+	known_state
+}
+
+t_abort_backup_cut() {
+	local t0
+	# a check that never answers keeps the drill on cell for 4 s
+	lab_conf 's/^check_timeout_ms.*//' '/^check = office-vpn/a check = slow icmp 203.0.113.99\ncheck_timeout_ms = 4000' || return 1
+	bsc reload | grep -q reloaded || return 1
+	drill_bg abort 'check office-vpn over cell: ok' || return 1
+	t0=$(now)
+	lab_fault "$PREFIX" carrier cell || return 1
+	wait_gone "$DRILL_PID" 50 || { echo "the drill did not end 5 s after the backup's cut"; return 1; }
+	wait "$DRILL_PID"
+	DRILL_RC=$?
+	DRILL_PID=
+	sed 's/^/=   /' "$WORK/abort.out"
+	((DRILL_RC == 4)) || return 1
+	grep -q '^aborted: the backup cell failed during the drill' "$WORK/abort.out" || return 1
+	[[ $(fiber_deadline) == 0 ]] || { echo "fiber still played dead"; return 1; }
+	# fiber answers again at once: up within its up_after rounds
+	wait_until 50 hj 'u["fiber"]["health"] == "up"' || { echo "fiber not up again: $(health_line)"; return 1; }
+	echo "= fiber up $(echo "$(now) - $t0" | bc) s after cell's cut"
+	lab_conf || return 1
+	bsc reload | grep -q reloaded || return 1
+	known_state
+}
+
+t_fail_check() {
+	local pid
+	pid=$(cat "$SVC/sip.pid")
+	kill "$pid" && wait_gone "$pid" 30 || return 1
+	drill failcheck
+	((DRILL_RC == 1)) || return 1
+	[[ $(dj failcheck 'j["drill"] == "failed" and "1 of 4 service check(s) failed" in j["reason"]') == True ]] || return 1
+	dj failcheck '[c for c in j["checks"] if c["name"] == "voip"][0]' | sed 's/^/= voip: /'
+	[[ $(dj failcheck '[c["ok"] for c in j["checks"]] == [True, True, False, True] and j["failback"]["ok"]') == True ]] || return 1
+	# the provider is back (lab_down stops it with the site)
+	ip netns exec "${PREFIX}inet" setsid "$PY" "$TOOLS/sipresponder.py" "$LAB_SIP_IP" "$LAB_SIP_PORT" \
+		--log "$SVC/sip.log" </dev/null >"$SVC/sip2.log" 2>&1 &
+	echo $! >"$SVC/sip.pid"
+	wait_for 30 sip_listening
+}
+
+sip_listening() { ip netns exec "${PREFIX}inet" ss -lun | grep -q "$LAB_SIP_IP:$LAB_SIP_PORT"; }
+
+t_fail_rto() {
+	lab_conf 's/^rto_ms = .*/rto_ms = 20/' || return 1
+	bsc reload | grep -q reloaded || return 1
+	drill rto
+	lab_conf && bsc reload >/dev/null
+	((DRILL_RC == 1)) || return 1
+	[[ $(dj rto 'j["drill"] == "failed" and "over the site'"'"'s RTO of 20 ms" in j["reason"] and j["cutover_ms"] > 20') == True ]]
+}
+
+t_second_refused() {
+	drill_bg first 'played dead' || return 1
+	drill second
+	((DRILL_RC == 3)) || return 1
+	[[ $(dj second '"already running" in j["reason"]') == True ]] || return 1
+	wait_gone "$DRILL_PID" 300 || return 1
+	wait "$DRILL_PID"
+	DRILL_RC=$?
+	DRILL_PID=
+	grep -q '^passed' "$WORK/first.out" || { cat "$WORK/first.out"; return 1; }
+}
+
+t_ctrl_c() {
+	drill_bg ctrlc 'played dead' || return 1
+	kill -INT "$DRILL_PID"
+	wait "$DRILL_PID"
+	echo "= the CLI exited with status $? on SIGINT"
+	DRILL_PID=
+	wait_for 20 grep -q 'drill.*aborted.*interrupted' "$DAEMON_LOG" ||
+		{ echo "the daemon did not abort the drill"; return 1; }
+	[[ $(fiber_deadline) == 0 ]] || { echo "fiber still played dead"; return 1; }
+	known_state
+}
+
+t_daemon_killed() {
+	local d0 d1 d2
+	drill_bg killed 'played dead' || return 1
+	stop_daemon KILL || return 1
+	stop_drill_cli
+	d0=$(fiber_deadline)
+	echo "= deadline left by the dead daemon: $d0"
+	[[ $d0 != 0 ]] || { echo "no deadline in force after the kill"; return 1; }
+	# the deadline (2 s) passes: fiber's replies flow again, nothing more
+	# is dropped for the drill
+	sleep 2.5
+	d1=$(drop_drill)
+	nsx edge ping -c 3 -i 0.2 -W 1 -I "${LAB_ISP_EDGE_IP[fiber]}" "${LAB_TARGETS[0]}" >/dev/null ||
+		{ echo "fiber still dead 2.5 s after the daemon died"; return 1; }
+	d2=$(drop_drill)
+	[[ $d1 == "$d2" ]] || { echo "drop_drill still counting after the deadline ($d1 -> $d2)"; return 1; }
+	start_daemon daemon-restarted.log || return 1
+	[[ $(fiber_deadline) == 0 ]] || return 1
+	known_state
+}
+
+t_exit_clean() {
+	stop_daemon TERM || return 1
+	((DAEMON_RC == 0))
+}
+
+# ------------------------------------------------------------- the run
+
+echo "# Bascule drill test: site ${PREFIX}*, work dir $WORK"
+check "prerequisites: root, $BASCULE, bpftool" t_prereq bpftool ip nft ping bc || bail_out "prerequisites missing"
+check "lab site ${PREFIX}* is up with its inet services (SIP at $LAB_SIP_IP)" t_lab_up || bail_out "no lab site"
+check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_out "no daemon"
+check "drill on a healthy site: exit 0, cut-over measured under the RTO, 4 checks ok over cell, failback to fiber, drop_drill counted" t_pass
+check "drill, text output: cut-over line, each check, passed" t_pass_text
+check "cell and sat cut: the drill refuses (exit 3, no healthy backup) and touches nothing" t_refuse_no_backup
+check "backup's carrier cut during the drill: aborted (exit 4), fiber given back at once" t_abort_backup_cut
+check "SIP responder stopped: the drill fails (exit 1), voip check failed, the others ok" t_fail_check
+check "RTO 20 ms: the drill fails (exit 1) on the cut-over" t_fail_rto
+check "a second drill while one runs is refused (exit 3); the first passes" t_second_refused
+check "Ctrl-C on the CLI: the daemon aborts the drill and gives fiber back" t_ctrl_c
+check "daemon SIGKILLed during a drill: the deadline ends the outage by itself; the restarted daemon clears it" t_daemon_killed
+check "SIGTERM: exit 0" t_exit_clean
+check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone" t_cleanup
+
+summary
+((FAILED == 0))
