@@ -42,6 +42,7 @@ suite() {
 
 export CMOCKA_MESSAGE_OUTPUT=TAP
 suite unit "$BUILD/tests/test_unit"
+suite history "$BUILD/tests/test_history"
 suite health "$BUILD/tests/test_health"
 suite probe "$BUILD/tests/test_probe"
 suite probe-lab tests/probe_lab.sh
