@@ -31,8 +31,9 @@ void bsc_history_close(struct bsc_history *h);
  * last record, flagged ended_by_restart; at a stop, open outages are closed
  * now, flagged the same way (nobody watches after that). */
 int bsc_history_daemon(struct bsc_history *h, int64_t t_ms, int started);
-/* Still running: a run that dies ends here.  Also where the database is
- * checkpointed, out of the failover path: call it every minute or so. */
+/* Still running: a run that dies ends here.  Also the only place (with
+ * close) where the write-ahead log is copied back into the database, out of
+ * the failover path: call it every minute or so, or the log only grows. */
 int bsc_history_heartbeat(struct bsc_history *h, int64_t t_ms);
 /* An uplink's health changed.  Going to "down" opens an outage of that
  * uplink, leaving "down" closes it. */
