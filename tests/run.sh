@@ -51,6 +51,7 @@ suite dataplane "$BUILD/tests/test_dataplane"
 suite integration tests/integration.sh
 suite failover tests/failover.sh
 suite ops tests/ops.sh
+suite report tests/report.sh
 suite bench tests/bench_smoke.sh
 suite linkemu tests/linkemu_test.sh
 
