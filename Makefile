@@ -17,7 +17,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
-LDLIBS  := -lbpf -lelf -lz -lmnl -linih -ljson-c -lsystemd -lmicrohttpd -lpthread -lm
+LDLIBS  := -lbpf -lelf -lz -lmnl -linih -ljson-c -lsystemd -lmicrohttpd -lpthread -lm -lsqlite3
 
 BPF_SRC  := bpf/bascule.bpf.c
 BPF_HDRS := $(wildcard bpf/lib/*.h) include/bascule.h
@@ -26,7 +26,7 @@ USER_OBJ := $(USER_SRC:user/%.c=$(BUILD)/user/%.o)
 USER_HDRS := $(wildcard user/*.h) include/bascule.h $(BUILD)/bascule.skel.h
 
 TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_dataplane $(BUILD)/tests/test_probe \
-	$(BUILD)/tests/test_health $(BUILD)/tests/test_metrics
+	$(BUILD)/tests/test_health $(BUILD)/tests/test_metrics $(BUILD)/tests/test_history
 
 .PHONY: all deps test demo bench-failover install clean
 .DELETE_ON_ERROR:
@@ -57,6 +57,9 @@ $(BUILD)/tests/test_health: $(BUILD)/tests/test_health.o $(USER_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/test_metrics: $(BUILD)/tests/test_metrics.o $(USER_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/test_history: $(BUILD)/tests/test_history.o $(USER_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/test_probe: $(BUILD)/tests/test_probe.o $(USER_OBJ)

@@ -228,7 +228,7 @@ E ip route flush table 4242
 
 log "--- bascule: daemon on scripts/lab.conf: probe lines removed (the sink drops the fibre's UDP, probes would fail it over), flow_table_size = 2097152, host_new_flows_per_s = 0 (no per-host budget: one generator host opens 1,000,000 flows), gc_interval_ms = 600000 (no sweep of 1M flows during a measurement)"
 sed -e "s#/sys/fs/bpf/bascule#$PIN#" -e "s#/run/bascule/control.sock#$WORK/control.sock#" \
-	-e '/^probe *=/d' -e 's/^flow_table_size = .*/flow_table_size = 2097152\nhost_new_flows_per_s = 0\ngc_interval_ms = 600000/' \
+	-e '/^probe *=/d' -e 's#^history = .*#history = off#' -e 's/^flow_table_size = .*/flow_table_size = 2097152\nhost_new_flows_per_s = 0\ngc_interval_ms = 600000/' \
 	"$ROOT/scripts/lab.conf" >"$WORK/lab.conf"
 grep -q "pin_root = $PIN" "$WORK/lab.conf" || die "pin_root not rewritten"
 grep -q "^host_new_flows_per_s = 0" "$WORK/lab.conf" || die "flow settings not rewritten"

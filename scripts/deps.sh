@@ -7,8 +7,9 @@ PKGS=(
 	# build: the BPF toolchain, libbpf and the libraries the controller uses
 	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
 	libmnl-dev libinih-dev libjson-c-dev libsystemd-dev libmicrohttpd-dev pkg-config
-	# tests
-	libcmocka-dev prometheus
+	libsqlite3-dev
+	# tests (sqlite3, tidy and chromium: the history and the report's page)
+	libcmocka-dev prometheus sqlite3 tidy chromium
 	# the lab: namespaces, faults, traffic and services
 	iproute2 nftables ethtool procps util-linux python3 curl dnsutils
 	iputils-ping dnsmasq-base iperf3

@@ -65,16 +65,19 @@ site_up() {
 }
 
 # lab_conf [SED-EXPRESSION...]: $CONF from scripts/lab.conf, pinning under
-# $PIN and listening on $CTL, edited further by the expressions.
+# $PIN, listening on $CTL, keeping its history in $WORK/history.db, edited
+# further by the expressions.
 # shellcheck disable=SC2120 # the arguments are optional
 lab_conf() {
-	local args=(-e "s#/sys/fs/bpf/bascule#$PIN#" -e "s#/run/bascule/control.sock#$CTL#") x
+	local args=(-e "s#/sys/fs/bpf/bascule#$PIN#" -e "s#/run/bascule/control.sock#$CTL#"
+		-e "s#^history = /var/lib/bascule/history.db#history = $WORK/history.db#") x
 	for x in "$@"; do
 		args+=(-e "$x")
 	done
 	sed "${args[@]}" "$ROOT/scripts/lab.conf" >"$CONF" || return 1
 	grep -q "^pin_root = $PIN\$" "$CONF" || { echo "pin_root not rewritten"; return 1; }
 	grep -q "^control_socket = $CTL\$" "$CONF" || { echo "control_socket not rewritten"; return 1; }
+	grep -q "^history = $WORK/history.db\$" "$CONF" || { echo "history not rewritten"; return 1; }
 }
 
 daemon_alive() {

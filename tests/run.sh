@@ -42,6 +42,7 @@ suite() {
 
 export CMOCKA_MESSAGE_OUTPUT=TAP
 suite unit "$BUILD/tests/test_unit"
+suite history "$BUILD/tests/test_history"
 suite health "$BUILD/tests/test_health"
 suite probe "$BUILD/tests/test_probe"
 suite probe-lab tests/probe_lab.sh
@@ -51,6 +52,7 @@ suite integration tests/integration.sh
 suite failover tests/failover.sh
 suite ops tests/ops.sh
 suite drill tests/drill.sh
+suite report tests/report.sh
 suite bench tests/bench_smoke.sh
 suite linkemu tests/linkemu_test.sh
 

@@ -290,10 +290,20 @@ static void test_config_shipped_files_parse(void **state)
 	assert_int_equal(cfg.uplinks[0].n_probes, 4);
 	assert_int_equal(cfg.uplinks[2].health.timeout_ms, 400);
 	assert_string_equal(cfg.metrics_listen, "127.0.0.1:9901");
+	assert_int_equal(cfg.n_contacts, 2);
+	assert_true(cfg.site.n_checks >= 1);
 	if (bsc_config_load("scripts/lab.conf", &cfg, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(cfg.uplinks[0].n_probes, 4);
 	assert_int_equal(cfg.failback_hold_ms, 3000);
+	/* the report's inputs (tests/report.sh relies on them) */
+	assert_string_equal(cfg.site.name, "Boulangerie Martin");
+	assert_string_equal(cfg.history, BSC_DEFAULT_HISTORY);
+	assert_int_equal(cfg.n_contacts, 2);
+	assert_true(cfg.site.downtime_cost_per_hour > 0);
+	assert_true(cfg.uplinks[1].health.metered);
+	assert_true(cfg.uplinks[1].cost_per_gb > 0);
+	assert_true(cfg.uplinks[1].monthly_cost > 0 && cfg.uplinks[2].monthly_cost > 0);
 }
 
 static void test_config_unset_keys_get_defaults(void **state)
@@ -652,6 +662,74 @@ static struct bad_config bad_configs[] = {
 	{ "unterminated section header",
 	  HEAD UPA "[uplink b\n", 6,
 	  "syntax error" },
+	{ "relative history path",
+	  "[bascule]\nlan = lan0\nhistory = history.db\n" UPA, 3,
+	  "history: 'history.db' must be the absolute path of a file, or off" },
+	{ "history_retention_days of zero",
+	  "[bascule]\nlan = lan0\nhistory_retention_days = 0\n" UPA, 3,
+	  "history_retention_days: '0' is not a number of days from 1 to 36500" },
+	{ "unknown key in [site]",
+	  HEAD UPA "[site]\nname = Shop\nowner = me\n", 8,
+	  "unknown key 'owner' in [site] (expected name, address, rto_ms, downtime_cost_per_hour, currency, staff_check)" },
+	{ "[site] twice",
+	  HEAD UPA "[site]\nname = Shop\n[site]\naddress = here\n", 8,
+	  "[site] defined twice (first at line 6)" },
+	{ "rto_ms of zero",
+	  HEAD UPA "[site]\nrto_ms = 0\n", 7,
+	  "rto_ms: '0' is not a number of milliseconds from 1 to 86400000" },
+	{ "negative downtime cost",
+	  HEAD UPA "[site]\ndowntime_cost_per_hour = -5\n", 7,
+	  "downtime_cost_per_hour: '-5' is not an amount (a number, 0 or more, such as 49.90)" },
+	{ "downtime cost with a currency sign",
+	  HEAD UPA "[site]\ndowntime_cost_per_hour = 100EUR\n", 7,
+	  "downtime_cost_per_hour: '100EUR' is not an amount" },
+	{ "empty site name",
+	  HEAD UPA "[site]\nname =\n", 7,
+	  "name: empty (expected some text)" },
+	{ "site name too long",
+	  HEAD UPA "[site]\nname = " "0123456789012345678901234567890123456789012345678901234567890123"
+	  "0123456789012345678901234567890123456789012345678901234567890123\n", 7,
+	  "name: too long (at most 127 characters)" },
+	{ "seventeen staff checks",
+	  HEAD UPA "[site]\n"
+	  "staff_check = a\nstaff_check = b\nstaff_check = c\nstaff_check = d\n"
+	  "staff_check = e\nstaff_check = f\nstaff_check = g\nstaff_check = h\n"
+	  "staff_check = i\nstaff_check = j\nstaff_check = k\nstaff_check = l\n"
+	  "staff_check = m\nstaff_check = n\nstaff_check = o\nstaff_check = p\n"
+	  "staff_check = q\n", 23,
+	  "staff_check: at most 16 of them" },
+	{ "contact without a way to reach them",
+	  HEAD UPA "[contact Bob]\nrole = IT\n", 6,
+	  "[contact Bob] needs 'phone = ...' or 'email = ...' (how to reach them)" },
+	{ "unknown key in a contact",
+	  HEAD UPA "[contact Bob]\nphone = 1\nmobile = 2\n", 8,
+	  "unknown key 'mobile' in [contact Bob] (expected role, phone, email, escalation, hours)" },
+	{ "escalation 0",
+	  HEAD UPA "[contact Bob]\nphone = 1\nescalation = 0\n", 8,
+	  "escalation: '0' is not a level from 1 (called first) to 99" },
+	{ "e-mail without @",
+	  HEAD UPA "[contact Bob]\nemail = bob.example.com\n", 7,
+	  "email: 'bob.example.com' is not an e-mail address" },
+	{ "contact twice",
+	  HEAD UPA "[contact Bob]\nphone = 1\n[contact Bob]\nphone = 2\n", 8,
+	  "[contact Bob] defined twice (first at line 6)" },
+	{ "contact without a name",
+	  HEAD UPA "[contact  ]\nphone = 1\n", 6,
+	  "[contact ]: the name must be 1-63 printable characters" },
+	{ "nine contacts",
+	  HEAD UPA "[contact a]\nphone = 1\n[contact b]\nphone = 1\n[contact c]\nphone = 1\n"
+	  "[contact d]\nphone = 1\n[contact e]\nphone = 1\n[contact f]\nphone = 1\n"
+	  "[contact g]\nphone = 1\n[contact h]\nphone = 1\n[contact i]\nphone = 1\n", 22,
+	  "too many contacts (at most 8)" },
+	{ "monthly_cost not a number",
+	  HEAD UPA "monthly_cost = cheap\n", 6,
+	  "monthly_cost: 'cheap' is not an amount" },
+	{ "cost_per_gb negative",
+	  HEAD UPA "cost_per_gb = -0.5\n", 6,
+	  "cost_per_gb: '-0.5' is not an amount" },
+	{ "unknown key in an uplink lists the report's keys",
+	  HEAD UPA "vendor = X\n", 6,
+	  "damp_*, provider, equipment, support, monthly_cost, cost_per_gb)" },
 };
 
 static void test_config_rejects(void **state)
@@ -789,6 +867,95 @@ static void test_config_load_errors_name_file_and_line(void **state)
 	assert_int_equal(rc, -1);
 	assert_error_at(errbuf, path, 4, "flow_table_size: '12'");
 	assert_error_at(errbuf, path, 8, "priority: 'high'");
+	assert_int_equal(count_lines(errbuf), 2);
+}
+
+/* [site], [contact NAME] and the uplinks' report keys, all read. */
+static void test_config_site_contacts_costs_are_read(void **state)
+{
+	struct bsc_cfg cfg;
+
+	parse_ok("[bascule]\nlan = lan0\nhistory = /srv/b/h.db\nhistory_retention_days = 30\n"
+		 "[site]\n"
+		 "name = Boulangerie \"Chez Léa\" & fils\n"
+		 "address = 1 rue X, Lyon\n"
+		 "rto_ms = 750\n"
+		 "downtime_cost_per_hour = 180.5\n"
+		 "currency = CHF\n"
+		 "staff_check = Card terminal: pay 1 CHF\n"
+		 "staff_check = Phone rings\n"
+		 "[contact Zoé Martin]\nrole = Owner\nphone = +41 1\nescalation = 2\n"
+		 "[contact IT desk]\nemail = it@example.net\nescalation = 1\nhours = 8-18\n"
+		 "[uplink a]\ninterface = wan0\ngateway = 192.0.2.1\npriority = 20\n"
+		 "provider = FibreCo\nequipment = box, ONT\nsupport = https://x.example/help\n"
+		 "monthly_cost = 49.90\n"
+		 "[uplink b]\ninterface = wan1\ngateway = 192.0.2.9\npriority = 10\n"
+		 "cost_per_gb = 0\n", &cfg);
+	assert_string_equal(cfg.history, "/srv/b/h.db");
+	assert_int_equal(cfg.history_retention_days, 30);
+	assert_string_equal(cfg.site.name, "Boulangerie \"Chez Léa\" & fils");
+	assert_string_equal(cfg.site.address, "1 rue X, Lyon");
+	assert_int_equal(cfg.site.rto_ms, 750);
+	assert_true(cfg.site.downtime_cost_per_hour == 180.5);
+	assert_string_equal(cfg.site.currency, "CHF");
+	assert_int_equal(cfg.site.n_checks, 2);
+	assert_string_equal(cfg.site.staff_check[1], "Phone rings");
+	assert_int_equal(cfg.n_contacts, 2);
+	assert_string_equal(cfg.contacts[0].name, "Zoé Martin");
+	assert_string_equal(cfg.contacts[0].role, "Owner");
+	assert_string_equal(cfg.contacts[0].phone, "+41 1");
+	assert_int_equal(cfg.contacts[0].escalation, 2);
+	assert_string_equal(cfg.contacts[1].email, "it@example.net");
+	assert_string_equal(cfg.contacts[1].hours, "8-18");
+	assert_string_equal(cfg.uplinks[0].provider, "FibreCo");
+	assert_string_equal(cfg.uplinks[0].equipment, "box, ONT");
+	assert_string_equal(cfg.uplinks[0].support, "https://x.example/help");
+	assert_true(cfg.uplinks[0].monthly_cost == 49.90);
+	assert_true(cfg.uplinks[0].cost_per_gb == BSC_COST_UNSET);
+	assert_true(cfg.uplinks[1].monthly_cost == BSC_COST_UNSET);
+	assert_true(cfg.uplinks[1].cost_per_gb == 0);
+	assert_int_equal(bsc_config_primary(&cfg), 1); /* the lower priority value */
+}
+
+/* Without them: the history at its default place, a 1 s RTO, EUR, no
+ * costs; `history = off` keeps none. */
+static void test_config_report_defaults(void **state)
+{
+	struct bsc_cfg cfg;
+
+	parse_ok("[bascule]\nlan = lan0\n" UPA, &cfg);
+	assert_string_equal(cfg.history, BSC_DEFAULT_HISTORY);
+	assert_int_equal(cfg.history_retention_days, 400);
+	assert_int_equal(cfg.site.rto_ms, 1000);
+	assert_string_equal(cfg.site.currency, "EUR");
+	assert_true(cfg.site.downtime_cost_per_hour == BSC_COST_UNSET);
+	assert_string_equal(cfg.site.name, "");
+	assert_int_equal(cfg.n_contacts, 0);
+	assert_true(cfg.uplinks[0].monthly_cost == BSC_COST_UNSET);
+	assert_int_equal(bsc_config_primary(&cfg), 0);
+	parse_ok("[bascule]\nlan = lan0\nhistory = off\n" UPA, &cfg);
+	assert_string_equal(cfg.history, "");
+}
+
+/* inih reads at most 199 characters a line: a longer one is an error at its
+ * own line, and the next line is still read as itself. */
+static void test_config_load_line_too_long(void **state)
+{
+	char path[] = "/tmp/bascule-unit-XXXXXX", text[1024];
+	struct bsc_cfg cfg;
+	char longv[301];
+	int rc;
+
+	memset(longv, 'x', sizeof(longv) - 1);
+	longv[sizeof(longv) - 1] = '\0';
+	snprintf(text, sizeof(text), "[bascule]\nlan = lan0\n" UPA "[site]\nstaff_check = %s\n"
+		 "colour = blue\n", longv);
+	write_temp(path, text);
+	rc = bsc_config_load(path, &cfg, errbuf, sizeof(errbuf));
+	unlink(path);
+	assert_int_equal(rc, -1);
+	assert_error_at(errbuf, path, 7, "line too long (at most 198 characters)");
+	assert_error_at(errbuf, path, 8, "unknown key 'colour' in [site]");
 	assert_int_equal(count_lines(errbuf), 2);
 }
 
@@ -1446,6 +1613,9 @@ int main(void)
 	ADD(test_config_eight_uplinks_fit);
 	ADD(test_config_parse_starts_from_defaults);
 	ADD(test_config_find_uplink);
+	ADD(test_config_site_contacts_costs_are_read);
+	ADD(test_config_report_defaults);
+	ADD(test_config_load_line_too_long);
 	ADD(test_config_drill);
 	ADD(test_drill_echo_frame);
 	ADD_ROWS("config rejects", bad_configs, test_config_rejects);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +29,11 @@ struct parse_state {
 	char *err;
 	size_t errlen, errused;
 	/* the section the reader opened last */
-	char section[64];
+	char section[128];
 	int in_section;
 	int cur_uplink;         /* index in cfg->uplinks, or -1 */
+	int cur_contact;        /* index in cfg->contacts, or -1 */
+	int site_line;          /* where [site] was opened, 0 = not yet */
 	/* text reader */
 	const char *text;
 	FILE *file;
@@ -86,6 +89,11 @@ void bsc_config_defaults(struct bsc_cfg *cfg)
 	cfg->manage_routes = 1;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", BSC_DEFAULT_CONTROL);
 	snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s", "127.0.0.1:9901");
+	snprintf(cfg->history, sizeof(cfg->history), "%s", BSC_DEFAULT_HISTORY);
+	cfg->history_retention_days = 400;
+	cfg->site.rto_ms = 1000;
+	cfg->site.downtime_cost_per_hour = BSC_COST_UNSET;
+	snprintf(cfg->site.currency, sizeof(cfg->site.currency), "%s", "EUR");
 	cfg->drill.interval_ms = 5;
 	cfg->drill.rto_ms = 1000;
 	cfg->drill.check_timeout_ms = 3000;
@@ -131,6 +139,47 @@ static int parse_bool(struct parse_state *st, const char *key, const char *v, in
 	return 1;
 }
 
+/* Free text for the report: one line, no control characters, not empty. */
+static int parse_text(struct parse_state *st, const char *key, const char *v, char *out,
+		      size_t size)
+{
+	const unsigned char *p;
+
+	if (!*v) {
+		add_error(st, st->line, "%s: empty (expected some text)", key);
+		return 0;
+	}
+	if (strlen(v) >= size) {
+		add_error(st, st->line, "%s: too long (at most %zu characters)", key, size - 1);
+		return 0;
+	}
+	for (p = (const unsigned char *)v; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			add_error(st, st->line, "%s: control character in the text", key);
+			return 0;
+		}
+	}
+	strcpy(out, v);
+	return 1;
+}
+
+/* An amount of money (or any non-negative figure): "49.90", "1200". */
+static int parse_amount(struct parse_state *st, const char *key, const char *v, double *out)
+{
+	char *end;
+	double x;
+
+	errno = 0;
+	x = *v ? strtod(v, &end) : -1;
+	if (!*v || errno || *end || !isfinite(x) || x < 0 || x > 1e12) {
+		add_error(st, st->line, "%s: '%s' is not an amount (a number, 0 or more, such as 49.90)",
+			  key, v);
+		return 0;
+	}
+	*out = x;
+	return 1;
+}
+
 struct u32_key {
 	const char *name;
 	size_t off;
@@ -153,6 +202,7 @@ static const struct u32_key global_u32[] = {
 	U32_KEY("route_table_base", route_table_base, 1, 250000, "(a routing table number)"),
 	U32_KEY("route_metric", route_metric, 0, 1000000, "(a route metric)"),
 	U32_KEY("refresh_interval_ms", refresh_interval_ms, 50, 60000, "milliseconds"),
+	U32_KEY("history_retention_days", history_retention_days, 1, 36500, "days"),
 };
 
 static int global_key(struct parse_state *st, const char *key, const char *v)
@@ -204,6 +254,19 @@ static int global_key(struct parse_state *st, const char *key, const char *v)
 		strcpy(cfg->hooks[cfg->n_hooks++], v);
 		return 1;
 	}
+	if (!strcmp(key, "history")) {
+		if (!strcmp(v, "off")) {
+			cfg->history[0] = '\0';
+			return 1;
+		}
+		if (v[0] != '/' || strlen(v) >= sizeof(cfg->history)) {
+			add_error(st, st->line, "history: '%s' must be the absolute path of a file, or off",
+				  v);
+			return 0;
+		}
+		strcpy(cfg->history, v);
+		return 1;
+	}
 	if (!strcmp(key, "pin_root")) {
 		if (v[0] != '/' || strlen(v) >= sizeof(cfg->pin_root) - 32) {
 			add_error(st, st->line, "pin_root: '%s' must be an absolute path", v);
@@ -224,7 +287,7 @@ static int global_key(struct parse_state *st, const char *key, const char *v)
 		}
 		return 1;
 	}
-	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, host_new_flows_per_s, host_new_flows_burst, gc_interval_ms, refresh_interval_ms, failback_hold_ms, failback_moves_flows, manage_routes, route_table_base, route_metric, control_socket, control_group, metrics_listen, hook)",
+	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, host_new_flows_per_s, host_new_flows_burst, gc_interval_ms, refresh_interval_ms, failback_hold_ms, failback_moves_flows, manage_routes, route_table_base, route_metric, control_socket, control_group, metrics_listen, hook, history, history_retention_days)",
 		  key);
 	return 0;
 }
@@ -306,8 +369,82 @@ static int uplink_key(struct parse_state *st, struct bsc_uplink_cfg *u,
 		}
 		return 1;
 	}
-	add_error(st, st->line, "unknown key '%s' in [uplink %s] (expected interface, gateway, priority, probe, metered, interval_*_ms, timeout_ms, quorum, down_after, up_after, window, loss_pct, rtt_ms, jitter_ms, damp_*)",
+	if (!strcmp(key, "provider"))
+		return parse_text(st, key, v, u->provider, sizeof(u->provider));
+	if (!strcmp(key, "equipment"))
+		return parse_text(st, key, v, u->equipment, sizeof(u->equipment));
+	if (!strcmp(key, "support"))
+		return parse_text(st, key, v, u->support, sizeof(u->support));
+	if (!strcmp(key, "monthly_cost"))
+		return parse_amount(st, key, v, &u->monthly_cost);
+	if (!strcmp(key, "cost_per_gb"))
+		return parse_amount(st, key, v, &u->cost_per_gb);
+	add_error(st, st->line, "unknown key '%s' in [uplink %s] (expected interface, gateway, priority, probe, metered, interval_*_ms, timeout_ms, quorum, down_after, up_after, window, loss_pct, rtt_ms, jitter_ms, damp_*, provider, equipment, support, monthly_cost, cost_per_gb)",
 		  key, u->name);
+	return 0;
+}
+
+static int site_key(struct parse_state *st, const char *key, const char *v)
+{
+	struct bsc_site_cfg *s = &st->cfg->site;
+
+	if (!strcmp(key, "name"))
+		return parse_text(st, key, v, s->name, sizeof(s->name));
+	if (!strcmp(key, "address"))
+		return parse_text(st, key, v, s->address, sizeof(s->address));
+	if (!strcmp(key, "currency"))
+		return parse_text(st, key, v, s->currency, sizeof(s->currency));
+	if (!strcmp(key, "downtime_cost_per_hour"))
+		return parse_amount(st, key, v, &s->downtime_cost_per_hour);
+	if (!strcmp(key, "rto_ms")) {
+		if (parse_u32(v, 1, 86400000, &s->rto_ms)) {
+			add_error(st, st->line, "rto_ms: '%s' is not a number of milliseconds from 1 to 86400000",
+				  v);
+			return 0;
+		}
+		return 1;
+	}
+	if (!strcmp(key, "staff_check")) {
+		if (s->n_checks >= BSC_MAX_STAFF_CHECKS) {
+			add_error(st, st->line, "staff_check: at most %d of them", BSC_MAX_STAFF_CHECKS);
+			return 0;
+		}
+		if (!parse_text(st, key, v, s->staff_check[s->n_checks], sizeof(s->staff_check[0])))
+			return 0;
+		s->n_checks++;
+		return 1;
+	}
+	add_error(st, st->line, "unknown key '%s' in [site] (expected name, address, rto_ms, downtime_cost_per_hour, currency, staff_check)",
+		  key);
+	return 0;
+}
+
+static int contact_key(struct parse_state *st, struct bsc_contact_cfg *c, const char *key,
+		       const char *v)
+{
+	if (!strcmp(key, "role"))
+		return parse_text(st, key, v, c->role, sizeof(c->role));
+	if (!strcmp(key, "phone"))
+		return parse_text(st, key, v, c->phone, sizeof(c->phone));
+	if (!strcmp(key, "email")) {
+		if (!strchr(v, '@') || strpbrk(v, " <>\"")) {
+			add_error(st, st->line, "email: '%s' is not an e-mail address", v);
+			return 0;
+		}
+		return parse_text(st, key, v, c->email, sizeof(c->email));
+	}
+	if (!strcmp(key, "hours"))
+		return parse_text(st, key, v, c->hours, sizeof(c->hours));
+	if (!strcmp(key, "escalation")) {
+		if (parse_u32(v, 1, 99, &c->escalation)) {
+			add_error(st, st->line, "escalation: '%s' is not a level from 1 (called first) to 99",
+				  v);
+			return 0;
+		}
+		return 1;
+	}
+	add_error(st, st->line, "unknown key '%s' in [contact %s] (expected role, phone, email, escalation, hours)",
+		  key, c->name);
 	return 0;
 }
 
@@ -403,6 +540,54 @@ static int valid_name(const char *n)
 	return 1;
 }
 
+static int open_site(struct parse_state *st)
+{
+	if (st->site_line) {
+		add_error(st, st->line, "[site] defined twice (first at line %d)", st->site_line);
+		snprintf(st->section, sizeof(st->section), "%s", "?");
+		return 0;
+	}
+	st->site_line = st->line;
+	return 1;
+}
+
+/* A person's or a company's name: printable, no ']' (it ends the header). */
+static int open_contact(struct parse_state *st, const char *name)
+{
+	struct bsc_cfg *cfg = st->cfg;
+	struct bsc_contact_cfg *c;
+	const unsigned char *p;
+	int i;
+
+	while (*name == ' ')
+		name++;
+	for (p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			break;
+	if (!*name || *p || strlen(name) >= sizeof(c->name)) {
+		add_error(st, st->line, "[contact %s]: the name must be 1-%zu printable characters",
+			  name, sizeof(c->name) - 1);
+		return 0;
+	}
+	for (i = 0; i < cfg->n_contacts; i++) {
+		if (!strcmp(cfg->contacts[i].name, name)) {
+			add_error(st, st->line, "[contact %s] defined twice (first at line %d)",
+				  name, cfg->contacts[i].line);
+			return 0;
+		}
+	}
+	if (cfg->n_contacts >= BSC_MAX_CONTACTS) {
+		add_error(st, st->line, "too many contacts (at most %d)", BSC_MAX_CONTACTS);
+		return 0;
+	}
+	st->cur_contact = cfg->n_contacts++;
+	c = &cfg->contacts[st->cur_contact];
+	memset(c, 0, sizeof(*c));
+	strcpy(c->name, name);
+	c->line = st->line;
+	return 1;
+}
+
 /* Called by the reader on a section header line. */
 static int open_section(struct parse_state *st, const char *section)
 {
@@ -412,10 +597,15 @@ static int open_section(struct parse_state *st, const char *section)
 
 	snprintf(st->section, sizeof(st->section), "%s", section);
 	st->cur_uplink = -1;
+	st->cur_contact = -1;
 	if (!strcmp(section, "bascule") || !strcmp(section, "drill"))
 		return 1;
+	if (!strcmp(section, "site"))
+		return open_site(st);
+	if (!strcmp(section, "contact") || !strncmp(section, "contact ", 8))
+		return open_contact(st, section + 7);
 	if (strncmp(section, "uplink ", 7)) {
-		add_error(st, st->line, "unknown section [%s] (expected [bascule], [uplink NAME] or [drill])",
+		add_error(st, st->line, "unknown section [%s] (expected [bascule], [uplink NAME], [drill], [site] or [contact NAME])",
 			  section);
 		return 0;
 	}
@@ -443,6 +633,8 @@ static int open_section(struct parse_state *st, const char *section)
 	strcpy(cfg->uplinks[st->cur_uplink].name, name);
 	cfg->uplinks[st->cur_uplink].line = st->line;
 	cfg->uplinks[st->cur_uplink].priority = 100;
+	cfg->uplinks[st->cur_uplink].monthly_cost = BSC_COST_UNSET;
+	cfg->uplinks[st->cur_uplink].cost_per_gb = BSC_COST_UNSET;
 	bsc_health_cfg_defaults(&cfg->uplinks[st->cur_uplink].health);
 	return 1;
 }
@@ -458,6 +650,10 @@ static int handler(void *user, const char *section, const char *key, const char 
 	}
 	if (!strcmp(st->section, "bascule"))
 		return global_key(st, key, value);
+	if (!strcmp(st->section, "site"))
+		return site_key(st, key, value);
+	if (st->cur_contact >= 0)
+		return contact_key(st, &st->cfg->contacts[st->cur_contact], key, value);
 	if (!strcmp(st->section, "drill"))
 		return drill_key(st, key, value);
 	if (st->cur_uplink < 0)
@@ -472,7 +668,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 static void inspect_line(struct parse_state *st, const char *line)
 {
 	const char *p = line, *end;
-	char name[64];
+	char name[128];
 	size_t n;
 
 	while (*p == ' ' || *p == '\t')
@@ -485,6 +681,7 @@ static void inspect_line(struct parse_state *st, const char *line)
 			add_error(st, st->line, "syntax error: section header without ']'");
 			st->in_section = 1;
 			st->cur_uplink = -1;
+			st->cur_contact = -1;
 			snprintf(st->section, sizeof(st->section), "%s", "?");
 			return;
 		}
@@ -512,9 +709,22 @@ static char *read_line(char *str, int num, void *stream)
 	size_t n = 0;
 
 	if (st->file) {
+		size_t len;
+		int c;
+
 		if (!fgets(str, num, st->file))
 			return NULL;
 		st->line++;
+		len = strlen(str);
+		if (len && str[len - 1] != '\n' && !feof(st->file)) {
+			/* inih's buffer is fixed: the rest would be read as a
+			 * line of its own */
+			add_error(st, st->line, "line too long (at most %d characters)", num - 2);
+			while ((c = fgetc(st->file)) != EOF && c != '\n')
+				;
+			str[0] = '\0';
+			return str;
+		}
 		inspect_line(st, str);
 		return str;
 	}
@@ -575,6 +785,13 @@ static void validate(struct parse_state *st)
 				add_error(st, u->line, "[uplink %s]: interface %s already used by [uplink %s]",
 					  u->name, u->ifname, cfg->uplinks[j].name);
 	}
+	for (i = 0; i < cfg->n_contacts; i++) {
+		const struct bsc_contact_cfg *c = &cfg->contacts[i];
+
+		if (!c->phone[0] && !c->email[0])
+			add_error(st, c->line, "[contact %s] needs 'phone = ...' or 'email = ...' (how to reach them)",
+				  c->name);
+	}
 }
 
 static int run_parser(struct parse_state *st)
@@ -601,6 +818,7 @@ static void state_init(struct parse_state *st, struct bsc_cfg *cfg, const char *
 	st->err = err;
 	st->errlen = errlen;
 	st->cur_uplink = -1;
+	st->cur_contact = -1;
 	if (err && errlen)
 		err[0] = '\0';
 	bsc_config_defaults(cfg);
@@ -641,4 +859,14 @@ int bsc_config_find_uplink(const struct bsc_cfg *cfg, const char *name)
 		if (!strcmp(cfg->uplinks[i].name, name))
 			return i;
 	return -1;
+}
+
+int bsc_config_primary(const struct bsc_cfg *cfg)
+{
+	int i, best = -1;
+
+	for (i = 0; i < cfg->n_uplinks; i++)
+		if (best < 0 || cfg->uplinks[i].priority < cfg->uplinks[best].priority)
+			best = i;
+	return best;
 }

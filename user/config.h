@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * config.h - the controller's configuration: one [bascule] section for the
- * site, one [uplink NAME] section per uplink.  Parsed with inih, validated
- * with messages that name the file, the line and what was expected.
+ * engine, one [uplink NAME] section per uplink, and what the continuity-plan
+ * report says about the site: [site] and [contact NAME].  Parsed with inih,
+ * validated with messages that name the file, the line and what was expected.
  */
 #ifndef BSC_CONFIG_H
 #define BSC_CONFIG_H
@@ -18,6 +19,10 @@
 #define BSC_DEFAULT_CONTROL "/run/bascule/control.sock"
 #define BSC_MAX_PROBES 8
 #define BSC_MAX_HOOKS 8
+#define BSC_MAX_CONTACTS 8
+#define BSC_MAX_STAFF_CHECKS 16
+#define BSC_DEFAULT_HISTORY "/var/lib/bascule/history.db"
+#define BSC_COST_UNSET (-1.0)   /* a cost the configuration does not give */
 #define BSC_MAX_CHECKS 12
 #define BSC_CHECK_NAME_LEN 32
 
@@ -51,6 +56,34 @@ struct bsc_uplink_cfg {
 	int n_probes;
 	struct bsc_probe_target probes[BSC_MAX_PROBES];
 	struct bsc_health_cfg health;
+	/* for the continuity-plan report */
+	char provider[64];
+	char equipment[128];    /* "Zyxel 5G router, roof antenna" */
+	char support[128];      /* the provider's support: phone or URL */
+	double monthly_cost;    /* BSC_COST_UNSET when not given */
+	double cost_per_gb;     /* metered data; BSC_COST_UNSET when not given */
+};
+
+/* [contact NAME]: who is called during an outage, in escalation order. */
+struct bsc_contact_cfg {
+	char name[64];
+	char role[64];
+	char phone[32];
+	char email[128];
+	char hours[128];        /* free text: "Mon-Sat 6:00-20:00" */
+	uint32_t escalation;    /* 1 = called first; 0 = not given */
+	int line;
+};
+
+/* [site]: what the report says about the business and its targets. */
+struct bsc_site_cfg {
+	char name[128];
+	char address[256];
+	uint32_t rto_ms;                /* recovery time objective for drills */
+	double downtime_cost_per_hour;  /* BSC_COST_UNSET when not given */
+	char currency[16];
+	int n_checks;
+	char staff_check[BSC_MAX_STAFF_CHECKS][192];
 };
 
 struct bsc_cfg {
@@ -78,6 +111,11 @@ struct bsc_cfg {
 	char control_group[32];
 	int n_hooks;
 	char hooks[BSC_MAX_HOOKS][256];
+	char history[256];              /* the history database; "" = off */
+	uint32_t history_retention_days;
+	struct bsc_site_cfg site;
+	int n_contacts;
+	struct bsc_contact_cfg contacts[BSC_MAX_CONTACTS];
 	int n_uplinks;
 	struct bsc_uplink_cfg uplinks[BSC_MAX_UPLINKS];
 	struct bsc_drill_cfg drill;
@@ -90,5 +128,8 @@ int bsc_config_parse_string(const char *text, const char *name, struct bsc_cfg *
 			    char *err, size_t errlen);
 void bsc_config_defaults(struct bsc_cfg *cfg);
 int bsc_config_find_uplink(const struct bsc_cfg *cfg, const char *name);
+/* The primary uplink: the lowest priority value, the first on a tie; -1
+ * without uplinks. */
+int bsc_config_primary(const struct bsc_cfg *cfg);
 
 #endif

@@ -40,6 +40,7 @@
 #include "events.h"
 #include "flows.h"
 #include "health.h"
+#include "history.h"
 #include "log.h"
 #include "metrics.h"
 #include "netlink.h"
@@ -91,6 +92,12 @@ void daemon_record(struct daemon *d, const char *kind, const char *uplink, const
 	snprintf(ev.new_state, sizeof(ev.new_state), "%s", new);
 	snprintf(ev.reason, sizeof(ev.reason), "%s", reason);
 	bsc_events_add(&d->events, &ev);
+	if (d->hist && !strcmp(kind, "uplink"))
+		bsc_history_transition(d->hist, (int64_t)(ev.realtime_ns / 1000000), uplink, old, new,
+				       reason);
+	else if (d->hist && !strcmp(kind, "active"))
+		bsc_history_active(d->hist, (int64_t)(ev.realtime_ns / 1000000),
+				   d->active < (uint32_t)d->n ? new : NULL, reason);
 	if (getenv("JOURNAL_STREAM"))
 		/* under systemd: one journal entry with fields to filter on
 		 * (journalctl BASCULE_UPLINK=fiber) instead of a plain line */
@@ -650,6 +657,28 @@ static int refresh_timer(sd_event_source *s, uint64_t usec, void *data)
 	return rearm(s, d->cfg->refresh_interval_ms);
 }
 
+/* Data used on metered uplinks, and a heartbeat, once a minute; the
+ * retention once a day. */
+static void history_sample(struct daemon *d)
+{
+	int64_t ms = (int64_t)(real_ns() / 1000000);
+	struct bsc_uplink_stats st;
+	int i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->up[i].cfg->health.metered && !bsc_uplink_stats_sum(&d->dp.maps, d->up[i].idx, &st))
+			bsc_history_usage(d->hist, ms, d->up[i].cfg->name, st.tx_bytes, st.rx_bytes);
+	bsc_history_heartbeat(d->hist, ms);
+	if (++d->hist_ticks % 1440 == 0)
+		bsc_history_prune(d->hist, ms);
+}
+
+static int history_timer(sd_event_source *s, uint64_t usec, void *data)
+{
+	history_sample(data);
+	return rearm(s, 60000);
+}
+
 static int gc_timer(sd_event_source *s, uint64_t usec, void *data)
 {
 	struct daemon *d = data;
@@ -983,6 +1012,13 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 		bsc_log(LOG_ERR, "%s", err);
 		goto out_ev;
 	}
+	if (cfg->history[0] && bsc_history_open(cfg->history, cfg->history_retention_days, &d->hist,
+						err, sizeof(err)))
+		bsc_log(LOG_ERR, "%s: running without a history", err);
+	if (d->hist) {
+		bsc_history_daemon(d->hist, (int64_t)(real_ns() / 1000000), 1);
+		bsc_history_prune(d->hist, (int64_t)(real_ns() / 1000000));
+	}
 	init_policy(&d->dp.maps);
 	clear_stale_uplinks(cfg, &d->dp.maps);
 	if (cfg->manage_routes)
@@ -993,6 +1029,11 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 	for (i = 0; i < d->n; i++)
 		setup_uplink(d, i);
 	daemon_reevaluate(d);
+	if (d->hist) /* where the site stands, flipped or adopted */
+		bsc_history_active(d->hist, (int64_t)(real_ns() / 1000000),
+				   d->active < (uint32_t)d->n ? active_name(d) : NULL,
+				   d->active < (uint32_t)d->n ? "daemon started" :
+				   "daemon started, no uplink usable yet");
 
 	ret = bsc_dp_attach(&d->dp, cfg->lan_ifname, 1, err, sizeof(err));
 	for (i = 0; !ret && i < cfg->n_uplinks; i++)
@@ -1019,6 +1060,8 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 	add_timer(d, TICK_MS, tick_timer);
 	add_timer(d, cfg->refresh_interval_ms, refresh_timer);
 	add_timer(d, cfg->gc_interval_ms, gc_timer);
+	if (d->hist)
+		add_timer(d, 60000, history_timer);
 	sd_event_add_signal(d->ev, NULL, SIGINT, on_signal, d);
 	sd_event_add_signal(d->ev, NULL, SIGTERM, on_signal, d);
 	sd_event_add_signal(d->ev, NULL, SIGHUP, on_sighup, d);
@@ -1055,6 +1098,11 @@ out:
 	bsc_ctl_close(d->ctl);
 	if (d->mon)
 		mnl_socket_close(d->mon);
+	if (d->hist) {
+		history_sample(d);
+		bsc_history_daemon(d->hist, (int64_t)(real_ns() / 1000000), 0);
+		bsc_history_close(d->hist);
+	}
 	bsc_dp_close(&d->dp, o->keep && !ret);
 out_ev:
 	sd_event_unref(d->ev);

@@ -79,6 +79,8 @@ struct daemon {
 	uint32_t saved_gw, saved_oif;
 	int saved_route, route_changed;
 	struct bsc_drill *drill;        /* the drill running, or NULL */
+	struct bsc_history *hist;       /* NULL: history off or unusable */
+	uint32_t hist_ticks;
 };
 
 /* An event: log (or journal), `bascule events`, hooks. */

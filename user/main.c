@@ -22,6 +22,7 @@
 #include "flows.h"
 #include "log.h"
 #include "maps.h"
+#include "report.h"
 
 static const char usage[] =
 	"usage: bascule [-p PIN_ROOT] COMMAND [ARGS]\n"
@@ -50,6 +51,11 @@ static const char usage[] =
 	"  probe IFACE SOURCE TARGET...  send probes through IFACE from SOURCE once, e.g.\n"
 	"                                'icmp 203.0.113.1' 'tcp 203.0.113.10:443'\n"
 	"                                'dns 203.0.113.53 example.com' 'http 203.0.113.10/ 200'\n"
+	"  report -c FILE [--db PATH] [--days N | --from YYYY-MM-DD [--to YYYY-MM-DD]]\n"
+	"         [--format html|md] [-o OUTPUT]\n"
+	"                                the site's continuity plan (HTML, or Markdown) with\n"
+	"                                its outages, drills, availability and costs from the\n"
+	"                                history; the last 30 days by default\n"
 	"\n"
 	"  -p, --pin-root DIR            where the maps are pinned (default " BSC_DEFAULT_PIN_ROOT
 	",\n"
@@ -449,6 +455,8 @@ int main(int argc, char **argv)
 		return cmd_drill(argc, argv, control);
 	if (!strcmp(cmd, "probe"))
 		return bsc_probe_cli(argc, argv);
+	if (!strcmp(cmd, "report"))
+		return bsc_report_cli(argc, argv);
 	if (!strcmp(cmd, "help"))
 		return fputs(usage, stdout), 0;
 	return bad_usage("unknown command");

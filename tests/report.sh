@@ -1,0 +1,231 @@
+#!/bin/bash
+# tests/report.sh - the history and `bascule report` on a lab site of its own.
+#
+# Builds a site (scripts/lab.sh) with the prefix bsc-<pid>-, runs the
+# controller on its edge with scripts/lab.conf (its history in the work
+# dir), and checks:
+#
+#  - a real outage: the fibre's carrier cut for about 3 s; the daemon's own
+#    events give its length, to the millisecond;
+#  - the history survives a restart of the daemon (SIGTERM, then SIGKILL:
+#    the database stays intact and keeps the outage);
+#  - `bascule report` (read-only, while the daemon runs) shows that outage
+#    with that length, which uplink carried the traffic, and the site's
+#    figures; HTML and Markdown;
+#  - the page is valid HTML (tidy, and a strict parse: every element closed,
+#    nothing unescaped, no external resource, each SVG well-formed XML);
+#  - headless Chromium renders it: a screenshot that is not blank, and a DOM
+#    with the timeline's SVG.
+#
+# Run as root from anywhere, after `make`. TAP-like output, then
+# "report: X passed, Y failed". With REPORT_KEEP=DIR, the report (HTML,
+# Markdown) and the screenshot are copied there before the work dir goes.
+
+set -uo pipefail
+
+# shellcheck source=tests/lib.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
+
+PREFIX=bsc-$$-
+harness_init report
+B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN" -S "$CTL")
+DB=$WORK/history.db
+CHROMIUM=${CHROMIUM:-chromium}
+ALL_UP='d["active"] == "fiber" and all(x["health"] == "up" for x in d["uplinks"])'
+CUT_MS='' OUT_DOWN_MS='' OUT_UP_MS='' OUT_MS=''
+
+keep() {
+	[[ -n "${REPORT_KEEP:-}" ]] || return 0
+	mkdir -p "$REPORT_KEEP" && cp "$@" "$REPORT_KEEP"/ 2>/dev/null
+	return 0
+}
+
+ms_now() { date +%s%3N; }
+
+# ------------------------------------------------------------- checks
+
+t_lab_up() {
+	site_up || return 1
+	lab_conf || return 1
+	"$BASCULE" check-config "$CONF" || return 1
+	start_daemon daemon.log || return 1
+	wait_until 300 hj "$ALL_UP" || { echo "not all up with fiber active: $(health_line)"; return 1; }
+	echo "= $(health_line); history $DB"
+	[[ -s "$DB" ]] || { echo "no history file $DB"; return 1; }
+}
+
+# Cut the fibre's carrier for 3 s; the outage lasts from the daemon seeing
+# it (at once: netlink) until the fibre is up again (up_after good rounds).
+t_outage() {
+	local t0 restore
+	t0=$(now)
+	CUT_MS=$(ms_now)
+	lab_fault "$PREFIX" carrier fiber || return 1
+	wait_active cell 30 || { echo "cell did not become active: $(health_line)"; return 1; }
+	sleep 3
+	restore=$(ms_now)
+	lab_fault "$PREFIX" restore fiber || return 1
+	wait_until 200 hj "$ALL_UP" || { echo "fiber not back and active: $(health_line)"; return 1; }
+	ev_lines "$t0"
+	# the daemon's own instants of fiber up -> down and down -> up
+	read -r OUT_DOWN_MS OUT_UP_MS < <(ev "$t0" '" ".join(str(int(round(x["time"] * 1000))) for x in up if x["uplink"] == "fiber" and "down" in (x["old"], x["new"]))')
+	[[ -n "$OUT_DOWN_MS" && -n "$OUT_UP_MS" ]] || { echo "no fiber down/up pair in the events"; return 1; }
+	OUT_MS=$((OUT_UP_MS - OUT_DOWN_MS))
+	echo "= carrier cut at +0 ms, restored at +$((restore - CUT_MS)) ms; fiber down at +$((OUT_DOWN_MS - CUT_MS)) ms, up at +$((OUT_UP_MS - CUT_MS)) ms: an outage of $OUT_MS ms"
+	# carrier loss is seen at once, and the fibre cannot be back before
+	# its carrier
+	((OUT_DOWN_MS - CUT_MS < 500)) || { echo "down seen $((OUT_DOWN_MS - CUT_MS)) ms after the cut"; return 1; }
+	((OUT_UP_MS > restore)) || { echo "up before the carrier came back"; return 1; }
+	((OUT_MS > 2900 && OUT_MS < 15000)) || { echo "outage of $OUT_MS ms, expected 3 s and a little more"; return 1; }
+}
+
+# sqlite3 on the file while the daemon writes (WAL): read-only.
+q() { sqlite3 -readonly "$DB" "$1"; }
+
+# The fiber outage as the history has it: the events' instants (the history
+# keeps milliseconds, the events nanoseconds: 1 ms apart at most).
+fiber_outage_ok() {
+	[[ "$(q "SELECT ABS(start_ms - $OUT_DOWN_MS) <= 1 AND ABS(end_ms - $OUT_UP_MS) <= 1
+		AND ABS(duration_ms - $OUT_MS) <= 2 AND carried_by = 'cell' AND NOT ended_by_restart
+		FROM outages WHERE uplink = 'fiber'")" == 1 ]]
+}
+
+t_history_rows() {
+	echo "= outages row: $(q "SELECT start_ms, end_ms, duration_ms, carried_by, reason FROM outages WHERE uplink = 'fiber'")"
+	fiber_outage_ok || { echo "expected $OUT_DOWN_MS|$OUT_UP_MS|$OUT_MS|cell"; return 1; }
+	[[ "$(q "SELECT COUNT(*) FROM transitions WHERE uplink = 'fiber' AND to_state = 'down'")" == 1 ]] ||
+		{ echo "not one fiber down transition"; return 1; }
+	[[ "$(q "SELECT COUNT(*) FROM active WHERE uplink = 'cell'")" -ge 1 ]] ||
+		{ echo "cell never recorded active"; return 1; }
+}
+
+t_restart() {
+	local runs
+	stop_daemon TERM || return 1
+	((DAEMON_RC == 0)) || { echo "exit status $DAEMON_RC"; return 1; }
+	[[ "$(q "SELECT COUNT(*) FROM runs WHERE stop_ms IS NOT NULL")" == 1 ]] || { echo "no clean stop recorded"; return 1; }
+	start_daemon daemon-2.log || return 1
+	wait_until 300 hj "$ALL_UP" || { echo "not all up after the restart: $(health_line)"; return 1; }
+	runs=$(q "SELECT COUNT(*) FROM runs")
+	echo "= runs: $runs"
+	((runs == 2)) || return 1
+	fiber_outage_ok || { echo "the fiber outage is not there as it was"; return 1; }
+}
+
+# SIGKILL in the middle of it all: the file is intact, nothing lost.
+t_kill() {
+	stop_daemon KILL || return 1
+	[[ "$(q 'PRAGMA integrity_check')" == ok ]] || { echo "integrity_check failed"; return 1; }
+	start_daemon daemon-3.log || return 1
+	wait_until 300 hj "$ALL_UP" || { echo "not all up after SIGKILL and restart: $(health_line)"; return 1; }
+	[[ "$(q "SELECT COUNT(*) FROM runs")" == 3 ]] || { echo "expected 3 runs"; return 1; }
+	[[ "$(q "SELECT COUNT(*) FROM runs WHERE stop_ms IS NULL")" == 2 ]] ||
+		{ echo "expected the killed run and the running one without a stop"; return 1; }
+	fiber_outage_ok || { echo "the fiber outage is not there as it was"; return 1; }
+	echo "= integrity_check ok; 3 runs, the fiber outage kept"
+}
+
+t_report() {
+	"${B[@]}" report -c "$CONF" --days 1 -o "$WORK/report.html" 2>"$WORK/report.err" ||
+		{ cat "$WORK/report.err"; return 1; }
+	"${B[@]}" report -c "$CONF" --days 1 --format md -o "$WORK/report.md" || return 1
+	[[ ! -s "$WORK/report.err" ]] || { echo "stderr:"; cat "$WORK/report.err"; return 1; }
+	echo "= report.html $(stat -c %s "$WORK/report.html") bytes, report.md $(stat -c %s "$WORK/report.md") bytes"
+	keep "$WORK/report.html" "$WORK/report.md"
+}
+
+# The outage row of the HTML: its data-ms is the daemon's outage, to the
+# millisecond; the text says the same; cell carried the traffic.
+t_report_outage() {
+	"$PY" - "$WORK/report.html" "$OUT_MS" <<-'EOF'
+		import html.parser, sys
+		class Rows(html.parser.HTMLParser):
+		    def __init__(self):
+		        super().__init__()
+		        self.table = None; self.rows = []; self.cell = None
+		    def handle_starttag(self, tag, attrs):
+		        a = dict(attrs)
+		        if tag == "table": self.table = a.get("class")
+		        elif tag == "tr" and self.table == "outages": self.rows.append([])
+		        elif tag == "td" and self.table == "outages":
+		            self.cell = [a.get("data-ms"), ""]; self.rows[-1].append(self.cell)
+		    def handle_endtag(self, tag):
+		        if tag == "td": self.cell = None
+		        if tag == "table": self.table = None
+		    def handle_data(self, data):
+		        if self.cell is not None: self.cell[1] += data
+		p = Rows(); p.feed(open(sys.argv[1]).read())
+		want = int(sys.argv[2])
+		fiber = [r for r in p.rows if len(r) >= 6 and r[3][1] == "fiber down"]
+		if len(fiber) != 1:
+		    sys.exit("expected one 'fiber down' row, found %d" % len(fiber))
+		r = fiber[0]
+		ms = int(r[2][0])
+		print("= report row: %s" % " | ".join(c[1] for c in r))
+		if abs(ms - want) > 2:
+		    sys.exit("report says %d ms, the daemon's events %d ms" % (ms, want))
+		if r[2][1] != "%.3f s" % (ms / 1000):
+		    sys.exit("duration text %r for %d ms" % (r[2][1], want))
+		if r[5][1] != "cell":
+		    sys.exit("carried by %r, expected cell" % r[5][1])
+	EOF
+}
+
+t_report_content() {
+	local f=$WORK/report.html m=$WORK/report.md x
+	for x in "Boulangerie Martin" "Julien Moreau" "Take a card payment" "Orange Pro" \
+		'<svg xmlns="http://www.w3.org/2000/svg" class="timeline"' "carrying traffic" \
+		"The backup links cost" "of the time Bascule watched"; do
+		grep -qF "$x" "$f" || { echo "no '$x' in the HTML"; return 1; }
+	done
+	# contacts in escalation order
+	(($(grep -bo 'Julien Moreau' "$f" | head -1 | cut -d: -f1) < $(grep -bo 'Claire Martin' "$f" | head -1 | cut -d: -f1))) ||
+		{ echo "contacts not in escalation order"; return 1; }
+	grep -q "| fiber down |" "$m" || { echo "no fiber outage row in the Markdown"; return 1; }
+	grep -q "^| From | fiber | cell | sat | carrying traffic |" "$m" || { echo "no text timeline in the Markdown"; return 1; }
+	grep -q "| down | up | up | cell |" "$m" || { echo "the text timeline does not show cell carrying while fiber is down"; return 1; }
+	echo "= site, contacts in order, checks, providers, timeline, costs; Markdown with the same outage and a text timeline"
+}
+
+t_html_valid() {
+	local out
+	out=$(tidy -q -e "$WORK/report.html" 2>&1)
+	[[ -z "$out" ]] || { echo "tidy:"; echo "$out"; return 1; }
+	"$PY" "$ROOT/tests/tools/htmlcheck.py" "$WORK/report.html" || return 1
+	echo "= tidy: no warning; strict parse: ok"
+}
+
+# Headless Chromium renders the page: a screenshot with something on it and
+# a DOM that holds the timeline.
+t_chromium() {
+	local png=$WORK/report.png dom=$WORK/report.dom
+	timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+		--hide-scrollbars --screenshot="$png" --window-size=1200,3000 \
+		"file://$WORK/report.html" >"$WORK/chromium.log" 2>&1
+	[[ -s "$png" ]] || { echo "no screenshot"; tail -5 "$WORK/chromium.log"; return 1; }
+	timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+		--dump-dom "file://$WORK/report.html" >"$dom" 2>>"$WORK/chromium.log"
+	grep -q '<svg' "$dom" || { echo "no <svg> in the DOM"; return 1; }
+	grep -q 'Boulangerie Martin' "$dom" || { echo "no site name in the DOM"; return 1; }
+	"$PY" "$ROOT/tests/tools/pngcheck.py" "$png" || return 1
+	keep "$png"
+}
+
+# ------------------------------------------------------------- the run
+
+echo "# Bascule history and report test: site ${PREFIX}*, work dir $WORK"
+check "prerequisites: root, $BASCULE, sqlite3, tidy, chromium" t_prereq sqlite3 tidy "$CHROMIUM" ip nft timeout || bail_out "prerequisites missing"
+check "lab site up, daemon READY with its history in the work dir, all up, fiber active" t_lab_up || bail_out "no lab site"
+check "fiber carrier cut for 3 s: cell takes over, fiber back; the daemon's events give the outage" t_outage || bail_out "no outage"
+check "history: one fiber outage with the events' start, end and length, carried by cell" t_history_rows
+check "restart (SIGTERM, start): a clean stop recorded, 2 runs, the outage kept" t_restart
+check "SIGKILL and start: the database intact, 3 runs, the outage kept" t_kill
+check "bascule report (HTML and Markdown) from the live database" t_report || bail_out "no report"
+check "report: the fiber outage with its length to the ms, carried by cell" t_report_outage
+check "report: site, contacts, checks, providers, timeline, costs; Markdown the same" t_report_content
+check "report: valid HTML (tidy, strict parse, self-contained, SVG well-formed)" t_html_valid
+check "headless Chromium: a screenshot that is not blank, a DOM with the SVG" t_chromium
+check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone" t_cleanup
+
+summary
+((FAILED == 0))
