@@ -248,6 +248,18 @@ t_daemon_killed() {
 	known_state
 }
 
+# The drills that ran are in the history, and the continuity plan shows the
+# passing one with its measured cut-over.
+t_report() {
+	local md cut
+	md=$("${B[@]}" report -c "$CONF" --format md 2>&1) || { echo "$md"; return 1; }
+	cut=$(dj pass 'j["cutover_ms"]')
+	echo "= cut-over of the first drill: $cut ms"
+	grep -F "$cut ms" <<<"$md" | sed 's/^/=   /'
+	grep -qF "$cut ms" <<<"$md" || { echo "the report does not show $cut ms"; echo "$md" | grep -i -A12 drill; return 1; }
+	grep -qi "passed" <<<"$md" && grep -qi "failed" <<<"$md"
+}
+
 t_exit_clean() {
 	stop_daemon TERM || return 1
 	((DAEMON_RC == 0))
@@ -268,6 +280,7 @@ check "RTO 20 ms: the drill fails (exit 1) on the cut-over" t_fail_rto
 check "a second drill while one runs is refused (exit 3); the first passes" t_second_refused
 check "Ctrl-C on the CLI: the daemon aborts the drill and gives fiber back" t_ctrl_c
 check "daemon SIGKILLed during a drill: the deadline ends the outage by itself; the restarted daemon clears it" t_daemon_killed
+check "bascule report: the drills are in the history, the first with its measured cut-over" t_report
 check "SIGTERM: exit 0" t_exit_clean
 check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone" t_cleanup
 

@@ -428,11 +428,11 @@ static void test_config_drill(void **state)
 {
 	struct bsc_cfg cfg;
 
-	parse_ok("[bascule]\nlan = lan0\n" UPLINK(1) "[drill]\ntarget = 203.0.113.1\nrto_ms = 800\n"
+	parse_ok("[bascule]\nlan = lan0\n" UPLINK(1) "[site]\nrto_ms = 800\n[drill]\ntarget = 203.0.113.1\n"
 		 "check = dns dns 203.0.113.53 bascule.test\ncheck = voip sip 203.0.113.60:5062 200\n"
 		 "check = office-vpn icmp 203.0.113.70\n", &cfg);
 	assert_int_equal(cfg.drill.target, inet_addr("203.0.113.1"));
-	assert_int_equal(cfg.drill.rto_ms, 800);
+	assert_int_equal(cfg.site.rto_ms, 800);
 	assert_int_equal(cfg.drill.interval_ms, 5); /* defaults kept */
 	assert_int_equal(cfg.drill.check_timeout_ms, 3000);
 	assert_int_equal(cfg.drill.n_checks, 3);
@@ -446,7 +446,7 @@ static void test_config_drill(void **state)
 	/* no [drill]: defaults, no checks */
 	parse_ok("[bascule]\nlan = lan0\n" UPLINK(1), &cfg);
 	assert_int_equal(cfg.drill.n_checks, 0);
-	assert_int_equal(cfg.drill.rto_ms, 1000);
+	assert_int_equal(cfg.site.rto_ms, 1000);
 }
 
 /* The drill's synthetic echo: a frame any stack would accept, checksums
@@ -532,8 +532,8 @@ static struct bad_config bad_configs[] = {
 	  HEAD UPA "[drill]\ncheck = v/p icmp 203.0.113.1\n", 7, "name 'v/p' has a bad character '/'" },
 	{ "drill target not an address",
 	  HEAD UPA "[drill]\ntarget = example.com\n", 7, "target: 'example.com' is not an IPv4 address" },
-	{ "drill rto zero",
-	  HEAD UPA "[drill]\nrto_ms = 0\n", 7, "rto_ms: '0' is not a number of milliseconds from 1" },
+	{ "drill interval zero",
+	  HEAD UPA "[drill]\ninterval_ms = 0\n", 7, "interval_ms: '0' is not a number of milliseconds from 1" },
 	{ "drill unknown key",
 	  HEAD UPA "[drill]\nspeed = 3\n", 7, "unknown key 'speed' in [drill]" },
 	{ "unknown key in [bascule]",

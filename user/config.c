@@ -95,7 +95,6 @@ void bsc_config_defaults(struct bsc_cfg *cfg)
 	cfg->site.downtime_cost_per_hour = BSC_COST_UNSET;
 	snprintf(cfg->site.currency, sizeof(cfg->site.currency), "%s", "EUR");
 	cfg->drill.interval_ms = 5;
-	cfg->drill.rto_ms = 1000;
 	cfg->drill.check_timeout_ms = 3000;
 	cfg->drill.cutover_timeout_ms = 15000;
 }
@@ -451,7 +450,6 @@ static int contact_key(struct parse_state *st, struct bsc_contact_cfg *c, const 
 #define D_KEY(n, field, lo, hi, unit) { n, offsetof(struct bsc_drill_cfg, field), lo, hi, unit }
 static const struct u32_key drill_u32[] = {
 	D_KEY("interval_ms", interval_ms, 1, 1000, "milliseconds"),
-	D_KEY("rto_ms", rto_ms, 1, 3600000, "milliseconds"),
 	D_KEY("check_timeout_ms", check_timeout_ms, 10, 60000, "milliseconds"),
 	D_KEY("cutover_timeout_ms", cutover_timeout_ms, 100, 600000, "milliseconds"),
 	D_KEY("failback_timeout_ms", failback_timeout_ms, 0, 3600000, "milliseconds"),
@@ -522,7 +520,7 @@ static int drill_key(struct parse_state *st, const char *key, const char *v)
 		}
 		return 1;
 	}
-	add_error(st, st->line, "unknown key '%s' in [drill] (expected target, interval_ms, rto_ms, check, check_timeout_ms, cutover_timeout_ms, failback_timeout_ms)",
+	add_error(st, st->line, "unknown key '%s' in [drill] (expected target, interval_ms, check, check_timeout_ms, cutover_timeout_ms, failback_timeout_ms)",
 		  key);
 	return 0;
 }

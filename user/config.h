@@ -38,7 +38,6 @@ struct bsc_drill_cfg {
 	uint32_t target;                /* echo target of the synthetic flow; 0 = the
 					 * primary's first ICMP probe target */
 	uint32_t interval_ms;           /* synthetic flow: one echo every ... */
-	uint32_t rto_ms;                /* the site's recovery time objective */
 	uint32_t check_timeout_ms;      /* each service check */
 	uint32_t cutover_timeout_ms;    /* no cut-over by then: the drill aborts */
 	uint32_t failback_timeout_ms;   /* 0 = failback_hold_ms + 30 s */

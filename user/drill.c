@@ -40,6 +40,7 @@
 #include "bascule.skel.h"
 #include "daemon_priv.h"
 #include "drill.h"
+#include "history.h"
 #include "log.h"
 #include "maps.h"
 
@@ -169,7 +170,7 @@ static char *result_json(struct bsc_drill *x)
 	json_object_object_add(o, "ended", json_object_new_string(t));
 	json_object_object_add(o, "primary", json_object_new_string(uname_of(x, x->primary)));
 	json_object_object_add(o, "backup", json_object_new_string(uname_of(x, x->backup)));
-	json_object_object_add(o, "rto_ms", json_object_new_int((int)dc->rto_ms));
+	json_object_object_add(o, "rto_ms", json_object_new_int((int)x->d->cfg->site.rto_ms));
 	json_object_object_add(o, "cutover_ms", ms_or_null(ms_between(x->t_fault, x->t_cut)));
 	json_object_object_add(o, "detection_ms", ms_or_null(ms_between(x->t_fault, x->t_detect)));
 	json_object_object_add(o, "flip_ms", ms_or_null(ms_between(x->t_fault, x->t_flip)));
@@ -478,6 +479,13 @@ static void finish(struct bsc_drill *x, int code, const char *result, const char
 		(void)!send(x->client, json, l, MSG_NOSIGNAL);
 		(void)!send(x->client, "\n", 1, MSG_NOSIGNAL);
 	}
+	/* the history keeps the drills that ran (a refusal changed nothing) */
+	if (x->d->hist && json && x->t_fault &&
+	    bsc_history_drill(x->d->hist, (int64_t)(x->real_start / 1000000ull),
+			      (int64_t)(daemon_real_ns() / 1000000ull), code == BSC_DRILL_PASSED,
+			      x->t_cut ? ms_between(x->t_fault, x->t_cut) : -1,
+			      x->d->cfg->site.rto_ms, json))
+		bsc_log(LOG_WARNING, "drill: its result could not be kept in the history");
 	free(json);
 	if (x->d->drill == x)
 		x->d->drill = NULL;
@@ -616,7 +624,7 @@ void bsc_drill_start(struct daemon *d, int fd)
 	d->drill = x;
 	enter(x, BASELINE);
 	say(x, "drill: %s is the primary, %s the backup; RTO %u ms; synthetic flow every %u ms",
-	    uname_of(x, primary), uname_of(x, backup), dc->rto_ms, dc->interval_ms);
+	    uname_of(x, primary), uname_of(x, backup), x->d->cfg->site.rto_ms, dc->interval_ms);
 	daemon_record(d, "drill", uname_of(x, primary), "-", "started", "continuity drill");
 }
 
@@ -738,10 +746,10 @@ void bsc_drill_tick(struct daemon *d)
 		{
 			double cut = ms_between(x->t_fault, x->t_cut);
 
-			if (cut > dc->rto_ms)
+			if (cut > x->d->cfg->site.rto_ms)
 				finish(x, BSC_DRILL_FAILED, "failed",
 				       "cut-over took %.1f ms, over the site's RTO of %u ms%s", cut,
-				       dc->rto_ms, failed ? "; and a service check failed" : "");
+				       x->d->cfg->site.rto_ms, failed ? "; and a service check failed" : "");
 			else if (failed)
 				finish(x, BSC_DRILL_FAILED, "failed",
 				       "%d of %d service check(s) failed over %s", failed, dc->n_checks,
@@ -749,7 +757,7 @@ void bsc_drill_tick(struct daemon *d)
 			else
 				finish(x, BSC_DRILL_PASSED, "passed",
 				       "cut-over %.1f ms (RTO %u ms), %d check(s) ok over %s, failback ok",
-				       cut, dc->rto_ms, dc->n_checks, uname_of(x, x->backup));
+				       cut, x->d->cfg->site.rto_ms, dc->n_checks, uname_of(x, x->backup));
 		}
 		return;
 	case DONE:

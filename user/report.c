@@ -722,8 +722,12 @@ static void summary(struct doc *d, const struct model *m)
 		snprintf(v, sizeof(v), "%d", m->n_site_outages);
 		card(d, v, "times the whole site was offline");
 		if (m->n_drills) {
-			snprintf(v, sizeof(v), "%s (%.0f ms)", m->drills[0].passed ? "passed" : "FAILED",
-				 m->drills[0].cutover_ms);
+			if (m->drills[0].cutover_ms < 0)
+				snprintf(v, sizeof(v), "%s (no cut-over)",
+					 m->drills[0].passed ? "passed" : "FAILED");
+			else
+				snprintf(v, sizeof(v), "%s (%.0f ms)",
+					 m->drills[0].passed ? "passed" : "FAILED", m->drills[0].cutover_ms);
 			card(d, v, "last drill");
 		} else {
 			card(d, "none yet", "drills");
@@ -992,8 +996,11 @@ static void drills_section(struct doc *d, const struct model *m)
 	p_open(d, NULL);
 	t(d, "The last drill, on %s, ", when(m->drills[0].start_ms, 0));
 	b(d, "%s", m->drills[0].passed ? "passed" : "failed");
-	t(d, ": the traffic was on the backup after %.1f ms%s.", m->drills[0].cutover_ms,
-	  m->drills[0].cutover_ms <= rto ? ", within the target" : ", beyond the target");
+	if (m->drills[0].cutover_ms < 0)
+		t(d, ": it stopped before the traffic reached the backup.");
+	else
+		t(d, ": the traffic was on the backup after %.1f ms%s.", m->drills[0].cutover_ms,
+		  m->drills[0].cutover_ms <= rto ? ", within the target" : ", beyond the target");
 	p_close(d);
 	table_open(d, "drills", 4, heads);
 	for (i = 0; i < m->n_drills; i++) {
@@ -1001,7 +1008,10 @@ static void drills_section(struct doc *d, const struct model *m)
 
 		row_open(d);
 		cell(d, NULL, -1, "%s", when(r->start_ms, 0));
-		cell(d, "num", (int64_t)llround(r->cutover_ms), "%.1f ms", r->cutover_ms);
+		if (r->cutover_ms < 0)
+			cell(d, "num", -1, "%s", "no cut-over");
+		else
+			cell(d, "num", (int64_t)llround(r->cutover_ms), "%.1f ms", r->cutover_ms);
 		cell(d, "num", -1, "%.0f ms", r->rto_ms);
 		cell(d, r->passed ? "ok" : "bad", -1, "%s", r->passed ? "passed" : "failed");
 		row_close(d);
