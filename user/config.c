@@ -204,10 +204,30 @@ static const struct u32_key global_u32[] = {
 	U32_KEY("history_retention_days", history_retention_days, 1, 36500, "days"),
 };
 
+/* A key of a table of numbers: 1 parsed into base + its offset, 0 a bad
+ * value (reported), -1 not a key of this table. */
+static int u32_table_key(struct parse_state *st, const struct u32_key *t, size_t n, void *base,
+			 const char *key, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(key, t[i].name))
+			continue;
+		if (parse_u32(v, t[i].min, t[i].max, (uint32_t *)((char *)base + t[i].off))) {
+			add_error(st, st->line, "%s: '%s' is not a number of %s from %u to %u",
+				  key, v, t[i].unit, t[i].min, t[i].max);
+			return 0;
+		}
+		return 1;
+	}
+	return -1;
+}
+
 static int global_key(struct parse_state *st, const char *key, const char *v)
 {
 	struct bsc_cfg *cfg = st->cfg;
-	size_t i;
+	int r;
 
 	if (!strcmp(key, "lan"))
 		return parse_ifname(st, key, v, cfg->lan_ifname);
@@ -274,18 +294,9 @@ static int global_key(struct parse_state *st, const char *key, const char *v)
 		strcpy(cfg->pin_root, v);
 		return 1;
 	}
-	for (i = 0; i < sizeof(global_u32) / sizeof(global_u32[0]); i++) {
-		const struct u32_key *k = &global_u32[i];
-
-		if (strcmp(key, k->name))
-			continue;
-		if (parse_u32(v, k->min, k->max, (uint32_t *)((char *)cfg + k->off))) {
-			add_error(st, st->line, "%s: '%s' is not a number of %s from %u to %u",
-				  key, v, k->unit, k->min, k->max);
-			return 0;
-		}
-		return 1;
-	}
+	r = u32_table_key(st, global_u32, sizeof(global_u32) / sizeof(global_u32[0]), cfg, key, v);
+	if (r >= 0)
+		return r;
 	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, host_new_flows_per_s, host_new_flows_burst, gc_interval_ms, refresh_interval_ms, failback_hold_ms, failback_moves_flows, manage_routes, route_table_base, route_metric, control_socket, control_group, metrics_listen, hook, history, history_retention_days)",
 		  key);
 	return 0;
@@ -316,7 +327,7 @@ static int uplink_key(struct parse_state *st, struct bsc_uplink_cfg *u,
 {
 	struct in_addr a;
 	char perr[160];
-	size_t i;
+	int r;
 
 	if (!strcmp(key, "probe")) {
 		if (u->n_probes >= BSC_MAX_PROBES) {
@@ -332,18 +343,9 @@ static int uplink_key(struct parse_state *st, struct bsc_uplink_cfg *u,
 	}
 	if (!strcmp(key, "metered"))
 		return parse_bool(st, key, v, &u->health.metered);
-	for (i = 0; i < sizeof(health_u32) / sizeof(health_u32[0]); i++) {
-		const struct u32_key *k = &health_u32[i];
-
-		if (strcmp(key, k->name))
-			continue;
-		if (parse_u32(v, k->min, k->max, (uint32_t *)((char *)&u->health + k->off))) {
-			add_error(st, st->line, "%s: '%s' is not a number of %s from %u to %u",
-				  key, v, k->unit, k->min, k->max);
-			return 0;
-		}
-		return 1;
-	}
+	r = u32_table_key(st, health_u32, sizeof(health_u32) / sizeof(health_u32[0]), &u->health, key, v);
+	if (r >= 0)
+		return r;
 
 	if (!strcmp(key, "interface"))
 		return parse_ifname(st, key, v, u->ifname);
@@ -496,7 +498,7 @@ static int drill_key(struct parse_state *st, const char *key, const char *v)
 {
 	struct bsc_drill_cfg *d = &st->cfg->drill;
 	struct in_addr a;
-	size_t i;
+	int r;
 
 	if (!strcmp(key, "check"))
 		return drill_check(st, d, v);
@@ -508,18 +510,9 @@ static int drill_key(struct parse_state *st, const char *key, const char *v)
 		d->target = a.s_addr;
 		return 1;
 	}
-	for (i = 0; i < sizeof(drill_u32) / sizeof(drill_u32[0]); i++) {
-		const struct u32_key *k = &drill_u32[i];
-
-		if (strcmp(key, k->name))
-			continue;
-		if (parse_u32(v, k->min, k->max, (uint32_t *)((char *)d + k->off))) {
-			add_error(st, st->line, "%s: '%s' is not a number of %s from %u to %u",
-				  key, v, k->unit, k->min, k->max);
-			return 0;
-		}
-		return 1;
-	}
+	r = u32_table_key(st, drill_u32, sizeof(drill_u32) / sizeof(drill_u32[0]), d, key, v);
+	if (r >= 0)
+		return r;
 	add_error(st, st->line, "unknown key '%s' in [drill] (expected target, interval_ms, check, check_timeout_ms, cutover_timeout_ms, failback_timeout_ms)",
 		  key);
 	return 0;
