@@ -1072,9 +1072,46 @@ static int on_dns_readable(sd_event_source *s, int fd, uint32_t revents, void *u
 	return 0;
 }
 
-static int dns_start(struct probe *pr)
+/* A UDP probe: its own socket, bound to the uplink, connected to the
+ * target (only the target's answers get in). */
+static int udp_open(struct probe *pr, const char *what)
 {
 	struct sockaddr_in dst = target_sockaddr(&pr->t);
+
+	pr->fd = open_bound_socket(pr->p, SOCK_DGRAM, 0, pr->why);
+	if (pr->fd < 0)
+		return pr->fd;
+	if (connect(pr->fd, (struct sockaddr *)&dst, sizeof(dst))) {
+		char w[32];
+
+		snprintf(w, sizeof(w), "%s connect", what);
+		return set_why_errno(pr, w, errno);
+	}
+	return 0;
+}
+
+/* ... then the request, its answers going to `on_readable`. */
+static int udp_send(struct probe *pr, const void *req, size_t len, sd_event_io_handler_t on_readable,
+		    const char *what)
+{
+	int r = sd_event_add_io(pr->p->ev, &pr->io, pr->fd, EPOLLIN, on_readable, pr);
+
+	if (r < 0) {
+		set_why(pr, "sd_event_add_io: %s", strerror(-r));
+		return r;
+	}
+	pr->start_ns = now_ns();
+	if (send(pr->fd, req, len, 0) < 0) {
+		char w[32];
+
+		snprintf(w, sizeof(w), "%s send", what);
+		return set_why_errno(pr, w, errno);
+	}
+	return 0;
+}
+
+static int dns_start(struct probe *pr)
+{
 	uint8_t q[300];
 	size_t qlen;
 	int r;
@@ -1085,20 +1122,8 @@ static int dns_start(struct probe *pr)
 		set_why(pr, "dns: bad name '%s'", pr->t.qname);
 		return -EINVAL;
 	}
-	pr->fd = open_bound_socket(pr->p, SOCK_DGRAM, 0, pr->why);
-	if (pr->fd < 0)
-		return pr->fd;
-	if (connect(pr->fd, (struct sockaddr *)&dst, sizeof(dst)))
-		return set_why_errno(pr, "dns connect", errno);
-	r = sd_event_add_io(pr->p->ev, &pr->io, pr->fd, EPOLLIN, on_dns_readable, pr);
-	if (r < 0) {
-		set_why(pr, "sd_event_add_io: %s", strerror(-r));
-		return r;
-	}
-	pr->start_ns = now_ns();
-	if (send(pr->fd, q, qlen, 0) < 0)
-		return set_why_errno(pr, "dns send", errno);
-	return 0;
+	r = udp_open(pr, "dns");
+	return r ? r : udp_send(pr, q, qlen, on_dns_readable, "dns");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1134,32 +1159,23 @@ static int on_sip_readable(sd_event_source *s, int fd, uint32_t revents, void *u
 
 static int sip_start(struct probe *pr)
 {
-	struct sockaddr_in dst = target_sockaddr(&pr->t), me;
+	struct sockaddr_in me;
 	socklen_t ml = sizeof(me);
 	char req[768], tag[12];
 	size_t len;
 	int r;
 
-	pr->fd = open_bound_socket(pr->p, SOCK_DGRAM, 0, pr->why);
-	if (pr->fd < 0)
-		return pr->fd;
-	if (connect(pr->fd, (struct sockaddr *)&dst, sizeof(dst)) ||
-	    getsockname(pr->fd, (struct sockaddr *)&me, &ml))
-		return set_why_errno(pr, "sip connect", errno);
+	r = udp_open(pr, "sip");
+	if (r)
+		return r;
+	if (getsockname(pr->fd, (struct sockaddr *)&me, &ml))
+		return set_why_errno(pr, "sip getsockname", errno);
 	snprintf(pr->call_id, sizeof(pr->call_id), "%04x%04x%04x@bascule", random16(), random16(),
 		 random16());
 	snprintf(tag, sizeof(tag), "%04x%04x", random16(), random16());
 	len = bsc_sip_build_options(req, sizeof(req), pr->t.addr, default_port(&pr->t),
 				    me.sin_addr.s_addr, ntohs(me.sin_port), pr->call_id, tag);
-	r = sd_event_add_io(pr->p->ev, &pr->io, pr->fd, EPOLLIN, on_sip_readable, pr);
-	if (r < 0) {
-		set_why(pr, "sd_event_add_io: %s", strerror(-r));
-		return r;
-	}
-	pr->start_ns = now_ns();
-	if (send(pr->fd, req, len, 0) < 0)
-		return set_why_errno(pr, "sip send", errno);
-	return 0;
+	return udp_send(pr, req, len, on_sip_readable, "sip");
 }
 
 /* ------------------------------------------------------------------ */
