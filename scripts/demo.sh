@@ -8,7 +8,8 @@
 # and a TCP connection run: the probes notice, the call carries on over 5G
 # as the same flow, the TCP connection is reset at once; when the fibre
 # comes back, Bascule waits for it to prove itself (failback_hold_ms), then
-# new flows return to it.
+# new flows return to it.  Then a continuity drill (`bascule drill`) and the
+# continuity plan (`bascule report`, left in build/demo-plan.html).
 #
 # Run as root after `make` (`make demo` does both). Exits 0 when everything
 # happened as shown, non-zero with the reason otherwise. The site is removed
@@ -286,6 +287,34 @@ if (($(lan_tx cell) > 0 && $(lan_tx sat) == 0)); then
 	good "5G carried LAN traffic during the outage, the satellite none"
 else
 	bad "unexpected LAN traffic on 5G ($(lan_tx cell)) or satellite ($(lan_tx sat))"
+fi
+
+# ----------------------------------------------------------------- 7
+
+heading "7. A continuity drill: Bascule tries the failover itself"
+say "The fibre is played dead inside Bascule (no cable touched), a synthetic flow"
+say "measures the cut-over, the site's services are checked over 5G, then the"
+say "fibre is given back and the failback checked."
+cmd_echo "bascule drill"
+out=$(timeout 120 "${B[@]}" drill 2>&1)
+rc=$?
+sed 's/^/   /' <<<"$out"
+if ((rc == 0)) && grep -q '^passed: cut-over' <<<"$out"; then
+	good "drill passed: $(sed -n 's/^passed: //p' <<<"$out")"
+else
+	bad "the drill did not pass (exit $rc)"
+fi
+
+# ----------------------------------------------------------------- 8
+
+heading "8. The continuity plan, written from what happened"
+PLAN=$ROOT/build/demo-plan
+cmd_echo "bascule report -c lab.conf -o build/demo-plan.html   (and --format md)"
+if "${B[@]}" report -c "$CONF" -o "$PLAN.html" && "${B[@]}" report -c "$CONF" --format md -o "$PLAN.md"; then
+	grep -m1 -i -A3 "outages of the period" "$PLAN.md" | sed 's/^/   /'
+	good "plan written: $PLAN.html (open it in a browser) and $PLAN.md"
+else
+	bad "bascule report failed"
 fi
 
 # ----------------------------------------------------------------- end
