@@ -101,6 +101,10 @@ void bsc_health_probe(struct bsc_health_state *s, const struct bsc_health_cfg *c
 {
 	uint32_t window = c->window > BSC_WINDOW_MAX ? BSC_WINDOW_MAX : (c->window ? c->window : 1);
 
+	/* Without carrier a probe can only fail: that says nothing of the
+	 * path, and such failures would be counted as loss once it is back. */
+	if (!s->carrier)
+		return;
 	s->win_ok[s->win_pos] = !!ok;
 	s->win_rtt_us[s->win_pos] = ok ? (uint32_t)(rtt_ns / 1000) : 0;
 	s->win_pos = (s->win_pos + 1) % window;
@@ -250,9 +254,12 @@ int bsc_health_carrier(struct bsc_health_state *s, const struct bsc_health_cfg *
 			go_down(s, c, now);
 		snprintf(s->reason, sizeof(s->reason), "carrier lost");
 	} else {
-		/* Carrier back means "probe before use": up_after good rounds. */
+		/* Carrier back means "probe before use": up_after good rounds,
+		 * judged on what the link does from now on (an uplink that was
+		 * already down kept its window). */
 		if (s->health != BSC_H_DOWN)
 			go_down(s, c, now);
+		window_reset(s);
 		snprintf(s->reason, sizeof(s->reason), "carrier back, probing");
 	}
 	return s->health != old;
