@@ -171,19 +171,25 @@ stream_end() {
 }
 
 # cut KIND I: one cut of the fibre and its failback. Appends the cut-over
-# gap to $WORK/cutover_KIND and the failback gap to $WORK/failback.
+# gap to $WORK/cutover_KIND and the failback gap to $WORK/failback. Times
+# on its progress line count from the cut: the instant the emulator logged
+# for a silent cut, just before `ip link set down` for a carrier cut.
 cut() {
 	local kind=$1 n=$2 t0 js gap moved fb fbjs fbgap tup line tc=$SECONDS ts tfb
 	known_state
 	ts=$SECONDS
 	stream_start cut 120
 	sleep 0.5
-	t0=$(now)
 	if [[ "$kind" == silent ]]; then
 		OUTAGE=1
 		linkemu_outage "$PREFIX" fiber on >/dev/null || die "linkemu_outage fiber on failed"
+		# the instant the emulator switched, from its log
+		t0=$(sed -n 's/^outage on .*real=\([0-9.]*\).*/\1/p' "$(linkemu_dir "$PREFIX" fiber)/log" | tail -n 1)
 	else
-		lab_fault "$PREFIX" "$kind" fiber >/dev/null || die "lab_fault $kind fiber failed"
+		# lab_fault's carrier cut, without the tenth of a second it takes
+		# to start a shell: t0 is then within a millisecond of the cut.
+		t0=$(now)
+		ip -n "${PREFIX}fiber" link set down0 down || die "carrier cut of fiber failed"
 	fi
 	if ! wait_active cell 50; then
 		echo "  ! $kind $n: cell not active 5 s after the cut"
@@ -198,6 +204,8 @@ cut() {
 		return
 	fi
 	echo "$gap" >>"$WORK/cutover_$kind"
+	# where the gap lay, from the cut
+	gap=$(jf "$js" '"%.1f ms (+%.0f..+%.0f)" % (j["longest_gap_ms"], (j["start_unix"] + j["longest_gap_start_ms"] / 1000 - '"$t0"') * 1000, (j["start_unix"] + (j["longest_gap_start_ms"] + j["longest_gap_ms"]) / 1000 - '"$t0"') * 1000)')
 	line=$(ev "$t0" '" ".join("%s %s->%s +%.0f ms" % (x["uplink"] if x["kind"] == "uplink" else "active", x["old"], x["new"], (x["time"] - t0) * 1000) for x in e)')
 
 	# Failback, with a stream (on 5G) across it.
@@ -229,7 +237,7 @@ cut() {
 		ERRORS=$((ERRORS + 1))
 	fi
 	moved=$(jf "$js" '"%(sent)d sent, %(lost)d lost" % j')
-	printf '  %-9s %2d/%d: cut-over gap %7s ms (%s; %s) | fibre up %s s after the restore, active again at %s s; failback gap %s ms (%s) [%d+%d s]\n' \
+	printf '  %-9s %2d/%d: cut-over gap %s (%s; %s) | fibre up %s s after the restore, active again at %s s; failback gap %s ms (%s) [%d+%d s]\n' \
 		"$kind" "$n" "$CUTS" "$gap" "$moved" "$line" "$tup" "$fb" "$fbgap" \
 		"$(jf "$fbjs" '"%d lost, at %+.1f s of the restore; sender paused %.0f ms at most" % (j["lost"], '"$tfb"' + j["longest_gap_start_ms"] / 1000 - '"$t0"', j["max_send_gap_ms"])' 2>/dev/null)" \
 		$((ts - tc)) $((SECONDS - ts))
@@ -245,12 +253,12 @@ primary_health() {
 		in_sec && $0 ~ keys { sub(/ *;.*/, ""); print }' "$ROOT/scripts/lab.conf"
 }
 
-# watch SECONDS NAME: no fault, a 1 ms stream on the primary for SECONDS;
+# watch SECONDS NAME: a 1 ms stream on the primary for SECONDS, the site as
+# it is (the caller gets it to the known state and sets a fault, if any);
 # prints progress and sets W_FLIPS, W_DOWN, W_DEG, W_GAP.
 W_FLIPS='' W_DOWN='' W_DEG='' W_GAP=''
 watch() {
 	local secs=$1 name=$2 t0 s step=30 js
-	known_state nocut
 	stream_start "$name" $((secs + 30))
 	t0=$(now)
 	for ((s = step; s <= secs; s += step)); do
@@ -320,11 +328,13 @@ for profile in $PROFILES; do
 	FALSE='-' FALSE_LOSS='-'
 	if ((w > 0)); then
 		echo "no fault for $w s, a 1 ms stream on the primary (profile $profile as it is):"
+		known_state nocut
 		watch "$w" calm
 		FALSE=$W_FLIPS
 	fi
 	if [[ "$profile" == fiber ]] && ((LOSS_S > 0)); then
 		echo "10 % random loss on the primary for $LOSS_S s (each way, so ~19 % of probes lost), a 1 ms stream:"
+		known_state nocut
 		lab_fault "$PREFIX" loss fiber 10 >/dev/null || die "lab_fault loss fiber 10 failed"
 		watch "$LOSS_S" loss
 		lab_fault "$PREFIX" restore fiber >/dev/null

@@ -14,6 +14,8 @@ At the end it prints one JSON object on stdout:
                         counts, up to the end); the wait for the first echo,
                         one round trip, is no outage
   first_echo_ms         when the first echo came, relative to the start
+  start_unix            the start, in seconds since the epoch (to line the
+                        gaps up with other events)
   longest_gap_start_ms  where that gap began, relative to the start
   max_send_gap_ms       longest pause of the sender itself (a stalled sender
                         would show up as a false outage)
@@ -73,6 +75,7 @@ def main():
     last_send = None
 
     start = time.monotonic_ns()
+    start_unix = time.time()
     end_send = start + int(args.duration * 1e9)
     next_send = start
     checked_file = start
@@ -162,6 +165,7 @@ def main():
         "longest_gap_ms": round(gap / 1e6, 3),
         "longest_gap_start_ms": round(gap_start / 1e6, 3),
         "first_echo_ms": round(recv_sorted[0] / 1e6, 3) if recv_sorted else None,
+        "start_unix": round(start_unix, 6),
         "max_send_gap_ms": round(max_send_gap / 1e6, 3),
         "rtt_ms_median": round(rtts[len(rtts) // 2] / 1e6, 3) if rtts else None,
         "rtt_ms_max": round(rtts[-1] / 1e6, 3) if rtts else None,
