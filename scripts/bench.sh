@@ -31,6 +31,11 @@ ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 # shellcheck source=scripts/lab.sh
 source "$ROOT/scripts/lab.sh"
 
+# Direct veths, no link emulator: this measures the forwarding rate of the
+# data plane itself, which an emulator in the path (a user-space process
+# copying every frame, some hundreds of kpps) would cap long before Bascule.
+export LAB_LINKEMU=0
+
 BASCULE=${BASCULE:-$ROOT/build/bascule}
 BENCH=${BENCH:-$ROOT/build/bench/bench}
 BPF_OBJ=${BPF_OBJ:-$ROOT/build/bascule.bpf.o}

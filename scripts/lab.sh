@@ -17,12 +17,22 @@
 # lab_services (each takes PREFIX first), plus nsx NAME CMD... which runs CMD
 # in "${PREFIX}NAME" (set PREFIX yourself), and the LAB_* constants below.
 #
-# Opt-in: with LAB_LINKEMU=1 in the environment, `up` also wires each ISP
-# through the link emulator (tests/linkemu_test.sh: linkemu_insert PREFIX ISP
-# PROFILE) with its own profile: fiber -> fiber, cell -> cell, sat -> sat.
-# `down` stops any emulator of the site and removes its run directory
-# ($LINKEMU_RUN/PREFIXISP), with or without the variable. Without it, and
-# with no emulator running, nothing differs.
+# Link emulation (the default): `up` wires each ISP through the link
+# emulator, build/linkemu (tests/linkemu_test.sh: linkemu_insert PREFIX ISP
+# PROFILE), so that the uplinks behave like real ones: fiber (10 ms RTT),
+# cell (40 ms, jitter, 0.5 % loss each way), sat (45 ms, jitter, loss, a
+# burst of loss and delay every 15 s); see tests/linkemu/linkemu.c.
+#   LAB_LINKEMU=0             direct veths (~50 us RTT, no loss): only for
+#                             what needs perfect links (scripts/bench.sh)
+#   LAB_PROFILE_FIBER=P ...   another profile for that ISP (also _CELL, _SAT;
+#                             perfect, fiber, cell or sat)
+#   LAB_LINKEMU_ARGS="..."    extra linkemu flags for every ISP (e.g.
+#                             "--loss 0 --burst-loss 0")
+# `down` stops the site's emulators and removes their run directories
+# ($LINKEMU_RUN/PREFIXISP, and $LINKEMU_RUN itself once empty), whatever the
+# variables say. lab_l3dev PREFIX ISP names the ISP device holding its
+# edge-side address (emu1 when emulated, down0 otherwise); the edge-facing
+# port, where carrier is cut, is down0 either way.
 #
 # Addresses:
 #   lan   eth0 10.77.0.10/24 (+ .11 .12), gw 10.77.0.1
@@ -90,6 +100,13 @@ nsx() {
 	local name=$1
 	shift
 	ip netns exec "${PREFIX:?PREFIX is not set}${name}" "$@"
+}
+
+# lab_l3dev PREFIX ISP: the ISP's device holding its edge-side address and
+# the MAC the edge sees as its gateway's: emu1 behind the emulator, down0 on
+# a direct veth.
+lab_l3dev() {
+	if ip -n "${1}${2}" link show emu1 >/dev/null 2>&1; then echo emu1; else echo down0; fi
 }
 
 lab_up()       { bash "$_LAB_SELF" up "$@"; }
@@ -207,11 +224,18 @@ _lab_up() {
 	done
 	nsx inet sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 
-	# Opt-in link emulation: each ISP through linkemu with its own profile.
-	if [[ "${LAB_LINKEMU:-}" == 1 ]]; then
-		declare -F linkemu_insert >/dev/null || _die "LAB_LINKEMU=1 but tests/linkemu_test.sh is missing"
+	# Link emulation (the default): each ISP through linkemu, its own profile
+	# unless LAB_PROFILE_<ISP> says otherwise.
+	if [[ "${LAB_LINKEMU:-1}" != 0 ]]; then
+		declare -F linkemu_insert >/dev/null || _die "link emulation on, but tests/linkemu_test.sh is missing (LAB_LINKEMU=0 for direct veths)"
+		local prof pvar
+		local -a extra
+		read -r -a extra <<<"${LAB_LINKEMU_ARGS:-}"
 		for isp in "${LAB_ISPS[@]}"; do
-			linkemu_insert "$PREFIX" "$isp" "$isp" || _die "linkemu_insert $PREFIX $isp $isp failed"
+			pvar=LAB_PROFILE_${isp^^}
+			prof=${!pvar:-$isp}
+			linkemu_insert "$PREFIX" "$isp" "$prof" "${extra[@]}" ||
+				_die "linkemu_insert $PREFIX $isp $prof failed (make builds build/linkemu; LAB_LINKEMU=0 for direct veths)"
 		done
 	fi
 
@@ -222,14 +246,15 @@ _lab_down() {
 	local prefix=$1 ns p
 	local -a pids left
 	_check_prefix "$prefix"
-	# Emulators of this site (LAB_LINKEMU=1), if any: stopped first, their
-	# run directories removed. Nothing to do when none was ever started.
+	# Emulators of this site, if any: stopped first, their run directories
+	# removed, and the common parent too once no site uses it.
 	if declare -F _linkemu_stop >/dev/null; then
 		for p in "${LAB_ISPS[@]}"; do
 			[[ -d "$(linkemu_dir "$prefix" "$p")" ]] || continue
 			_linkemu_stop "$prefix" "$p"
 			rm -rf "$(linkemu_dir "$prefix" "$p")"
 		done
+		rmdir "$LINKEMU_RUN" 2>/dev/null || true
 	fi
 	for ns in $(_lab_existing "$prefix"); do
 		# A namespace lives on while a process holds it, so its processes
@@ -381,11 +406,10 @@ _lab_main() {
 }
 
 # The link emulator's helpers (only when executed: a script that sources us
-# loads them itself if it needs them), for `up` with LAB_LINKEMU=1 and for
-# `down` (which then stops an emulated site's emulators). At top level, not
-# in a function, so that their `declare -A` stays global.
+# loads them itself if it needs them), for `up` and for `down` (which stops
+# an emulated site's emulators). At top level, not in a function, so that
+# their `declare -A` stays global.
 if [[ "${BASH_SOURCE[0]}" == "$0" ]] \
-	&& [[ "${LAB_LINKEMU:-}" == 1 || "${1:-}" == down ]] \
 	&& [[ -r "$(dirname "$LAB_TOOLS")/linkemu_test.sh" ]]; then
 	# shellcheck source=tests/linkemu_test.sh
 	source "$(dirname "$LAB_TOOLS")/linkemu_test.sh"

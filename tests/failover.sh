@@ -442,11 +442,13 @@ t_edge_after() {
 # table route, gateway MAC), probes from the new address, and new flows on
 # sat leave from it.
 t_dhcp_renumber() {
-	local js
+	local js dev
+	# The sat router's edge-facing device: emu1 behind the link emulator.
+	dev=$(lab_l3dev "$PREFIX" sat)
 	# (deleting a primary address takes its secondaries along: old first)
-	"${SATNS[@]}" ip addr del 100.64.0.1/24 dev down0 || return 1
-	"${SATNS[@]}" ip addr add 100.64.0.254/24 dev down0 || return 1
-	"${SATNS[@]}" ip link set down0 address 02:00:00:00:04:99 || return 1
+	"${SATNS[@]}" ip addr del 100.64.0.1/24 dev "$dev" || return 1
+	"${SATNS[@]}" ip addr add 100.64.0.254/24 dev "$dev" || return 1
+	"${SATNS[@]}" ip link set "$dev" address 02:00:00:00:04:99 || return 1
 	"${EDGE[@]}" ip route replace default via 100.64.0.254 dev wan2 metric 300 proto dhcp || return 1
 	"${EDGE[@]}" ip addr del 100.64.0.2/24 dev wan2 || return 1
 	"${EDGE[@]}" ip addr add 100.64.0.3/24 dev wan2 || return 1

@@ -25,6 +25,15 @@ source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 
 PREFIX=bsc-probe-$$-
 harness_init probe_lab
+
+# The ISPs behind the link emulator with their profiles' delay, jitter and
+# sat's bursts of delay, but without random loss: every check here asserts
+# the outcome of single probes (all four answer, each fails with 'timeout'),
+# and a TCP or HTTP probe is a dozen frames that cell's and sat's 0.5 % loss
+# each way would fail now and then (a few % per call). Where probes go, and
+# how they fail, is what this suite tests; how health copes with lossy links
+# is tests/failover.sh's and scripts/bench-failover.sh's part.
+export LAB_LINKEMU_ARGS="--loss 0 --burst-loss 0"
 CHECK_TAIL=20
 
 TARGETS=("icmp ${LAB_TARGETS[0]}" "tcp $LAB_HTTP_IP:80" "dns $LAB_DNS_IP bascule.test"

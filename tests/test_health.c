@@ -465,22 +465,50 @@ static void test_carrier_flicker_restarts_good_run(void **st)
 	assert_health(&u, BSC_H_UP);
 }
 
-/* Probes that fail while there is no carrier (they cannot even leave)
- * must not make the link degraded once it is back: found by the drill
- * test, where a backup came back "degraded, loss 87%". */
-static void test_carrier_back_not_degraded_by_probes_while_lost(void **st)
+/* Probes that fail while there is no carrier (sent into a dead link, or
+ * timing out after the carrier went) are no sign of loss on the path: once
+ * the carrier is back, the uplink comes up on clean probes and stays up.
+ * (Counted, they filled the loss window, and a fibre came back "up", then
+ * "degraded" a second later, in the lab on emulated links.) */
+static void test_carrier_probes_while_lost_not_counted(void **st)
 {
 	struct uplink u;
 
 	start_up(&u);
+	probes(&u, 4, 1, 20);
 	assert_int_equal(bsc_health_carrier(&u.s, &u.c, 0, u.now), 1);
-	probes(&u, (int)u.c.window, 0, 0);      /* a whole window lost meanwhile */
+	probes(&u, 16, 0, 0);
+	assert_int_equal(rounds(&u, 4, BAD, MS(500)), 0);
 	assert_int_equal(u.s.win_len, 0);
-	assert_int_equal(bsc_health_carrier(&u.s, &u.c, 1, u.now + MS(1)), 0);
-	probes(&u, 12, 1, 5);
-	assert_int_equal(rounds(&u, 5, GOOD, MS(500)), 5);
+	u.now += MS(100);
+	assert_int_equal(bsc_health_carrier(&u.s, &u.c, 1, u.now), 0);
+	assert_int_equal(u.s.win_len, 0);
+	probes(&u, 16, 1, 20);
+	assert_int_equal(rounds(&u, 4, GOOD, MS(500)), 0);
+	probes(&u, 4, 1, 20);
+	assert_int_equal(rounds(&u, 1, GOOD, MS(500)), 1);
+	assert_health(&u, BSC_H_UP);
+	probes(&u, 20, 1, 20);
+	assert_int_equal(rounds(&u, 5, GOOD, MS(500)), 0);
 	assert_health(&u, BSC_H_UP);
 	assert_int_equal(u.s.loss_pct, 0);
+}
+
+/* An uplink down by its rounds, with a good run under way, loses its
+ * carrier for a moment: the window starts again with the carrier. */
+static void test_carrier_back_clears_the_window(void **st)
+{
+	struct uplink u;
+
+	start_up(&u);
+	go_down(&u);
+	probes(&u, 6, 1, 20);
+	assert_int_equal(rounds(&u, 2, GOOD, MS(500)), 0);
+	assert_int_equal(u.s.win_len, 6);
+	assert_int_equal(bsc_health_carrier(&u.s, &u.c, 0, u.now + MS(1)), 0);
+	assert_int_equal(bsc_health_carrier(&u.s, &u.c, 1, u.now + MS(2)), 0);
+	assert_int_equal(u.s.win_len, 0);
+	assert_int_equal(u.s.rtt_us, 0);
 }
 
 static void test_carrier_lost_while_down_adds_no_penalty(void **st)
@@ -1465,8 +1493,9 @@ int main(void)
 	ADD(test_carrier_rounds_while_lost_change_nothing);
 	ADD(test_carrier_back_stays_down_until_up_after);
 	ADD(test_carrier_flicker_restarts_good_run);
-	ADD(test_carrier_back_not_degraded_by_probes_while_lost);
 	ADD(test_carrier_lost_while_down_adds_no_penalty);
+	ADD(test_carrier_probes_while_lost_not_counted);
+	ADD(test_carrier_back_clears_the_window);
 	ADD(test_window_stats);
 	ADD(test_degraded_on_loss);
 	ADD(test_degraded_on_bad_round_too);

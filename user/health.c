@@ -101,8 +101,8 @@ void bsc_health_probe(struct bsc_health_state *s, const struct bsc_health_cfg *c
 {
 	uint32_t window = c->window > BSC_WINDOW_MAX ? BSC_WINDOW_MAX : (c->window ? c->window : 1);
 
-	/* Without carrier a probe cannot leave: its failure says nothing of
-	 * the path, and must not count against the link once it is back. */
+	/* Without carrier a probe can only fail: that says nothing of the
+	 * path, and such failures would be counted as loss once it is back. */
 	if (!s->carrier)
 		return;
 	s->win_ok[s->win_pos] = !!ok;
@@ -255,7 +255,8 @@ int bsc_health_carrier(struct bsc_health_state *s, const struct bsc_health_cfg *
 		snprintf(s->reason, sizeof(s->reason), "carrier lost");
 	} else {
 		/* Carrier back means "probe before use": up_after good rounds,
-		 * judged on what is sent from now on. */
+		 * judged on what the link does from now on (an uplink that was
+		 * already down kept its window). */
 		if (s->health != BSC_H_DOWN)
 			go_down(s, c, now);
 		window_reset(s);

@@ -9,8 +9,13 @@ mapping would), and receives the echoes in the same loop. Each payload is
 At the end it prints one JSON object on stdout:
   sent, received (distinct seqs echoed), lost, duplicates, send_errors,
   longest_gap_ms        longest time without an echo, by receive time, from
-                        the start to the end of sending (so an outage that
-                        never recovers still counts, up to the end)
+                        the first echo (the start if none came) to the end of
+                        sending (so an outage that never recovers still
+                        counts, up to the end); the wait for the first echo,
+                        one round trip, is no outage
+  first_echo_ms         when the first echo came, relative to the start
+  start_unix            the start, in seconds since the epoch (to line the
+                        gaps up with other events)
   longest_gap_start_ms  where that gap began, relative to the start
   max_send_gap_ms       longest pause of the sender itself (a stalled sender
                         would show up as a false outage)
@@ -70,6 +75,7 @@ def main():
     last_send = None
 
     start = time.monotonic_ns()
+    start_unix = time.time()
     end_send = start + int(args.duration * 1e9)
     next_send = start
     checked_file = start
@@ -136,10 +142,13 @@ def main():
         if r:
             receive()
 
-    # Gaps between consecutive echoes, plus start->first and last->end of
-    # sending, so a stream that dies and never comes back is still measured.
+    # Gaps between consecutive echoes, plus last->end of sending, so a
+    # stream that dies and never comes back is still measured. Not
+    # start->first echo: that is the path's round trip (40 ms on an
+    # emulated 5G link), not an outage; unless no echo came at all.
     send_span = stopped - start
-    marks = [0] + sorted(recv_times) + [send_span]
+    recv_sorted = sorted(recv_times)
+    marks = (recv_sorted or [0]) + [send_span]
     gap, gap_start = 0, 0
     for a, b in zip(marks, marks[1:]):
         if b - a > gap:
@@ -155,6 +164,8 @@ def main():
         "send_errors": send_errors,
         "longest_gap_ms": round(gap / 1e6, 3),
         "longest_gap_start_ms": round(gap_start / 1e6, 3),
+        "first_echo_ms": round(recv_sorted[0] / 1e6, 3) if recv_sorted else None,
+        "start_unix": round(start_unix, 6),
         "max_send_gap_ms": round(max_send_gap / 1e6, 3),
         "rtt_ms_median": round(rtts[len(rtts) // 2] / 1e6, 3) if rtts else None,
         "rtt_ms_max": round(rtts[-1] / 1e6, 3) if rtts else None,
