@@ -88,7 +88,8 @@ bench-failover: deps
 # `make bench`: forwarding rate of Bascule, the kernel and a bare XDP
 # redirect in the lab (scripts/bench.sh).  Objects go to $(BUILD)/bench/.
 .PHONY: bench
-BENCH_BPF := $(BUILD)/bench/gen.bpf.o $(BUILD)/bench/sink.bpf.o $(BUILD)/bench/limit.bpf.o
+BENCH_BPF := $(BUILD)/bench/gen.bpf.o $(BUILD)/bench/sink.bpf.o $(BUILD)/bench/limit.bpf.o \
+	$(BUILD)/bench/drive.bpf.o
 
 $(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c tests/bench/bench.h | $(BUILD)
 	@mkdir -p $(@D)

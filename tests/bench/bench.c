@@ -15,6 +15,10 @@
  *   flip PIN FROM TO SINKDIR          move a running flow from uplink FROM to
  *                                     TO: time from the map write to the first
  *                                     packet at SINKDIR's sink (TO's far side)
+ *   nsloop BASCULE_OBJ LANIF WANIF NFLOWS [REPEAT]
+ *                                     ns per packet of bascule_lan and
+ *                                     bascule_wan over a large repeat
+ *                                     (drive.bpf.c), NFLOWS flows
  *   nsperpkt BASCULE_OBJ LANIF WANIF N
  *                                     ns per packet of bascule_lan (hit and
  *                                     miss) with BPF_PROG_TEST_RUN
@@ -531,42 +535,30 @@ static int cmpu32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int cmd_nsperpkt(int argc, char **argv)
+/* A private copy of the data plane (nothing pinned), configured as the
+ * bench's daemon runs it: LAN lanif, one uplink "fiber" on wanif, active,
+ * flows/rev of nentries, no per-host budget. */
+static struct bpf_object *bsc_private(const char *obj, unsigned lanif, unsigned wanif,
+				      const uint8_t lan_mac[6], const uint8_t wan_mac[6],
+				      uint32_t nentries)
 {
-	uint8_t host_mac[6], lan_mac[6], wan_mac[6], gw_mac[6] = { 2, 0, 0, 0, 2, 0 };
-	uint8_t pkt[PKT_LEN];
-	uint32_t zero = 0, lanif, wanif, slot = BSC_LAN_SLOT, i, n, ret;
-	uint32_t *miss, *hit1, *nop1;
+	uint8_t gw_mac[6] = { 2, 0, 0, 0, 2, 0 };
+	uint32_t zero = 0, slot = BSC_LAN_SLOT;
 	struct bsc_config cfg = { 0 };
 	struct bsc_uplink up = { 0 };
 	struct bsc_policy pol = { .active = 0, .preferred = BSC_NO_UPLINK };
-	struct bpf_object *o, *lo;
+	struct bpf_object *o;
 	struct bpf_map *m;
-	double sum_miss = 0, sum_hit1 = 0, sum_nop1 = 0, sum_hot = 0;
-	uint32_t nop_big, dport, dur;
-	int lan_fd, nop_fd;
-	uint64_t t0, t1;
 
-	if (argc != 4)
-		die("nsperpkt BASCULE_OBJ LANIF WANIF N");
-	n = (uint32_t)strtoul(argv[3], NULL, 0);
-	lanif = ifidx(argv[1]);
-	wanif = ifidx(argv[2]);
-	ifmac(argv[1], lan_mac);
-	ifmac(argv[2], wan_mac);
-	parse_mac("02:00:00:00:00:10", host_mac);
-
-	o = bpf_object__open_file(argv[0], NULL);
+	o = bpf_object__open_file(obj, NULL);
 	if (!o)
-		die("cannot open %s", argv[0]);
+		die("cannot open %s", obj);
 	bpf_object__for_each_map(m, o)
 		bpf_map__set_pin_path(m, NULL);
-	/* The sizes the bench's daemon uses (flow_table_size = 2097152). */
-	bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "flows"), 2097152);
-	bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "rev"), 2097152);
+	bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "flows"), nentries);
+	bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "rev"), nentries);
 	if (bpf_object__load(o))
-		die("cannot load %s", argv[0]);
-	lan_fd = bpf_program__fd(prog_of(o, "bascule_lan"));
+		die("cannot load %s", obj);
 
 	cfg.lan_ifindex = lanif;
 	cfg.lan_addr = inet_addr("10.77.0.1");
@@ -589,6 +581,33 @@ static int cmd_nsperpkt(int argc, char **argv)
 	    bpf_map_update_elem(map_fd(o, "tx_ports"), &slot, &lanif, BPF_ANY) ||
 	    bpf_map_update_elem(map_fd(o, "policy"), &zero, &pol, BPF_ANY))
 		die("bascule maps: %s", strerror(errno));
+	return o;
+}
+
+static int cmd_nsperpkt(int argc, char **argv)
+{
+	uint8_t host_mac[6], lan_mac[6], wan_mac[6];
+	uint8_t pkt[PKT_LEN];
+	uint32_t lanif, wanif, i, n, ret;
+	uint32_t *miss, *hit1, *nop1;
+	struct bpf_object *o, *lo;
+	double sum_miss = 0, sum_hit1 = 0, sum_nop1 = 0, sum_hot = 0;
+	uint32_t nop_big, dport, dur;
+	int lan_fd, nop_fd;
+	uint64_t t0, t1;
+
+	if (argc != 4)
+		die("nsperpkt BASCULE_OBJ LANIF WANIF N");
+	n = (uint32_t)strtoul(argv[3], NULL, 0);
+	lanif = ifidx(argv[1]);
+	wanif = ifidx(argv[2]);
+	ifmac(argv[1], lan_mac);
+	ifmac(argv[2], wan_mac);
+	parse_mac("02:00:00:00:00:10", host_mac);
+
+	/* The sizes the bench's daemon uses (flow_table_size = 2097152). */
+	o = bsc_private(argv[0], lanif, wanif, lan_mac, wan_mac, 2097152);
+	lan_fd = bpf_program__fd(prog_of(o, "bascule_lan"));
 
 	lo = open_obj("limit.bpf.o");
 	if (bpf_object__load(lo))
@@ -653,6 +672,131 @@ static int cmd_nsperpkt(int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------------------ ns per packet, loop */
+
+/* The driver's config (drive.bpf.c). */
+struct drive_cfg {
+	struct gen_cfg g;
+	uint32_t dir;
+	uint32_t daddr;
+};
+
+struct loop {
+	int drive_fd, jmp_fd, ctr_fd, conf_fd;
+	uint32_t ifindex; /* ingress_ifindex of the runs */
+	struct drive_cfg c;
+};
+
+/* ns per repetition of bench_drive + slot 0 (target), over `repeat`
+ * repetitions from flow 0; want: the verdict the last one must give. */
+static double loop_run(struct loop *l, int target, uint32_t dir, uint32_t repeat, uint32_t want)
+{
+	uint8_t pkt[PKT_LEN], out[PKT_LEN];
+	struct xdp_md ctx = { .data_end = PKT_LEN, .ingress_ifindex = l->ifindex };
+	int n = ncpus();
+	uint32_t zero = 0, ctr[n];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = PKT_LEN,
+		    .data_out = out, .data_size_out = sizeof(out), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = repeat);
+
+	memcpy(pkt, l->c.g.hdr, sizeof(l->c.g.hdr));
+	memset(pkt + sizeof(l->c.g.hdr), 0, PKT_LEN - sizeof(l->c.g.hdr));
+	l->c.dir = dir;
+	memset(ctr, 0, sizeof(ctr));
+	if (bpf_map_update_elem(l->conf_fd, &zero, &l->c, BPF_ANY) ||
+	    bpf_map_update_elem(l->ctr_fd, &zero, ctr, BPF_ANY) ||
+	    bpf_map_update_elem(l->jmp_fd, &zero, &target, BPF_ANY))
+		die("drive maps: %s", strerror(errno));
+	if (bpf_prog_test_run_opts(l->drive_fd, &o))
+		die("test_run: %s", strerror(errno));
+	if (o.retval != want)
+		die("the driven program returned %u, not %u (dir %u)", o.retval, want, dir);
+	return o.duration;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* median of three runs */
+static double loop_med(struct loop *l, int target, uint32_t dir, uint32_t repeat, uint32_t want)
+{
+	double v[3];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		v[i] = loop_run(l, target, dir, repeat, want);
+	qsort(v, 3, sizeof(v[0]), cmpd);
+	return v[1];
+}
+
+/* nsloop BASCULE_OBJ LANIF WANIF NFLOWS [REPEAT]: bascule_lan and
+ * bascule_wan timed over a large repeat (drive.bpf.c), net of the driver.
+ * miss: NFLOWS new flows from an empty table (one pass); hit: REPEAT
+ * packets cycling over the NFLOWS bindings; wan: as many replies. */
+static int cmd_nsloop(int argc, char **argv)
+{
+	uint8_t host_mac[6], lan_mac[6], wan_mac[6], pkt[PKT_LEN];
+	struct bpf_object *o, *d, *lo;
+	uint32_t lanif, wanif, nflows, repeat;
+	double base0, base1, miss = 0, hit, wan;
+	int lan_fd, wan_fd, nop_fd;
+	struct loop l = { 0 };
+
+	if (argc != 4 && argc != 5)
+		die("nsloop BASCULE_OBJ LANIF WANIF NFLOWS [REPEAT]");
+	lanif = ifidx(argv[1]);
+	wanif = ifidx(argv[2]);
+	nflows = (uint32_t)strtoul(argv[3], NULL, 0);
+	repeat = argc == 5 ? (uint32_t)strtoul(argv[4], NULL, 0) : 10000000;
+	if (!nflows || nflows > 250 * BENCH_GROUP || repeat < nflows)
+		die("NFLOWS must be 1..%u and REPEAT at least NFLOWS", 250 * BENCH_GROUP);
+	ifmac(argv[1], lan_mac);
+	ifmac(argv[2], wan_mac);
+	parse_mac("02:00:00:00:00:10", host_mac);
+
+	o = bsc_private(argv[0], lanif, wanif, lan_mac, wan_mac, 2097152);
+	lan_fd = bpf_program__fd(prog_of(o, "bascule_lan"));
+	wan_fd = bpf_program__fd(prog_of(o, "bascule_wan"));
+	d = open_obj("drive.bpf.o");
+	if (bpf_object__load(d))
+		die("cannot load drive.bpf.o");
+	lo = open_obj("limit.bpf.o");
+	if (bpf_object__load(lo))
+		die("cannot load limit.bpf.o");
+	nop_fd = bpf_program__fd(prog_of(lo, "bench_nop"));
+	l.drive_fd = bpf_program__fd(prog_of(d, "bench_drive"));
+	l.jmp_fd = map_fd(d, "drive_jmp");
+	l.ctr_fd = map_fd(d, "drive_ctr");
+	l.conf_fd = map_fd(d, "drive_conf");
+
+	build_udp(pkt, host_mac, lan_mac, inet_addr("10.77.0.10"), inet_addr("203.0.113.11"),
+		  10000, 5000);
+	memcpy(l.c.g.hdr, pkt, 42);
+	l.c.g.nflows = nflows;
+	l.c.g.saddr0 = ntohl(inet_addr("10.77.0.10"));
+	l.c.g.sport0 = 10000;
+	l.c.g.dport0 = 5000;
+	l.c.daddr = inet_addr("192.0.2.2"); /* the uplink's, bsc_private() */
+
+	l.ifindex = lanif;
+	base0 = loop_med(&l, nop_fd, 0, repeat, XDP_PASS);
+	if (nflows > 1)
+		miss = loop_run(&l, lan_fd, 0, nflows, XDP_REDIRECT) - base0;
+	else
+		loop_run(&l, lan_fd, 0, 1, XDP_REDIRECT);
+	hit = loop_med(&l, lan_fd, 0, repeat, XDP_REDIRECT) - base0;
+	l.ifindex = wanif;
+	base1 = loop_med(&l, nop_fd, 1, repeat, XDP_PASS);
+	wan = loop_med(&l, wan_fd, 1, repeat, XDP_REDIRECT) - base1;
+	printf("loop_flows=%u loop_repeat=%u lan_hit_ns=%.1f lan_miss_ns=%.1f wan_hit_ns=%.1f "
+	       "drive_lan_ns=%.1f drive_wan_ns=%.1f\n", nflows, repeat, hit, miss, wan, base0, base1);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX];
@@ -677,6 +821,7 @@ int main(int argc, char **argv)
 	CMD("stats", cmd_stats);
 	CMD("flip", cmd_flip);
 	CMD("nsperpkt", cmd_nsperpkt);
+	CMD("nsloop", cmd_nsloop);
 	die("unknown command %s", argv[1]);
 	return 1;
 }
