@@ -181,8 +181,8 @@ int bascule_lan(struct xdp_md *ctx)
 	struct bsc_config *cfg;
 	struct bsc_uplink *up;
 	struct pkt p = {};
-	__u32 idx;
-	__u64 now;
+	__u32 idx, now;
+	__u64 now_ns;
 	int r;
 
 	r = parse_packet(ctx, &p);
@@ -214,7 +214,9 @@ int bascule_lan(struct xdp_md *ctx)
 	k.sport = p.sport;
 	k.dport = p.dport;
 	k.proto = p.proto;
-	now = bpf_ktime_get_coarse_ns(); /* ticks are enough for seconds-long timeouts */
+	/* the coarse clock: jiffies resolution is plenty, and it is cheaper */
+	now_ns = bpf_ktime_get_coarse_ns();
+	now = now_ns >> BSC_TICK_SHIFT;
 
 	f = bpf_map_lookup_elem(&flows, &k);
 	if (!f) {
@@ -231,7 +233,7 @@ int bascule_lan(struct xdp_md *ctx)
 		up = policy_uplink(0, &idx);
 		if (!up)
 			return finish(BSC_R_DROP_NO_UPLINK);
-		if (!host_may_open(k.saddr, cfg, now))
+		if (!host_may_open(k.saddr, cfg, now_ns))
 			return finish(BSC_R_DROP_HOST_LIMIT);
 		r = flow_bind(&k, idx, up, NULL, p.eth->h_source, now, &fl);
 		if (r)
@@ -257,10 +259,10 @@ int bascule_lan(struct xdp_md *ctx)
 				return finish(r);
 			count(BSC_R_REBOUND, 0);
 			f = &fl;
-		} else if (now - f->last_ns > BSC_TOUCH_NS) {
+		} else if (f->last != now) {
 			struct bsc_rev_key rk;
 
-			f->last_ns = now;
+			f->last = now;
 			if (++f->touches % BSC_REV_CHECK_EVERY)
 				goto touched;
 			/* Keep the reply direction warm in its LRU too, and
@@ -346,8 +348,7 @@ int bascule_wan(struct xdp_md *ctx)
 	struct bsc_uplink *up;
 	struct bsc_flow *f;
 	struct pkt p = {};
-	__u32 *idx;
-	__u64 now;
+	__u32 *idx, now;
 	int r;
 
 	r = parse_packet(ctx, &p);
@@ -389,9 +390,9 @@ int bascule_wan(struct xdp_md *ctx)
 	if (p.ip->ttl <= 1)
 		return finish(BSC_R_PASS_TTL);
 
-	now = bpf_ktime_get_coarse_ns(); /* ticks are enough for seconds-long timeouts */
-	if (now - f->last_ns > BSC_TOUCH_NS)
-		f->last_ns = now;
+	now = bsc_tick();
+	if (f->last != now)
+		f->last = now;
 	if (p.proto == IPPROTO_TCP)
 		flow_track_tcp(f, &p, 0);
 

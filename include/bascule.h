@@ -114,17 +114,31 @@ struct bsc_flow_key {
 #define BSC_TCP_FIN_WAN   0x08
 #define BSC_TCP_RST       0x10
 
-/* Value of the `flows` map: the NAT binding of a flow. */
+/* Timestamps in the flow tables are ticks of 2^30 ns (about 1.07 s) of
+ * CLOCK_MONOTONIC (the data plane reads its coarse variant), in 32 bits: no
+ * wrap in a century, and enough for timeouts of 10 s and more.  A stamp t
+ * covers [t << 30, (t + 1) << 30) ns; the controller counts idleness from
+ * the end of that interval, so a flow never expires early. */
+#define BSC_TICK_SHIFT 30
+
+/* The LAN side looks at a flow's reverse entry on every 8th refresh of its
+ * `last` only (keeping it warm in its LRU, re-creating it if it was evicted
+ * alone): a second cold lookup per packet is what a table of a million
+ * flows cannot afford. */
+#define BSC_REV_CHECK_EVERY 8
+
+/* Value of the `flows` map: the NAT binding of a flow (24 bytes: the value
+ * a lookup touches shares its cache line with the key more often). */
 struct bsc_flow {
-	__u64 created_ns;
-	__u64 last_ns;          /* last packet, either way (to about a second) */
 	__u32 nat_addr;         /* translated source address */
 	__u16 nat_port;         /* translated source port / echo id */
 	__u8  uplink;
 	__u8  tcp;              /* BSC_TCP_* */
 	__u8  lan_mac[6];       /* where replies go on the LAN */
 	__u8  policy;
-	__u8  touches;          /* refreshes of last_ns, to pace the rev check */
+	__u8  touches;          /* refreshes of last, to pace the rev check */
+	__u32 created;          /* tick of the binding (BSC_TICK_SHIFT) */
+	__u32 last;             /* tick of the last packet, either way */
 };
 
 /* Key of the `rev` map: what a reply on an uplink carries. */

@@ -25,6 +25,7 @@
 
 #include "bascule.h"
 #include "bascule.skel.h"
+#include "flows.h"
 #include "maps.h"
 #include "pktbuild.h"
 
@@ -230,6 +231,22 @@ static int rev_has(uint32_t uplink, uint8_t proto, const char *raddr, uint16_t r
 	k.proto = proto;
 	k.uplink = (uint8_t)uplink;
 	return bpf_map_lookup_elem(E.m.rev, &k, &v) == 0;
+}
+
+/* The data plane's clock (bascule.h): the tick now.  The data plane reads
+ * the coarse clock, a few ms behind: a stamp it wrote is this or the one
+ * before. */
+static uint32_t tick_now(void)
+{
+	return (uint32_t)(bsc_now_ns() >> BSC_TICK_SHIFT);
+}
+
+static void assert_recent_tick(uint32_t t)
+{
+	uint32_t now = tick_now();
+
+	if (t != now && t + 1 != now)
+		fail_msg("stamp %u is not the tick now (%u)", t, now);
 }
 
 static struct bsc_uplink_stats stats_of(uint32_t i)
@@ -881,6 +898,23 @@ static void test_two_hosts_same_port(void **state)
 	assert_true(l4_csum_ok(r.out, r.out_len, 1));
 }
 
+/* A binding as stored: stamps from the data plane's clock. */
+static void test_binding_as_stored(void **state)
+{
+	struct bsc_flow f;
+	uint8_t mac[6];
+	struct run r;
+
+	(void)state;
+	reset_state();
+	run_spec(LAN, 0, &udp_q, &r);
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	assert_recent_tick(f.created);
+	assert_int_equal(f.last, f.created);
+	mac_parse(HOST_MAC, mac);
+	assert_memory_equal(f.lan_mac, mac, 6);
+}
+
 /* ------------------------------------------------------------ setup */
 
 static int group_setup(void **state)
@@ -944,6 +978,7 @@ int main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_policy_flip_moves_new_flows_only);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_two_hosts_same_port);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_host_flow_budget);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_binding_as_stored);
 	ret = _cmocka_run_group_tests("dataplane", t, n, group_setup, group_teardown);
 	free(t);
 	return ret;

@@ -886,6 +886,25 @@ static void test_flow_timeout(void **state)
 	assert_int_equal(bsc_flow_timeout(&t, c->proto, c->tcp), c->want);
 }
 
+/* Idleness from a tick stamp: counted from the end of the tick, so a flow
+ * is never older than it is; at most one tick younger. */
+static void test_flow_idle_from_tick(void **state)
+{
+	const uint64_t T = 1ull << BSC_TICK_SHIFT;
+
+	(void)state;
+	assert_int_equal(bsc_flow_idle_ns(10, 10 * T), 0);          /* start of the tick */
+	assert_int_equal(bsc_flow_idle_ns(10, 11 * T - 1), 0);      /* its last ns */
+	assert_int_equal(bsc_flow_idle_ns(10, 11 * T), 0);
+	assert_int_equal(bsc_flow_idle_ns(10, 11 * T + 5), 5);
+	assert_int_equal(bsc_flow_idle_ns(10, 21 * T), 10 * T);
+	assert_int_equal(bsc_flow_idle_ns(10, 3 * T), 0);           /* a stamp ahead of now */
+	/* a packet at any instant t of tick 10: idle at t + d is at most d */
+	assert_true(bsc_flow_idle_ns(10, 10 * T + 12345 + 7000000000ull) <= 7000000000ull);
+	/* the largest stamp does not overflow */
+	assert_int_equal(bsc_flow_idle_ns(UINT32_MAX, ((uint64_t)UINT32_MAX + 1) * T + 9), 9);
+}
+
 /* ------------------------------------------------------------------ */
 /* checksums                                                          */
 /* ------------------------------------------------------------------ */
@@ -1377,6 +1396,7 @@ int main(void)
 	ADD_ROWS("select uplink", select_cases, test_select_uplink);
 	ADD_ROWS("oper state", oper_cases, test_oper_state);
 	ADD_ROWS("flow timeout", timeout_cases, test_flow_timeout);
+	ADD(test_flow_idle_from_tick);
 	ADD(test_bsc_csum_rfc1071_example);
 	ADD(test_bsc_csum_matches_reference);
 	ADD(test_csum_replace_ipv4_header);

@@ -113,12 +113,19 @@ struct gc_arg {
 	uint64_t now;
 };
 
+uint64_t bsc_flow_idle_ns(uint32_t last, uint64_t now_ns)
+{
+	uint64_t end = ((uint64_t)last + 1) << BSC_TICK_SHIFT;
+
+	return now_ns > end ? now_ns - end : 0;
+}
+
 static int gc_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg)
 {
 	struct gc_arg *g = arg;
 	uint64_t to = (uint64_t)bsc_flow_timeout(g->t, k->proto, f->tcp) * 1000000000ull;
 
-	return g->now > f->last_ns && g->now - f->last_ns > to;
+	return bsc_flow_idle_ns(f->last, g->now) > to;
 }
 
 static void rev_key_from(struct bsc_rev_key *rk, const struct bsc_flow_key *k,
@@ -214,7 +221,7 @@ static int print_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void
 	fprintf(p->out, "%-4s %15s:%-5u -> %15s:%-5u via uplink %u as %s:%u  idle %.1fs\n",
 		proto_name(k->proto), s, ntohs(k->sport), d, ntohs(k->dport), f->uplink, n,
 		ntohs(f->nat_port),
-		p->now > f->last_ns ? (double)(p->now - f->last_ns) / 1e9 : 0.0);
+		(double)bsc_flow_idle_ns(f->last, p->now) / 1e9);
 	return 0;
 }
 

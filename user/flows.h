@@ -18,6 +18,9 @@ struct bsc_timeouts {
 void bsc_timeouts_from_cfg(struct bsc_timeouts *t, const struct bsc_cfg *cfg);
 /* Seconds a flow in this state may stay idle.  Pure: unit-tested. */
 uint32_t bsc_flow_timeout(const struct bsc_timeouts *t, uint8_t proto, uint8_t tcp);
+/* How long a flow whose last packet fell in tick `last` (bascule.h) has been
+ * idle at now_ns: counted from the end of that tick, so never too long. */
+uint64_t bsc_flow_idle_ns(uint32_t last, uint64_t now_ns);
 /* Delete every flow idle past its timeout (and its reverse entry); returns
  * how many went. now_ns is CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns. */
 int bsc_flows_gc(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_t now_ns);

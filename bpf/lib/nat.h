@@ -17,12 +17,14 @@
 #include "parse.h"
 #include "csum.h"
 
-/* last_ns is refreshed at most this often: the write dirties the flow's
+/* The clock of the flow tables (bascule.h): ticks of 2^30 ns.  A flow's
+ * `last` is written once per tick at most: the write dirties the flow's
  * cache line, and the shortest expiry timeout is 10 s. */
-#define BSC_TOUCH_NS (1000ULL * 1000 * 1000)
-/* ...and the reverse entry is checked on every 8th refresh only: a second
- * cold lookup per packet is what a table of a million flows cannot afford. */
-#define BSC_REV_CHECK_EVERY 8
+static __always_inline __u32 bsc_tick(void)
+{
+	/* the coarse clock: jiffies resolution is plenty, and it is cheaper */
+	return bpf_ktime_get_coarse_ns() >> BSC_TICK_SHIFT;
+}
 
 static __always_inline struct bsc_uplink *uplink_get(__u32 idx)
 {
@@ -120,7 +122,7 @@ static __always_inline void stats_add_flow(__u32 uplink, int rebound, int exhaus
 static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 				     const struct bsc_uplink *up,
 				     const struct bsc_flow *old,
-				     const __u8 *lan_mac, __u64 now,
+				     const __u8 *lan_mac, __u32 now,
 				     struct bsc_flow *out)
 {
 	/* old may alias out: keep what must be released */
@@ -136,9 +138,9 @@ static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 		*out = *old;
 	} else {
 		__builtin_memset(out, 0, sizeof(*out));
-		out->created_ns = now;
+		out->created = now;
 	}
-	out->last_ns = now;
+	out->last = now;
 	out->nat_addr = up->addr;
 	out->nat_port = port;
 	out->uplink = idx;
