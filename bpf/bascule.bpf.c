@@ -121,10 +121,10 @@ static __always_inline int send_to_uplink(struct pkt *p, __u32 uplink,
 }
 
 static __always_inline int send_to_lan(struct pkt *p, __u32 uplink,
-				       const struct bsc_config *cfg, const struct bsc_flow *f)
+				       const struct bsc_config *cfg, const __u8 *lan_mac)
 {
 	ip_ttl_dec(p->ip);
-	set_macs(p->eth, cfg->lan_mac, f->lan_mac);
+	set_macs(p->eth, cfg->lan_mac, lan_mac);
 	stats_tx(uplink, p->len, 0);
 	return redirect_to(BSC_LAN_SLOT, BSC_R_FWD_WAN);
 }
@@ -270,8 +270,10 @@ int bascule_lan(struct xdp_md *ctx)
 			rev_key_of(&rk, &k, f->uplink, f->nat_port);
 			if (!bpf_map_lookup_elem(&rev, &rk)) {
 				struct bsc_rev rv = { .lan_addr = k.saddr,
-						      .lan_port = k.sport };
+						      .lan_port = k.sport,
+						      .checked = now };
 
+				__builtin_memcpy(rv.lan_mac, f->lan_mac, 6);
 				bpf_map_update_elem(&rev, &rk, &rv, BPF_NOEXIST);
 			}
 		}
@@ -288,22 +290,26 @@ touched:
 
 /* ------------------------------------------------------------- uplink side */
 
-/* Look up the binding a reply belongs to; NULL when there is none or the
- * reverse entry is stale (the flow has since moved to another uplink). */
-static __always_inline struct bsc_flow *
-reply_flow(__u32 uplink, __u8 proto, __u32 raddr, __u16 rport, __u16 nat_port,
-	   struct bsc_flow_key *k)
+/* The reverse entry of what a reply on `uplink` carries, or NULL. */
+static __always_inline struct bsc_rev *
+reply_rev(__u32 uplink, __u8 proto, __u32 raddr, __u16 rport, __u16 nat_port)
 {
 	struct bsc_rev_key rk = {
 		.raddr = raddr, .rport = rport, .nat_port = nat_port,
 		.proto = proto, .uplink = uplink,
 	};
-	struct bsc_flow *f;
-	struct bsc_rev *rv;
 
-	rv = bpf_map_lookup_elem(&rev, &rk);
-	if (!rv)
-		return NULL;
+	return bpf_map_lookup_elem(&rev, &rk);
+}
+
+/* The binding a reverse entry leads to (its key in *k); NULL when there is
+ * none or the entry is stale (the flow has since moved to another uplink). */
+static __always_inline struct bsc_flow *
+rev_flow(const struct bsc_rev *rv, __u32 uplink, __u8 proto, __u32 raddr, __u16 rport,
+	 __u16 nat_port, struct bsc_flow_key *k)
+{
+	struct bsc_flow *f;
+
 	k->saddr = rv->lan_addr;
 	k->daddr = raddr;
 	k->sport = rv->lan_port;
@@ -313,6 +319,16 @@ reply_flow(__u32 uplink, __u8 proto, __u32 raddr, __u16 rport, __u16 nat_port,
 	if (!f || f->uplink != uplink || f->nat_port != nat_port)
 		return NULL;
 	return f;
+}
+
+/* Look up the binding a reply belongs to: both tables. */
+static __always_inline struct bsc_flow *
+reply_flow(__u32 uplink, __u8 proto, __u32 raddr, __u16 rport, __u16 nat_port,
+	   struct bsc_flow_key *k)
+{
+	struct bsc_rev *rv = reply_rev(uplink, proto, raddr, rport, nat_port);
+
+	return rv ? rev_flow(rv, uplink, proto, raddr, rport, nat_port, k) : NULL;
 }
 
 static __always_inline int wan_icmp_error(struct pkt *p, __u32 uplink,
@@ -336,7 +352,7 @@ static __always_inline int wan_icmp_error(struct pkt *p, __u32 uplink,
 
 	icmp_err_xlate(p, &in, 1, k.saddr, k.sport);
 	count(BSC_R_ICMP_ERR_XLATED, 0);
-	return send_to_lan(p, uplink, cfg, f);
+	return send_to_lan(p, uplink, cfg, f->lan_mac);
 }
 
 SEC("xdp")
@@ -346,7 +362,9 @@ int bascule_wan(struct xdp_md *ctx)
 	struct bsc_flow_key k = {};
 	struct bsc_config *cfg;
 	struct bsc_uplink *up;
+	__u16 rport, nat_port;
 	struct bsc_flow *f;
+	struct bsc_rev *rv;
 	struct pkt p = {};
 	__u32 *idx, now;
 	int r;
@@ -381,21 +399,38 @@ int bascule_wan(struct xdp_md *ctx)
 
 	/* An echo reply carries our identifier where a port reply carries
 	 * our port. */
-	if (p.proto == IPPROTO_ICMP)
-		f = reply_flow(uplink, p.proto, p.ip->saddr, 0, p.sport, &k);
-	else
-		f = reply_flow(uplink, p.proto, p.ip->saddr, p.sport, p.dport, &k);
-	if (!f)
+	if (p.proto == IPPROTO_ICMP) {
+		rport = 0;
+		nat_port = p.sport;
+	} else {
+		rport = p.sport;
+		nat_port = p.dport;
+	}
+	rv = reply_rev(uplink, p.proto, p.ip->saddr, rport, nat_port);
+	if (!rv)
 		return finish(BSC_R_PASS_NO_BINDING);
-	if (p.ip->ttl <= 1)
-		return finish(BSC_R_PASS_TTL);
 
+	/* The binding itself is looked at once per tick: that refreshes its
+	 * `last` (a flow that only receives stays alive) and finds a reverse
+	 * entry whose flow has gone or moved.  TCP segments that change the
+	 * flow's state (SYN, FIN, RST) always go to it. */
 	now = bsc_tick();
-	if (f->last != now)
-		f->last = now;
-	if (p.proto == IPPROTO_TCP)
-		flow_track_tcp(f, &p, 0);
+	if (rv->checked != now ||
+	    (p.proto == IPPROTO_TCP && (((__u8 *)p.l4)[13] & BSC_TCP_FLAGS_STATE))) {
+		f = rev_flow(rv, uplink, p.proto, p.ip->saddr, rport, nat_port, &k);
+		if (!f)
+			return finish(BSC_R_PASS_NO_BINDING);
+		if (p.ip->ttl <= 1)
+			return finish(BSC_R_PASS_TTL);
+		if (f->last != now)
+			f->last = now;
+		if (p.proto == IPPROTO_TCP)
+			flow_track_tcp(f, &p, 0);
+		rv->checked = now;
+	} else if (p.ip->ttl <= 1) {
+		return finish(BSC_R_PASS_TTL);
+	}
 
-	nat_rewrite(&p, 0, k.saddr, k.sport);
-	return send_to_lan(&p, uplink, cfg, f);
+	nat_rewrite(&p, 0, rv->lan_addr, rv->lan_port);
+	return send_to_lan(&p, uplink, cfg, rv->lan_mac);
 }

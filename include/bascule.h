@@ -152,11 +152,15 @@ struct bsc_rev_key {
 };
 
 /* Value of the `rev` map: the LAN end of the flow, from which the flow key is
- * rebuilt (so the binding itself lives in one place, `flows`). */
+ * rebuilt, and what a reply needs to reach it.  The binding itself lives in
+ * `flows`: a reply looks it up (and refreshes its `last`) once per tick, and
+ * for TCP segments with SYN, FIN or RST; the replies in between go on what
+ * this entry holds.  `checked` is the tick of that last look-up. */
 struct bsc_rev {
 	__u32 lan_addr;
 	__u16 lan_port;
-	__u16 pad;
+	__u8  lan_mac[6];       /* the flow's lan_mac */
+	__u32 checked;          /* tick the flow was last found through this entry */
 };
 
 /* Per-uplink, per-CPU traffic counters (`uplink_stats`). */

@@ -233,6 +233,56 @@ static int rev_has(uint32_t uplink, uint8_t proto, const char *raddr, uint16_t r
 	return bpf_map_lookup_elem(E.m.rev, &k, &v) == 0;
 }
 
+static int rev_get(uint32_t uplink, uint8_t proto, const char *raddr, uint16_t rport,
+		   uint16_t nat_port, struct bsc_rev *v)
+{
+	struct bsc_rev_key k = { 0 };
+
+	k.raddr = ip4(raddr);
+	k.rport = htons(rport);
+	k.nat_port = htons(nat_port);
+	k.proto = proto;
+	k.uplink = (uint8_t)uplink;
+	return bpf_map_lookup_elem(E.m.rev, &k, v);
+}
+
+static int rev_put(uint32_t uplink, uint8_t proto, const char *raddr, uint16_t rport,
+		   uint16_t nat_port, const struct bsc_rev *v)
+{
+	struct bsc_rev_key k = { 0 };
+
+	k.raddr = ip4(raddr);
+	k.rport = htons(rport);
+	k.nat_port = htons(nat_port);
+	k.proto = proto;
+	k.uplink = (uint8_t)uplink;
+	return bpf_map_update_elem(E.m.rev, &k, v, BPF_EXIST);
+}
+
+static void flow_put(const struct pspec *s, const struct bsc_flow *f)
+{
+	struct bsc_flow_key k = { 0 };
+
+	k.saddr = ip4(s->src);
+	k.daddr = ip4(s->dst);
+	k.sport = htons(s->sport);
+	k.dport = s->proto == 1 ? 0 : htons(s->dport);
+	k.proto = s->proto;
+	assert_int_equal(bpf_map_update_elem(E.m.flows, &k, f, BPF_EXIST), 0);
+}
+
+static void flow_del(const struct pspec *s)
+{
+	struct bsc_flow_key k = { 0 };
+
+	k.saddr = ip4(s->src);
+	k.daddr = ip4(s->dst);
+	k.sport = htons(s->sport);
+	k.dport = s->proto == 1 ? 0 : htons(s->dport);
+	k.proto = s->proto;
+	assert_int_equal(bpf_map_delete_elem(E.m.flows, &k), 0);
+}
+
 /* The data plane's clock (bascule.h): the tick now.  The data plane reads
  * the coarse clock, a few ms behind: a stamp it wrote is this or the one
  * before. */
@@ -898,10 +948,12 @@ static void test_two_hosts_same_port(void **state)
 	assert_true(l4_csum_ok(r.out, r.out_len, 1));
 }
 
-/* A binding as stored: stamps from the data plane's clock. */
+/* A binding and its reverse entry as stored: stamps from the data plane's
+ * clock, the host's MAC in both. */
 static void test_binding_as_stored(void **state)
 {
 	struct bsc_flow f;
+	struct bsc_rev v;
 	uint8_t mac[6];
 	struct run r;
 
@@ -911,8 +963,165 @@ static void test_binding_as_stored(void **state)
 	assert_int_equal(flow_get(&udp_q, &f), 0);
 	assert_recent_tick(f.created);
 	assert_int_equal(f.last, f.created);
+	assert_int_equal(rev_get(0, 17, REMOTE, 53, 40000, &v), 0);
+	assert_int_equal(v.lan_addr, ip4(LAN_HOST));
+	assert_int_equal(ntohs(v.lan_port), 40000);
 	mac_parse(HOST_MAC, mac);
+	assert_memory_equal(v.lan_mac, mac, 6);
 	assert_memory_equal(f.lan_mac, mac, 6);
+	assert_int_equal(v.checked, f.created);
+}
+
+/* A reply looks at its binding once per tick: an old `checked` sends it
+ * there, and the binding's `last` is refreshed (a flow that only receives
+ * stays alive). */
+static void test_reply_refreshes_binding(void **state)
+{
+	struct pspec a = { AT_FIBER, UDP_A };
+	struct bsc_flow f;
+	struct bsc_rev v;
+	struct run r;
+
+	(void)state;
+	reset_state();
+	bind_flow(&udp_q);
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	f.last = 5;
+	flow_put(&udp_q, &f);
+	assert_int_equal(rev_get(0, 17, REMOTE, 53, 40000, &v), 0);
+	v.checked = 5;
+	assert_int_equal(rev_put(0, 17, REMOTE, 53, 40000, &v), 0);
+	run_spec(WAN, 0, &a, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	assert_recent_tick(f.last);
+	assert_int_equal(rev_get(0, 17, REMOTE, 53, 40000, &v), 0);
+	assert_int_equal(v.checked, f.last);
+}
+
+/* A reverse entry whose binding has gone (evicted alone, say) forwards
+ * nothing once its tick has passed. */
+static void test_reply_binding_gone(void **state)
+{
+	struct pspec a = { AT_FIBER, UDP_A };
+	struct bsc_flow f;
+	struct bsc_rev v;
+	struct run r;
+
+	(void)state;
+	reset_state();
+	bind_flow(&udp_q);
+	flow_del(&udp_q);
+	assert_int_equal(rev_get(0, 17, REMOTE, 53, 40000, &v), 0);
+	v.checked = tick_now() - 2;
+	assert_int_equal(rev_put(0, 17, REMOTE, 53, 40000, &v), 0);
+	run_spec(WAN, 0, &a, &r);
+	assert_int_equal(r.verdict, XDP_PASS);
+	assert_int_equal(r.reasons[BSC_R_PASS_NO_BINDING], 1);
+	assert_int_not_equal(flow_get(&udp_q, &f), 0); /* nothing created */
+}
+
+/* The data plane's own tick: the `created` of a throwaway binding. */
+static uint32_t dp_tick(void)
+{
+	struct pspec s = { FROM_HOST, UDP_Q, .sport = 39999, .dport = 9 };
+	struct bsc_rev_key k = { 0 };
+	struct bsc_flow f;
+
+	bind_flow(&s);
+	assert_int_equal(flow_get(&s, &f), 0);
+	flow_del(&s);
+	k.raddr = ip4(REMOTE);
+	k.rport = htons(9);
+	k.nat_port = f.nat_port;
+	k.proto = 17;
+	k.uplink = f.uplink;
+	assert_int_equal(bpf_map_delete_elem(E.m.rev, &k), 0);
+	return f.created;
+}
+
+/* Within a tick of a check, a reply goes on its reverse entry alone (the
+ * binding's `last` is not written), except a TCP segment with FIN, SYN or
+ * RST: that one reaches the binding's TCP bits. */
+static void test_reply_fin_tracked_within_tick(void **state)
+{
+	struct pspec synack = { AT_FIBER, TCP_SYNACK };
+	struct pspec ack = { AT_FIBER, .proto = 6, .sport = 80, .dport = 40001,
+			     .tcp_flags = TH_ACK, .seq = 5001, .ack = 1001, .payload_len = 10 };
+	struct pspec fin = { AT_FIBER, .proto = 6, .sport = 80, .dport = 40001,
+			     .tcp_flags = TH_FIN | TH_ACK, .seq = 5011, .ack = 1001 };
+	struct bsc_flow f;
+	struct bsc_rev v;
+	uint32_t t0, t1;
+	struct run r;
+	int tries;
+
+	(void)state;
+	for (tries = 0; tries < 3; tries++) {
+		reset_state();
+		bind_flow(&tcp_syn);
+		run_spec(WAN, 0, &synack, &r);
+		assert_int_equal(r.verdict, XDP_REDIRECT);
+		assert_int_equal(flow_get(&tcp_syn, &f), 0);
+		assert_true(f.tcp & BSC_TCP_ESTAB);
+		f.last = 5;
+		flow_put(&tcp_syn, &f);
+		t0 = dp_tick();
+		assert_int_equal(rev_get(0, 6, REMOTE, 80, 40001, &v), 0);
+		v.checked = t0;
+		assert_int_equal(rev_put(0, 6, REMOTE, 80, 40001, &v), 0);
+		run_spec(WAN, 0, &ack, &r);
+		assert_int_equal(r.verdict, XDP_REDIRECT);
+		assert_int_equal(flow_get(&tcp_syn, &f), 0);
+		t1 = dp_tick();
+		if (t0 != t1)
+			continue; /* a tick went by meanwhile: again */
+		assert_int_equal(f.last, 5);
+		assert_false(f.tcp & BSC_TCP_FIN_WAN);
+		run_spec(WAN, 0, &fin, &r);
+		assert_int_equal(r.verdict, XDP_REDIRECT);
+		assert_int_equal(flow_get(&tcp_syn, &f), 0);
+		assert_true(f.tcp & BSC_TCP_FIN_WAN);
+		assert_int_not_equal(f.last, 5);
+		return;
+	}
+	fail_msg("the tick kept changing");
+}
+
+/* The LAN side re-creates a reverse entry evicted alone, on every 8th
+ * refresh of the binding, with what replies need. */
+static void test_lan_heals_reverse_entry(void **state)
+{
+	struct pspec a = { AT_FIBER, UDP_A };
+	struct bsc_rev_key k = { 0 };
+	struct bsc_flow f;
+	struct bsc_rev v;
+	uint8_t mac[6];
+	struct run r;
+
+	(void)state;
+	reset_state();
+	bind_flow(&udp_q);
+	k.raddr = ip4(REMOTE);
+	k.rport = htons(53);
+	k.nat_port = htons(40000);
+	k.proto = 17;
+	assert_int_equal(bpf_map_delete_elem(E.m.rev, &k), 0);
+	run_spec(WAN, 0, &a, &r);
+	assert_int_equal(r.verdict, XDP_PASS); /* no way back for now */
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	f.last = 5;
+	f.touches = BSC_REV_CHECK_EVERY - 1;
+	flow_put(&udp_q, &f);
+	bind_flow(&udp_q);
+	assert_int_equal(rev_get(0, 17, REMOTE, 53, 40000, &v), 0);
+	assert_int_equal(v.lan_addr, ip4(LAN_HOST));
+	mac_parse(HOST_MAC, mac);
+	assert_memory_equal(v.lan_mac, mac, 6);
+	assert_recent_tick(v.checked);
+	run_spec(WAN, 0, &a, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_memory_equal(r.out, mac, 6);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -965,7 +1174,7 @@ static int group_teardown(void **state)
 int main(void)
 {
 	size_t n = sizeof(cases) / sizeof(cases[0]), i;
-	struct CMUnitTest *t = calloc(n + 8, sizeof(*t));
+	struct CMUnitTest *t = calloc(n + 16, sizeof(*t));
 	int ret;
 
 	for (i = 0; i < n; i++) {
@@ -979,6 +1188,10 @@ int main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_two_hosts_same_port);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_host_flow_budget);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_binding_as_stored);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_reply_refreshes_binding);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_reply_binding_gone);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_reply_fin_tracked_within_tick);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_lan_heals_reverse_entry);
 	ret = _cmocka_run_group_tests("dataplane", t, n, group_setup, group_teardown);
 	free(t);
 	return ret;

@@ -72,15 +72,18 @@ static __always_inline void rev_key_of(struct bsc_rev_key *rk,
 
 /* Reserve a NAT port on an uplink for flow k: the LAN host's own port when it
  * is free towards that remote endpoint, else a bounded number of random
- * ports.  Returns 0 and the port in *port, or -1 when all tries collided. */
+ * ports.  The reverse entry made holds what replies need (lan_mac).  Returns
+ * 0 and the port in *port, or -1 when all tries collided. */
 static __always_inline int nat_port_reserve(const struct bsc_flow_key *k,
-					    __u32 uplink, __u16 *port)
+					    __u32 uplink, const __u8 *lan_mac,
+					    __u32 now, __u16 *port)
 {
-	struct bsc_rev rv = { .lan_addr = k->saddr, .lan_port = k->sport };
+	struct bsc_rev rv = { .lan_addr = k->saddr, .lan_port = k->sport, .checked = now };
 	struct bsc_rev_key rk;
 	__u16 cand = k->sport;
 	int i;
 
+	__builtin_memcpy(rv.lan_mac, lan_mac, 6);
 	for (i = 0; i < BSC_NAT_RETRIES; i++) {
 		rev_key_of(&rk, k, uplink, cand);
 		if (bpf_map_update_elem(&rev, &rk, &rv, BPF_NOEXIST) == 0) {
@@ -130,7 +133,7 @@ static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 	__u16 old_port = old ? old->nat_port : 0;
 	__u16 port;
 
-	if (nat_port_reserve(k, idx, &port)) {
+	if (nat_port_reserve(k, idx, lan_mac, now, &port)) {
 		stats_add_flow(idx, 0, 1);
 		return BSC_R_DROP_NAT_EXHAUSTED;
 	}
@@ -245,6 +248,10 @@ static __always_inline void ip_ttl_dec(struct iphdr *ip)
 	ip->ttl--;
 	csum_replace2(&ip->check, old, *w);
 }
+
+/* TCP flags (byte 13 of the header) that change what is tracked: FIN, SYN,
+ * RST.  A reply carrying one always goes to the binding. */
+#define BSC_TCP_FLAGS_STATE 0x07
 
 /* TCP tracking: only the bits that decide how long a flow is kept. */
 static __always_inline void flow_track_tcp(struct bsc_flow *f, const struct pkt *p,
