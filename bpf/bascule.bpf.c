@@ -60,6 +60,25 @@ static __always_inline int is_bcast_or_mcast(__u32 daddr)
 	return daddr == 0xffffffff || (bpf_ntohl(daddr) >> 28) == 0xe;
 }
 
+/* The uplink whose device is ifindex (its index in *idx), or NULL.  A scan of
+ * the 8 slots (a few loads from one array) costs less than a hash lookup;
+ * the controller publishes an uplink's ifindex before attaching to it. */
+static __always_inline struct bsc_uplink *uplink_of_ifindex(__u32 ifindex, __u32 *idx)
+{
+	__u32 i;
+
+#pragma unroll
+	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
+		struct bsc_uplink *up = uplink_get(i);
+
+		if (up && up->ifindex == ifindex) {
+			*idx = i;
+			return up;
+		}
+	}
+	return NULL;
+}
+
 /* True when daddr is one of the box's own uplink addresses.  Only asked on a
  * flow miss, so the loop costs nothing on established traffic. */
 static __always_inline int is_uplink_addr(__u32 daddr)
@@ -366,18 +385,16 @@ int bascule_wan(struct xdp_md *ctx)
 	struct bsc_flow *f;
 	struct bsc_rev *rv;
 	struct pkt p = {};
-	__u32 *idx, now;
+	__u32 now;
 	int r;
 
 	r = parse_packet(ctx, &p);
 	if (r != BSC_PARSE_OK)
 		return finish(r);
 	cfg = config_get();
-	idx = bpf_map_lookup_elem(&uplink_idx, &ifindex);
-	if (!cfg || !idx)
+	if (!cfg)
 		return finish(BSC_R_PASS_NOT_READY);
-	uplink = *idx;
-	up = uplink_get(uplink);
+	up = uplink_of_ifindex(ifindex, &uplink);
 	if (!up)
 		return finish(BSC_R_PASS_NOT_READY);
 

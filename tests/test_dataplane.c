@@ -70,7 +70,6 @@ static void fill_uplink(uint32_t i, const char *name, const char *addr, const ch
 	mac_parse(mac, u.mac);
 	mac_parse(gwmac, u.gw_mac);
 	assert_int_equal(bsc_uplink_write(&E.m, i, &u), 0);
-	assert_int_equal(bpf_map_update_elem(E.m.uplink_idx, &u.ifindex, &i, BPF_ANY), 0);
 	assert_int_equal(bpf_map_update_elem(E.m.tx_ports, &i, &u.ifindex, BPF_ANY), 0);
 }
 
@@ -750,6 +749,8 @@ static const struct dp_case cases[] = {
 	  { AT_FIBER, UDP_A, .dst = "192.0.2.99" }, NULL, XDP_DROP, BSC_R_DROP_WAN_UNSOLICITED, 0, {}, NULL },
 	{ "wan reply from another remote port has no binding", WAN, 0, s_udp,
 	  { AT_FIBER, UDP_A, .sport = 54 }, NULL, XDP_PASS, BSC_R_PASS_NO_BINDING, 0, {}, NULL },
+	{ "wan packet on a device that is no uplink is not translated", WAN, 3, s_udp,
+	  { AT_FIBER, UDP_A }, NULL, XDP_PASS, BSC_R_PASS_NOT_READY, 0, {}, NULL },
 	{ "wan reply on the wrong uplink has no binding", WAN, 1, s_udp,
 	  { AT_FIBER, UDP_A, .dst = CELL_ADDR }, NULL, XDP_PASS, BSC_R_PASS_NO_BINDING, 0, {}, NULL },
 	{ "wan reply for a flow that moved away has no binding", WAN, 0, s_udp_moved_to_cell,

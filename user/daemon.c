@@ -540,7 +540,6 @@ static void refresh_uplink(struct daemon *d, struct uplink_rt *u, int resolve_ms
 	if (ifindex) {
 		uint32_t idx = u->idx;
 
-		bpf_map_update_elem(d->dp.maps.uplink_idx, &ifindex, &idx, BPF_ANY);
 		bpf_map_update_elem(d->dp.maps.tx_ports, &idx, &ifindex, BPF_ANY);
 	}
 	if (u->prober)
@@ -878,7 +877,6 @@ static void clear_stale_uplinks(const struct bsc_cfg *cfg, const struct bsc_maps
 			continue;
 		if (i < (uint32_t)cfg->n_uplinks && !strcmp(u.name, cfg->uplinks[i].name))
 			continue;
-		bpf_map_delete_elem(m->uplink_idx, &u.ifindex);
 		bsc_uplink_write(m, i, &empty);
 	}
 }

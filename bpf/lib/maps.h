@@ -27,15 +27,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } uplinks SEC(".maps");
 
-/* ifindex of an uplink device -> its index in `uplinks`. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BSC_MAX_UPLINKS * 4);
-	__type(key, __u32);
-	__type(value, __u32);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} uplink_idx SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, BSC_MAX_POLICIES);

@@ -576,7 +576,6 @@ static struct bpf_object *bsc_private(const char *obj, unsigned lanif, unsigned 
 	up.priority = 10;
 	if (bpf_map_update_elem(map_fd(o, "config"), &zero, &cfg, BPF_ANY) ||
 	    bpf_map_update_elem(map_fd(o, "uplinks"), &zero, &up, BPF_ANY) ||
-	    bpf_map_update_elem(map_fd(o, "uplink_idx"), &wanif, &zero, BPF_ANY) ||
 	    bpf_map_update_elem(map_fd(o, "tx_ports"), &zero, &wanif, BPF_ANY) ||
 	    bpf_map_update_elem(map_fd(o, "tx_ports"), &slot, &lanif, BPF_ANY) ||
 	    bpf_map_update_elem(map_fd(o, "policy"), &zero, &pol, BPF_ANY))
