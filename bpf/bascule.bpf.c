@@ -108,10 +108,20 @@ static __always_inline int redirect_to(__u32 slot, __u32 reason)
 	return count(reason, rc);
 }
 
+/* A MAC address in one 4-byte and one 2-byte move: struct ethhdr is packed,
+ * so a memcpy of it is six byte moves.  The loads and stores may be
+ * unaligned, which the verifier allows where the CPU handles them (x86-64,
+ * arm64: the architectures this builds for). */
+static __always_inline void mac_copy(void *to, const void *from)
+{
+	*(__u32 *)to = *(const __u32 *)from;
+	*(__u16 *)(to + 4) = *(const __u16 *)(from + 4);
+}
+
 static __always_inline void set_macs(struct ethhdr *eth, const __u8 *src, const __u8 *dst)
 {
-	__builtin_memcpy(eth->h_source, src, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, dst, ETH_ALEN);
+	mac_copy(eth->h_dest, dst);
+	mac_copy(eth->h_source, src);
 }
 
 static __always_inline void stats_tx(__u32 uplink, __u32 len, int to_wan)
@@ -129,11 +139,11 @@ static __always_inline void stats_tx(__u32 uplink, __u32 len, int to_wan)
 	}
 }
 
-/* The last steps of both directions: TTL, MACs, counters, redirect. */
+/* The last steps of both directions: MACs, counters, redirect (the TTL is
+ * the caller's: nat_rewrite or ip_ttl_dec). */
 static __always_inline int send_to_uplink(struct pkt *p, __u32 uplink,
 					  const struct bsc_uplink *up)
 {
-	ip_ttl_dec(p->ip);
 	set_macs(p->eth, up->mac, up->gw_mac);
 	stats_tx(uplink, p->len, 1);
 	return redirect_to(uplink, BSC_R_FWD_LAN);
@@ -142,7 +152,6 @@ static __always_inline int send_to_uplink(struct pkt *p, __u32 uplink,
 static __always_inline int send_to_lan(struct pkt *p, __u32 uplink,
 				       const struct bsc_config *cfg, const __u8 *lan_mac)
 {
-	ip_ttl_dec(p->ip);
 	set_macs(p->eth, cfg->lan_mac, lan_mac);
 	stats_tx(uplink, p->len, 0);
 	return redirect_to(BSC_LAN_SLOT, BSC_R_FWD_WAN);
@@ -188,6 +197,7 @@ static __always_inline int lan_icmp_error(struct pkt *p)
 		return finish(BSC_R_PASS_ICMP);
 
 	icmp_err_xlate(p, &in, 0, f->nat_addr, f->nat_port);
+	ip_ttl_dec(p->ip);
 	count(BSC_R_ICMP_ERR_XLATED, 0);
 	return send_to_uplink(p, f->uplink, up);
 }
@@ -370,6 +380,7 @@ static __always_inline int wan_icmp_error(struct pkt *p, __u32 uplink,
 		return finish(BSC_R_PASS_NO_BINDING);
 
 	icmp_err_xlate(p, &in, 1, k.saddr, k.sport);
+	ip_ttl_dec(p->ip);
 	count(BSC_R_ICMP_ERR_XLATED, 0);
 	return send_to_lan(p, uplink, cfg, f->lan_mac);
 }

@@ -195,51 +195,50 @@ static __always_inline int host_may_open(__u32 host, const struct bsc_config *cf
 }
 
 /* Rewrite the source (LAN -> uplink) or destination (uplink -> LAN) address
- * and port of a TCP/UDP/ICMP-echo packet, fixing the IPv4 header checksum and
- * the L4 checksum incrementally. */
+ * and port of a TCP/UDP/ICMP-echo packet and decrement its TTL, with the
+ * IPv4 header checksum and the L4 checksum updated incrementally, each in
+ * one go (address + TTL; address + port). */
 static __always_inline void nat_rewrite(struct pkt *p, int src, __u32 addr, __u16 port)
 {
 	struct iphdr *ip = p->ip;
 	__u32 *a = src ? &ip->saddr : &ip->daddr;
-	__u32 old_addr = *a;
-	__u16 *csum = NULL, *pp = NULL;
+	__u16 *ttlw = (__u16 *)&ip->ttl; /* TTL shares a word with the protocol */
+	__u32 da = csum_diff4(*a, addr);
+	__u16 old_ttlw = *ttlw;
 
 	switch (p->proto) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = p->l4;
+		__u16 *pp = src ? &th->source : &th->dest;
 
-		pp = src ? &th->source : &th->dest;
-		csum = &th->check;
-		csum_replace4(csum, old_addr, addr);
-		csum_replace2(csum, *pp, port);
+		csum_apply(&th->check, da + csum_diff2(*pp, port));
+		*pp = port;
 		break;
 	}
 	case IPPROTO_UDP: {
 		struct udphdr *uh = p->l4;
+		__u16 *pp = src ? &uh->source : &uh->dest;
 
-		pp = src ? &uh->source : &uh->dest;
-		csum = &uh->check;
-		udp_csum_replace4(csum, old_addr, addr);
-		udp_csum_replace2(csum, *pp, port);
+		udp_csum_apply(&uh->check, da + csum_diff2(*pp, port));
+		*pp = port;
 		break;
 	}
 	case IPPROTO_ICMP: {
 		struct icmphdr *ih = p->l4;
 
 		/* No pseudo-header in ICMP: only the identifier counts. */
-		pp = &ih->un.echo.id;
-		csum_replace2(&ih->checksum, *pp, port);
+		csum_apply(&ih->checksum, csum_diff2(ih->un.echo.id, port));
+		ih->un.echo.id = port;
 		break;
 	}
 	}
-	if (pp)
-		*pp = port;
-	csum_replace4(&ip->check, old_addr, addr);
 	*a = addr;
+	ip->ttl--;
+	csum_apply(&ip->check, da + csum_diff2(old_ttlw, *ttlw));
 }
 
-/* Decrement TTL with the header checksum kept right (the TTL shares a 16-bit
- * word with the protocol). */
+/* Decrement TTL with the header checksum kept right (ICMP errors; the
+ * translated flows get theirs in nat_rewrite). */
 static __always_inline void ip_ttl_dec(struct iphdr *ip)
 {
 	__u16 *w = (__u16 *)&ip->ttl;
