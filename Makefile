@@ -95,9 +95,10 @@ $(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c tests/bench/bench.h | $(BUILD)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -Itests/bench -c $< -o $@
 
-$(BUILD)/bench/bench: tests/bench/bench.c tests/bench/bench.h include/bascule.h | $(BUILD)
+# linked with the controller's objects: gcsweep times its flow sweep
+$(BUILD)/bench/bench: tests/bench/bench.c tests/bench/bench.h $(USER_HDRS) $(USER_OBJ) | $(BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/bench $< -o $@ -lbpf -lelf -lz
+	$(CC) $(CFLAGS) -Itests/bench $< $(USER_OBJ) -o $@ $(LDLIBS)
 
 .PHONY: bench-build
 bench-build: $(BUILD)/bascule $(BUILD)/bench/bench $(BENCH_BPF)

@@ -19,6 +19,8 @@
  *                                     ns per packet of bascule_lan and
  *                                     bascule_wan over a large repeat
  *                                     (drive.bpf.c), NFLOWS flows
+ *   gcsweep N                         the controller's flow sweep over N
+ *                                     flows: nothing expired, all expired
  *   nsperpkt BASCULE_OBJ LANIF WANIF N
  *                                     ns per packet of bascule_lan (hit and
  *                                     miss) with BPF_PROG_TEST_RUN
@@ -33,6 +35,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/ether.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -46,6 +49,7 @@
 
 #include "bascule.h"
 #include "bench.h"
+#include "flows.h"
 
 #define PKT_LEN 60 /* a 64-byte frame on the wire, FCS excluded */
 
@@ -796,6 +800,99 @@ static int cmd_nsloop(int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------------------ flow sweep */
+
+/* gcsweep N: the controller's flow sweep (bsc_flows_gc, user/flows.c) over
+ * N bindings in flows/rev tables of 2097152 entries (the bench daemon's
+ * size): once with nothing to expire (the steady state: every sweep walks
+ * the whole table), once with everything expired (walk + delete). */
+static int cmd_gcsweep(int argc, char **argv)
+{
+	const uint32_t size = 2097152, chunk = 65536;
+	struct bsc_timeouts to = { .tcp_established = 7440, .tcp_transitory = 240,
+				   .tcp_closed = 10, .udp = 120, .icmp = 30 };
+	struct bsc_flow_key *fk;
+	struct bsc_rev_key *rk;
+	struct bsc_flow *fv;
+	struct bsc_rev *rv;
+	struct bsc_maps m;
+	uint64_t now, t0, t1, t2;
+	uint32_t n, i, done;
+	int expired, gone;
+
+	if (argc != 1)
+		die("gcsweep N");
+	n = (uint32_t)strtoul(argv[0], NULL, 0);
+	if (!n || n > size / 2)
+		die("N must be 1..%u", size / 2);
+	bsc_maps_init(&m);
+	m.flows = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "flows", sizeof(*fk), sizeof(*fv), size, NULL);
+	m.rev = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "rev", sizeof(*rk), sizeof(*rv), size, NULL);
+	if (m.flows < 0 || m.rev < 0)
+		die("map create: %s", strerror(errno));
+	fk = calloc(chunk, sizeof(*fk));
+	rk = calloc(chunk, sizeof(*rk));
+	fv = calloc(chunk, sizeof(*fv));
+	rv = calloc(chunk, sizeof(*rv));
+	if (!fk || !rk || !fv || !rv)
+		die("out of memory");
+	now = now_ns();
+	/* the generator's flows (bench.h), bound on uplink 0 a moment ago */
+	for (done = 0; done < n; done += chunk) {
+		uint32_t c = n - done < chunk ? n - done : chunk;
+		LIBBPF_OPTS(bpf_map_batch_opts, bo);
+
+		for (i = 0; i < c; i++) {
+			uint32_t f = done + i, g = f / BENCH_GROUP, r = f % BENCH_GROUP;
+
+			memset(&fk[i], 0, sizeof(fk[i]));
+			memset(&rk[i], 0, sizeof(rk[i]));
+			memset(&fv[i], 0, sizeof(fv[i]));
+			memset(&rv[i], 0, sizeof(rv[i]));
+			fk[i].saddr = htonl(0x0a4d000a + g);
+			fk[i].daddr = inet_addr("203.0.113.11");
+			fk[i].sport = htons((uint16_t)(10000 + r));
+			fk[i].dport = htons((uint16_t)(5000 + g));
+			fk[i].proto = IPPROTO_UDP;
+			fv[i].nat_addr = inet_addr("192.0.2.2");
+			fv[i].nat_port = fk[i].sport;
+			fv[i].created = fv[i].last = (uint32_t)(now >> BSC_TICK_SHIFT);
+			rk[i].raddr = fk[i].daddr;
+			rk[i].rport = fk[i].dport;
+			rk[i].nat_port = fv[i].nat_port;
+			rk[i].proto = IPPROTO_UDP;
+			rv[i].lan_addr = fk[i].saddr;
+			rv[i].lan_port = fk[i].sport;
+			rv[i].checked = fv[i].last;
+		}
+		if (bpf_map_update_batch(m.flows, fk, fv, &c, &bo) ||
+		    bpf_map_update_batch(m.rev, rk, rv, &c, &bo))
+			die("filling the tables: %s", strerror(errno));
+	}
+	if (bsc_flows_count(&m, NULL) != (long)n)
+		die("the tables hold %ld flows, not %u", bsc_flows_count(&m, NULL), n);
+	t0 = now_ns();
+	expired = bsc_flows_gc(&m, &to, now_ns());
+	t1 = now_ns();
+	if (expired != 0)
+		die("a sweep of fresh flows expired %d", expired);
+	/* everything idle for longer than the UDP timeout */
+	expired = bsc_flows_gc(&m, &to, now + 200ull * 1000000000ull);
+	t2 = now_ns();
+	gone = (int)bsc_flows_count(&m, NULL);
+	if (expired != (int)n || gone != 0)
+		die("expired %d of %u, %d left", expired, n, gone);
+	{
+		struct bsc_rev_key k;
+
+		if (!bpf_map_get_next_key(m.rev, NULL, &k))
+			die("reverse entries left after expiry");
+	}
+	printf("gc_flows=%u gc_sweep_ms=%.1f gc_expire_all_ms=%.1f\n", n, (t1 - t0) / 1e6,
+	       (t2 - t1) / 1e6);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX];
@@ -821,6 +918,7 @@ int main(int argc, char **argv)
 	CMD("flip", cmd_flip);
 	CMD("nsperpkt", cmd_nsperpkt);
 	CMD("nsloop", cmd_nsloop);
+	CMD("gcsweep", cmd_gcsweep);
 	die("unknown command %s", argv[1]);
 	return 1;
 }
