@@ -1125,6 +1125,107 @@ static void test_lan_heals_reverse_entry(void **state)
 	assert_memory_equal(r.out, mac, 6);
 }
 
+/* The controller's sweep (user/flows.c): an idle binding goes with its
+ * reverse entry, a fresh one stays. */
+static void test_gc_expires_idle_only(void **state)
+{
+	struct bsc_timeouts to = { .tcp_established = 7440, .tcp_transitory = 240,
+				   .tcp_closed = 10, .udp = 120, .icmp = 30 };
+	uint64_t now = bsc_now_ns();
+	struct bsc_flow f;
+
+	(void)state;
+	reset_state();
+	bind_flow(&udp_q);
+	bind_flow(&tcp_syn);
+	bind_flow(&ping);
+	assert_int_equal(bsc_flows_gc(&E.m, &to, now), 0);
+	/* the UDP binding idle for 121 s, the ping one for 29 s */
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	f.last = (uint32_t)((now - 121ull * 1000000000) >> BSC_TICK_SHIFT) - 1;
+	flow_put(&udp_q, &f);
+	assert_int_equal(flow_get(&ping, &f), 0);
+	f.last = (uint32_t)((now - 29ull * 1000000000) >> BSC_TICK_SHIFT);
+	flow_put(&ping, &f);
+	assert_int_equal(bsc_flows_gc(&E.m, &to, now), 1);
+	assert_int_not_equal(flow_get(&udp_q, &f), 0);
+	assert_false(rev_has(0, 17, REMOTE, 53, 40000));
+	assert_int_equal(flow_get(&ping, &f), 0);
+	assert_true(rev_has(0, 1, REMOTE, 0, 0x4242));
+	assert_int_equal(flow_get(&tcp_syn, &f), 0);
+	assert_true(rev_has(0, 6, REMOTE, 80, 40001));
+	assert_int_equal(bsc_flows_count(&E.m, NULL), 2);
+}
+
+/* More flows than one batch of the walk: all counted, per uplink, and all
+ * expired with their reverse entries, even when some of those are gone. */
+static void test_gc_walks_batches(void **state)
+{
+	struct bsc_timeouts to = { .tcp_established = 7440, .tcp_transitory = 240,
+				   .tcp_closed = 10, .udp = 120, .icmp = 30 };
+	const uint32_t n = 9000;
+	long per[BSC_MAX_UPLINKS];
+	struct bsc_rev_key rk;
+	uint32_t i, t = tick_now();
+
+	(void)state;
+	reset_state();
+	for (i = 0; i < n; i++) {
+		struct bsc_flow_key k = { 0 };
+		struct bsc_flow f = { 0 };
+		struct bsc_rev v = { 0 };
+
+		k.saddr = htonl(0x0a4d0000 + 10 + i / 1000);
+		k.daddr = ip4(REMOTE);
+		k.sport = htons((uint16_t)(20000 + i % 1000));
+		k.dport = htons(53);
+		k.proto = 17;
+		f.uplink = (uint8_t)(i % 3);
+		f.nat_port = htons((uint16_t)(20000 + i));
+		f.last = f.created = t;
+		assert_int_equal(bpf_map_update_elem(E.m.flows, &k, &f, BPF_NOEXIST), 0);
+		memset(&rk, 0, sizeof(rk));
+		rk.raddr = k.daddr;
+		rk.rport = k.dport;
+		rk.nat_port = f.nat_port;
+		rk.proto = 17;
+		rk.uplink = f.uplink;
+		v.lan_addr = k.saddr;
+		v.lan_port = k.sport;
+		if (i % 10) /* every tenth reverse entry evicted alone */
+			assert_int_equal(bpf_map_update_elem(E.m.rev, &rk, &v, BPF_NOEXIST), 0);
+	}
+	assert_int_equal(bsc_flows_count(&E.m, per), n);
+	assert_int_equal(per[0], n / 3);
+	assert_int_equal(per[1], n / 3);
+	assert_int_equal(per[2], n / 3);
+	assert_int_equal(bsc_flows_gc(&E.m, &to, bsc_now_ns()), 0);
+	assert_int_equal(bsc_flows_gc(&E.m, &to, bsc_now_ns() + 200ull * 1000000000), n);
+	assert_int_equal(bsc_flows_count(&E.m, NULL), 0);
+	assert_int_not_equal(bpf_map_get_next_key(E.m.rev, NULL, &rk), 0);
+}
+
+/* Failback with failback_moves_flows: the datagram flows of the old uplink
+ * are released (their next packet binds them again), TCP ones stay. */
+static void test_unbind_datagrams(void **state)
+{
+	struct bsc_flow f;
+
+	(void)state;
+	reset_state();
+	bind_flow(&udp_q);
+	bind_flow(&tcp_syn);
+	bind_flow(&ping);
+	assert_int_equal(bsc_flows_unbind_datagrams(&E.m, 1), 0);
+	assert_int_equal(bsc_flows_unbind_datagrams(&E.m, 0), 2);
+	assert_int_not_equal(flow_get(&udp_q, &f), 0);
+	assert_int_not_equal(flow_get(&ping, &f), 0);
+	assert_false(rev_has(0, 17, REMOTE, 53, 40000));
+	assert_false(rev_has(0, 1, REMOTE, 0, 0x4242));
+	assert_int_equal(flow_get(&tcp_syn, &f), 0);
+	assert_true(rev_has(0, 6, REMOTE, 80, 40001));
+}
+
 /* ------------------------------------------------------------ setup */
 
 static int group_setup(void **state)
@@ -1150,7 +1251,7 @@ static int group_setup(void **state)
 	/* No pinning: the tests own their maps. */
 	bpf_object__for_each_map(map, E.skel->obj)
 		bpf_map__set_pin_path(map, NULL);
-	bpf_map__set_max_entries(E.skel->maps.flows, 4096);
+	bpf_map__set_max_entries(E.skel->maps.flows, 16384);
 	bpf_map__set_max_entries(E.skel->maps.rev, 131072);
 	if (bascule_bpf__load(E.skel)) {
 		fprintf(stderr, "cannot load the BPF object\n");
@@ -1193,6 +1294,9 @@ int main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_reply_binding_gone);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_reply_fin_tracked_within_tick);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_lan_heals_reverse_entry);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_gc_expires_idle_only);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_gc_walks_batches);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_unbind_datagrams);
 	ret = _cmocka_run_group_tests("dataplane", t, n, group_setup, group_teardown);
 	free(t);
 	return ret;

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -72,15 +73,39 @@ uint32_t bsc_flow_timeout(const struct bsc_timeouts *t, uint8_t proto, uint8_t t
 	}
 }
 
-/* Walk every flow; cb returns nonzero to collect the key for deletion. */
+/* Walk every flow; cb returns nonzero to collect the key for deletion.
+ *
+ * The table is read in batches (BPF_MAP_LOOKUP_BATCH): one system call per
+ * WALK_BATCH flows rather than two per flow, which is what a sweep of a
+ * million flows needs.  A batch walks the hash buckets in order, so flows
+ * created or deleted meanwhile are seen or not, but the walk never starts
+ * over.  Kernels without batch operations on the map get the key-by-key
+ * walk. */
 typedef int (*flow_cb)(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg);
 
-static int flows_walk(const struct bsc_maps *m, flow_cb cb, void *arg,
-		      struct bsc_flow_key **collected, size_t *ncollected)
+#define WALK_BATCH 4096
+
+static int collect(struct bsc_flow_key **keys, size_t *n, size_t *cap,
+		   const struct bsc_flow_key *k)
 {
-	struct bsc_flow_key key, next, *keys = NULL;
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 256;
+		struct bsc_flow_key *nk = realloc(*keys, ncap * sizeof(**keys));
+
+		if (!nk)
+			return -ENOMEM;
+		*keys = nk;
+		*cap = ncap;
+	}
+	(*keys)[(*n)++] = *k;
+	return 0;
+}
+
+static int flows_walk_keys(const struct bsc_maps *m, flow_cb cb, void *arg,
+			   struct bsc_flow_key **keys, size_t *n, size_t *cap)
+{
+	struct bsc_flow_key key, next;
 	struct bsc_flow f;
-	size_t n = 0, cap = 0;
 	void *prev = NULL;
 
 	while (!bpf_map_get_next_key(m->flows, prev, &next)) {
@@ -88,24 +113,96 @@ static int flows_walk(const struct bsc_maps *m, flow_cb cb, void *arg,
 		prev = &key;
 		if (bpf_map_lookup_elem(m->flows, &key, &f))
 			continue; /* gone meanwhile */
-		if (!cb(&key, &f, arg) || !collected)
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 256;
-			struct bsc_flow_key *nk = realloc(keys, ncap * sizeof(*keys));
-
-			if (!nk)
-				break;
-			keys = nk;
-			cap = ncap;
-		}
-		keys[n++] = key;
+		if (cb(&key, &f, arg) && keys && collect(keys, n, cap, &key))
+			break;
 	}
+	return 0;
+}
+
+static int flows_walk(const struct bsc_maps *m, flow_cb cb, void *arg,
+		      struct bsc_flow_key **collected, size_t *ncollected)
+{
+	struct bsc_flow_key *keys = NULL, *bk;
+	struct bsc_flow *bv;
+	size_t n = 0, cap = 0;
+	uint32_t batch = WALK_BATCH, in = 0, out = 0, count, i;
+	int first = 1, ret = 0, done = 0;
+
+	bk = malloc(batch * sizeof(*bk));
+	bv = malloc(batch * sizeof(*bv));
+	while (bk && bv && !done) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		count = batch;
+		if (bpf_map_lookup_batch(m->flows, first ? NULL : &in, &out, bk, bv, &count, &opts)) {
+			if (errno == ENOENT) {
+				done = 1; /* the last batch, possibly empty */
+			} else if (errno == ENOSPC && batch < (1u << 20)) {
+				/* a bucket holds more than a batch: grow */
+				struct bsc_flow_key *nk = realloc(bk, 2 * batch * sizeof(*bk));
+				struct bsc_flow *nv = nk ? realloc(bv, 2 * batch * sizeof(*bv)) : NULL;
+
+				if (nk)
+					bk = nk;
+				if (nv)
+					bv = nv;
+				if (!nk || !nv)
+					break;
+				batch *= 2;
+				continue;
+			} else if (first) {
+				/* no batch operations here: key by key */
+				ret = flows_walk_keys(m, cb, arg, collected ? &keys : NULL, &n, &cap);
+				break;
+			} else {
+				ret = -errno;
+				break;
+			}
+		}
+		for (i = 0; i < count; i++)
+			if (cb(&bk[i], &bv[i], arg) && collected && collect(&keys, &n, &cap, &bk[i])) {
+				done = 1;
+				break;
+			}
+		in = out;
+		first = 0;
+	}
+	free(bk);
+	free(bv);
 	if (collected) {
 		*collected = keys;
 		*ncollected = n;
+	} else {
+		free(keys);
 	}
-	return 0;
+	return ret;
+}
+
+/* Delete n keys from a hash map, in batches; a key already gone is skipped
+ * (BPF_MAP_DELETE_BATCH stops at it).  Returns how many were deleted. */
+static size_t delete_keys(int fd, const void *keys, size_t ksz, size_t n)
+{
+	size_t i = 0, deleted = 0;
+
+	while (i < n) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		uint32_t count = n - i > WALK_BATCH ? WALK_BATCH : (uint32_t)(n - i);
+		int err = bpf_map_delete_batch(fd, (const uint8_t *)keys + i * ksz, &count, &opts);
+
+		deleted += count;
+		i += count;
+		if (!err)
+			continue;
+		if (errno != ENOENT && count == 0) {
+			/* no batch delete here (or another error): one by one */
+			for (; i < n; i++)
+				if (!bpf_map_delete_elem(fd, (const uint8_t *)keys + i * ksz))
+					deleted++;
+			break;
+		}
+		i++; /* the key it stopped at is gone already */
+	}
+	return deleted;
 }
 
 struct gc_arg {
@@ -141,27 +238,36 @@ static void rev_key_from(struct bsc_rev_key *rk, const struct bsc_flow_key *k,
 
 /* Delete every flow cb selects, with its reverse entry; each one is looked
  * at again first, as a packet may have changed it since the walk.  The
- * flow goes first: a reply in between finds no flow and is passed, never
- * sent to the wrong host.  Returns how many went. */
+ * flows go first: a reply in between finds no flow once its reverse entry's
+ * tick has passed, and is passed, never sent to the wrong host.  Returns how
+ * many went. */
 static int flows_delete_where(const struct bsc_maps *m, flow_cb cb, void *arg)
 {
 	struct bsc_flow_key *keys = NULL;
-	size_t n = 0, i;
-	int deleted = 0;
+	struct bsc_rev_key *rks = NULL;
+	size_t n = 0, i, nd = 0;
+	int deleted;
 
 	flows_walk(m, cb, arg, &keys, &n);
+	if (n)
+		rks = malloc(n * sizeof(*rks));
+	if (n && !rks) {
+		free(keys);
+		return -ENOMEM;
+	}
 	for (i = 0; i < n; i++) {
-		struct bsc_rev_key rk;
 		struct bsc_flow f;
 
 		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || !cb(&keys[i], &f, arg))
 			continue;
-		if (!bpf_map_delete_elem(m->flows, &keys[i]))
-			deleted++;
-		rev_key_from(&rk, &keys[i], &f);
-		bpf_map_delete_elem(m->rev, &rk);
+		keys[nd] = keys[i];
+		rev_key_from(&rks[nd], &keys[i], &f);
+		nd++;
 	}
+	deleted = (int)delete_keys(m->flows, keys, sizeof(*keys), nd);
+	delete_keys(m->rev, rks, sizeof(*rks), nd);
 	free(keys);
+	free(rks);
 	return deleted;
 }
 
