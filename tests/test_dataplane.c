@@ -1158,7 +1158,8 @@ static void test_gc_expires_idle_only(void **state)
 }
 
 /* More flows than one batch of the walk: all counted, per uplink, and all
- * expired with their reverse entries, even when some of those are gone. */
+ * expired with their reverse entries, even when some of those are gone,
+ * in slices as the daemon sweeps. */
 static void test_gc_walks_batches(void **state)
 {
 	struct bsc_timeouts to = { .tcp_established = 7440, .tcp_transitory = 240,
@@ -1200,7 +1201,24 @@ static void test_gc_walks_batches(void **state)
 	assert_int_equal(per[1], n / 3);
 	assert_int_equal(per[2], n / 3);
 	assert_int_equal(bsc_flows_gc(&E.m, &to, bsc_now_ns()), 0);
-	assert_int_equal(bsc_flows_gc(&E.m, &to, bsc_now_ns() + 200ull * 1000000000), n);
+	/* the daemon's way: a pass in slices, each going on where the last
+	 * one stopped */
+	{
+		struct bsc_walk w = { 0 };
+		int steps = 0, sum = 0;
+
+		do {
+			sum += bsc_flows_gc_step(&E.m, &to, bsc_now_ns() + 200ull * 1000000000, &w,
+						 2000);
+			steps++;
+		} while (!w.done && steps < 100);
+		assert_true(w.done);
+		assert_true(steps >= 4);
+		assert_int_equal(sum, n);
+		/* the next step starts a new pass: nothing left */
+		assert_int_equal(bsc_flows_gc_step(&E.m, &to, bsc_now_ns(), &w, 2000), 0);
+		assert_true(w.done);
+	}
 	assert_int_equal(bsc_flows_count(&E.m, NULL), 0);
 	assert_int_not_equal(bpf_map_get_next_key(E.m.rev, NULL, &rk), 0);
 }

@@ -93,6 +93,8 @@ struct daemon {
 	struct bsc_ctl *ctl;
 	struct mnl_socket *mon;
 	struct bsc_timeouts to;
+	struct bsc_walk gc;             /* where the expiry pass stands */
+	int gc_expired;                 /* flows expired so far in this pass */
 	/* for the metrics thread: a snapshot refreshed every tick */
 	struct bsc_metrics *metrics;
 	pthread_mutex_t view_lock;
@@ -666,10 +668,15 @@ static int refresh_timer(sd_event_source *s, uint64_t usec, void *data)
 static int gc_timer(sd_event_source *s, uint64_t usec, void *data)
 {
 	struct daemon *d = data;
-	int n = bsc_flows_gc(&d->dp.maps, &d->to, mono_ns());
+	int n = bsc_flows_gc_step(&d->dp.maps, &d->to, mono_ns(), &d->gc, BSC_GC_SLICE);
 
 	if (n > 0)
-		bsc_log(LOG_DEBUG, "expired %d flow(s)", n);
+		d->gc_expired += n;
+	if (!d->gc.done)
+		return rearm(s, 1);
+	if (d->gc_expired > 0)
+		bsc_log(LOG_DEBUG, "expired %d flow(s)", d->gc_expired);
+	d->gc_expired = 0;
 	return rearm(s, d->cfg->gc_interval_ms);
 }
 

@@ -119,24 +119,40 @@ static int flows_walk_keys(const struct bsc_maps *m, flow_cb cb, void *arg,
 	return 0;
 }
 
-static int flows_walk(const struct bsc_maps *m, flow_cb cb, void *arg,
-		      struct bsc_flow_key **collected, size_t *ncollected)
+/* Walk up to `max` flows (0: all of them) from where *w stands; *w is
+ * zero at the start of a walk and says when it reached the end.  The batch
+ * token is a position in the hash table, so a walk can stop and go on
+ * later. */
+static int flows_walk_part(const struct bsc_maps *m, flow_cb cb, void *arg,
+			   struct bsc_flow_key **collected, size_t *ncollected,
+			   struct bsc_walk *w, uint32_t max)
 {
 	struct bsc_flow_key *keys = NULL, *bk;
 	struct bsc_flow *bv;
 	size_t n = 0, cap = 0;
-	uint32_t batch = WALK_BATCH, in = 0, out = 0, count, i;
-	int first = 1, ret = 0, done = 0;
+	uint32_t batch = WALK_BATCH, walked = 0, out = 0, count, i, least = 0;
+	int ret = 0;
 
 	bk = malloc(batch * sizeof(*bk));
 	bv = malloc(batch * sizeof(*bv));
-	while (bk && bv && !done) {
+	if (!bk || !bv)
+		ret = -ENOMEM;
+	while (!ret && !w->done && (!max || walked < max)) {
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
-		count = batch;
-		if (bpf_map_lookup_batch(m->flows, first ? NULL : &in, &out, bk, bv, &count, &opts)) {
+		count = max && max - walked < batch ? max - walked : batch;
+		if (count < least)
+			count = least;
+		if (bpf_map_lookup_batch(m->flows, w->started ? &w->token : NULL, &out, bk, bv,
+					 &count, &opts)) {
 			if (errno == ENOENT) {
-				done = 1; /* the last batch, possibly empty */
+				w->done = 1; /* the last batch, possibly empty */
+			} else if (errno == ENOSPC && walked) {
+				break; /* the next bucket does not fit what is left
+					* of this slice: the next slice takes it */
+			} else if (errno == ENOSPC && least < batch) {
+				least = batch; /* a slice smaller than a bucket */
+				continue;
 			} else if (errno == ENOSPC && batch < (1u << 20)) {
 				/* a bucket holds more than a batch: grow */
 				struct bsc_flow_key *nk = realloc(bk, 2 * batch * sizeof(*bk));
@@ -147,12 +163,14 @@ static int flows_walk(const struct bsc_maps *m, flow_cb cb, void *arg,
 				if (nv)
 					bv = nv;
 				if (!nk || !nv)
-					break;
-				batch *= 2;
+					ret = -ENOMEM;
+				else
+					least = batch *= 2;
 				continue;
-			} else if (first) {
-				/* no batch operations here: key by key */
+			} else if (!w->started) {
+				/* no batch operations here: key by key, all at once */
 				ret = flows_walk_keys(m, cb, arg, collected ? &keys : NULL, &n, &cap);
+				w->done = 1;
 				break;
 			} else {
 				ret = -errno;
@@ -160,12 +178,14 @@ static int flows_walk(const struct bsc_maps *m, flow_cb cb, void *arg,
 			}
 		}
 		for (i = 0; i < count; i++)
-			if (cb(&bk[i], &bv[i], arg) && collected && collect(&keys, &n, &cap, &bk[i])) {
-				done = 1;
+			if (cb(&bk[i], &bv[i], arg) && collected &&
+			    collect(&keys, &n, &cap, &bk[i])) {
+				ret = -ENOMEM;
 				break;
 			}
-		in = out;
-		first = 0;
+		walked += count;
+		w->token = out;
+		w->started = 1;
 	}
 	free(bk);
 	free(bv);
@@ -176,6 +196,14 @@ static int flows_walk(const struct bsc_maps *m, flow_cb cb, void *arg,
 		free(keys);
 	}
 	return ret;
+}
+
+static int flows_walk(const struct bsc_maps *m, flow_cb cb, void *arg,
+		      struct bsc_flow_key **collected, size_t *ncollected)
+{
+	struct bsc_walk w = { 0 };
+
+	return flows_walk_part(m, cb, arg, collected, ncollected, &w, 0);
 }
 
 /* Delete n keys from a hash map, in batches; a key already gone is skipped
@@ -241,14 +269,15 @@ static void rev_key_from(struct bsc_rev_key *rk, const struct bsc_flow_key *k,
  * flows go first: a reply in between finds no flow once its reverse entry's
  * tick has passed, and is passed, never sent to the wrong host.  Returns how
  * many went. */
-static int flows_delete_where(const struct bsc_maps *m, flow_cb cb, void *arg)
+static int flows_delete_part(const struct bsc_maps *m, flow_cb cb, void *arg,
+			     struct bsc_walk *w, uint32_t max)
 {
 	struct bsc_flow_key *keys = NULL;
 	struct bsc_rev_key *rks = NULL;
 	size_t n = 0, i, nd = 0;
 	int deleted;
 
-	flows_walk(m, cb, arg, &keys, &n);
+	flows_walk_part(m, cb, arg, &keys, &n, w, max);
 	if (n)
 		rks = malloc(n * sizeof(*rks));
 	if (n && !rks) {
@@ -269,6 +298,23 @@ static int flows_delete_where(const struct bsc_maps *m, flow_cb cb, void *arg)
 	free(keys);
 	free(rks);
 	return deleted;
+}
+
+static int flows_delete_where(const struct bsc_maps *m, flow_cb cb, void *arg)
+{
+	struct bsc_walk w = { 0 };
+
+	return flows_delete_part(m, cb, arg, &w, 0);
+}
+
+int bsc_flows_gc_step(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_t now_ns,
+		      struct bsc_walk *w, uint32_t max)
+{
+	struct gc_arg g = { .t = t, .now = now_ns };
+
+	if (w->done)
+		memset(w, 0, sizeof(*w)); /* a new pass */
+	return flows_delete_part(m, gc_cb, &g, w, max);
 }
 
 int bsc_flows_gc(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_t now_ns)
