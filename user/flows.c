@@ -84,6 +84,7 @@ uint32_t bsc_flow_timeout(const struct bsc_timeouts *t, uint8_t proto, uint8_t t
 typedef int (*flow_cb)(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg);
 
 #define WALK_BATCH 4096
+#define DELETE_SLICE 8192
 
 static int collect(struct bsc_flow_key **keys, size_t *n, size_t *cap,
 		   const struct bsc_flow_key *k)
@@ -125,7 +126,7 @@ static int flows_walk_keys(const struct bsc_maps *m, flow_cb cb, void *arg,
  * later. */
 static int flows_walk_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 			   struct bsc_flow_key **collected, size_t *ncollected,
-			   struct bsc_walk *w, uint32_t max)
+			   struct bsc_walk *w, uint32_t max, size_t max_collected)
 {
 	struct bsc_flow_key *keys = NULL, *bk;
 	struct bsc_flow *bv;
@@ -137,7 +138,7 @@ static int flows_walk_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 	bv = malloc(batch * sizeof(*bv));
 	if (!bk || !bv)
 		ret = -ENOMEM;
-	while (!ret && !w->done && (!max || walked < max)) {
+	while (!ret && !w->done && (!max || walked < max) && (!max_collected || n < max_collected)) {
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
 		count = max && max - walked < batch ? max - walked : batch;
@@ -203,7 +204,7 @@ static int flows_walk(const struct bsc_maps *m, flow_cb cb, void *arg,
 {
 	struct bsc_walk w = { 0 };
 
-	return flows_walk_part(m, cb, arg, collected, ncollected, &w, 0);
+	return flows_walk_part(m, cb, arg, collected, ncollected, &w, 0, 0);
 }
 
 /* Delete n keys from a hash map, in batches; a key already gone is skipped
@@ -277,7 +278,9 @@ static int flows_delete_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 	size_t n = 0, i, nd = 0;
 	int deleted;
 
-	flows_walk_part(m, cb, arg, &keys, &n, w, max);
+	/* a slice also ends once it holds DELETE_SLICE flows to delete: each
+	 * is looked up again, one system call apiece */
+	flows_walk_part(m, cb, arg, &keys, &n, w, max, max ? DELETE_SLICE : 0);
 	if (n)
 		rks = malloc(n * sizeof(*rks));
 	if (n && !rks) {
