@@ -9,6 +9,10 @@
  *                                     map pinned in DIR (rm -r DIR detaches)
  *   limit-attach IFNAME OUTIF SMAC DMAC DIR
  *                                     the bare MAC-swap + devmap redirect
+ *   limit-load OUTIF SMAC DMAC DIR    the same, loaded but not attached: its
+ *                                     program pinned as DIR/prog
+ *   link-save LINKPIN PROGPIN         pin the program of a pinned XDP link
+ *   link-prog LINKPIN PROGPIN         swap a pinned program into that link
  *   rate DIR SECONDS [PIN]            pps at a sink over SECONDS, busy % of
  *                                     each CPU, Bascule's new flows (PIN) and
  *                                     conntrack entries (this netns) created
@@ -271,6 +275,65 @@ static int cmd_limit_attach(int argc, char **argv)
 	    bpf_map_update_elem(map_fd(o, "limit_tx"), &zero, &out, BPF_ANY))
 		die("limit maps: %s", strerror(errno));
 	attach_pin(o, "bench_limit", argv[0], argv[4]);
+	return 0;
+}
+
+/* limit-load OUTIF SMAC DMAC DIR: bench_limit loaded and configured, not
+ * attached, its program pinned as DIR/prog (for link-prog). */
+static int cmd_limit_load(int argc, char **argv)
+{
+	char path[PATH_MAX + 16];
+	struct bpf_object *o;
+	struct limit_cfg c;
+	uint32_t zero = 0, out;
+
+	if (argc != 4)
+		die("limit-load OUTIF SMAC DMAC DIR");
+	out = ifidx(argv[0]);
+	parse_mac(argv[1], c.smac);
+	parse_mac(argv[2], c.dmac);
+	o = open_obj("limit.bpf.o");
+	if (bpf_object__load(o))
+		die("cannot load limit.bpf.o");
+	if (bpf_map_update_elem(map_fd(o, "limit_conf"), &zero, &c, BPF_ANY) ||
+	    bpf_map_update_elem(map_fd(o, "limit_tx"), &zero, &out, BPF_ANY))
+		die("limit maps: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/prog", argv[3]);
+	if (bpf_program__pin(prog_of(o, "bench_limit"), path))
+		die("cannot pin %s", path);
+	return 0;
+}
+
+/* link-save LINKPIN PROGPIN: pin the program a pinned XDP link runs. */
+static int cmd_link_save(int argc, char **argv)
+{
+	struct bpf_link_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int lfd, pfd;
+
+	if (argc != 2)
+		die("link-save LINKPIN PROGPIN");
+	lfd = bpf_obj_get(argv[0]);
+	if (lfd < 0 || bpf_obj_get_info_by_fd(lfd, &info, &len))
+		die("cannot read the link %s: %s", argv[0], strerror(errno));
+	pfd = bpf_prog_get_fd_by_id(info.prog_id);
+	if (pfd < 0 || bpf_obj_pin(pfd, argv[1]))
+		die("cannot pin program %u as %s: %s", info.prog_id, argv[1], strerror(errno));
+	return 0;
+}
+
+/* link-prog LINKPIN PROGPIN: the pinned link runs the pinned program from
+ * now on (an atomic swap: no packet sees no program). */
+static int cmd_link_prog(int argc, char **argv)
+{
+	int lfd, pfd;
+
+	if (argc != 2)
+		die("link-prog LINKPIN PROGPIN");
+	lfd = bpf_obj_get(argv[0]);
+	pfd = bpf_obj_get(argv[1]);
+	if (lfd < 0 || pfd < 0 || bpf_link_update(lfd, pfd, NULL))
+		die("cannot put %s into %s: %s", argv[1], argv[0], strerror(errno));
 	return 0;
 }
 
@@ -940,13 +1003,16 @@ int main(int argc, char **argv)
 		snprintf(objdir, sizeof(objdir), "%s", getenv("BENCH_OBJDIR"));
 	libbpf_set_print(NULL);
 	if (argc < 2)
-		die("usage: bench gen|sink-attach|limit-attach|rate|stats|flip|nsperpkt ...");
+		die("usage: bench gen|sink-attach|limit-attach|limit-load|link-save|link-prog|rate|stats|flip|nsloop|gcsweep|nsperpkt ...");
 	if (getenv("BENCH_VERBOSE"))
 		libbpf_set_print(NULL);
 #define CMD(s, f) if (!strcmp(argv[1], s)) return f(argc - 2, argv + 2)
 	CMD("gen", cmd_gen);
 	CMD("sink-attach", cmd_sink_attach);
 	CMD("limit-attach", cmd_limit_attach);
+	CMD("limit-load", cmd_limit_load);
+	CMD("link-save", cmd_link_save);
+	CMD("link-prog", cmd_link_prog);
 	CMD("rate", cmd_rate);
 	CMD("stats", cmd_stats);
 	CMD("flip", cmd_flip);
