@@ -170,6 +170,26 @@ static __always_inline int reset_to_lan(struct xdp_md *ctx, struct pkt *p, __u32
 
 /* ---------------------------------------------------------------- LAN side */
 
+/* The flow cache slot of a key (bascule.h): a multiplicative hash of its
+ * four words, a few cycles where the table's jhash takes a dozen ns. */
+static __always_inline struct bsc_flow_cache *flow_cache_slot(const struct bsc_flow_key *k)
+{
+	const __u32 *w = (const __u32 *)k;
+	__u32 slot = ((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9e3779b1u) >> 24;
+
+	_Static_assert(BSC_FLOW_CACHE_SLOTS == 1 << (32 - 24), "slot bits");
+	return bpf_map_lookup_elem(&flow_cache, &slot);
+}
+
+/* Both keys 8-byte aligned, padding zeroed. */
+static __always_inline int flow_key_eq(const struct bsc_flow_key *a, const struct bsc_flow_key *b)
+{
+	const __u64 *x = (const void *)a, *y = (const void *)b;
+
+	return x[0] == y[0] && x[1] == y[1];
+}
+
+
 /* An ICMP error sent by a LAN host about a packet that came in through NAT:
  * the quote is {remote -> lan_addr:lan_port}; send it out of that flow's
  * uplink with the quote translated back to what the remote sent. */
@@ -205,12 +225,13 @@ static __always_inline int lan_icmp_error(struct pkt *p)
 SEC("xdp")
 int bascule_lan(struct xdp_md *ctx)
 {
-	struct bsc_flow_key k = {};
+	struct bsc_flow_key k __attribute__((aligned(8))) = {};
+	struct bsc_flow_cache *fc;
 	struct bsc_flow fl, *f;
 	struct bsc_config *cfg;
 	struct bsc_uplink *up;
 	struct pkt p = {};
-	__u32 idx, now;
+	__u32 idx, now, gen;
 	__u64 now_ns;
 	int r;
 
@@ -247,6 +268,20 @@ int bascule_lan(struct xdp_md *ctx)
 	now_ns = bpf_ktime_get_coarse_ns();
 	now = now_ns >> BSC_TICK_SHIFT;
 
+	/* A flow already seen in this tick, under this generation: its
+	 * binding from the cache (bascule.h), unless its uplink no longer
+	 * keeps it or the segment changes its TCP state. */
+	gen = flow_gen_get();
+	fc = flow_cache_slot(&k);
+	if (fc && fc->tick == now && fc->gen == gen && flow_key_eq(&fc->key, &k) &&
+	    !(p.proto == IPPROTO_TCP && (((__u8 *)p.l4)[13] & BSC_TCP_FLAGS_STATE))) {
+		up = uplink_get(fc->uplink);
+		if (uplink_keeps_addr(up, fc->nat_addr)) {
+			nat_rewrite(&p, 1, fc->nat_addr, fc->nat_port);
+			return send_to_uplink(&p, fc->uplink, up);
+		}
+	}
+
 	f = bpf_map_lookup_elem(&flows, &k);
 	if (!f) {
 		if (is_uplink_addr(k.daddr))
@@ -277,6 +312,7 @@ int bascule_lan(struct xdp_md *ctx)
 			if (p.proto == IPPROTO_TCP) {
 				nat_port_release(&k, f->uplink, f->nat_port);
 				bpf_map_delete_elem(&flows, &k);
+				flow_gen_bump();
 				return reset_to_lan(ctx, &p, BSC_R_TX_RST_UPLINK_DOWN);
 			}
 			up = policy_uplink(f->policy, &idx);
@@ -313,6 +349,14 @@ touched:
 	if (p.proto == IPPROTO_TCP)
 		flow_track_tcp(f, &p, 1);
 
+	if (fc) {
+		fc->key = k;
+		fc->nat_addr = f->nat_addr;
+		fc->nat_port = f->nat_port;
+		fc->uplink = f->uplink;
+		fc->tick = now;
+		fc->gen = gen;
+	}
 	nat_rewrite(&p, 1, f->nat_addr, f->nat_port);
 	return send_to_uplink(&p, f->uplink, up);
 }

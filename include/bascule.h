@@ -163,6 +163,26 @@ struct bsc_rev {
 	__u32 checked;          /* tick the flow was last found through this entry */
 };
 
+/* The LAN side's flow cache (`flow_cache`, per CPU, not pinned): the
+ * bindings of recently seen flows, answered without the hash lookup in
+ * `flows` (a third of a packet's cost on a hot flow).  An entry serves only
+ * in the tick it was filled in (the first packet of a flow in each tick
+ * goes to `flows`, and refreshes `last` there), under the generation it was
+ * filled with (`flow_gen`, bumped whenever bindings are deleted or moved),
+ * and while its uplink keeps the flow (state, address); TCP segments with
+ * SYN, FIN or RST always go to `flows`. */
+#define BSC_FLOW_CACHE_SLOTS 256
+
+struct bsc_flow_cache {
+	struct bsc_flow_key key;
+	__u32 nat_addr;
+	__u16 nat_port;
+	__u8  uplink;
+	__u8  pad;
+	__u32 tick;             /* tick it was filled in */
+	__u32 gen;              /* flow_gen when it was filled */
+};
+
 /* Per-uplink, per-CPU traffic counters (`uplink_stats`). */
 struct bsc_uplink_stats {
 	__u64 tx_packets;       /* LAN -> uplink */

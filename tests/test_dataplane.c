@@ -111,6 +111,7 @@ static void reset_state(void)
 	clear_hash(E.m.flows, sizeof(struct bsc_flow_key));
 	clear_hash(E.m.rev, sizeof(struct bsc_rev_key));
 	clear_hash(E.m.hosts, sizeof(uint32_t));
+	bsc_flows_invalidate(&E.m); /* bindings deleted: as the controller does */
 	zero_percpu(E.m.uplink_stats, BSC_MAX_UPLINKS, sizeof(struct bsc_uplink_stats));
 	zero_percpu(E.m.reasons, BSC_R_MAX, sizeof(uint64_t));
 	c.lan_ifindex = E.ifidx[3];
@@ -268,6 +269,7 @@ static void flow_put(const struct pspec *s, const struct bsc_flow *f)
 	k.dport = s->proto == 1 ? 0 : htons(s->dport);
 	k.proto = s->proto;
 	assert_int_equal(bpf_map_update_elem(E.m.flows, &k, f, BPF_EXIST), 0);
+	bsc_flows_invalidate(&E.m);
 }
 
 static void flow_del(const struct pspec *s)
@@ -280,6 +282,7 @@ static void flow_del(const struct pspec *s)
 	k.dport = s->proto == 1 ? 0 : htons(s->dport);
 	k.proto = s->proto;
 	assert_int_equal(bpf_map_delete_elem(E.m.flows, &k), 0);
+	bsc_flows_invalidate(&E.m);
 }
 
 /* The data plane's clock (bascule.h): the tick now.  The data plane reads
@@ -1244,6 +1247,141 @@ static void test_unbind_datagrams(void **state)
 	assert_true(rev_has(0, 6, REMOTE, 80, 40001));
 }
 
+/* The flow cache (bascule.h): a second packet of a flow in the same tick is
+ * served from it, the same bytes out; changing bindings without bumping the
+ * generation would not be seen, bumping it is.  (The data plane never
+ * changes a binding in place: this is how the test sees where a packet
+ * came from.) */
+static void test_flow_cache_serves_and_invalidates(void **state)
+{
+	struct bsc_flow_key k = { 0 };
+	struct bsc_flow f;
+	struct run r1, r2;
+	int tries;
+
+	(void)state;
+	for (tries = 0; tries < 3; tries++) {
+		uint32_t t0;
+
+		reset_state();
+		t0 = dp_tick();
+		run_spec(LAN, 0, &udp_q, &r1);
+		assert_int_equal(r1.verdict, XDP_REDIRECT);
+		run_spec(LAN, 0, &udp_q, &r2);
+		assert_int_equal(r2.verdict, XDP_REDIRECT);
+		assert_int_equal(r2.out_len, r1.out_len);
+		assert_memory_equal(r2.out, r1.out, r1.out_len);
+		assert_int_equal(stats_of(0).tx_packets, 3); /* dp_tick's packet too */
+		/* the binding changed behind the cache's back */
+		assert_int_equal(flow_get(&udp_q, &f), 0);
+		f.nat_port = htons(40999);
+		k.saddr = ip4(LAN_HOST);
+		k.daddr = ip4(REMOTE);
+		k.sport = htons(40000);
+		k.dport = htons(53);
+		k.proto = 17;
+		assert_int_equal(bpf_map_update_elem(E.m.flows, &k, &f, BPF_EXIST), 0);
+		run_spec(LAN, 0, &udp_q, &r2);
+		if (dp_tick() != t0)
+			continue; /* a tick went by: the cache was not asked; again */
+		assert_int_equal(r2.out[34] << 8 | r2.out[35], 40000); /* the cached one */
+		bsc_flows_invalidate(&E.m);
+		run_spec(LAN, 0, &udp_q, &r2);
+		assert_int_equal(r2.out[34] << 8 | r2.out[35], 40999); /* the table's */
+		assert_true(l4_csum_ok(r2.out, r2.out_len, 1));
+		return;
+	}
+	fail_msg("the tick kept changing");
+}
+
+/* Failback moving datagram flows: the sweep's deletion bumps the
+ * generation, so the next packet binds again on the active uplink at once
+ * rather than leaving on its cached binding. */
+static void test_flow_cache_after_unbind(void **state)
+{
+	struct pspec via_cell = { VIA_CELL, UDP_Q };
+	uint8_t want[256];
+	size_t wlen;
+	struct run r;
+
+	(void)state;
+	reset_state();
+	bind_flow(&udp_q);
+	bind_flow(&udp_q); /* cached now */
+	set_policy(1);
+	assert_int_equal(bsc_flows_unbind_datagrams(&E.m, 0), 1);
+	run_spec(LAN, 0, &udp_q, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	wlen = pkt_build(&via_cell, want, sizeof(want));
+	assert_int_equal(r.out_len, wlen);
+	assert_memory_equal(r.out, want, wlen);
+}
+
+/* A FIN from the LAN host is never served from the cache: its TCP bits. */
+static void test_flow_cache_not_for_fin(void **state)
+{
+	struct pspec fin = { FROM_HOST, .proto = 6, .sport = 40001, .dport = 80,
+			     .tcp_flags = TH_FIN | TH_ACK, .seq = 1101, .ack = 5001 };
+	struct pspec data = { FROM_HOST, TCP_DATA };
+	struct bsc_flow f;
+	struct run r;
+
+	(void)state;
+	reset_state();
+	bind_flow(&tcp_syn);
+	run_spec(LAN, 0, &data, &r);
+	run_spec(LAN, 0, &data, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	run_spec(LAN, 0, &fin, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_int_equal(flow_get(&tcp_syn, &f), 0);
+	assert_true(f.tcp & BSC_TCP_FIN_LAN);
+}
+
+static int on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* A flow moved by one CPU is not sent on its old binding by another CPU
+ * whose cache still holds it, even when the old uplink is back within the
+ * tick: a rebind bumps the generation. */
+static void test_flow_cache_rebind_on_another_cpu(void **state)
+{
+	struct pspec via_cell = { VIA_CELL, UDP_Q };
+	uint8_t want[256];
+	size_t wlen;
+	struct run r;
+	cpu_set_t old;
+
+	(void)state;
+	if (libbpf_num_possible_cpus() < 2 || sched_getaffinity(0, sizeof(old), &old) ||
+	    on_cpu(0) || on_cpu(1)) {
+		skip();
+		return;
+	}
+	reset_state();
+	on_cpu(0);
+	bind_flow(&udp_q);
+	bind_flow(&udp_q); /* CPU 0's cache: the fibre binding */
+	on_cpu(1);
+	set_uplink_state(0, BSC_UPLINK_DOWN);
+	set_policy(1);
+	bind_flow(&udp_q); /* moved to cell here */
+	set_uplink_state(0, BSC_UPLINK_UP);
+	on_cpu(0);
+	run_spec(LAN, 0, &udp_q, &r);
+	sched_setaffinity(0, sizeof(old), &old);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	wlen = pkt_build(&via_cell, want, sizeof(want));
+	assert_int_equal(r.out_len, wlen);
+	assert_memory_equal(r.out, want, wlen);
+}
+
 /* ------------------------------------------------------------ setup */
 
 static int group_setup(void **state)
@@ -1294,7 +1432,7 @@ static int group_teardown(void **state)
 int main(void)
 {
 	size_t n = sizeof(cases) / sizeof(cases[0]), i;
-	struct CMUnitTest *t = calloc(n + 16, sizeof(*t));
+	struct CMUnitTest *t = calloc(n + 32, sizeof(*t));
 	int ret;
 
 	for (i = 0; i < n; i++) {
@@ -1315,6 +1453,10 @@ int main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_gc_expires_idle_only);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_gc_walks_batches);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_unbind_datagrams);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flow_cache_serves_and_invalidates);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flow_cache_after_unbind);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flow_cache_not_for_fin);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flow_cache_rebind_on_another_cpu);
 	ret = _cmocka_run_group_tests("dataplane", t, n, group_setup, group_teardown);
 	free(t);
 	return ret;

@@ -239,6 +239,15 @@ struct gc_arg {
 	uint64_t now;
 };
 
+void bsc_flows_invalidate(const struct bsc_maps *m)
+{
+	uint32_t zero = 0, g = 0;
+
+	bpf_map_lookup_elem(m->flow_gen, &zero, &g);
+	g++;
+	bpf_map_update_elem(m->flow_gen, &zero, &g, BPF_ANY);
+}
+
 uint64_t bsc_flow_idle_ns(uint32_t last, uint64_t now_ns)
 {
 	uint64_t end = ((uint64_t)last + 1) << BSC_TICK_SHIFT;
@@ -298,6 +307,8 @@ static int flows_delete_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 	}
 	deleted = (int)delete_keys(m->flows, keys, sizeof(*keys), nd);
 	delete_keys(m->rev, rks, sizeof(*rks), nd);
+	if (deleted > 0)
+		bsc_flows_invalidate(m); /* after the deletions: bascule.h */
 	free(keys);
 	free(rks);
 	return deleted;

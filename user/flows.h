@@ -18,6 +18,10 @@ struct bsc_timeouts {
 void bsc_timeouts_from_cfg(struct bsc_timeouts *t, const struct bsc_cfg *cfg);
 /* Seconds a flow in this state may stay idle.  Pure: unit-tested. */
 uint32_t bsc_flow_timeout(const struct bsc_timeouts *t, uint8_t proto, uint8_t tcp);
+/* Bump the generation of the bindings (bascule.h, struct bsc_flow_cache)
+ * after deleting or changing any: the data plane's cached copies of them
+ * stop serving at once.  The sweep does it itself. */
+void bsc_flows_invalidate(const struct bsc_maps *m);
 /* How long a flow whose last packet fell in tick `last` (bascule.h) has been
  * idle at now_ns: counted from the end of that tick, so never too long. */
 uint64_t bsc_flow_idle_ns(uint32_t last, uint64_t now_ns);

@@ -49,12 +49,35 @@ static __always_inline struct bsc_uplink *policy_uplink(__u32 pol, __u32 *idx)
 
 /* Existing flows may stay on an uplink that is UP or DRAINED and still has
  * the address the binding was made with (a DHCP renewal may change it). */
-static __always_inline int uplink_keeps_flow(const struct bsc_uplink *up,
-					     const struct bsc_flow *f)
+static __always_inline int uplink_keeps_addr(const struct bsc_uplink *up, __u32 nat_addr)
 {
 	return up && (up->state == BSC_UPLINK_UP ||
 		      up->state == BSC_UPLINK_DRAINED) &&
-	       up->addr == f->nat_addr;
+	       up->addr == nat_addr;
+}
+
+static __always_inline int uplink_keeps_flow(const struct bsc_uplink *up,
+					     const struct bsc_flow *f)
+{
+	return up && uplink_keeps_addr(up, f->nat_addr);
+}
+
+/* The generation of the bindings (struct bsc_flow_cache): read per packet,
+ * bumped after bindings are deleted or moved, so that no cached copy of
+ * them serves again. */
+static __always_inline __u32 flow_gen_get(void)
+{
+	__u32 zero = 0, *g = bpf_map_lookup_elem(&flow_gen, &zero);
+
+	return g ? *g : 0;
+}
+
+static __always_inline void flow_gen_bump(void)
+{
+	__u32 zero = 0, *g = bpf_map_lookup_elem(&flow_gen, &zero);
+
+	if (g)
+		__sync_fetch_and_add(g, 1);
 }
 
 static __always_inline void rev_key_of(struct bsc_rev_key *rk,
@@ -153,8 +176,10 @@ static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 		nat_port_release(k, idx, port);
 		return BSC_R_DROP_MAP_FULL;
 	}
-	if (old)
+	if (old) {
 		nat_port_release(k, old_uplink, old_port);
+		flow_gen_bump(); /* moved: no cached copy of the old binding */
+	}
 	stats_add_flow(idx, !!old, 0);
 	return 0;
 }
