@@ -91,15 +91,17 @@ bench-failover: deps
 # `make bench`: forwarding rate of Bascule, the kernel and a bare XDP
 # redirect in the lab (scripts/bench.sh).  Objects go to $(BUILD)/bench/.
 .PHONY: bench
-BENCH_BPF := $(BUILD)/bench/gen.bpf.o $(BUILD)/bench/sink.bpf.o $(BUILD)/bench/limit.bpf.o
+BENCH_BPF := $(BUILD)/bench/gen.bpf.o $(BUILD)/bench/sink.bpf.o $(BUILD)/bench/limit.bpf.o \
+	$(BUILD)/bench/drive.bpf.o
 
 $(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c tests/bench/bench.h | $(BUILD)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -Itests/bench -c $< -o $@
 
-$(BUILD)/bench/bench: tests/bench/bench.c tests/bench/bench.h include/bascule.h | $(BUILD)
+# linked with the controller's objects: gcsweep times its flow sweep
+$(BUILD)/bench/bench: tests/bench/bench.c tests/bench/bench.h $(USER_HDRS) $(USER_OBJ) | $(BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/bench $< -o $@ -lbpf -lelf -lz
+	$(CC) $(CFLAGS) -Itests/bench $< $(USER_OBJ) -o $@ $(LDLIBS)
 
 .PHONY: bench-build
 bench-build: $(BUILD)/bascule $(BUILD)/bench/bench $(BENCH_BPF)

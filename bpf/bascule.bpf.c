@@ -60,6 +60,25 @@ static __always_inline int is_bcast_or_mcast(__u32 daddr)
 	return daddr == 0xffffffff || (bpf_ntohl(daddr) >> 28) == 0xe;
 }
 
+/* The uplink whose device is ifindex (its index in *idx), or NULL.  A scan of
+ * the 8 slots (a few loads from one array) costs less than a hash lookup;
+ * the controller publishes an uplink's ifindex before attaching to it. */
+static __always_inline struct bsc_uplink *uplink_of_ifindex(__u32 ifindex, __u32 *idx)
+{
+	__u32 i;
+
+#pragma unroll
+	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
+		struct bsc_uplink *up = uplink_get(i);
+
+		if (up && up->ifindex == ifindex) {
+			*idx = i;
+			return up;
+		}
+	}
+	return NULL;
+}
+
 /* True when daddr is one of the box's own uplink addresses.  Only asked on a
  * flow miss, so the loop costs nothing on established traffic. */
 static __always_inline int is_uplink_addr(__u32 daddr)
@@ -89,10 +108,20 @@ static __always_inline int redirect_to(__u32 slot, __u32 reason)
 	return count(reason, rc);
 }
 
+/* A MAC address in one 4-byte and one 2-byte move: struct ethhdr is packed,
+ * so a memcpy of it is six byte moves.  The loads and stores may be
+ * unaligned, which the verifier allows where the CPU handles them (x86-64,
+ * arm64: the architectures this builds for). */
+static __always_inline void mac_copy(void *to, const void *from)
+{
+	*(__u32 *)to = *(const __u32 *)from;
+	*(__u16 *)(to + 4) = *(const __u16 *)(from + 4);
+}
+
 static __always_inline void set_macs(struct ethhdr *eth, const __u8 *src, const __u8 *dst)
 {
-	__builtin_memcpy(eth->h_source, src, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, dst, ETH_ALEN);
+	mac_copy(eth->h_dest, dst);
+	mac_copy(eth->h_source, src);
 }
 
 static __always_inline void stats_tx(__u32 uplink, __u32 len, int to_wan)
@@ -110,21 +139,20 @@ static __always_inline void stats_tx(__u32 uplink, __u32 len, int to_wan)
 	}
 }
 
-/* The last steps of both directions: TTL, MACs, counters, redirect. */
+/* The last steps of both directions: MACs, counters, redirect (the TTL is
+ * the caller's: nat_rewrite or ip_ttl_dec). */
 static __always_inline int send_to_uplink(struct pkt *p, __u32 uplink,
 					  const struct bsc_uplink *up)
 {
-	ip_ttl_dec(p->ip);
 	set_macs(p->eth, up->mac, up->gw_mac);
 	stats_tx(uplink, p->len, 1);
 	return redirect_to(uplink, BSC_R_FWD_LAN);
 }
 
 static __always_inline int send_to_lan(struct pkt *p, __u32 uplink,
-				       const struct bsc_config *cfg, const struct bsc_flow *f)
+				       const struct bsc_config *cfg, const __u8 *lan_mac)
 {
-	ip_ttl_dec(p->ip);
-	set_macs(p->eth, cfg->lan_mac, f->lan_mac);
+	set_macs(p->eth, cfg->lan_mac, lan_mac);
 	stats_tx(uplink, p->len, 0);
 	return redirect_to(BSC_LAN_SLOT, BSC_R_FWD_WAN);
 }
@@ -141,6 +169,26 @@ static __always_inline int reset_to_lan(struct xdp_md *ctx, struct pkt *p, __u32
 }
 
 /* ---------------------------------------------------------------- LAN side */
+
+/* The flow cache slot of a key (bascule.h): a multiplicative hash of its
+ * four words, a few cycles where the table's jhash takes a dozen ns. */
+static __always_inline struct bsc_flow_cache *flow_cache_slot(const struct bsc_flow_key *k)
+{
+	const __u32 *w = (const __u32 *)k;
+	__u32 slot = ((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9e3779b1u) >> 24;
+
+	_Static_assert(BSC_FLOW_CACHE_SLOTS == 1 << (32 - 24), "slot bits");
+	return bpf_map_lookup_elem(&flow_cache, &slot);
+}
+
+/* Both keys 8-byte aligned, padding zeroed. */
+static __always_inline int flow_key_eq(const struct bsc_flow_key *a, const struct bsc_flow_key *b)
+{
+	const __u64 *x = (const void *)a, *y = (const void *)b;
+
+	return x[0] == y[0] && x[1] == y[1];
+}
+
 
 /* An ICMP error sent by a LAN host about a packet that came in through NAT:
  * the quote is {remote -> lan_addr:lan_port}; send it out of that flow's
@@ -169,6 +217,7 @@ static __always_inline int lan_icmp_error(struct pkt *p)
 		return finish(BSC_R_PASS_ICMP);
 
 	icmp_err_xlate(p, &in, 0, f->nat_addr, f->nat_port);
+	ip_ttl_dec(p->ip);
 	count(BSC_R_ICMP_ERR_XLATED, 0);
 	return send_to_uplink(p, f->uplink, up);
 }
@@ -176,13 +225,14 @@ static __always_inline int lan_icmp_error(struct pkt *p)
 SEC("xdp")
 int bascule_lan(struct xdp_md *ctx)
 {
-	struct bsc_flow_key k = {};
+	struct bsc_flow_key k __attribute__((aligned(8))) = {};
+	struct bsc_flow_cache *fc;
 	struct bsc_flow fl, *f;
 	struct bsc_config *cfg;
 	struct bsc_uplink *up;
 	struct pkt p = {};
-	__u32 idx;
-	__u64 now;
+	__u32 idx, now, gen;
+	__u64 now_ns;
 	int r;
 
 	r = parse_packet(ctx, &p);
@@ -214,7 +264,23 @@ int bascule_lan(struct xdp_md *ctx)
 	k.sport = p.sport;
 	k.dport = p.dport;
 	k.proto = p.proto;
-	now = bpf_ktime_get_coarse_ns(); /* ticks are enough for seconds-long timeouts */
+	/* the coarse clock: jiffies resolution is plenty, and it is cheaper */
+	now_ns = bpf_ktime_get_coarse_ns();
+	now = now_ns >> BSC_TICK_SHIFT;
+
+	/* A flow already seen in this tick, under this generation: its
+	 * binding from the cache (bascule.h), unless its uplink no longer
+	 * keeps it or the segment changes its TCP state. */
+	gen = flow_gen_get();
+	fc = flow_cache_slot(&k);
+	if (fc && fc->tick == now && fc->gen == gen && flow_key_eq(&fc->key, &k) &&
+	    !(p.proto == IPPROTO_TCP && (((__u8 *)p.l4)[13] & BSC_TCP_FLAGS_STATE))) {
+		up = uplink_get(fc->uplink);
+		if (uplink_keeps_addr(up, fc->nat_addr)) {
+			nat_rewrite(&p, 1, fc->nat_addr, fc->nat_port);
+			return send_to_uplink(&p, fc->uplink, up);
+		}
+	}
 
 	f = bpf_map_lookup_elem(&flows, &k);
 	if (!f) {
@@ -231,7 +297,7 @@ int bascule_lan(struct xdp_md *ctx)
 		up = policy_uplink(0, &idx);
 		if (!up)
 			return finish(BSC_R_DROP_NO_UPLINK);
-		if (!host_may_open(k.saddr, cfg, now))
+		if (!host_may_open(k.saddr, cfg, now_ns))
 			return finish(BSC_R_DROP_HOST_LIMIT);
 		r = flow_bind(&k, idx, up, NULL, p.eth->h_source, now, &fl);
 		if (r)
@@ -246,6 +312,7 @@ int bascule_lan(struct xdp_md *ctx)
 			if (p.proto == IPPROTO_TCP) {
 				nat_port_release(&k, f->uplink, f->nat_port);
 				bpf_map_delete_elem(&flows, &k);
+				flow_gen_bump();
 				return reset_to_lan(ctx, &p, BSC_R_TX_RST_UPLINK_DOWN);
 			}
 			up = policy_uplink(f->policy, &idx);
@@ -257,10 +324,10 @@ int bascule_lan(struct xdp_md *ctx)
 				return finish(r);
 			count(BSC_R_REBOUND, 0);
 			f = &fl;
-		} else if (now - f->last_ns > BSC_TOUCH_NS) {
+		} else if (f->last != now) {
 			struct bsc_rev_key rk;
 
-			f->last_ns = now;
+			f->last = now;
 			if (++f->touches % BSC_REV_CHECK_EVERY)
 				goto touched;
 			/* Keep the reply direction warm in its LRU too, and
@@ -268,8 +335,10 @@ int bascule_lan(struct xdp_md *ctx)
 			rev_key_of(&rk, &k, f->uplink, f->nat_port);
 			if (!bpf_map_lookup_elem(&rev, &rk)) {
 				struct bsc_rev rv = { .lan_addr = k.saddr,
-						      .lan_port = k.sport };
+						      .lan_port = k.sport,
+						      .checked = now };
 
+				__builtin_memcpy(rv.lan_mac, f->lan_mac, 6);
 				bpf_map_update_elem(&rev, &rk, &rv, BPF_NOEXIST);
 			}
 		}
@@ -280,28 +349,40 @@ touched:
 	if (p.proto == IPPROTO_TCP)
 		flow_track_tcp(f, &p, 1);
 
+	if (fc) {
+		fc->key = k;
+		fc->nat_addr = f->nat_addr;
+		fc->nat_port = f->nat_port;
+		fc->uplink = f->uplink;
+		fc->tick = now;
+		fc->gen = gen;
+	}
 	nat_rewrite(&p, 1, f->nat_addr, f->nat_port);
 	return send_to_uplink(&p, f->uplink, up);
 }
 
 /* ------------------------------------------------------------- uplink side */
 
-/* Look up the binding a reply belongs to; NULL when there is none or the
- * reverse entry is stale (the flow has since moved to another uplink). */
-static __always_inline struct bsc_flow *
-reply_flow(__u32 uplink, __u8 proto, __u32 raddr, __u16 rport, __u16 nat_port,
-	   struct bsc_flow_key *k)
+/* The reverse entry of what a reply on `uplink` carries, or NULL. */
+static __always_inline struct bsc_rev *
+reply_rev(__u32 uplink, __u8 proto, __u32 raddr, __u16 rport, __u16 nat_port)
 {
 	struct bsc_rev_key rk = {
 		.raddr = raddr, .rport = rport, .nat_port = nat_port,
 		.proto = proto, .uplink = uplink,
 	};
-	struct bsc_flow *f;
-	struct bsc_rev *rv;
 
-	rv = bpf_map_lookup_elem(&rev, &rk);
-	if (!rv)
-		return NULL;
+	return bpf_map_lookup_elem(&rev, &rk);
+}
+
+/* The binding a reverse entry leads to (its key in *k); NULL when there is
+ * none or the entry is stale (the flow has since moved to another uplink). */
+static __always_inline struct bsc_flow *
+rev_flow(const struct bsc_rev *rv, __u32 uplink, __u8 proto, __u32 raddr, __u16 rport,
+	 __u16 nat_port, struct bsc_flow_key *k)
+{
+	struct bsc_flow *f;
+
 	k->saddr = rv->lan_addr;
 	k->daddr = raddr;
 	k->sport = rv->lan_port;
@@ -311,6 +392,16 @@ reply_flow(__u32 uplink, __u8 proto, __u32 raddr, __u16 rport, __u16 nat_port,
 	if (!f || f->uplink != uplink || f->nat_port != nat_port)
 		return NULL;
 	return f;
+}
+
+/* Look up the binding a reply belongs to: both tables. */
+static __always_inline struct bsc_flow *
+reply_flow(__u32 uplink, __u8 proto, __u32 raddr, __u16 rport, __u16 nat_port,
+	   struct bsc_flow_key *k)
+{
+	struct bsc_rev *rv = reply_rev(uplink, proto, raddr, rport, nat_port);
+
+	return rv ? rev_flow(rv, uplink, proto, raddr, rport, nat_port, k) : NULL;
 }
 
 static __always_inline int wan_icmp_error(struct pkt *p, __u32 uplink,
@@ -333,10 +424,11 @@ static __always_inline int wan_icmp_error(struct pkt *p, __u32 uplink,
 		return finish(BSC_R_PASS_NO_BINDING);
 
 	icmp_err_xlate(p, &in, 1, k.saddr, k.sport);
+	ip_ttl_dec(p->ip);
 	count(BSC_R_ICMP_ERR_XLATED, 0);
 	if (k.saddr == cfg->lan_addr)
 		return finish(BSC_R_PASS_LOCAL);
-	return send_to_lan(p, uplink, cfg, f);
+	return send_to_lan(p, uplink, cfg, f->lan_mac);
 }
 
 SEC("xdp")
@@ -346,21 +438,20 @@ int bascule_wan(struct xdp_md *ctx)
 	struct bsc_flow_key k = {};
 	struct bsc_config *cfg;
 	struct bsc_uplink *up;
+	__u16 rport, nat_port;
 	struct bsc_flow *f;
+	struct bsc_rev *rv;
 	struct pkt p = {};
-	__u32 *idx;
-	__u64 now;
+	__u32 now;
 	int r;
 
 	r = parse_packet(ctx, &p);
 	if (r != BSC_PARSE_OK)
 		return finish(r);
 	cfg = config_get();
-	idx = bpf_map_lookup_elem(&uplink_idx, &ifindex);
-	if (!cfg || !idx)
+	if (!cfg)
 		return finish(BSC_R_PASS_NOT_READY);
-	uplink = *idx;
-	up = uplink_get(uplink);
+	up = uplink_of_ifindex(ifindex, &uplink);
 	if (!up)
 		return finish(BSC_R_PASS_NOT_READY);
 	/* A drill plays this line dead: nothing comes back, to the LAN or
@@ -386,25 +477,42 @@ int bascule_wan(struct xdp_md *ctx)
 
 	/* An echo reply carries our identifier where a port reply carries
 	 * our port. */
-	if (p.proto == IPPROTO_ICMP)
-		f = reply_flow(uplink, p.proto, p.ip->saddr, 0, p.sport, &k);
-	else
-		f = reply_flow(uplink, p.proto, p.ip->saddr, p.sport, p.dport, &k);
-	if (!f)
+	if (p.proto == IPPROTO_ICMP) {
+		rport = 0;
+		nat_port = p.sport;
+	} else {
+		rport = p.sport;
+		nat_port = p.dport;
+	}
+	rv = reply_rev(uplink, p.proto, p.ip->saddr, rport, nat_port);
+	if (!rv)
 		return finish(BSC_R_PASS_NO_BINDING);
-	if (p.ip->ttl <= 1)
+
+	/* The binding itself is looked at once per tick: that refreshes its
+	 * `last` (a flow that only receives stays alive) and finds a reverse
+	 * entry whose flow has gone or moved.  TCP segments that change the
+	 * flow's state (SYN, FIN, RST) always go to it. */
+	now = bsc_tick();
+	if (rv->checked != now ||
+	    (p.proto == IPPROTO_TCP && (((__u8 *)p.l4)[13] & BSC_TCP_FLAGS_STATE))) {
+		f = rev_flow(rv, uplink, p.proto, p.ip->saddr, rport, nat_port, &k);
+		if (!f)
+			return finish(BSC_R_PASS_NO_BINDING);
+		if (p.ip->ttl <= 1)
+			return finish(BSC_R_PASS_TTL);
+		if (f->last != now)
+			f->last = now;
+		if (p.proto == IPPROTO_TCP)
+			flow_track_tcp(f, &p, 0);
+		rv->checked = now;
+	} else if (p.ip->ttl <= 1) {
 		return finish(BSC_R_PASS_TTL);
+	}
 
-	now = bpf_ktime_get_coarse_ns(); /* ticks are enough for seconds-long timeouts */
-	if (now - f->last_ns > BSC_TOUCH_NS)
-		f->last_ns = now;
-	if (p.proto == IPPROTO_TCP)
-		flow_track_tcp(f, &p, 0);
-
-	nat_rewrite(&p, 0, k.saddr, k.sport);
+	nat_rewrite(&p, 0, rv->lan_addr, rv->lan_port);
 	/* The box's own flow through the data path (a drill's synthetic
 	 * flow, sent from the LAN address): the kernel delivers the reply. */
-	if (k.saddr == cfg->lan_addr)
+	if (rv->lan_addr == cfg->lan_addr)
 		return finish(BSC_R_PASS_LOCAL);
-	return send_to_lan(&p, uplink, cfg, f);
+	return send_to_lan(&p, uplink, cfg, rv->lan_mac);
 }

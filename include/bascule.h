@@ -122,17 +122,31 @@ struct bsc_flow_key {
 #define BSC_TCP_FIN_WAN   0x08
 #define BSC_TCP_RST       0x10
 
-/* Value of the `flows` map: the NAT binding of a flow. */
+/* Timestamps in the flow tables are ticks of 2^30 ns (about 1.07 s) of
+ * CLOCK_MONOTONIC (the data plane reads its coarse variant), in 32 bits: no
+ * wrap in a century, and enough for timeouts of 10 s and more.  A stamp t
+ * covers [t << 30, (t + 1) << 30) ns; the controller counts idleness from
+ * the end of that interval, so a flow never expires early. */
+#define BSC_TICK_SHIFT 30
+
+/* The LAN side looks at a flow's reverse entry on every 8th refresh of its
+ * `last` only (keeping it warm in its LRU, re-creating it if it was evicted
+ * alone): a second cold lookup per packet is what a table of a million
+ * flows cannot afford. */
+#define BSC_REV_CHECK_EVERY 8
+
+/* Value of the `flows` map: the NAT binding of a flow (24 bytes: the value
+ * a lookup touches shares its cache line with the key more often). */
 struct bsc_flow {
-	__u64 created_ns;
-	__u64 last_ns;          /* last packet, either way (to about a second) */
 	__u32 nat_addr;         /* translated source address */
 	__u16 nat_port;         /* translated source port / echo id */
 	__u8  uplink;
 	__u8  tcp;              /* BSC_TCP_* */
 	__u8  lan_mac[6];       /* where replies go on the LAN */
 	__u8  policy;
-	__u8  touches;          /* refreshes of last_ns, to pace the rev check */
+	__u8  touches;          /* refreshes of last, to pace the rev check */
+	__u32 created;          /* tick of the binding (BSC_TICK_SHIFT) */
+	__u32 last;             /* tick of the last packet, either way */
 };
 
 /* Key of the `rev` map: what a reply on an uplink carries. */
@@ -146,11 +160,35 @@ struct bsc_rev_key {
 };
 
 /* Value of the `rev` map: the LAN end of the flow, from which the flow key is
- * rebuilt (so the binding itself lives in one place, `flows`). */
+ * rebuilt, and what a reply needs to reach it.  The binding itself lives in
+ * `flows`: a reply looks it up (and refreshes its `last`) once per tick, and
+ * for TCP segments with SYN, FIN or RST; the replies in between go on what
+ * this entry holds.  `checked` is the tick of that last look-up. */
 struct bsc_rev {
 	__u32 lan_addr;
 	__u16 lan_port;
-	__u16 pad;
+	__u8  lan_mac[6];       /* the flow's lan_mac */
+	__u32 checked;          /* tick the flow was last found through this entry */
+};
+
+/* The LAN side's flow cache (`flow_cache`, per CPU, not pinned): the
+ * bindings of recently seen flows, answered without the hash lookup in
+ * `flows` (a third of a packet's cost on a hot flow).  An entry serves only
+ * in the tick it was filled in (the first packet of a flow in each tick
+ * goes to `flows`, and refreshes `last` there), under the generation it was
+ * filled with (`flow_gen`, bumped whenever bindings are deleted or moved),
+ * and while its uplink keeps the flow (state, address); TCP segments with
+ * SYN, FIN or RST always go to `flows`. */
+#define BSC_FLOW_CACHE_SLOTS 256
+
+struct bsc_flow_cache {
+	struct bsc_flow_key key;
+	__u32 nat_addr;
+	__u16 nat_port;
+	__u8  uplink;
+	__u8  pad;
+	__u32 tick;             /* tick it was filled in */
+	__u32 gen;              /* flow_gen when it was filled */
 };
 
 /* Per-uplink, per-CPU traffic counters (`uplink_stats`). */

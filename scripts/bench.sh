@@ -22,8 +22,21 @@
 # figures are "one core does it all"; the table also shows the cost per
 # packet over the generator+sink baseline (generator into a sink on lan0).
 #
-# The last six lines are the RESULT lines (README, issue 5). Exit status 0
-# when every figure was measured and is positive, 1 otherwise.
+# Bascule and the limit are also measured in alternation on the same link
+# (the daemon's lan0 link runs bench_limit, then bascule_lan again, swapped
+# atomically, PAIRS times per flow count): on a shared machine whose load
+# drifts, the ratio of neighbouring samples is what can be compared.  The
+# RESULT lines' bascule and limit figures and ratio_vs_limit come from
+# there; the limit section before gives the limit alone, without the daemon.
+#
+# Then BPF_PROG_TEST_RUN figures that wall-clock noise barely touches:
+# bascule_lan and bascule_wan over a large repeat at 1 and 1,000,000 flows
+# (bench nsloop), and the controller's flow sweep over 1,000,000 flows
+# (bench gcsweep).
+#
+# The lines starting with RESULT close the output (README, issue 5): the six
+# of issue 5, then loop ns/packet and the sweep.  Exit status 0 when every
+# figure was measured and is positive, 1 otherwise.
 
 set -uo pipefail
 
@@ -51,9 +64,9 @@ AUX_CPU=1
 EDGE_MAC=$LAB_MAC_EDGE_LAN0
 
 if [[ "${BENCH_SHORT:-0}" == 1 ]]; then
-	MEAS=1.5 WARM=0.5 TCP_S=2 NS_N=50000 FLIPS=3
+	MEAS=1.5 WARM=0.5 TCP_S=2 NS_N=50000 FLIPS=3 PAIRS=2 LOOP_R1=2000000 LOOP_RM=2000000
 else
-	MEAS=5 WARM=1 TCP_S=5 NS_N=200000 FLIPS=7
+	MEAS=5 WARM=1 TCP_S=5 NS_N=200000 FLIPS=7 PAIRS=4 LOOP_R1=10000000 LOOP_RM=4000000
 fi
 FLOWS=(${BENCH_FLOWS:-1 1000 1000000})
 
@@ -131,6 +144,40 @@ measure() {
 	R[$path,$flows,cpu]="$(kv "$out" cpu0)/$(kv "$out" cpu1)"
 	log "$(printf '%-8s flows=%-8s sink %9s pps   generator %9s pps   busy%% cpu0/cpu1 %s' \
 		"$path" "$flows" "${R[$path,$flows]}" "${R[$path,$flows,gen]}" "${R[$path,$flows,cpu]}") (samples: ${R[$path,$flows,samples]})"
+}
+
+# paired FLOWS: Bascule and the limit in turn on lan0's link, PAIRS times,
+# MEAS/PAIRS/2 s each after a short settle; R[bascule,F] and R[plimit,F] are
+# the medians, R[pratio,F] the median of the ratios of neighbouring samples.
+paired() {
+	local flows=$1 out i b l bs=() ls=() rs=() secs
+	secs=$(awk -v m="$MEAS" -v p="$PAIRS" 'BEGIN { print m / p / 2 }')
+	gen_start "$flows"
+	sleep "$WARM"
+	if [[ -n "${BENCH_PERF:-}" && $flows == 1000000 ]]; then
+		perf record -q -e cpu-clock -C "$GEN_CPU" -g -o "$BENCH_PERF" -- sleep 1 >/dev/null 2>&1
+	fi
+	for i in $(seq "$PAIRS"); do
+		out=$(E taskset -c "$AUX_CPU" "$BENCH" rate "$SINKF" "$secs" "$PIN") || return 1
+		b=$(kv "$out" pps)
+		E "$BENCH" link-prog "$PIN/link_lan0" "$BPFFS/plimit/prog" || return 1
+		sleep 0.2
+		out=$(E taskset -c "$AUX_CPU" "$BENCH" rate "$SINKF" "$secs") || return 1
+		l=$(kv "$out" pps)
+		E "$BENCH" link-prog "$PIN/link_lan0" "$BPFFS/plimit/bascule_lan" || return 1
+		sleep 0.2
+		bs+=("$b")
+		ls+=("$l")
+		rs+=("$(awk -v a="$b" -v b="$l" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')")
+	done
+	gen_stop || return 1
+	med() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "%.6f\n", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+	R[bascule,$flows]=$(med "${bs[@]}" | awk '{ printf "%.0f", $1 }')
+	R[plimit,$flows]=$(med "${ls[@]}" | awk '{ printf "%.0f", $1 }')
+	R[pratio,$flows]=$(awk -v r="$(med "${rs[@]}")" 'BEGIN { printf "%.2f", r }')
+	R[bascule,$flows,gen]=$(kv "$(cat "$WORK/gen.out")" gen_pps)
+	log "$(printf 'paired   flows=%-8s bascule %9s pps  limit %9s pps  ratio %s' "$flows" \
+		"${R[bascule,$flows]}" "${R[plimit,$flows]}" "${R[pratio,$flows]}") (bascule: ${bs[*]}; limit: ${ls[*]}; ratios: ${rs[*]})"
 }
 
 # first_pass PATH PIN|-: 1,000,000 new flows from an empty table; the rate of
@@ -252,9 +299,16 @@ d = json.load(sys.stdin)
 s = " ".join("%s:%s%s" % (x["name"], x["state"], "*" if x["active"] else "") for x in d["uplinks"])
 print("bench: uplinks", s)
 sys.exit(0 if s.startswith("fiber:up*") else 1)' || die "fiber is not the active uplink"
+# The limit program, loaded for the paired measurement, and bascule_lan as
+# the daemon attached it, both pinned: link-prog swaps them on lan0's link.
+mkdir -p "$BPFFS/plimit"
+E "$BENCH" limit-load wan0 "$LAB_MAC_EDGE_WAN0" "$LAB_MAC_FIBER_DOWN0" "$BPFFS/plimit" ||
+	die "limit load"
+E "$BENCH" link-save "$PIN/link_lan0" "$BPFFS/plimit/bascule_lan" || die "link-save"
+log "--- bascule and the limit in alternation on lan0's link ($PAIRS pairs per flow count)"
 for f in "${FLOWS[@]}"; do
 	[[ $f == 1000000 ]] && { first_pass bascule "$PIN" || die "bascule first pass"; }
-	measure bascule "$f" "$SINKF" "$PIN" || die "bascule $f"
+	paired "$f" || die "bascule $f"
 done
 tcp_test bascule || die "iperf3 through Bascule"
 
@@ -303,6 +357,23 @@ R[miss]=$(kv "$NS" miss_net_ns)
 log "$NS"
 log "method: a large repeat cannot time bascule_lan (each repeat runs on the packet the previous one rewrote: a new flow, then TTL 1), so every packet is its own BPF_PROG_TEST_RUN with repeat=1; the kernel's duration of one run includes its timer, measured the same way on an empty XDP program (nop1_ns) and subtracted. miss = $NS_N distinct new flows (binding created: flows + rev inserts); hit = the same $NS_N flows again (cache-cold lookups, the once-a-second touch); hot = one flow again and again (cache-warm)"
 
+log "--- ns per packet over a large repeat (bench nsloop: drive.bpf.c writes flow i's packet, then tail-calls the program; net of the driver)"
+for f in 1 1000000; do
+	r=$([[ $f == 1 ]] && echo "$LOOP_R1" || echo "$LOOP_RM")
+	LOOP=$(E taskset -c "$GEN_CPU" "$BENCH" nsloop "$BPF_OBJ" lan0 wan0 "$f" "$r") || die "nsloop $f"
+	log "$LOOP"
+	R[loop_lan,$f]=$(kv "$LOOP" lan_hit_ns)
+	R[loop_wan,$f]=$(kv "$LOOP" wan_hit_ns)
+	R[loop_miss,$f]=$(kv "$LOOP" lan_miss_ns)
+done
+
+log "--- the controller's flow sweep over 1,000,000 flows (bench gcsweep)"
+GC=$(taskset -c "$AUX_CPU" "$BENCH" gcsweep 1000000) || die "gcsweep"
+log "$GC"
+R[gc]=$(kv "$GC" gc_sweep_ms)
+R[gc_slice]=$(kv "$GC" gc_slice_max_ms)
+R[gc_expire]=$(kv "$GC" gc_expire_all_ms)
+
 # ---------------------------------------------------------------- report
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "0.00" }'; }
@@ -316,23 +387,34 @@ for p in limit kernel bascule; do
 		"${R[$p,1000000]:--}" "${R[$p,newflows]:--}" "${R[$p,tcp]:--}" \
 		"$(nsp "${R[$p,1]:-0}" "${R[base,1]}")" "$(nsp "${R[$p,1000000]:-0}" "${R[base,1]}")"
 done
+printf '%-8s | %12s %12s %12s | (in alternation with bascule on its link; ratio %s, %s, %s)\n' "limit*" \
+	"${R[plimit,1]:--}" "${R[plimit,1000]:--}" "${R[plimit,1000000]:--}" \
+	"${R[pratio,1]:--}" "${R[pratio,1000]:--}" "${R[pratio,1000000]:--}"
 printf '%-8s | %12s   (generator into a sink on lan0, nothing forwarded)\n' baseline "${R[base,1]}"
 echo "bascule_lan per packet (BPF_PROG_TEST_RUN): hit ${R[hit]} ns, miss ${R[miss]} ns, hot flow $(kv "$NS" hot_net_ns) ns"
+echo "bascule_lan / bascule_wan over a large repeat: 1 flow ${R[loop_lan,1]} / ${R[loop_wan,1]} ns, 1M flows ${R[loop_lan,1000000]} / ${R[loop_wan,1000000]} ns (new flow ${R[loop_miss,1000000]} ns)"
+echo "flow sweep, 1M flows: ${R[gc]} ms (slices of 65536: longest ${R[gc_slice]} ms); expiring all 1M: ${R[gc_expire]} ms"
 echo "memory per flow (flows + rev, preallocated LRU hashes): ${R[mem]} bytes"
 echo "flip to effect (map write -> first packet on the new uplink's sink): median ${R[flip]} us over $FLIPS"
 echo "took $((SECONDS - T0)) s"
 echo
 
 ok=1
-for v in "${R[bascule,1]:-0}" "${R[kernel,1]:-0}" "${R[limit,1]:-0}" "${R[bascule,1000000]:-0}" \
-	"${R[kernel,1000000]:-0}" "${R[limit,1000000]:-0}" "${R[hit]}" "${R[miss]}" "${R[flip]}"; do
+for v in "${R[bascule,1]:-0}" "${R[kernel,1]:-0}" "${R[plimit,1]:-0}" "${R[bascule,1000000]:-0}" \
+	"${R[kernel,1000000]:-0}" "${R[plimit,1000000]:-0}" "${R[hit]}" "${R[miss]}" "${R[flip]}" \
+	"${R[loop_lan,1]}" "${R[loop_lan,1000000]}" "${R[gc]}"; do
 	awk -v x="$v" 'BEGIN { exit !(x + 0 > 0) }' || ok=0
 done
-echo "RESULT pps_bascule=${R[bascule,1]:-0} pps_kernel=${R[kernel,1]:-0} pps_limit=${R[limit,1]:-0} flows=1"
-echo "RESULT pps_bascule=${R[bascule,1000000]:-0} pps_kernel=${R[kernel,1000000]:-0} pps_limit=${R[limit,1000000]:-0} flows=1000000"
-echo "RESULT ratio_vs_kernel=$(ratio "${R[bascule,1]:-0}" "${R[kernel,1]:-0}") ratio_vs_limit=$(ratio "${R[bascule,1]:-0}" "${R[limit,1]:-0}") flows=1"
-echo "RESULT ratio_vs_kernel=$(ratio "${R[bascule,1000000]:-0}" "${R[kernel,1000000]:-0}") ratio_vs_limit=$(ratio "${R[bascule,1000000]:-0}" "${R[limit,1000000]:-0}") flows=1000000"
+echo "RESULT pps_bascule=${R[bascule,1]:-0} pps_kernel=${R[kernel,1]:-0} pps_limit=${R[plimit,1]:-0} flows=1"
+echo "RESULT pps_bascule=${R[bascule,1000000]:-0} pps_kernel=${R[kernel,1000000]:-0} pps_limit=${R[plimit,1000000]:-0} flows=1000000"
+echo "RESULT ratio_vs_kernel=$(ratio "${R[bascule,1]:-0}" "${R[kernel,1]:-0}") ratio_vs_limit=${R[pratio,1]:-0.00} flows=1"
+echo "RESULT ratio_vs_kernel=$(ratio "${R[bascule,1000000]:-0}" "${R[kernel,1000000]:-0}") ratio_vs_limit=${R[pratio,1000000]:-0.00} flows=1000000"
 printf 'RESULT ns_per_pkt_hit=%.1f ns_per_pkt_miss=%.1f\n' "${R[hit]}" "${R[miss]}"
 printf 'RESULT flip_to_effect_us=%.1f\n' "${R[flip]}"
+printf 'RESULT loop_ns_lan=%.1f loop_ns_wan=%.1f flows=1\n' "${R[loop_lan,1]}" "${R[loop_wan,1]}"
+printf 'RESULT loop_ns_lan=%.1f loop_ns_wan=%.1f loop_ns_lan_miss=%.1f flows=1000000\n' \
+	"${R[loop_lan,1000000]}" "${R[loop_wan,1000000]}" "${R[loop_miss,1000000]}"
+printf 'RESULT gc_sweep_ms_1M=%.1f gc_slice_max_ms=%.1f gc_expire_all_ms_1M=%.1f\n' "${R[gc]}" \
+	"${R[gc_slice]}" "${R[gc_expire]}"
 ((ok)) || exit 1
 exit 0

@@ -26,6 +26,7 @@
 
 #include "bascule.h"
 #include "bascule.skel.h"
+#include "flows.h"
 #include "maps.h"
 #include "pktbuild.h"
 
@@ -70,7 +71,6 @@ static void fill_uplink(uint32_t i, const char *name, const char *addr, const ch
 	mac_parse(mac, u.mac);
 	mac_parse(gwmac, u.gw_mac);
 	assert_int_equal(bsc_uplink_write(&E.m, i, &u), 0);
-	assert_int_equal(bpf_map_update_elem(E.m.uplink_idx, &u.ifindex, &i, BPF_ANY), 0);
 	assert_int_equal(bpf_map_update_elem(E.m.tx_ports, &i, &u.ifindex, BPF_ANY), 0);
 }
 
@@ -112,6 +112,7 @@ static void reset_state(void)
 	clear_hash(E.m.flows, sizeof(struct bsc_flow_key));
 	clear_hash(E.m.rev, sizeof(struct bsc_rev_key));
 	clear_hash(E.m.hosts, sizeof(uint32_t));
+	bsc_flows_invalidate(&E.m); /* bindings deleted: as the controller does */
 	zero_percpu(E.m.uplink_stats, BSC_MAX_UPLINKS, sizeof(struct bsc_uplink_stats));
 	zero_percpu(E.m.reasons, BSC_R_MAX, sizeof(uint64_t));
 	c.lan_ifindex = E.ifidx[3];
@@ -231,6 +232,74 @@ static int rev_has(uint32_t uplink, uint8_t proto, const char *raddr, uint16_t r
 	k.proto = proto;
 	k.uplink = (uint8_t)uplink;
 	return bpf_map_lookup_elem(E.m.rev, &k, &v) == 0;
+}
+
+static int rev_get(uint32_t uplink, uint8_t proto, const char *raddr, uint16_t rport,
+		   uint16_t nat_port, struct bsc_rev *v)
+{
+	struct bsc_rev_key k = { 0 };
+
+	k.raddr = ip4(raddr);
+	k.rport = htons(rport);
+	k.nat_port = htons(nat_port);
+	k.proto = proto;
+	k.uplink = (uint8_t)uplink;
+	return bpf_map_lookup_elem(E.m.rev, &k, v);
+}
+
+static int rev_put(uint32_t uplink, uint8_t proto, const char *raddr, uint16_t rport,
+		   uint16_t nat_port, const struct bsc_rev *v)
+{
+	struct bsc_rev_key k = { 0 };
+
+	k.raddr = ip4(raddr);
+	k.rport = htons(rport);
+	k.nat_port = htons(nat_port);
+	k.proto = proto;
+	k.uplink = (uint8_t)uplink;
+	return bpf_map_update_elem(E.m.rev, &k, v, BPF_EXIST);
+}
+
+static void flow_put(const struct pspec *s, const struct bsc_flow *f)
+{
+	struct bsc_flow_key k = { 0 };
+
+	k.saddr = ip4(s->src);
+	k.daddr = ip4(s->dst);
+	k.sport = htons(s->sport);
+	k.dport = s->proto == 1 ? 0 : htons(s->dport);
+	k.proto = s->proto;
+	assert_int_equal(bpf_map_update_elem(E.m.flows, &k, f, BPF_EXIST), 0);
+	bsc_flows_invalidate(&E.m);
+}
+
+static void flow_del(const struct pspec *s)
+{
+	struct bsc_flow_key k = { 0 };
+
+	k.saddr = ip4(s->src);
+	k.daddr = ip4(s->dst);
+	k.sport = htons(s->sport);
+	k.dport = s->proto == 1 ? 0 : htons(s->dport);
+	k.proto = s->proto;
+	assert_int_equal(bpf_map_delete_elem(E.m.flows, &k), 0);
+	bsc_flows_invalidate(&E.m);
+}
+
+/* The data plane's clock (bascule.h): the tick now.  The data plane reads
+ * the coarse clock, a few ms behind: a stamp it wrote is this or the one
+ * before. */
+static uint32_t tick_now(void)
+{
+	return (uint32_t)(bsc_now_ns() >> BSC_TICK_SHIFT);
+}
+
+static void assert_recent_tick(uint32_t t)
+{
+	uint32_t now = tick_now();
+
+	if (t != now && t + 1 != now)
+		fail_msg("stamp %u is not the tick now (%u)", t, now);
 }
 
 static struct bsc_uplink_stats stats_of(uint32_t i)
@@ -715,6 +784,8 @@ static const struct dp_case cases[] = {
 	  { AT_FIBER, UDP_A, .dst = "192.0.2.99" }, NULL, XDP_DROP, BSC_R_DROP_WAN_UNSOLICITED, 0, {}, NULL },
 	{ "wan reply from another remote port has no binding", WAN, 0, s_udp,
 	  { AT_FIBER, UDP_A, .sport = 54 }, NULL, XDP_PASS, BSC_R_PASS_NO_BINDING, 0, {}, NULL },
+	{ "wan packet on a device that is no uplink is not translated", WAN, 3, s_udp,
+	  { AT_FIBER, UDP_A }, NULL, XDP_PASS, BSC_R_PASS_NOT_READY, 0, {}, NULL },
 	{ "wan reply on the wrong uplink has no binding", WAN, 1, s_udp,
 	  { AT_FIBER, UDP_A, .dst = CELL_ADDR }, NULL, XDP_PASS, BSC_R_PASS_NO_BINDING, 0, {}, NULL },
 	{ "wan reply for a flow that moved away has no binding", WAN, 0, s_udp_moved_to_cell,
@@ -739,7 +810,7 @@ static const struct dp_case cases[] = {
 	  { FROM_EDGE, PING }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN, 1, { VIA_FIBER, PING }, NULL },
 	{ "wan echo reply to the edge's own flow goes to its kernel, translated", WAN, 0, s_edge_ping,
 	  { AT_FIBER, PONG }, NULL, XDP_PASS, BSC_R_PASS_LOCAL,
-	  1, { AT_FIBER, PONG, .dst = EDGE_LAN }, NULL },
+	  1, { AT_FIBER, PONG, .dst = EDGE_LAN, .ttl = 63 }, NULL },
 	/* ------------------------------------------ uplink: ICMP errors */
 	{ "wan frag-needed about udp is translated with its quote", WAN, 0, s_udp,
 	  { AT_FIBER, .src = ROUTER, ICMP_ERR(3, 4, q_udp, QUDP_LEN) }, NULL, XDP_REDIRECT,
@@ -926,6 +997,436 @@ static void test_two_hosts_same_port(void **state)
 	assert_true(l4_csum_ok(r.out, r.out_len, 1));
 }
 
+/* A binding and its reverse entry as stored: stamps from the data plane's
+ * clock, the host's MAC in both. */
+static void test_binding_as_stored(void **state)
+{
+	struct bsc_flow f;
+	struct bsc_rev v;
+	uint8_t mac[6];
+	struct run r;
+
+	(void)state;
+	reset_state();
+	run_spec(LAN, 0, &udp_q, &r);
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	assert_recent_tick(f.created);
+	assert_int_equal(f.last, f.created);
+	assert_int_equal(rev_get(0, 17, REMOTE, 53, 40000, &v), 0);
+	assert_int_equal(v.lan_addr, ip4(LAN_HOST));
+	assert_int_equal(ntohs(v.lan_port), 40000);
+	mac_parse(HOST_MAC, mac);
+	assert_memory_equal(v.lan_mac, mac, 6);
+	assert_memory_equal(f.lan_mac, mac, 6);
+	assert_int_equal(v.checked, f.created);
+}
+
+/* A reply looks at its binding once per tick: an old `checked` sends it
+ * there, and the binding's `last` is refreshed (a flow that only receives
+ * stays alive). */
+static void test_reply_refreshes_binding(void **state)
+{
+	struct pspec a = { AT_FIBER, UDP_A };
+	struct bsc_flow f;
+	struct bsc_rev v;
+	struct run r;
+
+	(void)state;
+	reset_state();
+	bind_flow(&udp_q);
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	f.last = 5;
+	flow_put(&udp_q, &f);
+	assert_int_equal(rev_get(0, 17, REMOTE, 53, 40000, &v), 0);
+	v.checked = 5;
+	assert_int_equal(rev_put(0, 17, REMOTE, 53, 40000, &v), 0);
+	run_spec(WAN, 0, &a, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	assert_recent_tick(f.last);
+	assert_int_equal(rev_get(0, 17, REMOTE, 53, 40000, &v), 0);
+	assert_int_equal(v.checked, f.last);
+}
+
+/* A reverse entry whose binding has gone (evicted alone, say) forwards
+ * nothing once its tick has passed. */
+static void test_reply_binding_gone(void **state)
+{
+	struct pspec a = { AT_FIBER, UDP_A };
+	struct bsc_flow f;
+	struct bsc_rev v;
+	struct run r;
+
+	(void)state;
+	reset_state();
+	bind_flow(&udp_q);
+	flow_del(&udp_q);
+	assert_int_equal(rev_get(0, 17, REMOTE, 53, 40000, &v), 0);
+	v.checked = tick_now() - 2;
+	assert_int_equal(rev_put(0, 17, REMOTE, 53, 40000, &v), 0);
+	run_spec(WAN, 0, &a, &r);
+	assert_int_equal(r.verdict, XDP_PASS);
+	assert_int_equal(r.reasons[BSC_R_PASS_NO_BINDING], 1);
+	assert_int_not_equal(flow_get(&udp_q, &f), 0); /* nothing created */
+}
+
+/* The data plane's own tick: the `created` of a throwaway binding. */
+static uint32_t dp_tick(void)
+{
+	struct pspec s = { FROM_HOST, UDP_Q, .sport = 39999, .dport = 9 };
+	struct bsc_rev_key k = { 0 };
+	struct bsc_flow f;
+
+	bind_flow(&s);
+	assert_int_equal(flow_get(&s, &f), 0);
+	flow_del(&s);
+	k.raddr = ip4(REMOTE);
+	k.rport = htons(9);
+	k.nat_port = f.nat_port;
+	k.proto = 17;
+	k.uplink = f.uplink;
+	assert_int_equal(bpf_map_delete_elem(E.m.rev, &k), 0);
+	return f.created;
+}
+
+/* Within a tick of a check, a reply goes on its reverse entry alone (the
+ * binding's `last` is not written), except a TCP segment with FIN, SYN or
+ * RST: that one reaches the binding's TCP bits. */
+static void test_reply_fin_tracked_within_tick(void **state)
+{
+	struct pspec synack = { AT_FIBER, TCP_SYNACK };
+	struct pspec ack = { AT_FIBER, .proto = 6, .sport = 80, .dport = 40001,
+			     .tcp_flags = TH_ACK, .seq = 5001, .ack = 1001, .payload_len = 10 };
+	struct pspec fin = { AT_FIBER, .proto = 6, .sport = 80, .dport = 40001,
+			     .tcp_flags = TH_FIN | TH_ACK, .seq = 5011, .ack = 1001 };
+	struct bsc_flow f;
+	struct bsc_rev v;
+	uint32_t t0, t1;
+	struct run r;
+	int tries;
+
+	(void)state;
+	for (tries = 0; tries < 3; tries++) {
+		reset_state();
+		bind_flow(&tcp_syn);
+		run_spec(WAN, 0, &synack, &r);
+		assert_int_equal(r.verdict, XDP_REDIRECT);
+		assert_int_equal(flow_get(&tcp_syn, &f), 0);
+		assert_true(f.tcp & BSC_TCP_ESTAB);
+		f.last = 5;
+		flow_put(&tcp_syn, &f);
+		t0 = dp_tick();
+		assert_int_equal(rev_get(0, 6, REMOTE, 80, 40001, &v), 0);
+		v.checked = t0;
+		assert_int_equal(rev_put(0, 6, REMOTE, 80, 40001, &v), 0);
+		run_spec(WAN, 0, &ack, &r);
+		assert_int_equal(r.verdict, XDP_REDIRECT);
+		assert_int_equal(flow_get(&tcp_syn, &f), 0);
+		t1 = dp_tick();
+		if (t0 != t1)
+			continue; /* a tick went by meanwhile: again */
+		assert_int_equal(f.last, 5);
+		assert_false(f.tcp & BSC_TCP_FIN_WAN);
+		run_spec(WAN, 0, &fin, &r);
+		assert_int_equal(r.verdict, XDP_REDIRECT);
+		assert_int_equal(flow_get(&tcp_syn, &f), 0);
+		assert_true(f.tcp & BSC_TCP_FIN_WAN);
+		assert_int_not_equal(f.last, 5);
+		return;
+	}
+	fail_msg("the tick kept changing");
+}
+
+/* The LAN side re-creates a reverse entry evicted alone, on every 8th
+ * refresh of the binding, with what replies need. */
+static void test_lan_heals_reverse_entry(void **state)
+{
+	struct pspec a = { AT_FIBER, UDP_A };
+	struct bsc_rev_key k = { 0 };
+	struct bsc_flow f;
+	struct bsc_rev v;
+	uint8_t mac[6];
+	struct run r;
+
+	(void)state;
+	reset_state();
+	bind_flow(&udp_q);
+	k.raddr = ip4(REMOTE);
+	k.rport = htons(53);
+	k.nat_port = htons(40000);
+	k.proto = 17;
+	assert_int_equal(bpf_map_delete_elem(E.m.rev, &k), 0);
+	run_spec(WAN, 0, &a, &r);
+	assert_int_equal(r.verdict, XDP_PASS); /* no way back for now */
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	f.last = 5;
+	f.touches = BSC_REV_CHECK_EVERY - 1;
+	flow_put(&udp_q, &f);
+	bind_flow(&udp_q);
+	assert_int_equal(rev_get(0, 17, REMOTE, 53, 40000, &v), 0);
+	assert_int_equal(v.lan_addr, ip4(LAN_HOST));
+	mac_parse(HOST_MAC, mac);
+	assert_memory_equal(v.lan_mac, mac, 6);
+	assert_recent_tick(v.checked);
+	run_spec(WAN, 0, &a, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_memory_equal(r.out, mac, 6);
+}
+
+/* The controller's sweep (user/flows.c): an idle binding goes with its
+ * reverse entry, a fresh one stays. */
+static void test_gc_expires_idle_only(void **state)
+{
+	struct bsc_timeouts to = { .tcp_established = 7440, .tcp_transitory = 240,
+				   .tcp_closed = 10, .udp = 120, .icmp = 30 };
+	uint64_t now = bsc_now_ns();
+	struct bsc_flow f;
+
+	(void)state;
+	reset_state();
+	bind_flow(&udp_q);
+	bind_flow(&tcp_syn);
+	bind_flow(&ping);
+	assert_int_equal(bsc_flows_gc(&E.m, &to, now), 0);
+	/* the UDP binding idle for 121 s, the ping one for 29 s */
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	f.last = (uint32_t)((now - 121ull * 1000000000) >> BSC_TICK_SHIFT) - 1;
+	flow_put(&udp_q, &f);
+	assert_int_equal(flow_get(&ping, &f), 0);
+	f.last = (uint32_t)((now - 29ull * 1000000000) >> BSC_TICK_SHIFT);
+	flow_put(&ping, &f);
+	assert_int_equal(bsc_flows_gc(&E.m, &to, now), 1);
+	assert_int_not_equal(flow_get(&udp_q, &f), 0);
+	assert_false(rev_has(0, 17, REMOTE, 53, 40000));
+	assert_int_equal(flow_get(&ping, &f), 0);
+	assert_true(rev_has(0, 1, REMOTE, 0, 0x4242));
+	assert_int_equal(flow_get(&tcp_syn, &f), 0);
+	assert_true(rev_has(0, 6, REMOTE, 80, 40001));
+	assert_int_equal(bsc_flows_count(&E.m, NULL), 2);
+}
+
+/* More flows than one batch of the walk: all counted, per uplink, and all
+ * expired with their reverse entries, even when some of those are gone,
+ * in slices as the daemon sweeps. */
+static void test_gc_walks_batches(void **state)
+{
+	struct bsc_timeouts to = { .tcp_established = 7440, .tcp_transitory = 240,
+				   .tcp_closed = 10, .udp = 120, .icmp = 30 };
+	const uint32_t n = 9000;
+	long per[BSC_MAX_UPLINKS];
+	struct bsc_rev_key rk;
+	uint32_t i, t = tick_now();
+
+	(void)state;
+	reset_state();
+	for (i = 0; i < n; i++) {
+		struct bsc_flow_key k = { 0 };
+		struct bsc_flow f = { 0 };
+		struct bsc_rev v = { 0 };
+
+		k.saddr = htonl(0x0a4d0000 + 10 + i / 1000);
+		k.daddr = ip4(REMOTE);
+		k.sport = htons((uint16_t)(20000 + i % 1000));
+		k.dport = htons(53);
+		k.proto = 17;
+		f.uplink = (uint8_t)(i % 3);
+		f.nat_port = htons((uint16_t)(20000 + i));
+		f.last = f.created = t;
+		assert_int_equal(bpf_map_update_elem(E.m.flows, &k, &f, BPF_NOEXIST), 0);
+		memset(&rk, 0, sizeof(rk));
+		rk.raddr = k.daddr;
+		rk.rport = k.dport;
+		rk.nat_port = f.nat_port;
+		rk.proto = 17;
+		rk.uplink = f.uplink;
+		v.lan_addr = k.saddr;
+		v.lan_port = k.sport;
+		if (i % 10) /* every tenth reverse entry evicted alone */
+			assert_int_equal(bpf_map_update_elem(E.m.rev, &rk, &v, BPF_NOEXIST), 0);
+	}
+	assert_int_equal(bsc_flows_count(&E.m, per), n);
+	assert_int_equal(per[0], n / 3);
+	assert_int_equal(per[1], n / 3);
+	assert_int_equal(per[2], n / 3);
+	assert_int_equal(bsc_flows_gc(&E.m, &to, bsc_now_ns()), 0);
+	/* the daemon's way: a pass in slices, each going on where the last
+	 * one stopped */
+	{
+		struct bsc_walk w = { 0 };
+		int steps = 0, sum = 0;
+
+		do {
+			sum += bsc_flows_gc_step(&E.m, &to, bsc_now_ns() + 200ull * 1000000000, &w,
+						 2000);
+			steps++;
+		} while (!w.done && steps < 100);
+		assert_true(w.done);
+		assert_true(steps >= 4);
+		assert_int_equal(sum, n);
+		/* the next step starts a new pass: nothing left */
+		assert_int_equal(bsc_flows_gc_step(&E.m, &to, bsc_now_ns(), &w, 2000), 0);
+		assert_true(w.done);
+	}
+	assert_int_equal(bsc_flows_count(&E.m, NULL), 0);
+	assert_int_not_equal(bpf_map_get_next_key(E.m.rev, NULL, &rk), 0);
+}
+
+/* Failback with failback_moves_flows: the datagram flows of the old uplink
+ * are released (their next packet binds them again), TCP ones stay. */
+static void test_unbind_datagrams(void **state)
+{
+	struct bsc_flow f;
+
+	(void)state;
+	reset_state();
+	bind_flow(&udp_q);
+	bind_flow(&tcp_syn);
+	bind_flow(&ping);
+	assert_int_equal(bsc_flows_unbind_datagrams(&E.m, 1), 0);
+	assert_int_equal(bsc_flows_unbind_datagrams(&E.m, 0), 2);
+	assert_int_not_equal(flow_get(&udp_q, &f), 0);
+	assert_int_not_equal(flow_get(&ping, &f), 0);
+	assert_false(rev_has(0, 17, REMOTE, 53, 40000));
+	assert_false(rev_has(0, 1, REMOTE, 0, 0x4242));
+	assert_int_equal(flow_get(&tcp_syn, &f), 0);
+	assert_true(rev_has(0, 6, REMOTE, 80, 40001));
+}
+
+/* The flow cache (bascule.h): a second packet of a flow in the same tick is
+ * served from it, the same bytes out; changing bindings without bumping the
+ * generation would not be seen, bumping it is.  (The data plane never
+ * changes a binding in place: this is how the test sees where a packet
+ * came from.) */
+static void test_flow_cache_serves_and_invalidates(void **state)
+{
+	struct bsc_flow_key k = { 0 };
+	struct bsc_flow f;
+	struct run r1, r2;
+	int tries;
+
+	(void)state;
+	for (tries = 0; tries < 3; tries++) {
+		uint32_t t0;
+
+		reset_state();
+		t0 = dp_tick();
+		run_spec(LAN, 0, &udp_q, &r1);
+		assert_int_equal(r1.verdict, XDP_REDIRECT);
+		run_spec(LAN, 0, &udp_q, &r2);
+		assert_int_equal(r2.verdict, XDP_REDIRECT);
+		assert_int_equal(r2.out_len, r1.out_len);
+		assert_memory_equal(r2.out, r1.out, r1.out_len);
+		assert_int_equal(stats_of(0).tx_packets, 3); /* dp_tick's packet too */
+		/* the binding changed behind the cache's back */
+		assert_int_equal(flow_get(&udp_q, &f), 0);
+		f.nat_port = htons(40999);
+		k.saddr = ip4(LAN_HOST);
+		k.daddr = ip4(REMOTE);
+		k.sport = htons(40000);
+		k.dport = htons(53);
+		k.proto = 17;
+		assert_int_equal(bpf_map_update_elem(E.m.flows, &k, &f, BPF_EXIST), 0);
+		run_spec(LAN, 0, &udp_q, &r2);
+		if (dp_tick() != t0)
+			continue; /* a tick went by: the cache was not asked; again */
+		assert_int_equal(r2.out[34] << 8 | r2.out[35], 40000); /* the cached one */
+		bsc_flows_invalidate(&E.m);
+		run_spec(LAN, 0, &udp_q, &r2);
+		assert_int_equal(r2.out[34] << 8 | r2.out[35], 40999); /* the table's */
+		assert_true(l4_csum_ok(r2.out, r2.out_len, 1));
+		return;
+	}
+	fail_msg("the tick kept changing");
+}
+
+/* Failback moving datagram flows: the sweep's deletion bumps the
+ * generation, so the next packet binds again on the active uplink at once
+ * rather than leaving on its cached binding. */
+static void test_flow_cache_after_unbind(void **state)
+{
+	struct pspec via_cell = { VIA_CELL, UDP_Q };
+	uint8_t want[256];
+	size_t wlen;
+	struct run r;
+
+	(void)state;
+	reset_state();
+	bind_flow(&udp_q);
+	bind_flow(&udp_q); /* cached now */
+	set_policy(1);
+	assert_int_equal(bsc_flows_unbind_datagrams(&E.m, 0), 1);
+	run_spec(LAN, 0, &udp_q, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	wlen = pkt_build(&via_cell, want, sizeof(want));
+	assert_int_equal(r.out_len, wlen);
+	assert_memory_equal(r.out, want, wlen);
+}
+
+/* A FIN from the LAN host is never served from the cache: its TCP bits. */
+static void test_flow_cache_not_for_fin(void **state)
+{
+	struct pspec fin = { FROM_HOST, .proto = 6, .sport = 40001, .dport = 80,
+			     .tcp_flags = TH_FIN | TH_ACK, .seq = 1101, .ack = 5001 };
+	struct pspec data = { FROM_HOST, TCP_DATA };
+	struct bsc_flow f;
+	struct run r;
+
+	(void)state;
+	reset_state();
+	bind_flow(&tcp_syn);
+	run_spec(LAN, 0, &data, &r);
+	run_spec(LAN, 0, &data, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	run_spec(LAN, 0, &fin, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_int_equal(flow_get(&tcp_syn, &f), 0);
+	assert_true(f.tcp & BSC_TCP_FIN_LAN);
+}
+
+static int on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* A flow moved by one CPU is not sent on its old binding by another CPU
+ * whose cache still holds it, even when the old uplink is back within the
+ * tick: a rebind bumps the generation. */
+static void test_flow_cache_rebind_on_another_cpu(void **state)
+{
+	struct pspec via_cell = { VIA_CELL, UDP_Q };
+	uint8_t want[256];
+	size_t wlen;
+	struct run r;
+	cpu_set_t old;
+
+	(void)state;
+	if (libbpf_num_possible_cpus() < 2 || sched_getaffinity(0, sizeof(old), &old) ||
+	    on_cpu(0) || on_cpu(1)) {
+		skip();
+		return;
+	}
+	reset_state();
+	on_cpu(0);
+	bind_flow(&udp_q);
+	bind_flow(&udp_q); /* CPU 0's cache: the fibre binding */
+	on_cpu(1);
+	set_uplink_state(0, BSC_UPLINK_DOWN);
+	set_policy(1);
+	bind_flow(&udp_q); /* moved to cell here */
+	set_uplink_state(0, BSC_UPLINK_UP);
+	on_cpu(0);
+	run_spec(LAN, 0, &udp_q, &r);
+	sched_setaffinity(0, sizeof(old), &old);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	wlen = pkt_build(&via_cell, want, sizeof(want));
+	assert_int_equal(r.out_len, wlen);
+	assert_memory_equal(r.out, want, wlen);
+}
+
 /* ------------------------------------------------------------ setup */
 
 static int group_setup(void **state)
@@ -951,7 +1452,7 @@ static int group_setup(void **state)
 	/* No pinning: the tests own their maps. */
 	bpf_object__for_each_map(map, E.skel->obj)
 		bpf_map__set_pin_path(map, NULL);
-	bpf_map__set_max_entries(E.skel->maps.flows, 4096);
+	bpf_map__set_max_entries(E.skel->maps.flows, 16384);
 	bpf_map__set_max_entries(E.skel->maps.rev, 131072);
 	if (bascule_bpf__load(E.skel)) {
 		fprintf(stderr, "cannot load the BPF object\n");
@@ -976,7 +1477,7 @@ static int group_teardown(void **state)
 int main(void)
 {
 	size_t n = sizeof(cases) / sizeof(cases[0]), i;
-	struct CMUnitTest *t = calloc(n + 8, sizeof(*t));
+	struct CMUnitTest *t = calloc(n + 32, sizeof(*t));
 	int ret;
 
 	for (i = 0; i < n; i++) {
@@ -989,6 +1490,18 @@ int main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_policy_flip_moves_new_flows_only);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_two_hosts_same_port);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_host_flow_budget);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_binding_as_stored);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_reply_refreshes_binding);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_reply_binding_gone);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_reply_fin_tracked_within_tick);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_lan_heals_reverse_entry);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_gc_expires_idle_only);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_gc_walks_batches);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_unbind_datagrams);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flow_cache_serves_and_invalidates);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flow_cache_after_unbind);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flow_cache_not_for_fin);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flow_cache_rebind_on_another_cpu);
 	ret = _cmocka_run_group_tests("dataplane", t, n, group_setup, group_teardown);
 	free(t);
 	return ret;

@@ -1133,6 +1133,25 @@ static void test_flow_timeout(void **state)
 	assert_int_equal(bsc_flow_timeout(&t, c->proto, c->tcp), c->want);
 }
 
+/* Idleness from a tick stamp: counted from the end of the tick, so a flow
+ * is never older than it is; at most one tick younger. */
+static void test_flow_idle_from_tick(void **state)
+{
+	const uint64_t T = 1ull << BSC_TICK_SHIFT;
+
+	(void)state;
+	assert_int_equal(bsc_flow_idle_ns(10, 10 * T), 0);          /* start of the tick */
+	assert_int_equal(bsc_flow_idle_ns(10, 11 * T - 1), 0);      /* its last ns */
+	assert_int_equal(bsc_flow_idle_ns(10, 11 * T), 0);
+	assert_int_equal(bsc_flow_idle_ns(10, 11 * T + 5), 5);
+	assert_int_equal(bsc_flow_idle_ns(10, 21 * T), 10 * T);
+	assert_int_equal(bsc_flow_idle_ns(10, 3 * T), 0);           /* a stamp ahead of now */
+	/* a packet at any instant t of tick 10: idle at t + d is at most d */
+	assert_true(bsc_flow_idle_ns(10, 10 * T + 12345 + 7000000000ull) <= 7000000000ull);
+	/* the largest stamp does not overflow */
+	assert_int_equal(bsc_flow_idle_ns(UINT32_MAX, ((uint64_t)UINT32_MAX + 1) * T + 9), 9);
+}
+
 /* ------------------------------------------------------------------ */
 /* checksums                                                          */
 /* ------------------------------------------------------------------ */
@@ -1352,6 +1371,88 @@ static void test_csum_replace_tcp_nat(void **state)
 static void test_csum_replace_udp_nat(void **state)
 {
 	l4_nat_rounds(IPPROTO_UDP, 4);
+}
+
+/* The one-fold update of the fast path (nat_rewrite): an address, a port
+ * and the TTL word changed at once, each checksum updated with the sum of
+ * their diffs, against a recomputation. */
+static void test_csum_apply_nat_and_ttl(void **state)
+{
+	uint8_t pkt[20 + 20 + 64];
+	int iter;
+
+	rng_seed(8);
+	for (iter = 0; iter < 3000; iter++) {
+		const uint8_t proto = iter % 3 == 0 ? IPPROTO_TCP : iter % 3 == 1 ? IPPROTO_UDP : IPPROTO_ICMP;
+		const int udp = proto == IPPROTO_UDP, icmp = proto == IPPROTO_ICMP;
+		const size_t hl = proto == IPPROTO_TCP ? 20 : 8, csum_off = udp ? 6 : icmp ? 2 : 16;
+		size_t l4len = hl + rng32() % 64, aoff = 12 + 4 * (rng32() & 1);
+		size_t poff = icmp ? 4 : 2 * (rng32() & 1);
+		uint8_t *l4 = pkt + 20;
+		uint32_t from, to, d;
+		uint16_t c, want, ipsum, l4sum, pfrom, pto, tfrom;
+
+		rng_fill(pkt, 20 + l4len);
+		pkt[0] = 0x45;
+		pkt[8] = (uint8_t)(2 + rng32() % 254);
+		pkt[9] = proto;
+		put_be16(pkt + 2, (uint16_t)(20 + l4len));
+		if (udp)
+			put_be16(l4 + 4, (uint16_t)l4len);
+		put_be16(pkt + 10, 0);
+		put_be16(pkt + 10, ref_checksum(ref_add(0, pkt, 20)));
+		put_be16(l4 + csum_off, 0);
+		c = icmp ? ref_checksum(ref_add(0, l4, l4len))
+			 : ref_checksum(ref_add(ref_pseudo(pkt + 12, pkt + 16, proto,
+						   (uint16_t)l4len), l4, l4len));
+		if (udp && c == 0)
+			c = 0xffff;
+		if (udp && iter % 7 == 0)
+			c = 0; /* "no checksum" */
+		put_be16(l4 + csum_off, c);
+
+		from = mem32(pkt + aoff);
+		to = rng32();
+		pfrom = mem16(l4 + poff);
+		pto = (uint16_t)rng32();
+		tfrom = mem16(pkt + 8);
+		d = csum_diff4(from, to);
+		ipsum = mem16(pkt + 10);
+		l4sum = mem16(l4 + csum_off);
+		if (icmp)
+			csum_apply(&l4sum, csum_diff2(pfrom, pto));
+		else if (udp)
+			udp_csum_apply(&l4sum, d + csum_diff2(pfrom, pto));
+		else
+			csum_apply(&l4sum, d + csum_diff2(pfrom, pto));
+		set32(pkt + aoff, to);
+		set16(l4 + poff, pto);
+		pkt[8]--;
+		csum_apply(&ipsum, d + csum_diff2(tfrom, mem16(pkt + 8)));
+		set16(pkt + 10, ipsum);
+		set16(l4 + csum_off, l4sum);
+
+		if (ref_fold(ref_add(0, pkt, 20)) != 0xffff)
+			fail_msg("packet %d: IPv4 checksum does not verify", iter);
+		if (udp && c == 0) {
+			assert_int_equal(l4sum, 0);
+			continue;
+		}
+		if (udp && l4sum == 0)
+			fail_msg("packet %d: UDP checksum became 0", iter);
+		if (icmp ? ref_fold(ref_add(0, l4, l4len)) != 0xffff
+			 : ref_fold(ref_add(ref_pseudo(pkt + 12, pkt + 16, proto, (uint16_t)l4len),
+					    l4, l4len)) != 0xffff)
+			fail_msg("packet %d (proto %u, %zu bytes): L4 checksum does not verify", iter,
+				 proto, l4len);
+		put_be16(l4 + csum_off, 0);
+		want = icmp ? ref_checksum(ref_add(0, l4, l4len))
+			    : ref_checksum(ref_add(ref_pseudo(pkt + 12, pkt + 16, proto,
+						      (uint16_t)l4len), l4, l4len));
+		if (!csum_same(get_be16((uint8_t *)&l4sum), want))
+			fail_msg("packet %d: L4 checksum %04x, recomputed %04x", iter,
+				 get_be16((uint8_t *)&l4sum), want);
+	}
 }
 
 static void test_udp_zero_checksum_stays_zero(void **state)
@@ -1629,11 +1730,13 @@ int main(void)
 	ADD_ROWS("select uplink", select_cases, test_select_uplink);
 	ADD_ROWS("oper state", oper_cases, test_oper_state);
 	ADD_ROWS("flow timeout", timeout_cases, test_flow_timeout);
+	ADD(test_flow_idle_from_tick);
 	ADD(test_bsc_csum_rfc1071_example);
 	ADD(test_bsc_csum_matches_reference);
 	ADD(test_csum_replace_ipv4_header);
 	ADD(test_csum_replace_tcp_nat);
 	ADD(test_csum_replace_udp_nat);
+	ADD(test_csum_apply_nat_and_ttl);
 	ADD(test_udp_zero_checksum_stays_zero);
 	ADD(test_udp_computed_zero_becomes_ffff);
 	ADD_ROWS("kick frame", kick_cases, test_kick_frame);

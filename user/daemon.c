@@ -532,7 +532,6 @@ static void refresh_uplink(struct daemon *d, struct uplink_rt *u, int resolve_ms
 	if (ifindex) {
 		uint32_t idx = u->idx;
 
-		bpf_map_update_elem(d->dp.maps.uplink_idx, &ifindex, &idx, BPF_ANY);
 		bpf_map_update_elem(d->dp.maps.tx_ports, &idx, &ifindex, BPF_ANY);
 	}
 	if (u->prober)
@@ -682,10 +681,15 @@ static int history_timer(sd_event_source *s, uint64_t usec, void *data)
 static int gc_timer(sd_event_source *s, uint64_t usec, void *data)
 {
 	struct daemon *d = data;
-	int n = bsc_flows_gc(&d->dp.maps, &d->to, mono_ns());
+	int n = bsc_flows_gc_step(&d->dp.maps, &d->to, mono_ns(), &d->gc, BSC_GC_SLICE);
 
 	if (n > 0)
-		bsc_log(LOG_DEBUG, "expired %d flow(s)", n);
+		d->gc_expired += n;
+	if (!d->gc.done)
+		return rearm(s, 1);
+	if (d->gc_expired > 0)
+		bsc_log(LOG_DEBUG, "expired %d flow(s)", d->gc_expired);
+	d->gc_expired = 0;
 	return rearm(s, d->cfg->gc_interval_ms);
 }
 
@@ -902,7 +906,6 @@ static void clear_stale_uplinks(const struct bsc_cfg *cfg, const struct bsc_maps
 			continue;
 		if (i < (uint32_t)cfg->n_uplinks && !strcmp(u.name, cfg->uplinks[i].name))
 			continue;
-		bpf_map_delete_elem(m->uplink_idx, &u.ifindex);
 		bsc_uplink_write(m, i, &empty);
 	}
 }

@@ -70,6 +70,8 @@ struct daemon {
 	struct bsc_ctl *ctl;
 	struct mnl_socket *mon;
 	struct bsc_timeouts to;
+	struct bsc_walk gc;             /* where the expiry pass stands */
+	int gc_expired;                 /* flows expired so far in this pass */
 	/* for the metrics thread: a snapshot refreshed every tick */
 	struct bsc_metrics *metrics;
 	pthread_mutex_t view_lock;

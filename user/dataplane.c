@@ -226,7 +226,7 @@ int bsc_dp_purge(const char *pin_root, char *err, size_t errlen)
 {
 	static const char *const maps[] = {
 #define X(n) #n,
-		BSC_MAP_NAMES(X)
+		BSC_MAP_NAMES(X) BSC_RETIRED_MAP_NAMES(X)
 #undef X
 	};
 	char path[512];

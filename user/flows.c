@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -72,15 +73,40 @@ uint32_t bsc_flow_timeout(const struct bsc_timeouts *t, uint8_t proto, uint8_t t
 	}
 }
 
-/* Walk every flow; cb returns nonzero to collect the key for deletion. */
+/* Walk every flow; cb returns nonzero to collect the key for deletion.
+ *
+ * The table is read in batches (BPF_MAP_LOOKUP_BATCH): one system call per
+ * WALK_BATCH flows rather than two per flow, which is what a sweep of a
+ * million flows needs.  A batch walks the hash buckets in order, so flows
+ * created or deleted meanwhile are seen or not, but the walk never starts
+ * over.  Kernels without batch operations on the map get the key-by-key
+ * walk. */
 typedef int (*flow_cb)(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg);
 
-static int flows_walk(const struct bsc_maps *m, flow_cb cb, void *arg,
-		      struct bsc_flow_key **collected, size_t *ncollected)
+#define WALK_BATCH 4096
+#define DELETE_SLICE 8192
+
+static int collect(struct bsc_flow_key **keys, size_t *n, size_t *cap,
+		   const struct bsc_flow_key *k)
 {
-	struct bsc_flow_key key, next, *keys = NULL;
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 256;
+		struct bsc_flow_key *nk = realloc(*keys, ncap * sizeof(**keys));
+
+		if (!nk)
+			return -ENOMEM;
+		*keys = nk;
+		*cap = ncap;
+	}
+	(*keys)[(*n)++] = *k;
+	return 0;
+}
+
+static int flows_walk_keys(const struct bsc_maps *m, flow_cb cb, void *arg,
+			   struct bsc_flow_key **keys, size_t *n, size_t *cap)
+{
+	struct bsc_flow_key key, next;
 	struct bsc_flow f;
-	size_t n = 0, cap = 0;
 	void *prev = NULL;
 
 	while (!bpf_map_get_next_key(m->flows, prev, &next)) {
@@ -88,24 +114,124 @@ static int flows_walk(const struct bsc_maps *m, flow_cb cb, void *arg,
 		prev = &key;
 		if (bpf_map_lookup_elem(m->flows, &key, &f))
 			continue; /* gone meanwhile */
-		if (!cb(&key, &f, arg) || !collected)
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 256;
-			struct bsc_flow_key *nk = realloc(keys, ncap * sizeof(*keys));
-
-			if (!nk)
-				break;
-			keys = nk;
-			cap = ncap;
-		}
-		keys[n++] = key;
+		if (cb(&key, &f, arg) && keys && collect(keys, n, cap, &key))
+			break;
 	}
+	return 0;
+}
+
+/* Walk up to `max` flows (0: all of them) from where *w stands; *w is
+ * zero at the start of a walk and says when it reached the end.  The batch
+ * token is a position in the hash table, so a walk can stop and go on
+ * later. */
+static int flows_walk_part(const struct bsc_maps *m, flow_cb cb, void *arg,
+			   struct bsc_flow_key **collected, size_t *ncollected,
+			   struct bsc_walk *w, uint32_t max, size_t max_collected)
+{
+	struct bsc_flow_key *keys = NULL, *bk;
+	struct bsc_flow *bv;
+	size_t n = 0, cap = 0;
+	uint32_t batch = WALK_BATCH, walked = 0, out = 0, count, i, least = 0;
+	int ret = 0;
+
+	bk = malloc(batch * sizeof(*bk));
+	bv = malloc(batch * sizeof(*bv));
+	if (!bk || !bv)
+		ret = -ENOMEM;
+	while (!ret && !w->done && (!max || walked < max) && (!max_collected || n < max_collected)) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		count = max && max - walked < batch ? max - walked : batch;
+		if (count < least)
+			count = least;
+		if (bpf_map_lookup_batch(m->flows, w->started ? &w->token : NULL, &out, bk, bv,
+					 &count, &opts)) {
+			if (errno == ENOENT) {
+				w->done = 1; /* the last batch, possibly empty */
+			} else if (errno == ENOSPC && walked) {
+				break; /* the next bucket does not fit what is left
+					* of this slice: the next slice takes it */
+			} else if (errno == ENOSPC && least < batch) {
+				least = batch; /* a slice smaller than a bucket */
+				continue;
+			} else if (errno == ENOSPC && batch < (1u << 20)) {
+				/* a bucket holds more than a batch: grow */
+				struct bsc_flow_key *nk = realloc(bk, 2 * batch * sizeof(*bk));
+				struct bsc_flow *nv = nk ? realloc(bv, 2 * batch * sizeof(*bv)) : NULL;
+
+				if (nk)
+					bk = nk;
+				if (nv)
+					bv = nv;
+				if (!nk || !nv)
+					ret = -ENOMEM;
+				else
+					least = batch *= 2;
+				continue;
+			} else if (!w->started) {
+				/* no batch operations here: key by key, all at once */
+				ret = flows_walk_keys(m, cb, arg, collected ? &keys : NULL, &n, &cap);
+				w->done = 1;
+				break;
+			} else {
+				ret = -errno;
+				break;
+			}
+		}
+		for (i = 0; i < count; i++)
+			if (cb(&bk[i], &bv[i], arg) && collected &&
+			    collect(&keys, &n, &cap, &bk[i])) {
+				ret = -ENOMEM;
+				break;
+			}
+		walked += count;
+		w->token = out;
+		w->started = 1;
+	}
+	free(bk);
+	free(bv);
 	if (collected) {
 		*collected = keys;
 		*ncollected = n;
+	} else {
+		free(keys);
 	}
-	return 0;
+	return ret;
+}
+
+static int flows_walk(const struct bsc_maps *m, flow_cb cb, void *arg,
+		      struct bsc_flow_key **collected, size_t *ncollected)
+{
+	struct bsc_walk w = { 0 };
+
+	return flows_walk_part(m, cb, arg, collected, ncollected, &w, 0, 0);
+}
+
+/* Delete n keys from a hash map, in batches; a key already gone is skipped
+ * (BPF_MAP_DELETE_BATCH stops at it).  Returns how many were deleted. */
+static size_t delete_keys(int fd, const void *keys, size_t ksz, size_t n)
+{
+	size_t i = 0, deleted = 0;
+
+	while (i < n) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		uint32_t count = n - i > WALK_BATCH ? WALK_BATCH : (uint32_t)(n - i);
+		int err = bpf_map_delete_batch(fd, (const uint8_t *)keys + i * ksz, &count, &opts);
+
+		deleted += count;
+		i += count;
+		if (!err)
+			continue;
+		if (errno != ENOENT && count == 0) {
+			/* no batch delete here (or another error): one by one */
+			for (; i < n; i++)
+				if (!bpf_map_delete_elem(fd, (const uint8_t *)keys + i * ksz))
+					deleted++;
+			break;
+		}
+		i++; /* the key it stopped at is gone already */
+	}
+	return deleted;
 }
 
 struct gc_arg {
@@ -113,12 +239,28 @@ struct gc_arg {
 	uint64_t now;
 };
 
+void bsc_flows_invalidate(const struct bsc_maps *m)
+{
+	uint32_t zero = 0, g = 0;
+
+	bpf_map_lookup_elem(m->flow_gen, &zero, &g);
+	g++;
+	bpf_map_update_elem(m->flow_gen, &zero, &g, BPF_ANY);
+}
+
+uint64_t bsc_flow_idle_ns(uint32_t last, uint64_t now_ns)
+{
+	uint64_t end = ((uint64_t)last + 1) << BSC_TICK_SHIFT;
+
+	return now_ns > end ? now_ns - end : 0;
+}
+
 static int gc_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg)
 {
 	struct gc_arg *g = arg;
 	uint64_t to = (uint64_t)bsc_flow_timeout(g->t, k->proto, f->tcp) * 1000000000ull;
 
-	return g->now > f->last_ns && g->now - f->last_ns > to;
+	return bsc_flow_idle_ns(f->last, g->now) > to;
 }
 
 static void rev_key_from(struct bsc_rev_key *rk, const struct bsc_flow_key *k,
@@ -134,28 +276,59 @@ static void rev_key_from(struct bsc_rev_key *rk, const struct bsc_flow_key *k,
 
 /* Delete every flow cb selects, with its reverse entry; each one is looked
  * at again first, as a packet may have changed it since the walk.  The
- * flow goes first: a reply in between finds no flow and is passed, never
- * sent to the wrong host.  Returns how many went. */
-static int flows_delete_where(const struct bsc_maps *m, flow_cb cb, void *arg)
+ * flows go first: a reply in between finds no flow once its reverse entry's
+ * tick has passed, and is passed, never sent to the wrong host.  Returns how
+ * many went. */
+static int flows_delete_part(const struct bsc_maps *m, flow_cb cb, void *arg,
+			     struct bsc_walk *w, uint32_t max)
 {
 	struct bsc_flow_key *keys = NULL;
-	size_t n = 0, i;
-	int deleted = 0;
+	struct bsc_rev_key *rks = NULL;
+	size_t n = 0, i, nd = 0;
+	int deleted;
 
-	flows_walk(m, cb, arg, &keys, &n);
+	/* a slice also ends once it holds DELETE_SLICE flows to delete: each
+	 * is looked up again, one system call apiece */
+	flows_walk_part(m, cb, arg, &keys, &n, w, max, max ? DELETE_SLICE : 0);
+	if (n)
+		rks = malloc(n * sizeof(*rks));
+	if (n && !rks) {
+		free(keys);
+		return -ENOMEM;
+	}
 	for (i = 0; i < n; i++) {
-		struct bsc_rev_key rk;
 		struct bsc_flow f;
 
 		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || !cb(&keys[i], &f, arg))
 			continue;
-		if (!bpf_map_delete_elem(m->flows, &keys[i]))
-			deleted++;
-		rev_key_from(&rk, &keys[i], &f);
-		bpf_map_delete_elem(m->rev, &rk);
+		keys[nd] = keys[i];
+		rev_key_from(&rks[nd], &keys[i], &f);
+		nd++;
 	}
+	deleted = (int)delete_keys(m->flows, keys, sizeof(*keys), nd);
+	delete_keys(m->rev, rks, sizeof(*rks), nd);
+	if (deleted > 0)
+		bsc_flows_invalidate(m); /* after the deletions: bascule.h */
 	free(keys);
+	free(rks);
 	return deleted;
+}
+
+static int flows_delete_where(const struct bsc_maps *m, flow_cb cb, void *arg)
+{
+	struct bsc_walk w = { 0 };
+
+	return flows_delete_part(m, cb, arg, &w, 0);
+}
+
+int bsc_flows_gc_step(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_t now_ns,
+		      struct bsc_walk *w, uint32_t max)
+{
+	struct gc_arg g = { .t = t, .now = now_ns };
+
+	if (w->done)
+		memset(w, 0, sizeof(*w)); /* a new pass */
+	return flows_delete_part(m, gc_cb, &g, w, max);
 }
 
 int bsc_flows_gc(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_t now_ns)
@@ -214,7 +387,7 @@ static int print_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void
 	fprintf(p->out, "%-4s %15s:%-5u -> %15s:%-5u via uplink %u as %s:%u  idle %.1fs\n",
 		proto_name(k->proto), s, ntohs(k->sport), d, ntohs(k->dport), f->uplink, n,
 		ntohs(f->nat_port),
-		p->now > f->last_ns ? (double)(p->now - f->last_ns) / 1e9 : 0.0);
+		(double)bsc_flow_idle_ns(f->last, p->now) / 1e9);
 	return 0;
 }
 

@@ -18,9 +18,32 @@ struct bsc_timeouts {
 void bsc_timeouts_from_cfg(struct bsc_timeouts *t, const struct bsc_cfg *cfg);
 /* Seconds a flow in this state may stay idle.  Pure: unit-tested. */
 uint32_t bsc_flow_timeout(const struct bsc_timeouts *t, uint8_t proto, uint8_t tcp);
+/* Bump the generation of the bindings (bascule.h, struct bsc_flow_cache)
+ * after deleting or changing any: the data plane's cached copies of them
+ * stop serving at once.  The sweep does it itself. */
+void bsc_flows_invalidate(const struct bsc_maps *m);
+/* How long a flow whose last packet fell in tick `last` (bascule.h) has been
+ * idle at now_ns: counted from the end of that tick, so never too long. */
+uint64_t bsc_flow_idle_ns(uint32_t last, uint64_t now_ns);
 /* Delete every flow idle past its timeout (and its reverse entry); returns
  * how many went. now_ns is CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns. */
 int bsc_flows_gc(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_t now_ns);
+/* Where a walk of the flow table stands (all zero: at its start). */
+struct bsc_walk {
+	uint32_t token;         /* batch position in the hash table */
+	int started, done;
+};
+/* One slice of an expiry pass: walk up to `max` flows from where *w stands
+ * and delete those idle past their timeout; w->done tells that the pass
+ * reached the end (the next call starts a new one).  The daemon sweeps in
+ * slices so that its event loop (probes) is never held for a whole table.
+ * Returns how many flows went. */
+int bsc_flows_gc_step(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_t now_ns,
+		      struct bsc_walk *w, uint32_t max);
+/* Flows walked per slice of the daemon's expiry pass (tens of ms at a
+ * million flows): between slices its event loop serves probes and the
+ * control socket. */
+#define BSC_GC_SLICE 65536
 /* Count flows, in total and per uplink (per_uplink may be NULL). */
 long bsc_flows_count(const struct bsc_maps *m, long per_uplink[BSC_MAX_UPLINKS]);
 void bsc_flows_print(const struct bsc_maps *m, FILE *out, int limit);

@@ -12,12 +12,13 @@
 #include "bascule.h"
 
 struct bsc_maps {
-	int config, uplinks, uplink_idx, policy, tx_ports, flows, rev, hosts,
-	    uplink_stats, reasons;
+	int config, uplinks, policy, tx_ports, flows, rev, hosts, uplink_stats, reasons, flow_gen;
 };
 
-#define BSC_MAP_NAMES(X) X(config) X(uplinks) X(uplink_idx) X(policy) \
-	X(tx_ports) X(flows) X(rev) X(hosts) X(uplink_stats) X(reasons)
+#define BSC_MAP_NAMES(X) X(config) X(uplinks) X(policy) \
+	X(tx_ports) X(flows) X(rev) X(hosts) X(uplink_stats) X(reasons) X(flow_gen)
+/* Maps of earlier versions, removed by `bascule purge` too. */
+#define BSC_RETIRED_MAP_NAMES(X) X(uplink_idx)
 
 extern const char *const bsc_reason_names[BSC_R_MAX];
 extern const char *const bsc_state_names[4];

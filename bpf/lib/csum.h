@@ -66,4 +66,32 @@ static __always_inline void udp_csum_replace2(__u16 *sum, __u16 from, __u16 to)
 		*sum = 0xffff;
 }
 
+/* Several fields at once: add up the change of each (csum_diff2/4), then
+ * fold the sum into the checksum once (csum_apply): one fold instead of one
+ * per field.  A handful of diffs stays far from overflowing 32 bits. */
+static __always_inline __u32 csum_diff2(__u16 from, __u16 to)
+{
+	return (__u32)(__u16)~from + to;
+}
+
+static __always_inline __u32 csum_diff4(__u32 from, __u32 to)
+{
+	return (__u32)(__u16)~(from & 0xffff) + (__u16)~(from >> 16) + (to & 0xffff) + (to >> 16);
+}
+
+static __always_inline void csum_apply(__u16 *sum, __u32 diff)
+{
+	*sum = (__u16)~csum_fold32((__u32)(__u16)~*sum + diff);
+}
+
+/* UDP: zero ("none") stays zero, a computed zero is sent as 0xffff. */
+static __always_inline void udp_csum_apply(__u16 *sum, __u32 diff)
+{
+	if (*sum == 0)
+		return;
+	csum_apply(sum, diff);
+	if (*sum == 0)
+		*sum = 0xffff;
+}
+
 #endif /* BSC_CSUM_H */

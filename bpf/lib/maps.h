@@ -27,15 +27,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } uplinks SEC(".maps");
 
-/* ifindex of an uplink device -> its index in `uplinks`. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BSC_MAX_UPLINKS * 4);
-	__type(key, __u32);
-	__type(value, __u32);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} uplink_idx SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, BSC_MAX_POLICIES);
@@ -89,6 +80,24 @@ struct {
 	__type(value, struct bsc_uplink_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } uplink_stats SEC(".maps");
+
+/* Generation of the bindings (bascule.h, struct bsc_flow_cache): bumped by
+ * whoever deletes or moves bindings (the controller's sweep, a rebind). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flow_gen SEC(".maps");
+
+/* Not pinned: a fresh (empty) cache with every load of the programs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BSC_FLOW_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct bsc_flow_cache);
+} flow_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -17,12 +17,14 @@
 #include "parse.h"
 #include "csum.h"
 
-/* last_ns is refreshed at most this often: the write dirties the flow's
+/* The clock of the flow tables (bascule.h): ticks of 2^30 ns.  A flow's
+ * `last` is written once per tick at most: the write dirties the flow's
  * cache line, and the shortest expiry timeout is 10 s. */
-#define BSC_TOUCH_NS (1000ULL * 1000 * 1000)
-/* ...and the reverse entry is checked on every 8th refresh only: a second
- * cold lookup per packet is what a table of a million flows cannot afford. */
-#define BSC_REV_CHECK_EVERY 8
+static __always_inline __u32 bsc_tick(void)
+{
+	/* the coarse clock: jiffies resolution is plenty, and it is cheaper */
+	return bpf_ktime_get_coarse_ns() >> BSC_TICK_SHIFT;
+}
 
 static __always_inline struct bsc_uplink *uplink_get(__u32 idx)
 {
@@ -47,12 +49,35 @@ static __always_inline struct bsc_uplink *policy_uplink(__u32 pol, __u32 *idx)
 
 /* Existing flows may stay on an uplink that is UP or DRAINED and still has
  * the address the binding was made with (a DHCP renewal may change it). */
-static __always_inline int uplink_keeps_flow(const struct bsc_uplink *up,
-					     const struct bsc_flow *f)
+static __always_inline int uplink_keeps_addr(const struct bsc_uplink *up, __u32 nat_addr)
 {
 	return up && (up->state == BSC_UPLINK_UP ||
 		      up->state == BSC_UPLINK_DRAINED) &&
-	       up->addr == f->nat_addr;
+	       up->addr == nat_addr;
+}
+
+static __always_inline int uplink_keeps_flow(const struct bsc_uplink *up,
+					     const struct bsc_flow *f)
+{
+	return up && uplink_keeps_addr(up, f->nat_addr);
+}
+
+/* The generation of the bindings (struct bsc_flow_cache): read per packet,
+ * bumped after bindings are deleted or moved, so that no cached copy of
+ * them serves again. */
+static __always_inline __u32 flow_gen_get(void)
+{
+	__u32 zero = 0, *g = bpf_map_lookup_elem(&flow_gen, &zero);
+
+	return g ? *g : 0;
+}
+
+static __always_inline void flow_gen_bump(void)
+{
+	__u32 zero = 0, *g = bpf_map_lookup_elem(&flow_gen, &zero);
+
+	if (g)
+		__sync_fetch_and_add(g, 1);
 }
 
 static __always_inline void rev_key_of(struct bsc_rev_key *rk,
@@ -70,15 +95,18 @@ static __always_inline void rev_key_of(struct bsc_rev_key *rk,
 
 /* Reserve a NAT port on an uplink for flow k: the LAN host's own port when it
  * is free towards that remote endpoint, else a bounded number of random
- * ports.  Returns 0 and the port in *port, or -1 when all tries collided. */
+ * ports.  The reverse entry made holds what replies need (lan_mac).  Returns
+ * 0 and the port in *port, or -1 when all tries collided. */
 static __always_inline int nat_port_reserve(const struct bsc_flow_key *k,
-					    __u32 uplink, __u16 *port)
+					    __u32 uplink, const __u8 *lan_mac,
+					    __u32 now, __u16 *port)
 {
-	struct bsc_rev rv = { .lan_addr = k->saddr, .lan_port = k->sport };
+	struct bsc_rev rv = { .lan_addr = k->saddr, .lan_port = k->sport, .checked = now };
 	struct bsc_rev_key rk;
 	__u16 cand = k->sport;
 	int i;
 
+	__builtin_memcpy(rv.lan_mac, lan_mac, 6);
 	for (i = 0; i < BSC_NAT_RETRIES; i++) {
 		rev_key_of(&rk, k, uplink, cand);
 		if (bpf_map_update_elem(&rev, &rk, &rv, BPF_NOEXIST) == 0) {
@@ -120,7 +148,7 @@ static __always_inline void stats_add_flow(__u32 uplink, int rebound, int exhaus
 static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 				     const struct bsc_uplink *up,
 				     const struct bsc_flow *old,
-				     const __u8 *lan_mac, __u64 now,
+				     const __u8 *lan_mac, __u32 now,
 				     struct bsc_flow *out)
 {
 	/* old may alias out: keep what must be released */
@@ -128,7 +156,7 @@ static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 	__u16 old_port = old ? old->nat_port : 0;
 	__u16 port;
 
-	if (nat_port_reserve(k, idx, &port)) {
+	if (nat_port_reserve(k, idx, lan_mac, now, &port)) {
 		stats_add_flow(idx, 0, 1);
 		return BSC_R_DROP_NAT_EXHAUSTED;
 	}
@@ -136,9 +164,9 @@ static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 		*out = *old;
 	} else {
 		__builtin_memset(out, 0, sizeof(*out));
-		out->created_ns = now;
+		out->created = now;
 	}
-	out->last_ns = now;
+	out->last = now;
 	out->nat_addr = up->addr;
 	out->nat_port = port;
 	out->uplink = idx;
@@ -148,8 +176,10 @@ static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 		nat_port_release(k, idx, port);
 		return BSC_R_DROP_MAP_FULL;
 	}
-	if (old)
+	if (old) {
 		nat_port_release(k, old_uplink, old_port);
+		flow_gen_bump(); /* moved: no cached copy of the old binding */
+	}
 	stats_add_flow(idx, !!old, 0);
 	return 0;
 }
@@ -190,51 +220,50 @@ static __always_inline int host_may_open(__u32 host, const struct bsc_config *cf
 }
 
 /* Rewrite the source (LAN -> uplink) or destination (uplink -> LAN) address
- * and port of a TCP/UDP/ICMP-echo packet, fixing the IPv4 header checksum and
- * the L4 checksum incrementally. */
+ * and port of a TCP/UDP/ICMP-echo packet and decrement its TTL, with the
+ * IPv4 header checksum and the L4 checksum updated incrementally, each in
+ * one go (address + TTL; address + port). */
 static __always_inline void nat_rewrite(struct pkt *p, int src, __u32 addr, __u16 port)
 {
 	struct iphdr *ip = p->ip;
 	__u32 *a = src ? &ip->saddr : &ip->daddr;
-	__u32 old_addr = *a;
-	__u16 *csum = NULL, *pp = NULL;
+	__u16 *ttlw = (__u16 *)&ip->ttl; /* TTL shares a word with the protocol */
+	__u32 da = csum_diff4(*a, addr);
+	__u16 old_ttlw = *ttlw;
 
 	switch (p->proto) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = p->l4;
+		__u16 *pp = src ? &th->source : &th->dest;
 
-		pp = src ? &th->source : &th->dest;
-		csum = &th->check;
-		csum_replace4(csum, old_addr, addr);
-		csum_replace2(csum, *pp, port);
+		csum_apply(&th->check, da + csum_diff2(*pp, port));
+		*pp = port;
 		break;
 	}
 	case IPPROTO_UDP: {
 		struct udphdr *uh = p->l4;
+		__u16 *pp = src ? &uh->source : &uh->dest;
 
-		pp = src ? &uh->source : &uh->dest;
-		csum = &uh->check;
-		udp_csum_replace4(csum, old_addr, addr);
-		udp_csum_replace2(csum, *pp, port);
+		udp_csum_apply(&uh->check, da + csum_diff2(*pp, port));
+		*pp = port;
 		break;
 	}
 	case IPPROTO_ICMP: {
 		struct icmphdr *ih = p->l4;
 
 		/* No pseudo-header in ICMP: only the identifier counts. */
-		pp = &ih->un.echo.id;
-		csum_replace2(&ih->checksum, *pp, port);
+		csum_apply(&ih->checksum, csum_diff2(ih->un.echo.id, port));
+		ih->un.echo.id = port;
 		break;
 	}
 	}
-	if (pp)
-		*pp = port;
-	csum_replace4(&ip->check, old_addr, addr);
 	*a = addr;
+	ip->ttl--;
+	csum_apply(&ip->check, da + csum_diff2(old_ttlw, *ttlw));
 }
 
-/* Decrement TTL with the header checksum kept right (the TTL shares a 16-bit
- * word with the protocol). */
+/* Decrement TTL with the header checksum kept right (ICMP errors; the
+ * translated flows get theirs in nat_rewrite). */
 static __always_inline void ip_ttl_dec(struct iphdr *ip)
 {
 	__u16 *w = (__u16 *)&ip->ttl;
@@ -243,6 +272,10 @@ static __always_inline void ip_ttl_dec(struct iphdr *ip)
 	ip->ttl--;
 	csum_replace2(&ip->check, old, *w);
 }
+
+/* TCP flags (byte 13 of the header) that change what is tracked: FIN, SYN,
+ * RST.  A reply carrying one always goes to the binding. */
+#define BSC_TCP_FLAGS_STATE 0x07
 
 /* TCP tracking: only the bits that decide how long a flow is kept. */
 static __always_inline void flow_track_tcp(struct bsc_flow *f, const struct pkt *p,

@@ -9,12 +9,22 @@
  *                                     map pinned in DIR (rm -r DIR detaches)
  *   limit-attach IFNAME OUTIF SMAC DMAC DIR
  *                                     the bare MAC-swap + devmap redirect
+ *   limit-load OUTIF SMAC DMAC DIR    the same, loaded but not attached: its
+ *                                     program pinned as DIR/prog
+ *   link-save LINKPIN PROGPIN         pin the program of a pinned XDP link
+ *   link-prog LINKPIN PROGPIN         swap a pinned program into that link
  *   rate DIR SECONDS [PIN]            pps at a sink over SECONDS, busy % of
  *                                     each CPU, Bascule's new flows (PIN) and
  *                                     conntrack entries (this netns) created
  *   flip PIN FROM TO SINKDIR          move a running flow from uplink FROM to
  *                                     TO: time from the map write to the first
  *                                     packet at SINKDIR's sink (TO's far side)
+ *   nsloop BASCULE_OBJ LANIF WANIF NFLOWS [REPEAT]
+ *                                     ns per packet of bascule_lan and
+ *                                     bascule_wan over a large repeat
+ *                                     (drive.bpf.c), NFLOWS flows
+ *   gcsweep N                         the controller's flow sweep over N
+ *                                     flows: nothing expired, all expired
  *   nsperpkt BASCULE_OBJ LANIF WANIF N
  *                                     ns per packet of bascule_lan (hit and
  *                                     miss) with BPF_PROG_TEST_RUN
@@ -29,6 +39,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/ether.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -42,6 +53,7 @@
 
 #include "bascule.h"
 #include "bench.h"
+#include "flows.h"
 
 #define PKT_LEN 60 /* a 64-byte frame on the wire, FCS excluded */
 
@@ -263,6 +275,65 @@ static int cmd_limit_attach(int argc, char **argv)
 	    bpf_map_update_elem(map_fd(o, "limit_tx"), &zero, &out, BPF_ANY))
 		die("limit maps: %s", strerror(errno));
 	attach_pin(o, "bench_limit", argv[0], argv[4]);
+	return 0;
+}
+
+/* limit-load OUTIF SMAC DMAC DIR: bench_limit loaded and configured, not
+ * attached, its program pinned as DIR/prog (for link-prog). */
+static int cmd_limit_load(int argc, char **argv)
+{
+	char path[PATH_MAX + 16];
+	struct bpf_object *o;
+	struct limit_cfg c;
+	uint32_t zero = 0, out;
+
+	if (argc != 4)
+		die("limit-load OUTIF SMAC DMAC DIR");
+	out = ifidx(argv[0]);
+	parse_mac(argv[1], c.smac);
+	parse_mac(argv[2], c.dmac);
+	o = open_obj("limit.bpf.o");
+	if (bpf_object__load(o))
+		die("cannot load limit.bpf.o");
+	if (bpf_map_update_elem(map_fd(o, "limit_conf"), &zero, &c, BPF_ANY) ||
+	    bpf_map_update_elem(map_fd(o, "limit_tx"), &zero, &out, BPF_ANY))
+		die("limit maps: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/prog", argv[3]);
+	if (bpf_program__pin(prog_of(o, "bench_limit"), path))
+		die("cannot pin %s", path);
+	return 0;
+}
+
+/* link-save LINKPIN PROGPIN: pin the program a pinned XDP link runs. */
+static int cmd_link_save(int argc, char **argv)
+{
+	struct bpf_link_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int lfd, pfd;
+
+	if (argc != 2)
+		die("link-save LINKPIN PROGPIN");
+	lfd = bpf_obj_get(argv[0]);
+	if (lfd < 0 || bpf_obj_get_info_by_fd(lfd, &info, &len))
+		die("cannot read the link %s: %s", argv[0], strerror(errno));
+	pfd = bpf_prog_get_fd_by_id(info.prog_id);
+	if (pfd < 0 || bpf_obj_pin(pfd, argv[1]))
+		die("cannot pin program %u as %s: %s", info.prog_id, argv[1], strerror(errno));
+	return 0;
+}
+
+/* link-prog LINKPIN PROGPIN: the pinned link runs the pinned program from
+ * now on (an atomic swap: no packet sees no program). */
+static int cmd_link_prog(int argc, char **argv)
+{
+	int lfd, pfd;
+
+	if (argc != 2)
+		die("link-prog LINKPIN PROGPIN");
+	lfd = bpf_obj_get(argv[0]);
+	pfd = bpf_obj_get(argv[1]);
+	if (lfd < 0 || pfd < 0 || bpf_link_update(lfd, pfd, NULL))
+		die("cannot put %s into %s: %s", argv[1], argv[0], strerror(errno));
 	return 0;
 }
 
@@ -531,42 +602,30 @@ static int cmpu32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int cmd_nsperpkt(int argc, char **argv)
+/* A private copy of the data plane (nothing pinned), configured as the
+ * bench's daemon runs it: LAN lanif, one uplink "fiber" on wanif, active,
+ * flows/rev of nentries, no per-host budget. */
+static struct bpf_object *bsc_private(const char *obj, unsigned lanif, unsigned wanif,
+				      const uint8_t lan_mac[6], const uint8_t wan_mac[6],
+				      uint32_t nentries)
 {
-	uint8_t host_mac[6], lan_mac[6], wan_mac[6], gw_mac[6] = { 2, 0, 0, 0, 2, 0 };
-	uint8_t pkt[PKT_LEN];
-	uint32_t zero = 0, lanif, wanif, slot = BSC_LAN_SLOT, i, n, ret;
-	uint32_t *miss, *hit1, *nop1;
+	uint8_t gw_mac[6] = { 2, 0, 0, 0, 2, 0 };
+	uint32_t zero = 0, slot = BSC_LAN_SLOT;
 	struct bsc_config cfg = { 0 };
 	struct bsc_uplink up = { 0 };
 	struct bsc_policy pol = { .active = 0, .preferred = BSC_NO_UPLINK };
-	struct bpf_object *o, *lo;
+	struct bpf_object *o;
 	struct bpf_map *m;
-	double sum_miss = 0, sum_hit1 = 0, sum_nop1 = 0, sum_hot = 0;
-	uint32_t nop_big, dport, dur;
-	int lan_fd, nop_fd;
-	uint64_t t0, t1;
 
-	if (argc != 4)
-		die("nsperpkt BASCULE_OBJ LANIF WANIF N");
-	n = (uint32_t)strtoul(argv[3], NULL, 0);
-	lanif = ifidx(argv[1]);
-	wanif = ifidx(argv[2]);
-	ifmac(argv[1], lan_mac);
-	ifmac(argv[2], wan_mac);
-	parse_mac("02:00:00:00:00:10", host_mac);
-
-	o = bpf_object__open_file(argv[0], NULL);
+	o = bpf_object__open_file(obj, NULL);
 	if (!o)
-		die("cannot open %s", argv[0]);
+		die("cannot open %s", obj);
 	bpf_object__for_each_map(m, o)
 		bpf_map__set_pin_path(m, NULL);
-	/* The sizes the bench's daemon uses (flow_table_size = 2097152). */
-	bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "flows"), 2097152);
-	bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "rev"), 2097152);
+	bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "flows"), nentries);
+	bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "rev"), nentries);
 	if (bpf_object__load(o))
-		die("cannot load %s", argv[0]);
-	lan_fd = bpf_program__fd(prog_of(o, "bascule_lan"));
+		die("cannot load %s", obj);
 
 	cfg.lan_ifindex = lanif;
 	cfg.lan_addr = inet_addr("10.77.0.1");
@@ -584,11 +643,37 @@ static int cmd_nsperpkt(int argc, char **argv)
 	up.priority = 10;
 	if (bpf_map_update_elem(map_fd(o, "config"), &zero, &cfg, BPF_ANY) ||
 	    bpf_map_update_elem(map_fd(o, "uplinks"), &zero, &up, BPF_ANY) ||
-	    bpf_map_update_elem(map_fd(o, "uplink_idx"), &wanif, &zero, BPF_ANY) ||
 	    bpf_map_update_elem(map_fd(o, "tx_ports"), &zero, &wanif, BPF_ANY) ||
 	    bpf_map_update_elem(map_fd(o, "tx_ports"), &slot, &lanif, BPF_ANY) ||
 	    bpf_map_update_elem(map_fd(o, "policy"), &zero, &pol, BPF_ANY))
 		die("bascule maps: %s", strerror(errno));
+	return o;
+}
+
+static int cmd_nsperpkt(int argc, char **argv)
+{
+	uint8_t host_mac[6], lan_mac[6], wan_mac[6];
+	uint8_t pkt[PKT_LEN];
+	uint32_t lanif, wanif, i, n, ret;
+	uint32_t *miss, *hit1, *nop1;
+	struct bpf_object *o, *lo;
+	double sum_miss = 0, sum_hit1 = 0, sum_nop1 = 0, sum_hot = 0;
+	uint32_t nop_big, dport, dur;
+	int lan_fd, nop_fd;
+	uint64_t t0, t1;
+
+	if (argc != 4)
+		die("nsperpkt BASCULE_OBJ LANIF WANIF N");
+	n = (uint32_t)strtoul(argv[3], NULL, 0);
+	lanif = ifidx(argv[1]);
+	wanif = ifidx(argv[2]);
+	ifmac(argv[1], lan_mac);
+	ifmac(argv[2], wan_mac);
+	parse_mac("02:00:00:00:00:10", host_mac);
+
+	/* The sizes the bench's daemon uses (flow_table_size = 2097152). */
+	o = bsc_private(argv[0], lanif, wanif, lan_mac, wan_mac, 2097152);
+	lan_fd = bpf_program__fd(prog_of(o, "bascule_lan"));
 
 	lo = open_obj("limit.bpf.o");
 	if (bpf_object__load(lo))
@@ -653,6 +738,258 @@ static int cmd_nsperpkt(int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------------------ ns per packet, loop */
+
+/* The driver's config (drive.bpf.c). */
+struct drive_cfg {
+	struct gen_cfg g;
+	uint32_t dir;
+	uint32_t daddr;
+};
+
+struct loop {
+	int drive_fd, jmp_fd, ctr_fd, conf_fd;
+	uint32_t ifindex; /* ingress_ifindex of the runs */
+	struct drive_cfg c;
+};
+
+/* ns per repetition of bench_drive + slot 0 (target), over `repeat`
+ * repetitions from flow 0; want: the verdict the last one must give. */
+static double loop_run(struct loop *l, int target, uint32_t dir, uint32_t repeat, uint32_t want)
+{
+	uint8_t pkt[PKT_LEN], out[PKT_LEN];
+	struct xdp_md ctx = { .data_end = PKT_LEN, .ingress_ifindex = l->ifindex };
+	int n = ncpus();
+	uint32_t zero = 0, ctr[n];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = PKT_LEN,
+		    .data_out = out, .data_size_out = sizeof(out), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = repeat);
+
+	memcpy(pkt, l->c.g.hdr, sizeof(l->c.g.hdr));
+	memset(pkt + sizeof(l->c.g.hdr), 0, PKT_LEN - sizeof(l->c.g.hdr));
+	l->c.dir = dir;
+	memset(ctr, 0, sizeof(ctr));
+	if (bpf_map_update_elem(l->conf_fd, &zero, &l->c, BPF_ANY) ||
+	    bpf_map_update_elem(l->ctr_fd, &zero, ctr, BPF_ANY) ||
+	    bpf_map_update_elem(l->jmp_fd, &zero, &target, BPF_ANY))
+		die("drive maps: %s", strerror(errno));
+	if (bpf_prog_test_run_opts(l->drive_fd, &o))
+		die("test_run: %s", strerror(errno));
+	if (o.retval != want)
+		die("the driven program returned %u, not %u (dir %u)", o.retval, want, dir);
+	return o.duration;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* median of three runs */
+static double loop_med(struct loop *l, int target, uint32_t dir, uint32_t repeat, uint32_t want)
+{
+	double v[3];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		v[i] = loop_run(l, target, dir, repeat, want);
+	qsort(v, 3, sizeof(v[0]), cmpd);
+	return v[1];
+}
+
+/* nsloop BASCULE_OBJ LANIF WANIF NFLOWS [REPEAT]: bascule_lan and
+ * bascule_wan timed over a large repeat (drive.bpf.c), net of the driver.
+ * miss: NFLOWS new flows from an empty table (one pass); hit: REPEAT
+ * packets cycling over the NFLOWS bindings; wan: as many replies. */
+static int cmd_nsloop(int argc, char **argv)
+{
+	uint8_t host_mac[6], lan_mac[6], wan_mac[6], pkt[PKT_LEN];
+	struct bpf_object *o, *d, *lo;
+	uint32_t lanif, wanif, nflows, repeat;
+	double base0, base1, miss = 0, hit, wan;
+	int lan_fd, wan_fd, nop_fd;
+	struct loop l = { 0 };
+
+	if (argc != 4 && argc != 5)
+		die("nsloop BASCULE_OBJ LANIF WANIF NFLOWS [REPEAT]");
+	lanif = ifidx(argv[1]);
+	wanif = ifidx(argv[2]);
+	nflows = (uint32_t)strtoul(argv[3], NULL, 0);
+	repeat = argc == 5 ? (uint32_t)strtoul(argv[4], NULL, 0) : 10000000;
+	if (!nflows || nflows > 250 * BENCH_GROUP || repeat < nflows)
+		die("NFLOWS must be 1..%u and REPEAT at least NFLOWS", 250 * BENCH_GROUP);
+	ifmac(argv[1], lan_mac);
+	ifmac(argv[2], wan_mac);
+	parse_mac("02:00:00:00:00:10", host_mac);
+
+	o = bsc_private(argv[0], lanif, wanif, lan_mac, wan_mac, 2097152);
+	lan_fd = bpf_program__fd(prog_of(o, "bascule_lan"));
+	wan_fd = bpf_program__fd(prog_of(o, "bascule_wan"));
+	d = open_obj("drive.bpf.o");
+	if (bpf_object__load(d))
+		die("cannot load drive.bpf.o");
+	lo = open_obj("limit.bpf.o");
+	if (bpf_object__load(lo))
+		die("cannot load limit.bpf.o");
+	nop_fd = bpf_program__fd(prog_of(lo, "bench_nop"));
+	l.drive_fd = bpf_program__fd(prog_of(d, "bench_drive"));
+	l.jmp_fd = map_fd(d, "drive_jmp");
+	l.ctr_fd = map_fd(d, "drive_ctr");
+	l.conf_fd = map_fd(d, "drive_conf");
+
+	build_udp(pkt, host_mac, lan_mac, inet_addr("10.77.0.10"), inet_addr("203.0.113.11"),
+		  10000, 5000);
+	memcpy(l.c.g.hdr, pkt, 42);
+	l.c.g.nflows = nflows;
+	l.c.g.saddr0 = ntohl(inet_addr("10.77.0.10"));
+	l.c.g.sport0 = 10000;
+	l.c.g.dport0 = 5000;
+	l.c.daddr = inet_addr("192.0.2.2"); /* the uplink's, bsc_private() */
+
+	l.ifindex = lanif;
+	base0 = loop_med(&l, nop_fd, 0, repeat, XDP_PASS);
+	if (nflows > 1)
+		miss = loop_run(&l, lan_fd, 0, nflows, XDP_REDIRECT) - base0;
+	else
+		loop_run(&l, lan_fd, 0, 1, XDP_REDIRECT);
+	hit = loop_med(&l, lan_fd, 0, repeat, XDP_REDIRECT) - base0;
+	l.ifindex = wanif;
+	base1 = loop_med(&l, nop_fd, 1, repeat, XDP_PASS);
+	wan = loop_med(&l, wan_fd, 1, repeat, XDP_REDIRECT) - base1;
+	printf("loop_flows=%u loop_repeat=%u lan_hit_ns=%.1f lan_miss_ns=%.1f wan_hit_ns=%.1f "
+	       "drive_lan_ns=%.1f drive_wan_ns=%.1f\n", nflows, repeat, hit, miss, wan, base0, base1);
+	return 0;
+}
+
+/* ------------------------------------------------------------ flow sweep */
+
+/* gcsweep N: the controller's flow sweep (user/flows.c) over N bindings in
+ * flows/rev tables of 2097152 entries (the bench daemon's size): with
+ * nothing to expire (the steady state: every pass walks the whole table),
+ * whole (bsc_flows_gc) and in the daemon's slices; then with everything
+ * expired (walk + delete), in slices. */
+static int cmd_gcsweep(int argc, char **argv)
+{
+	const uint32_t size = 2097152, chunk = 65536;
+	struct bsc_timeouts to = { .tcp_established = 7440, .tcp_transitory = 240,
+				   .tcp_closed = 10, .udp = 120, .icmp = 30 };
+	struct bsc_flow_key *fk;
+	struct bsc_rev_key *rk;
+	struct bsc_flow *fv;
+	struct bsc_rev *rv;
+	struct bsc_maps m;
+	uint64_t now, t0, t1, t1b, t2, slice_max = 0, xslice_max = 0;
+	uint32_t n, i, done, slices = 0, xslices = 0;
+	int expired, gone;
+
+	if (argc != 1)
+		die("gcsweep N");
+	n = (uint32_t)strtoul(argv[0], NULL, 0);
+	if (!n || n > size / 2)
+		die("N must be 1..%u", size / 2);
+	bsc_maps_init(&m);
+	m.flows = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "flows", sizeof(*fk), sizeof(*fv), size, NULL);
+	m.rev = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "rev", sizeof(*rk), sizeof(*rv), size, NULL);
+	if (m.flows < 0 || m.rev < 0)
+		die("map create: %s", strerror(errno));
+	fk = calloc(chunk, sizeof(*fk));
+	rk = calloc(chunk, sizeof(*rk));
+	fv = calloc(chunk, sizeof(*fv));
+	rv = calloc(chunk, sizeof(*rv));
+	if (!fk || !rk || !fv || !rv)
+		die("out of memory");
+	now = now_ns();
+	/* the generator's flows (bench.h), bound on uplink 0 a moment ago */
+	for (done = 0; done < n; done += chunk) {
+		uint32_t c = n - done < chunk ? n - done : chunk;
+		LIBBPF_OPTS(bpf_map_batch_opts, bo);
+
+		for (i = 0; i < c; i++) {
+			uint32_t f = done + i, g = f / BENCH_GROUP, r = f % BENCH_GROUP;
+
+			memset(&fk[i], 0, sizeof(fk[i]));
+			memset(&rk[i], 0, sizeof(rk[i]));
+			memset(&fv[i], 0, sizeof(fv[i]));
+			memset(&rv[i], 0, sizeof(rv[i]));
+			fk[i].saddr = htonl(0x0a4d000a + g);
+			fk[i].daddr = inet_addr("203.0.113.11");
+			fk[i].sport = htons((uint16_t)(10000 + r));
+			fk[i].dport = htons((uint16_t)(5000 + g));
+			fk[i].proto = IPPROTO_UDP;
+			fv[i].nat_addr = inet_addr("192.0.2.2");
+			fv[i].nat_port = fk[i].sport;
+			fv[i].created = fv[i].last = (uint32_t)(now >> BSC_TICK_SHIFT);
+			rk[i].raddr = fk[i].daddr;
+			rk[i].rport = fk[i].dport;
+			rk[i].nat_port = fv[i].nat_port;
+			rk[i].proto = IPPROTO_UDP;
+			rv[i].lan_addr = fk[i].saddr;
+			rv[i].lan_port = fk[i].sport;
+			rv[i].checked = fv[i].last;
+		}
+		if (bpf_map_update_batch(m.flows, fk, fv, &c, &bo) ||
+		    bpf_map_update_batch(m.rev, rk, rv, &c, &bo))
+			die("filling the tables: %s", strerror(errno));
+	}
+	if (bsc_flows_count(&m, NULL) != (long)n)
+		die("the tables hold %ld flows, not %u", bsc_flows_count(&m, NULL), n);
+	t0 = now_ns();
+	expired = bsc_flows_gc(&m, &to, now_ns());
+	t1 = now_ns();
+	if (expired != 0)
+		die("a sweep of fresh flows expired %d", expired);
+	/* the daemon's way: slices of BSC_GC_SLICE flows */
+	{
+		struct bsc_walk w = { 0 };
+		uint64_t a, b;
+
+		do {
+			a = now_ns();
+			expired += bsc_flows_gc_step(&m, &to, now_ns(), &w, BSC_GC_SLICE);
+			b = now_ns();
+			if (b - a > slice_max)
+				slice_max = b - a;
+			slices++;
+		} while (!w.done);
+		if (expired != 0)
+			die("a sliced sweep of fresh flows expired %d", expired);
+	}
+	/* everything idle for longer than the UDP timeout, in slices */
+	t1b = now_ns();
+	expired = 0;
+	{
+		struct bsc_walk w = { 0 };
+		uint64_t a, b;
+
+		do {
+			a = now_ns();
+			expired += bsc_flows_gc_step(&m, &to, now + 200ull * 1000000000ull, &w,
+						     BSC_GC_SLICE);
+			b = now_ns();
+			if (b - a > xslice_max)
+				xslice_max = b - a;
+			xslices++;
+		} while (!w.done);
+	}
+	t2 = now_ns();
+	gone = (int)bsc_flows_count(&m, NULL);
+	if (expired != (int)n || gone != 0)
+		die("expired %d of %u, %d left", expired, n, gone);
+	{
+		struct bsc_rev_key k;
+
+		if (!bpf_map_get_next_key(m.rev, NULL, &k))
+			die("reverse entries left after expiry");
+	}
+	printf("gc_flows=%u gc_sweep_ms=%.1f gc_slices=%u gc_slice_max_ms=%.1f gc_expire_all_ms=%.1f "
+	       "gc_expire_slices=%u gc_expire_slice_max_ms=%.1f\n",
+	       n, (t1 - t0) / 1e6, slices, slice_max / 1e6, (t2 - t1b) / 1e6, xslices,
+	       xslice_max / 1e6);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX];
@@ -666,17 +1003,22 @@ int main(int argc, char **argv)
 		snprintf(objdir, sizeof(objdir), "%s", getenv("BENCH_OBJDIR"));
 	libbpf_set_print(NULL);
 	if (argc < 2)
-		die("usage: bench gen|sink-attach|limit-attach|rate|stats|flip|nsperpkt ...");
+		die("usage: bench gen|sink-attach|limit-attach|limit-load|link-save|link-prog|rate|stats|flip|nsloop|gcsweep|nsperpkt ...");
 	if (getenv("BENCH_VERBOSE"))
 		libbpf_set_print(NULL);
 #define CMD(s, f) if (!strcmp(argv[1], s)) return f(argc - 2, argv + 2)
 	CMD("gen", cmd_gen);
 	CMD("sink-attach", cmd_sink_attach);
 	CMD("limit-attach", cmd_limit_attach);
+	CMD("limit-load", cmd_limit_load);
+	CMD("link-save", cmd_link_save);
+	CMD("link-prog", cmd_link_prog);
 	CMD("rate", cmd_rate);
 	CMD("stats", cmd_stats);
 	CMD("flip", cmd_flip);
 	CMD("nsperpkt", cmd_nsperpkt);
+	CMD("nsloop", cmd_nsloop);
+	CMD("gcsweep", cmd_gcsweep);
 	die("unknown command %s", argv[1]);
 	return 1;
 }
