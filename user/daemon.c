@@ -481,6 +481,15 @@ static void passive_signal(struct daemon *d, uint64_t now)
 		u->tx_at_rx_change = st.tx_packets;
 		return;
 	}
+	/* Nothing sent since the last packet back: idle, not silent. The
+	 * 100 ms then count from the last sample before traffic resumed, not
+	 * from the last answer seconds ago: otherwise the first packets of a
+	 * flow after a pause, still waiting for their first answer (one round
+	 * trip, 40 ms on 5G), looked like a dead uplink. */
+	if (st.tx_packets == u->tx_at_rx_change) {
+		u->rx_change_ns = now;
+		return;
+	}
 	if (st.tx_packets - u->tx_at_rx_change >= 5 && now - u->rx_change_ns >= 100000000ull &&
 	    now - u->last_suspicion >= 2000000000ull) {
 		u->last_suspicion = now;
