@@ -1292,11 +1292,12 @@ static void test_unbind_datagrams(void **state)
 	assert_true(rev_has(0, 6, REMOTE, 80, 40001));
 }
 
-/* The flow cache (bascule.h): a second packet of a flow in the same tick is
- * served from it, the same bytes out; changing bindings without bumping the
- * generation would not be seen, bumping it is.  (The data plane never
- * changes a binding in place: this is how the test sees where a packet
- * came from.) */
+/* The flow cache (bascule.h): a second packet of a flow within the tick is
+ * served from it, the same bytes out; a binding changed without bumping
+ * the generation is not seen then, after a bump it is.  (The data plane
+ * never changes a binding in place: this is how the test tells where a
+ * packet's binding came from.  An attempt that straddles a tick finds the
+ * cache expired and proves nothing: it is made again.) */
 static void test_flow_cache_serves_and_invalidates(void **state)
 {
 	struct bsc_flow_key k = { 0 };
@@ -1305,18 +1306,15 @@ static void test_flow_cache_serves_and_invalidates(void **state)
 	int tries;
 
 	(void)state;
-	for (tries = 0; tries < 3; tries++) {
-		uint32_t t0;
-
+	for (tries = 0; tries < 20; tries++) {
 		reset_state();
-		t0 = dp_tick();
 		run_spec(LAN, 0, &udp_q, &r1);
 		assert_int_equal(r1.verdict, XDP_REDIRECT);
 		run_spec(LAN, 0, &udp_q, &r2);
 		assert_int_equal(r2.verdict, XDP_REDIRECT);
 		assert_int_equal(r2.out_len, r1.out_len);
 		assert_memory_equal(r2.out, r1.out, r1.out_len);
-		assert_int_equal(stats_of(0).tx_packets, 3); /* dp_tick's packet too */
+		assert_int_equal(stats_of(0).tx_packets, 2);
 		/* the binding changed behind the cache's back */
 		assert_int_equal(flow_get(&udp_q, &f), 0);
 		f.nat_port = htons(40999);
@@ -1327,16 +1325,15 @@ static void test_flow_cache_serves_and_invalidates(void **state)
 		k.proto = 17;
 		assert_int_equal(bpf_map_update_elem(E.m.flows, &k, &f, BPF_EXIST), 0);
 		run_spec(LAN, 0, &udp_q, &r2);
-		if (dp_tick() != t0)
-			continue; /* a tick went by: the cache was not asked; again */
-		assert_int_equal(r2.out[34] << 8 | r2.out[35], 40000); /* the cached one */
+		if ((r2.out[34] << 8 | r2.out[35]) != 40000)
+			continue; /* a tick went by: the cache was not asked */
 		bsc_flows_invalidate(&E.m);
 		run_spec(LAN, 0, &udp_q, &r2);
 		assert_int_equal(r2.out[34] << 8 | r2.out[35], 40999); /* the table's */
 		assert_true(l4_csum_ok(r2.out, r2.out_len, 1));
 		return;
 	}
-	fail_msg("the tick kept changing");
+	fail_msg("no packet was ever served from the cache");
 }
 
 /* Failback moving datagram flows: the sweep's deletion bumps the
@@ -1393,8 +1390,9 @@ static int on_cpu(int cpu)
 }
 
 /* A flow moved by one CPU is not sent on its old binding by another CPU
- * whose cache still holds it, even when the old uplink is back within the
- * tick: a rebind bumps the generation. */
+ * whose cache still holds it, even when the old uplink is back at once: a
+ * rebind bumps the generation.  (Should a tick begin while the test moves
+ * between CPUs, the cache has expired anyway and this proves nothing.) */
 static void test_flow_cache_rebind_on_another_cpu(void **state)
 {
 	struct pspec via_cell = { VIA_CELL, UDP_Q };
