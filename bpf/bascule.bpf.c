@@ -175,9 +175,9 @@ static __always_inline int reset_to_lan(struct xdp_md *ctx, struct pkt *p, __u32
 static __always_inline struct bsc_flow_cache *flow_cache_slot(const struct bsc_flow_key *k)
 {
 	const __u32 *w = (const __u32 *)k;
-	__u32 slot = ((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9e3779b1u) >> 24;
+	__u32 slot = ((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9e3779b1u) >> (32 - BSC_FLOW_CACHE_BITS);
 
-	_Static_assert(BSC_FLOW_CACHE_SLOTS == 1 << (32 - 24), "slot bits");
+	_Static_assert(sizeof(struct bsc_flow_cache) == 32, "a cache slot is 32 bytes");
 	return bpf_map_lookup_elem(&flow_cache, &slot);
 }
 

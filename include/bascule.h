@@ -179,7 +179,8 @@ struct bsc_rev {
  * filled with (`flow_gen`, bumped whenever bindings are deleted or moved),
  * and while its uplink keeps the flow (state, address); TCP segments with
  * SYN, FIN or RST always go to `flows`. */
-#define BSC_FLOW_CACHE_SLOTS 256
+#define BSC_FLOW_CACHE_BITS  12  /* 4096 slots of 32 bytes: 128 KiB a CPU, in L2 */
+#define BSC_FLOW_CACHE_SLOTS (1u << BSC_FLOW_CACHE_BITS)
 
 struct bsc_flow_cache {
 	struct bsc_flow_key key;
