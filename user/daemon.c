@@ -761,8 +761,9 @@ static void health_json(struct daemon *d, FILE *out)
 /* Re-read the configuration.  What can change while running changes (probes
  * and their profiles, priorities, failback hold, timeouts, hooks, the
  * per-host budget); a file that does not parse, or that changes what only a
- * restart can (the LAN, the pin root, the set of uplinks and their
- * interfaces), is refused and the running configuration stays. */
+ * restart can (the LAN, the pin root, the flow table's size, the control
+ * socket, the metrics address, the history file, the set of uplinks and
+ * their interfaces), is refused and the running configuration stays. */
 static int reload(struct daemon *d, FILE *out)
 {
 	struct bsc_cfg *n = malloc(sizeof(*n));
@@ -777,12 +778,22 @@ static int reload(struct daemon *d, FILE *out)
 		free(n);
 		return -EINVAL;
 	}
-	if (strcmp(n->lan_ifname, d->cfg->lan_ifname) || strcmp(n->pin_root, d->cfg->pin_root) ||
-	    n->n_uplinks != d->cfg->n_uplinks || n->flow_table_size != d->cfg->flow_table_size ||
-	    strcmp(n->control_socket, d->cfg->control_socket)) {
-		snprintf(err, sizeof(err), "%s: lan, pin_root, flow_table_size, control_socket or the number of uplinks changed: that needs a restart (`bascule run --keep` keeps forwarding across it)",
-			 n->path);
-		goto refuse;
+	{
+		/* What only a restart can change, named in the refusal. */
+		const char *changed =
+			strcmp(n->lan_ifname, d->cfg->lan_ifname) ? "lan" :
+			strcmp(n->pin_root, d->cfg->pin_root) ? "pin_root" :
+			n->flow_table_size != d->cfg->flow_table_size ? "flow_table_size" :
+			strcmp(n->control_socket, d->cfg->control_socket) ? "control_socket" :
+			strcmp(n->metrics_listen, d->cfg->metrics_listen) ? "metrics_listen" :
+			strcmp(n->history, d->cfg->history) ? "history" :
+			n->n_uplinks != d->cfg->n_uplinks ? "the number of uplinks" : NULL;
+
+		if (changed) {
+			snprintf(err, sizeof(err), "%s: %s changed: that needs a restart (`bascule run --keep` keeps forwarding across it)",
+				 n->path, changed);
+			goto refuse;
+		}
 	}
 	for (i = 0; i < n->n_uplinks; i++) {
 		if (strcmp(n->uplinks[i].name, d->cfg->uplinks[i].name) ||
@@ -816,6 +827,8 @@ static int reload(struct daemon *d, FILE *out)
 	}
 	d->cfg_store = *n;
 	bsc_timeouts_from_cfg(&d->to, d->cfg);
+	if (d->hist)
+		bsc_history_set_retention(d->hist, d->cfg->history_retention_days);
 	free(n);
 	for (i = 0; i < d->n; i++)
 		refresh_uplink(d, &d->up[i], 100);

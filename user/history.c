@@ -148,19 +148,32 @@ static int bindv(struct bsc_history *h, sqlite3_stmt *st, const char *types, va_
 	return rc == SQLITE_OK ? 0 : fail(h, "bind");
 }
 
+/* Prepare a statement and bind its arguments; NULL (and the error noted)
+ * if either fails. */
+static sqlite3_stmt *queryv(struct bsc_history *h, const char *sql, const char *types, va_list ap)
+{
+	sqlite3_stmt *st = prep(h, sql);
+
+	if (st && bindv(h, st, types, ap)) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
 /* Run one statement that returns no rows. */
 static int exec(struct bsc_history *h, const char *sql, const char *types, ...)
 {
-	sqlite3_stmt *st = prep(h, sql);
+	sqlite3_stmt *st;
 	va_list ap;
-	int rc;
+	int rc = 0;
 
+	va_start(ap, types);
+	st = queryv(h, sql, types, ap);
+	va_end(ap);
 	if (!st)
 		return -1;
-	va_start(ap, types);
-	rc = bindv(h, st, types, ap);
-	va_end(ap);
-	if (!rc && sqlite3_step(st) != SQLITE_DONE)
+	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = fail(h, sql);
 	sqlite3_finalize(st);
 	return rc;
@@ -169,19 +182,12 @@ static int exec(struct bsc_history *h, const char *sql, const char *types, ...)
 /* Prepare and bind a query; step it with sqlite3_step. */
 static sqlite3_stmt *query(struct bsc_history *h, const char *sql, const char *types, ...)
 {
-	sqlite3_stmt *st = prep(h, sql);
+	sqlite3_stmt *st;
 	va_list ap;
-	int rc;
 
-	if (!st)
-		return NULL;
 	va_start(ap, types);
-	rc = bindv(h, st, types, ap);
+	st = queryv(h, sql, types, ap);
 	va_end(ap);
-	if (rc) {
-		sqlite3_finalize(st);
-		return NULL;
-	}
 	return st;
 }
 
@@ -189,24 +195,21 @@ static sqlite3_stmt *query(struct bsc_history *h, const char *sql, const char *t
 static int query_i64(struct bsc_history *h, int64_t *out, int64_t def, const char *sql,
 		     const char *types, ...)
 {
-	sqlite3_stmt *st = prep(h, sql);
+	sqlite3_stmt *st;
 	va_list ap;
-	int rc;
+	int rc = 0, s;
 
-	if (!st)
-		return -1;
 	va_start(ap, types);
-	rc = bindv(h, st, types, ap);
+	st = queryv(h, sql, types, ap);
 	va_end(ap);
 	*out = def;
-	if (!rc) {
-		int s = sqlite3_step(st);
-
-		if (s == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-			*out = sqlite3_column_int64(st, 0);
-		else if (s != SQLITE_ROW && s != SQLITE_DONE)
-			rc = fail(h, sql);
-	}
+	if (!st)
+		return -1;
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*out = sqlite3_column_int64(st, 0);
+	else if (s != SQLITE_ROW && s != SQLITE_DONE)
+		rc = fail(h, sql);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -310,6 +313,11 @@ static int open_common(const char *path, int flags, struct bsc_history **out, ch
 	sqlite3_busy_timeout(h->db, flags & SQLITE_OPEN_READONLY ? 2000 : BUSY_MS);
 	*out = h;
 	return 0;
+}
+
+void bsc_history_set_retention(struct bsc_history *h, uint32_t retention_days)
+{
+	h->retention_days = retention_days;
 }
 
 int bsc_history_open(const char *path, uint32_t retention_days, struct bsc_history **out,

@@ -52,6 +52,9 @@ int bsc_history_usage(struct bsc_history *h, int64_t t_ms, const char *uplink,
 /* A drill's result; json is its full JSON result (may be NULL). */
 int bsc_history_drill(struct bsc_history *h, int64_t t_start_ms, int64_t t_end_ms, int passed,
 		      double cutover_ms, double rto_ms, const char *json);
+/* A new retention (a reload), applied at the next prune. */
+void bsc_history_set_retention(struct bsc_history *h, uint32_t retention_days);
+
 /* Delete what is older than the retention (the last state before it is
  * kept, so that a period starting there still knows where it stood). */
 int bsc_history_prune(struct bsc_history *h, int64_t now_ms);

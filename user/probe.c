@@ -143,6 +143,12 @@ static const char *const kind_usage[] = {
 	[BSC_PROBE_SIP] = "ADDR[:PORT] [STATUS]",
 };
 
+/* How many words a target of each kind may have, its kind included. */
+static const int kind_max_words[] = {
+	[BSC_PROBE_ICMP] = 2, [BSC_PROBE_TCP] = 2, [BSC_PROBE_DNS] = 3,
+	[BSC_PROBE_HTTP] = 6, [BSC_PROBE_SIP] = 3,
+};
+
 __attribute__((format(printf, 4, 5)))
 static int parse_error(char *err, size_t errlen, const char *spec, const char *fmt, ...)
 {
@@ -338,30 +344,25 @@ int bsc_probe_target_parse(const char *spec, struct bsc_probe_target *t, char *e
 				   tok[0]);
 	if (n < (t->kind == BSC_PROBE_DNS ? 3 : 2))
 		return parse_error(err, errlen, spec, "expected %s", kind_usage[t->kind]);
+	if (n > kind_max_words[t->kind])
+		return parse_error(err, errlen, spec, "unexpected '%s' (expected %s)",
+				   tok[kind_max_words[t->kind]], kind_usage[t->kind]);
 
 	switch (t->kind) {
 	case BSC_PROBE_ICMP:
 	case BSC_PROBE_TCP:
-		if (n > 2)
-			return parse_error(err, errlen, spec, "unexpected '%s' (expected %s)", tok[2],
-					   kind_usage[t->kind]);
 		return parse_addr_port(spec, tok[1],
 				       t->kind == BSC_PROBE_TCP ? PORT_REQUIRED : PORT_NONE, t, err,
 				       errlen);
 	case BSC_PROBE_DNS:
-		if (n > 3)
-			return parse_error(err, errlen, spec, "unexpected '%s' (expected %s)", tok[3],
-					   kind_usage[t->kind]);
 		if (parse_addr_port(spec, tok[1], PORT_OPTIONAL, t, err, errlen))
 			return -1;
-		if (!t->port)
-			t->port = 53;
+		t->port = default_port(t);
 		return parse_dns_name(spec, tok[2], t, err, errlen);
 	case BSC_PROBE_HTTP:
 		if (parse_http_url(spec, tok[1], t, err, errlen))
 			return -1;
-		if (!t->port)
-			t->port = 80;
+		t->port = default_port(t);
 		for (i = 2; i < n; i++)
 			if (parse_http_extra(spec, tok[i], t, &have_status, &have_host, err, errlen))
 				return -1;
@@ -371,13 +372,9 @@ int bsc_probe_target_parse(const char *spec, struct bsc_probe_target *t, char *e
 	case BSC_PROBE_SIP: {
 		long status;
 
-		if (n > 3)
-			return parse_error(err, errlen, spec, "unexpected '%s' (expected %s)", tok[3],
-					   kind_usage[t->kind]);
 		if (parse_addr_port(spec, tok[1], PORT_OPTIONAL, t, err, errlen))
 			return -1;
-		if (!t->port)
-			t->port = 5060;
+		t->port = default_port(t);
 		if (n == 3) {
 			if (parse_number(tok[2], 200, 699, &status))
 				return parse_error(err, errlen, spec,

@@ -12,13 +12,7 @@
  * (addresses and ports swapped, destination = the uplink's address, port
  * kept: the generator's flows never collide on a NAT port).
  */
-#include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/ip.h>
-#include <linux/udp.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
-#include "bench.h"
+#include "flowpkt.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -52,47 +46,12 @@ struct {
 SEC("xdp")
 int bench_drive(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = (void *)(eth + 1);
-	struct udphdr *uh = (void *)(ip + 1);
-	struct drive_cfg *c;
-	__u32 zero = 0, i, g, r, sum = 0;
-	__u16 *w;
-	__u32 *n;
-	int k;
+	__u32 zero = 0;
+	struct drive_cfg *c = bpf_map_lookup_elem(&drive_conf, &zero);
+	__u32 *n = bpf_map_lookup_elem(&drive_ctr, &zero);
 
-	if ((void *)(uh + 1) > end)
+	if (!c || !n || bench_flow_frame(ctx, &c->g, n, c->dir, c->daddr))
 		return XDP_ABORTED;
-	c = bpf_map_lookup_elem(&drive_conf, &zero);
-	n = bpf_map_lookup_elem(&drive_ctr, &zero);
-	if (!c || !n || !c->g.nflows)
-		return XDP_ABORTED;
-	__builtin_memcpy(data, c->g.hdr, 42);
-	i = *n;
-	*n = i + 1 >= c->g.nflows ? 0 : i + 1;
-	g = i / BENCH_GROUP;
-	r = i - g * BENCH_GROUP;
-
-	if (c->dir) {
-		ip->saddr = ip->daddr; /* the template's: the remote */
-		ip->daddr = c->daddr;
-		uh->source = bpf_htons(c->g.dport0 + g);
-		uh->dest = bpf_htons(c->g.sport0 + r);
-	} else {
-		ip->saddr = bpf_htonl(c->g.saddr0 + g);
-		uh->source = bpf_htons(c->g.sport0 + r);
-		uh->dest = bpf_htons(c->g.dport0 + g);
-	}
-	uh->check = 0;
-	ip->check = 0;
-	w = (__u16 *)ip;
-#pragma unroll
-	for (k = 0; k < 10; k++)
-		sum += w[k];
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	ip->check = ~sum;
 	bpf_tail_call(ctx, &drive_jmp, 0);
 	return XDP_ABORTED;
 }

@@ -9,13 +9,7 @@
  * time, then the flow's source address and ports, the IPv4 checksum
  * recomputed, the UDP checksum zero.
  */
-#include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/ip.h>
-#include <linux/udp.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
-#include "bench.h"
+#include "flowpkt.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -36,39 +30,11 @@ struct {
 SEC("xdp")
 int bench_gen(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = (void *)(eth + 1);
-	struct udphdr *uh = (void *)(ip + 1);
-	struct gen_cfg *c;
-	__u32 zero = 0, i, g, r, sum = 0;
-	__u16 *w;
-	__u32 *n;
-	int k;
+	__u32 zero = 0;
+	struct gen_cfg *c = bpf_map_lookup_elem(&gen_conf, &zero);
+	__u32 *n = bpf_map_lookup_elem(&gen_ctr, &zero);
 
-	if ((void *)(uh + 1) > end)
+	if (!c || !n || bench_flow_frame(ctx, c, n, 0, 0))
 		return XDP_ABORTED;
-	c = bpf_map_lookup_elem(&gen_conf, &zero);
-	n = bpf_map_lookup_elem(&gen_ctr, &zero);
-	if (!c || !n || !c->nflows)
-		return XDP_ABORTED;
-	__builtin_memcpy(data, c->hdr, 42);
-	i = *n;
-	*n = i + 1 >= c->nflows ? 0 : i + 1;
-	g = i / BENCH_GROUP;
-	r = i - g * BENCH_GROUP;
-
-	ip->saddr = bpf_htonl(c->saddr0 + g);
-	uh->source = bpf_htons(c->sport0 + r);
-	uh->dest = bpf_htons(c->dport0 + g);
-	uh->check = 0;
-	ip->check = 0;
-	w = (__u16 *)ip;
-#pragma unroll
-	for (k = 0; k < 10; k++)
-		sum += w[k];
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	ip->check = ~sum;
 	return XDP_TX;
 }
