@@ -16,6 +16,9 @@
 #    inet stopped), and when the cut-over is over the RTO;
 #  - a second drill while one runs is refused, the first one goes on;
 #  - Ctrl-C on the CLI aborts the drill and gives fiber back;
+#  - a strict rp_filter: passes with manage_routes; with it off, `health`
+#    names backups that nothing routes through, and on the operator's own
+#    routes the drill refuses by naming the sysctl, and passes when loose;
 #  - the daemon killed during a drill: the deadline ends the outage by
 #    itself, and the restarted daemon clears it.
 #
@@ -227,6 +230,69 @@ t_ctrl_c() {
 	known_state
 }
 
+# A strict reverse-path filter (rp_filter = 1 on all): with manage_routes,
+# the main default route follows the active uplink, so the drill's replies
+# through cell are let in after the cut-over.
+t_strict_rp_managed() {
+	local rc=0
+	nsx edge sysctl -qw net.ipv4.conf.all.rp_filter=1 || return 1
+	drill strict
+	((DRILL_RC == 0)) || { cat "$WORK/strict.json"; rc=1; }
+	[[ $(hj 'not any("path_warning" in x for x in d["uplinks"])') == True ]] ||
+		{ echo "a path warning with manage_routes: $(bsc health --json)"; rc=1; }
+	nsx edge sysctl -qw net.ipv4.conf.all.rp_filter=0 || return 1
+	return $rc
+}
+
+# manage_routes = no: without routes of the operator's own, cell and sat are
+# named as unroutable in `bascule health` (not a bare timeout); with them
+# (a table and a rule per uplink, as an operator would write), the warnings
+# clear and both come up; then a strict rp_filter makes the drill refuse,
+# naming the sysctl, and the loose one it advises lets it pass.
+own_routes() {
+	local op=$1
+	nsx edge ip rule "$op" from "${LAB_ISP_EDGE_IP[cell]}" lookup 201 pref 900 &&
+		nsx edge ip rule "$op" from "${LAB_ISP_EDGE_IP[sat]}" lookup 202 pref 901 || return 1
+	[[ $op == del ]] && return 0
+	nsx edge ip route replace default via "${LAB_ISP_GW_IP[cell]}" dev wan1 table 201 &&
+		nsx edge ip route replace default via "${LAB_ISP_GW_IP[sat]}" dev wan2 table 202
+}
+
+own_routing_steps() {
+	local before w
+	lab_conf 's/^\[bascule\]/&\nmanage_routes = no/' || return 1
+	start_daemon daemon-noroutes.log || return 1
+	wait_until 100 hj '"manage_routes is off" in u["cell"].get("path_warning", "") and "manage_routes is off" in u["sat"].get("path_warning", "") and "path_warning" not in u["fiber"]' ||
+		{ echo "no path warning for cell and sat: $(bsc health --json)"; return 1; }
+	w=$(bsc health | grep '^warning: cell:')
+	echo "= $w"
+	grep -q "nothing routes from ${LAB_ISP_EDGE_IP[cell]} to .* through a gateway on wan1" <<<"$w" || return 1
+	grep -q "uplink cell: nothing routes from" "$DAEMON_LOG" || { echo "not in the daemon's log"; return 1; }
+	own_routes add || return 1
+	wait_until 300 hj "$ALL_UP"' and not any("path_warning" in x for x in d["uplinks"])' ||
+		{ echo "not all up without warnings on the operator's routes: $(health_line)"; return 1; }
+	nsx edge sysctl -qw net.ipv4.conf.all.rp_filter=1 || return 1
+	before=$(drop_drill)
+	drill rpf
+	((DRILL_RC == 3)) || return 1
+	[[ $(dj rpf '"rp_filter" in j["reason"] and "wan1" in j["reason"] and "manage_routes is off" in j["reason"]') == True ]] || return 1
+	[[ $(drop_drill) == "$before" ]] || { echo "a refused drill touched the data plane"; return 1; }
+	nsx edge sysctl -qw net.ipv4.conf.all.rp_filter=2 || return 1
+	drill loose
+	((DRILL_RC == 0)) || { cat "$WORK/loose.json"; return 1; }
+}
+
+t_own_routing() {
+	local rc=0
+	stop_daemon TERM || return 1
+	own_routing_steps || rc=1
+	nsx edge sysctl -qw net.ipv4.conf.all.rp_filter=0
+	stop_daemon TERM
+	own_routes del >/dev/null 2>&1
+	lab_conf && start_daemon daemon-routes-back.log && known_state || rc=1
+	return $rc
+}
+
 t_daemon_killed() {
 	local d0 d1 d2
 	drill_bg killed 'played dead' || return 1
@@ -279,6 +345,8 @@ check "SIP responder stopped: the drill fails (exit 1), voip check failed, the o
 check "RTO 20 ms: the drill fails (exit 1) on the cut-over" t_fail_rto
 check "a second drill while one runs is refused (exit 3); the first passes" t_second_refused
 check "Ctrl-C on the CLI: the daemon aborts the drill and gives fiber back" t_ctrl_c
+check "strict rp_filter with manage_routes: the drill passes, no path warning" t_strict_rp_managed
+check "manage_routes off: unroutable backups named in health; on the operator's own routes, strict rp_filter refuses the drill by name, loose passes" t_own_routing
 check "daemon SIGKILLed during a drill: the deadline ends the outage by itself; the restarted daemon clears it" t_daemon_killed
 check "bascule report: the drills are in the history, the first with its measured cut-over" t_report
 check "SIGTERM: exit 0" t_exit_clean

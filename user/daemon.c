@@ -503,6 +503,53 @@ static void passive_signal(struct daemon *d, uint64_t now)
 
 /* ------------------------------------------------------------ netlink facts */
 
+/* Whether probes through this uplink can work as the kernel routes now:
+ * from its address to its first target, out of its device through a
+ * gateway, and the answer, coming in on the device, not dropped by the
+ * reverse-path filter (rp_filter).  manage_routes arranges both (a table and
+ * a rule per uplink); without it, the operator's own routing must, and an
+ * uplink that looks dead only because of its routes is named as such in
+ * `bascule health` and the log, instead of a bare timeout. */
+static void path_check(struct daemon *d, struct uplink_rt *u, int carrier, uint8_t prefixlen)
+{
+	char w[sizeof(u->path_warning)] = "", a[INET_ADDRSTRLEN], t[INET_ADDRSTRLEN];
+	char ifn[IF_NAMESIZE] = "?";
+	uint32_t target, mask;
+	struct nl_route r;
+	int ret;
+
+	if (u->ifindex && u->addr && carrier && u->cfg->n_probes) {
+		target = u->cfg->probes[0].addr;
+		mask = prefixlen ? htonl(~0u << (32 - prefixlen)) : 0;
+		inet_ntop(AF_INET, &u->addr, a, sizeof(a));
+		inet_ntop(AF_INET, &target, t, sizeof(t));
+		ret = nl_route_get(target, u->addr, 0, u->ifindex, &r);
+		if (ret)
+			snprintf(w, sizeof(w), "no route from %s to %s out of %s (%s)", a, t,
+				 u->cfg->ifname, strerror(-ret));
+		else if (r.oif != u->ifindex)
+			snprintf(w, sizeof(w), "traffic from %s to %s is routed out of %s, not %s", a, t,
+				 if_indextoname(r.oif, ifn) ? ifn : "?", u->cfg->ifname);
+		else if (!r.gw && ((target ^ u->addr) & mask))
+			snprintf(w, sizeof(w), "nothing routes from %s to %s through a gateway on %s: the kernel takes %s for on-link and probes go unanswered",
+				 a, t, u->cfg->ifname, t);
+		else if ((ret = nl_route_get(u->addr, target, u->ifindex, 0, &r)))
+			snprintf(w, sizeof(w), "the kernel drops replies from %s coming in on %s (%s): the reverse-path filter (rp_filter) finds no route back to %s through %s",
+				 t, u->cfg->ifname, strerror(-ret), t, u->cfg->ifname);
+		if (w[0] && !d->cfg->manage_routes)
+			snprintf(w + strlen(w), sizeof(w) - strlen(w),
+				 "; manage_routes is off: route 'from %s' through %s yourself, or set manage_routes = yes",
+				 a, u->cfg->ifname);
+	}
+	if (!strcmp(w, u->path_warning))
+		return;
+	if (w[0])
+		bsc_log(LOG_WARNING, "uplink %s: %s", u->cfg->name, w);
+	else
+		bsc_log(LOG_NOTICE, "uplink %s: its probes are routed through it again", u->cfg->name);
+	snprintf(u->path_warning, sizeof(u->path_warning), "%s", w);
+}
+
 static void refresh_uplink(struct daemon *d, struct uplink_rt *u, int resolve_ms)
 {
 	const struct bsc_uplink_cfg *c = u->cfg;
@@ -546,6 +593,7 @@ static void refresh_uplink(struct daemon *d, struct uplink_rt *u, int resolve_ms
 	if (u->prober)
 		bsc_prober_set_source(u->prober, u->addr);
 	routes_for_uplink(d, u);
+	path_check(d, u, carrier, a.prefixlen);
 
 	if (bsc_health_carrier(&u->hs, hcfg(u), carrier, mono_ns()))
 		health_changed(u, old);
@@ -734,6 +782,8 @@ static void health_json(struct daemon *d, FILE *out)
 		json_object_object_add(o, "jitter_ms", json_object_new_double(h->jitter_us / 1000.0));
 		json_object_object_add(o, "loss_pct", json_object_new_int(h->loss_pct));
 		json_object_object_add(o, "probes", json_object_new_int(u->cfg->n_probes));
+		if (u->path_warning[0])
+			json_object_object_add(o, "path_warning", json_object_new_string(u->path_warning));
 		for (t = 0; t < u->cfg->n_probes; t++) {
 			struct json_object *x = json_object_new_object();
 			char spec[256];
@@ -762,8 +812,8 @@ static void health_json(struct daemon *d, FILE *out)
  * and their profiles, priorities, failback hold, timeouts, hooks, the
  * per-host budget); a file that does not parse, or that changes what only a
  * restart can (the LAN, the pin root, the flow table's size, the control
- * socket, the metrics address, the history file, the set of uplinks and
- * their interfaces), is refused and the running configuration stays. */
+ * socket, the metrics address, the history file, the routes it manages,
+ * the set of uplinks and their interfaces), is refused and the running configuration stays. */
 static int reload(struct daemon *d, FILE *out)
 {
 	struct bsc_cfg *n = malloc(sizeof(*n));
@@ -787,6 +837,9 @@ static int reload(struct daemon *d, FILE *out)
 			strcmp(n->control_socket, d->cfg->control_socket) ? "control_socket" :
 			strcmp(n->metrics_listen, d->cfg->metrics_listen) ? "metrics_listen" :
 			strcmp(n->history, d->cfg->history) ? "history" :
+			n->manage_routes != d->cfg->manage_routes ? "manage_routes" :
+			n->route_table_base != d->cfg->route_table_base ? "route_table_base" :
+			n->route_metric != d->cfg->route_metric ? "route_metric" :
 			n->n_uplinks != d->cfg->n_uplinks ? "the number of uplinks" : NULL;
 
 		if (changed) {

@@ -47,6 +47,7 @@ struct uplink_rt {
 	struct round rounds[ROUND_SLOTS];
 	uint32_t round_seq;
 	char last_fail[64];
+	char path_warning[256]; /* why probes through it cannot work, as routed now */
 	struct {
 		int seen, ok;
 		double rtt_ms;

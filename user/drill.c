@@ -42,6 +42,7 @@
 #include "drill.h"
 #include "history.h"
 #include "log.h"
+#include "netlink.h"
 #include "maps.h"
 
 #define DEADMAN_NS      2000000000ull   /* a dead daemon's drill ends by this */
@@ -531,7 +532,7 @@ static void refuse(struct daemon *d, int fd, const char *fmt, ...) __attribute__
 static void refuse(struct daemon *d, int fd, const char *fmt, ...)
 {
 	struct json_object *o = json_object_new_object();
-	char reason[256];
+	char reason[512];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -613,6 +614,24 @@ void bsc_drill_start(struct daemon *d, int fd)
 		refuse(d, fd, "no target for the synthetic flow: set [drill] target, or give %s an icmp probe",
 		       d->up[primary].cfg->name);
 		return;
+	}
+	/* The synthetic flow's replies come in on the backup, to the LAN
+	 * address, which only the main table routes.  With manage_routes its
+	 * default route follows the active uplink, so the reverse-path filter
+	 * lets them in after the cut-over; without it, ask the kernel now. */
+	if (!d->cfg->manage_routes && d->up[backup].ifindex) {
+		struct nl_route r;
+		char t[INET_ADDRSTRLEN];
+		int ret = nl_route_get(x->lan_addr, x->target, d->up[backup].ifindex, 0, &r);
+
+		if (ret) {
+			inet_ntop(AF_INET, &x->target, t, sizeof(t));
+			free(x);
+			refuse(d, fd, "the kernel would drop the synthetic flow's replies from %s coming in on %s (%s): a strict rp_filter with no route back through %s, and manage_routes is off; set net.ipv4.conf.all.rp_filter and net.ipv4.conf.%s.rp_filter to 2 (loose)",
+			       t, d->up[backup].cfg->ifname, strerror(-ret), d->up[backup].cfg->name,
+			       d->up[backup].cfg->ifname);
+			return;
+		}
 	}
 	if (flow_open(x, why, sizeof(why))) {
 		x->client = -1;

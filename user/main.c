@@ -284,6 +284,14 @@ static int cmd_daemon(const char *control, const char *req, int json)
 			       json_object_get_double(f[4]), json_object_get_int(f[5]),
 			       json_object_get_int(f[6]), json_object_get_string(f[7]));
 		}
+		for (i = 0; i < (int)json_object_array_length(arr); i++) {
+			struct json_object *u = json_object_array_get_idx(arr, i), *n, *w;
+
+			if (json_object_object_get_ex(u, "path_warning", &w) &&
+			    json_object_object_get_ex(u, "name", &n))
+				printf("warning: %s: %s\n", json_object_get_string(n),
+				       json_object_get_string(w));
+		}
 	}
 	json_object_put(root);
 	return 0;

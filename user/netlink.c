@@ -342,6 +342,59 @@ int nl_rule_from(uint32_t addr, uint32_t table, uint32_t prio, int add)
 	return add && ret == -EEXIST ? 0 : ret;
 }
 
+struct route_get_ctx {
+	struct nl_route *out;
+	int found;
+};
+
+static int route_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct route_get_ctx *c = data;
+	struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *a;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET)
+		return MNL_CB_OK;
+	c->out->type = rtm->rtm_type;
+	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
+		if (mnl_attr_get_type(a) == RTA_OIF)
+			c->out->oif = mnl_attr_get_u32(a);
+		else if (mnl_attr_get_type(a) == RTA_GATEWAY && mnl_attr_get_payload_len(a) == 4)
+			memcpy(&c->out->gw, mnl_attr_get_payload(a), 4);
+	}
+	c->found = 1;
+	return MNL_CB_OK;
+}
+
+int nl_route_get(uint32_t dst, uint32_t src, uint32_t iif, uint32_t oif, struct nl_route *out)
+{
+	struct route_get_ctx c = { .out = out };
+	struct nl_req r;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = req_start(&r, RTM_GETROUTE, 0, sizeof(*rtm), &nlh, (void **)&rtm);
+	if (ret)
+		return ret;
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 32;
+	mnl_attr_put(nlh, RTA_DST, 4, &dst);
+	if (src) {
+		rtm->rtm_src_len = 32;
+		mnl_attr_put(nlh, RTA_SRC, 4, &src);
+	}
+	if (iif)
+		mnl_attr_put_u32(nlh, RTA_IIF, iif);
+	if (oif)
+		mnl_attr_put_u32(nlh, RTA_OIF, oif);
+	ret = req_run(&r, nlh, route_get_cb, &c);
+	if (!ret && !c.found)
+		ret = -ENOENT;
+	return ret;
+}
+
 struct mnl_socket *nl_monitor_open(void)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);

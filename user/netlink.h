@@ -30,8 +30,6 @@ int nl_neigh_get(uint32_t ifindex, uint32_t ip, uint8_t mac[6]);
  * to timeout_ms. */
 int nl_neigh_resolve(uint32_t ifindex, uint32_t ip, uint8_t mac[6], int timeout_ms);
 
-#endif
-
 /* Routing the controller keeps (rtnetlink):
  * the default route of `table` via gw on ifindex (replaced in place);
  * a rule "from addr lookup table" at priority prio (add or delete). */
@@ -55,3 +53,17 @@ struct mnl_socket;
 struct mnl_socket *nl_monitor_open(void);
 int nl_monitor_read(struct mnl_socket *nl, void (*changed)(void *data, uint32_t ifindex),
 		    void *data);
+
+/* The kernel's answer to `ip route get DST from SRC [iif IIF] [oif OIF]`
+ * (addresses in network byte order, 0 = not given): with iif, the route of
+ * a packet coming in on IIF, so a packet its reverse-path filter (rp_filter)
+ * would drop is an error (-EINVAL or -EXDEV); with oif, the route of a
+ * packet sent from a socket bound to OIF.  type is RTN_*. */
+struct nl_route {
+	uint32_t oif;
+	uint32_t gw;            /* 0: on-link */
+	uint8_t type;
+};
+int nl_route_get(uint32_t dst, uint32_t src, uint32_t iif, uint32_t oif, struct nl_route *out);
+
+#endif
