@@ -530,7 +530,7 @@ static void path_check(struct daemon *d, struct uplink_rt *u, int carrier, uint8
 		else if (r.oif != u->ifindex)
 			snprintf(w, sizeof(w), "traffic from %s to %s is routed out of %s, not %s", a, t,
 				 if_indextoname(r.oif, ifn) ? ifn : "?", u->cfg->ifname);
-		else if (!r.gw && ((target ^ u->addr) & mask))
+		else if (!r.gw && u->gateway && ((target ^ u->addr) & mask))
 			snprintf(w, sizeof(w), "nothing routes from %s to %s through a gateway on %s: the kernel takes %s for on-link and probes go unanswered",
 				 a, t, u->cfg->ifname, t);
 		else if ((ret = nl_route_get(u->addr, target, u->ifindex, 0, &r)))
