@@ -197,6 +197,44 @@ t_html_valid() {
 
 # Headless Chromium renders the page: a screenshot with something on it and
 # a DOM that holds the timeline.
+# Three starts with fibre, 5G and satellite up: no uplink is usable for the
+# few milliseconds until the first probes answer, which is not a site outage.
+t_no_start_outage() {
+	local n
+	n=$(q "SELECT COUNT(*) FROM outages WHERE kind = 'site'")
+	echo "= site outages after 3 starts: $n; first active rows: $(q "SELECT uplink || ' (' || reason || ')' FROM active ORDER BY t_ms LIMIT 3" | tr '\n' ' ')"
+	[[ $n == 0 ]]
+}
+
+# A start with every uplink's carrier cut: after the grace (10 s) with no
+# uplink usable, the history has the site offline since the daemon started,
+# and closes it when the fibre is back.
+t_offline_start() {
+	local isp run i n
+	stop_daemon TERM || return 1
+	for isp in "${LAB_ISPS[@]}"; do
+		lab_fault "$PREFIX" carrier "$isp" || return 1
+	done
+	start_daemon daemon-offline.log || return 1
+	run=$(q "SELECT MAX(start_ms) FROM runs")
+	for ((i = 0; i < 150; i++)); do
+		n=$(q "SELECT COUNT(*) FROM outages WHERE kind = 'site' AND end_ms IS NULL")
+		[[ $n == 1 ]] && break
+		sleep 0.1
+	done
+	echo "= site outage: $(q "SELECT start_ms - $run, reason FROM outages WHERE kind = 'site'") (start relative to the run's), after $((i / 10)) s"
+	[[ $n == 1 ]] || { echo "no open site outage 15 s after an offline start"; return 1; }
+	((i >= 80)) || { echo "written before the grace"; return 1; }
+	[[ $(q "SELECT ABS(start_ms - $run) <= 100 AND reason = 'daemon started, no uplink usable' FROM outages WHERE kind = 'site'") == 1 ]] ||
+		{ echo "the site outage does not start with the run"; return 1; }
+	for isp in "${LAB_ISPS[@]}"; do
+		lab_fault "$PREFIX" restore "$isp" || return 1
+	done
+	wait_until 300 hj "$ALL_UP" || { echo "not all up: $(health_line)"; return 1; }
+	[[ $(q "SELECT end_ms IS NOT NULL AND duration_ms = end_ms - start_ms AND duration_ms >= 8000 FROM outages WHERE kind = 'site'") == 1 ]] ||
+		{ echo "the site outage is not closed: $(q "SELECT * FROM outages WHERE kind = 'site'")"; return 1; }
+}
+
 t_chromium() {
 	local png=$WORK/report.png dom=$WORK/report.dom
 	timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
@@ -220,11 +258,13 @@ check "fiber carrier cut for 3 s: cell takes over, fiber back; the daemon's even
 check "history: one fiber outage with the events' start, end and length, carried by cell" t_history_rows
 check "restart (SIGTERM, start): a clean stop recorded, 2 runs, the outage kept" t_restart
 check "SIGKILL and start: the database intact, 3 runs, the outage kept" t_kill
+check "three starts with every uplink up: no site outage in the history" t_no_start_outage
 check "bascule report (HTML and Markdown) from the live database" t_report || bail_out "no report"
 check "report: the fiber outage with its length to the ms, carried by cell" t_report_outage
 check "report: site, contacts, checks, providers, timeline, costs; Markdown the same" t_report_content
 check "report: valid HTML (tidy, strict parse, self-contained, SVG well-formed)" t_html_valid
 check "headless Chromium: a screenshot that is not blank, a DOM with the SVG" t_chromium
+check "a start with every carrier cut: the site offline from the start, written after the 10 s grace, closed when fiber is back" t_offline_start
 check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone" t_cleanup
 
 summary

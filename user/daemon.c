@@ -95,9 +95,12 @@ void daemon_record(struct daemon *d, const char *kind, const char *uplink, const
 	if (d->hist && !strcmp(kind, "uplink"))
 		bsc_history_transition(d->hist, (int64_t)(ev.realtime_ns / 1000000), uplink, old, new,
 				       reason);
-	else if (d->hist && !strcmp(kind, "active"))
+	else if (d->hist && !strcmp(kind, "active") &&
+		 (!d->hist_start_ms || d->active < (uint32_t)d->n)) {
 		bsc_history_active(d->hist, (int64_t)(ev.realtime_ns / 1000000),
 				   d->active < (uint32_t)d->n ? new : NULL, reason);
+		d->hist_start_ms = 0;
+	}
 	if (getenv("JOURNAL_STREAM"))
 		/* under systemd: one journal entry with fields to filter on
 		 * (journalctl BASCULE_UPLINK=fiber) instead of a plain line */
@@ -503,6 +506,18 @@ static void passive_signal(struct daemon *d, uint64_t now)
 
 /* ------------------------------------------------------------ netlink facts */
 
+/* No uplink usable BSC_STARTUP_GRACE_MS after the start: the site has been
+ * offline since then, and the history says so from the start. */
+static void history_settle(struct daemon *d)
+{
+	if (d->hist && d->hist_start_ms &&
+	    (int64_t)(real_ns() / 1000000) - d->hist_start_ms >= BSC_STARTUP_GRACE_MS) {
+		bsc_history_active(d->hist, d->hist_start_ms, NULL,
+				   "daemon started, no uplink usable");
+		d->hist_start_ms = 0;
+	}
+}
+
 /* Whether probes through this uplink can work as the kernel routes now:
  * from its address to its first target, out of its device through a
  * gateway, and the answer, coming in on the device, not dropped by the
@@ -710,6 +725,7 @@ static int refresh_timer(sd_event_source *s, uint64_t usec, void *data)
 	for (i = 0; i < d->n; i++)
 		refresh_uplink(d, &d->up[i], 100);
 	daemon_reevaluate(d);
+	history_settle(d);
 	return rearm(s, d->cfg->refresh_interval_ms);
 }
 
@@ -1107,11 +1123,14 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 	for (i = 0; i < d->n; i++)
 		setup_uplink(d, i);
 	daemon_reevaluate(d);
-	if (d->hist) /* where the site stands, flipped or adopted */
-		bsc_history_active(d->hist, (int64_t)(real_ns() / 1000000),
-				   d->active < (uint32_t)d->n ? active_name(d) : NULL,
-				   d->active < (uint32_t)d->n ? "daemon started" :
-				   "daemon started, no uplink usable yet");
+	/* Where the site stands, flipped or adopted.  A fresh start has no
+	 * uplink usable until the first probes answer (milliseconds): the
+	 * site is offline only if none is within the grace (history_settle). */
+	if (d->hist && d->active < (uint32_t)d->n)
+		bsc_history_active(d->hist, (int64_t)(real_ns() / 1000000), active_name(d),
+				   "daemon started");
+	else if (d->hist)
+		d->hist_start_ms = (int64_t)(real_ns() / 1000000);
 
 	ret = bsc_dp_attach(&d->dp, cfg->lan_ifname, 1, err, sizeof(err));
 	for (i = 0; !ret && i < cfg->n_uplinks; i++)

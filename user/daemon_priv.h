@@ -24,6 +24,7 @@ struct bsc_drill;
 #define TICK_MS 25              /* passive signal sampling, re-evaluation */
 #define RULE_PRIO_BASE 1000
 #define RT_MAIN 254
+#define BSC_STARTUP_GRACE_MS 10000 /* a start with no uplink usable: offline after this */
 
 struct round {
 	uint32_t seq;
@@ -83,6 +84,10 @@ struct daemon {
 	int saved_route, route_changed;
 	struct bsc_drill *drill;        /* the drill running, or NULL */
 	struct bsc_history *hist;       /* NULL: history off or unusable */
+	/* A start with no uplink usable yet (the first probes have not
+	 * answered): not written as a site outage unless it lasts
+	 * BSC_STARTUP_GRACE_MS; 0 when settled. */
+	int64_t hist_start_ms;
 	uint32_t hist_ticks;
 };
 

@@ -58,8 +58,18 @@ enum phase { BASELINE, OUTAGE, CHECKS, RESTORE, VERIFY, DONE };
 static const char *const phase_names[] = { "baseline", "outage", "checks", "restore", "verify",
 					   "done" };
 
+/* A check is answered by any of its attempts: one datagram lost on a
+ * mobile link (0.5 % each way is ordinary) is not a service down.  Attempt k
+ * (k = 0, 1, 2) goes out at k/3 of check_timeout_ms, and every attempt ends
+ * at check_timeout_ms; a definite answer (refused, a wrong status) ends the
+ * check at once. */
+#define CHECK_ATTEMPTS 3
+
 struct check_res {
 	int done, ok;
+	int sent, failed;       /* attempts sent, and failed so far */
+	int attempt;            /* 1-based: the one that answered, or the last */
+	uint64_t t0;            /* first attempt sent (monotonic ns) */
 	double ms;
 	char why[128];
 };
@@ -199,6 +209,7 @@ static char *result_json(struct bsc_drill *x)
 		json_object_object_add(c, "ok", json_object_new_boolean(x->check[i].ok));
 		json_object_object_add(c, "ms", x->check[i].ok ? ms_or_null(x->check[i].ms) : NULL);
 		json_object_object_add(c, "error", json_object_new_string(x->check[i].why));
+		json_object_object_add(c, "attempts", json_object_new_int(x->check[i].attempt));
 		json_object_array_add(checks, c);
 	}
 	json_object_object_add(o, "checks", checks);
@@ -395,32 +406,59 @@ static int flow_open(struct bsc_drill *x, char *why, size_t len)
 
 /* ------------------------------------------------------------ checks */
 
-static void on_check(void *data, unsigned idx, int ok, uint64_t rtt_ns, const char *why)
+static void on_check(void *data, unsigned tag, int ok, uint64_t rtt_ns, const char *why)
 {
 	struct bsc_drill *x = data;
 	const struct bsc_drill_cfg *dc = &x->d->cfg->drill;
+	unsigned idx = tag % BSC_MAX_CHECKS;
 	struct check_res *c;
 
-	if (idx >= (unsigned)dc->n_checks)
+	if (idx >= (unsigned)dc->n_checks || x->check[idx].done)
 		return;
 	c = &x->check[idx];
+	c->attempt = (int)(tag / BSC_MAX_CHECKS) + 1;
+	why = ok ? "" : why ? why : "?";
+	/* a timeout with attempts still to come or in flight: wait for them */
+	if (!ok && !strcmp(why, "timeout") && ++c->failed < CHECK_ATTEMPTS)
+		return;
 	c->done = 1;
 	c->ok = ok;
 	c->ms = (double)rtt_ns / 1e6;
-	snprintf(c->why, sizeof(c->why), "%s", ok ? "" : why ? why : "?");
+	snprintf(c->why, sizeof(c->why), "%s", why);
 	x->checks_pending--;
 	if (ok)
-		say(x, "check %s over %s: ok in %.1f ms", dc->checks[idx].name, uname_of(x, x->backup),
-		    c->ms);
+		say(x, "check %s over %s: ok in %.1f ms%s", dc->checks[idx].name,
+		    uname_of(x, x->backup), c->ms,
+		    c->attempt > 1 ? c->attempt == 2 ? " (2nd attempt)" : " (3rd attempt)" : "");
 	else
 		say(x, "check %s over %s: FAILED (%s)", dc->checks[idx].name, uname_of(x, x->backup),
 		    c->why);
+}
+
+/* Send attempt c->sent of check i, to end with the check's time. */
+static void check_send(struct bsc_drill *x, int i, uint64_t now)
+{
+	const struct bsc_drill_cfg *dc = &x->d->cfg->drill;
+	struct check_res *c = &x->check[i];
+	uint64_t end = c->t0 + (uint64_t)dc->check_timeout_ms * 1000000ull;
+
+	if (bsc_prober_send(x->prober, (unsigned)(i + c->sent * BSC_MAX_CHECKS), &dc->checks[i].t,
+			    end > now ? end - now : 1) == -ENOMEM) {
+		/* no callback for this one: count it as timed out */
+		if (++c->failed >= CHECK_ATTEMPTS && !c->done) {
+			c->done = 1;
+			snprintf(c->why, sizeof(c->why), "out of memory");
+			x->checks_pending--;
+		}
+	}
+	c->sent++;
 }
 
 static int checks_start(struct bsc_drill *x)
 {
 	const struct bsc_drill_cfg *dc = &x->d->cfg->drill;
 	struct uplink_rt *b = &x->d->up[x->backup];
+	uint64_t now = daemon_mono_ns();
 	int i;
 
 	if (!dc->n_checks)
@@ -430,14 +468,26 @@ static int checks_start(struct bsc_drill *x)
 		return -1;
 	bsc_prober_set_source(x->prober, b->addr);
 	x->checks_pending = dc->n_checks;
-	for (i = 0; i < dc->n_checks; i++)
-		if (bsc_prober_send(x->prober, (unsigned)i, &dc->checks[i].t,
-				    (uint64_t)dc->check_timeout_ms * 1000000ull) == -ENOMEM) {
-			x->checks_pending--;
-			snprintf(x->check[i].why, sizeof(x->check[i].why), "out of memory");
-			x->check[i].done = 1;
-		}
+	for (i = 0; i < dc->n_checks; i++) {
+		x->check[i].t0 = now;
+		check_send(x, i, now);
+	}
 	return 0;
+}
+
+/* From the drill's tick: the next attempt of each check still unanswered. */
+static void checks_retry(struct bsc_drill *x, uint64_t now)
+{
+	const struct bsc_drill_cfg *dc = &x->d->cfg->drill;
+	uint64_t step = (uint64_t)dc->check_timeout_ms * 1000000ull / CHECK_ATTEMPTS;
+	int i;
+
+	for (i = 0; x->prober && i < dc->n_checks; i++) {
+		struct check_res *c = &x->check[i];
+
+		if (!c->done && c->sent < CHECK_ATTEMPTS && now >= c->t0 + (uint64_t)c->sent * step)
+			check_send(x, i, now);
+	}
 }
 
 /* ------------------------------------------------------------ life */
@@ -726,8 +776,10 @@ void bsc_drill_tick(struct daemon *d)
 	case CHECKS:
 		if (backup_failed(x))
 			return;
-		if (x->checks_pending > 0)
+		if (x->checks_pending > 0) {
+			checks_retry(x, now);
 			return;
+		}
 		enter(x, RESTORE);
 		x->t_restore = now;
 		play_dead(x, 0);

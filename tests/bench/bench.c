@@ -257,24 +257,29 @@ static int cmd_sink_attach(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_limit_attach(int argc, char **argv)
+/* bench_limit loaded and configured: MACs smac/dmac, redirect to outif. */
+static struct bpf_object *limit_open(const char *outif, const char *smac, const char *dmac)
 {
 	struct bpf_object *o;
 	struct limit_cfg c;
-	uint32_t zero = 0, out;
+	uint32_t zero = 0, out = ifidx(outif);
 
-	if (argc != 5)
-		die("limit-attach IFNAME OUTIF SMAC DMAC DIR");
-	out = ifidx(argv[1]);
-	parse_mac(argv[2], c.smac);
-	parse_mac(argv[3], c.dmac);
+	parse_mac(smac, c.smac);
+	parse_mac(dmac, c.dmac);
 	o = open_obj("limit.bpf.o");
 	if (bpf_object__load(o))
 		die("cannot load limit.bpf.o");
 	if (bpf_map_update_elem(map_fd(o, "limit_conf"), &zero, &c, BPF_ANY) ||
 	    bpf_map_update_elem(map_fd(o, "limit_tx"), &zero, &out, BPF_ANY))
 		die("limit maps: %s", strerror(errno));
-	attach_pin(o, "bench_limit", argv[0], argv[4]);
+	return o;
+}
+
+static int cmd_limit_attach(int argc, char **argv)
+{
+	if (argc != 5)
+		die("limit-attach IFNAME OUTIF SMAC DMAC DIR");
+	attach_pin(limit_open(argv[1], argv[2], argv[3]), "bench_limit", argv[0], argv[4]);
 	return 0;
 }
 
@@ -284,20 +289,10 @@ static int cmd_limit_load(int argc, char **argv)
 {
 	char path[PATH_MAX + 16];
 	struct bpf_object *o;
-	struct limit_cfg c;
-	uint32_t zero = 0, out;
 
 	if (argc != 4)
 		die("limit-load OUTIF SMAC DMAC DIR");
-	out = ifidx(argv[0]);
-	parse_mac(argv[1], c.smac);
-	parse_mac(argv[2], c.dmac);
-	o = open_obj("limit.bpf.o");
-	if (bpf_object__load(o))
-		die("cannot load limit.bpf.o");
-	if (bpf_map_update_elem(map_fd(o, "limit_conf"), &zero, &c, BPF_ANY) ||
-	    bpf_map_update_elem(map_fd(o, "limit_tx"), &zero, &out, BPF_ANY))
-		die("limit maps: %s", strerror(errno));
+	o = limit_open(argv[0], argv[1], argv[2]);
 	snprintf(path, sizeof(path), "%s/prog", argv[3]);
 	if (bpf_program__pin(prog_of(o, "bench_limit"), path))
 		die("cannot pin %s", path);

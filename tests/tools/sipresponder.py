@@ -3,9 +3,10 @@
 SIP OPTIONS request over UDP with "200 OK", copying the headers a response
 must carry (Via, From, To, Call-ID, CSeq) and adding a To tag (RFC 3261
 8.2.6).  Other methods get "405 Method Not Allowed".  One line per request
-goes to --log, so a test can see which address asked.
+goes to --log, so a test can see which address asked.  --drop-first N
+ignores the first N requests (logged as DROPPED), as a lossy link would.
 
-usage: sipresponder.py ADDR PORT [--log FILE]
+usage: sipresponder.py ADDR PORT [--log FILE] [--drop-first N]
 """
 import argparse
 import socket
@@ -34,12 +35,19 @@ def main():
     ap.add_argument("addr")
     ap.add_argument("port", type=int)
     ap.add_argument("--log")
+    ap.add_argument("--drop-first", type=int, default=0)
     args = ap.parse_args()
+    drop = args.drop_first
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind((args.addr, args.port))
     log = open(args.log, "a", buffering=1) if args.log else None
     while True:
         data, peer = sock.recvfrom(4096)
+        if drop > 0:
+            drop -= 1
+            if log:
+                log.write("DROPPED %s:%d\n" % peer)
+            continue
         try:
             method, resp = answer(data.decode("utf-8", "replace"))
         except Exception as e:  # a malformed datagram must not stop the server
