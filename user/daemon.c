@@ -81,6 +81,8 @@ uint64_t daemon_real_ns(void)
 	return real_ns();
 }
 
+static void history_settle(struct daemon *d);
+
 void daemon_record(struct daemon *d, const char *kind, const char *uplink, const char *old,
 		   const char *new, const char *reason)
 {
@@ -95,11 +97,14 @@ void daemon_record(struct daemon *d, const char *kind, const char *uplink, const
 	if (d->hist && !strcmp(kind, "uplink"))
 		bsc_history_transition(d->hist, (int64_t)(ev.realtime_ns / 1000000), uplink, old, new,
 				       reason);
-	else if (d->hist && !strcmp(kind, "active") &&
-		 (!d->hist_start_ms || d->active < (uint32_t)d->n)) {
-		bsc_history_active(d->hist, (int64_t)(ev.realtime_ns / 1000000),
-				   d->active < (uint32_t)d->n ? new : NULL, reason);
-		d->hist_start_ms = 0;
+	else if (d->hist && !strcmp(kind, "active")) {
+		history_settle(d);
+		/* during the start-up grace, only the first usable uplink */
+		if (!d->hist_start_ms || d->active < (uint32_t)d->n) {
+			bsc_history_active(d->hist, (int64_t)(ev.realtime_ns / 1000000),
+					   d->active < (uint32_t)d->n ? new : NULL, reason);
+			d->hist_start_ms = 0;
+		}
 	}
 	if (getenv("JOURNAL_STREAM"))
 		/* under systemd: one journal entry with fields to filter on
@@ -511,7 +516,7 @@ static void passive_signal(struct daemon *d, uint64_t now)
 static void history_settle(struct daemon *d)
 {
 	if (d->hist && d->hist_start_ms &&
-	    (int64_t)(real_ns() / 1000000) - d->hist_start_ms >= BSC_STARTUP_GRACE_MS) {
+	    mono_ns() - d->hist_start_mono >= BSC_STARTUP_GRACE_MS * 1000000ull) {
 		bsc_history_active(d->hist, d->hist_start_ms, NULL,
 				   "daemon started, no uplink usable");
 		d->hist_start_ms = 0;
@@ -519,45 +524,50 @@ static void history_settle(struct daemon *d)
 }
 
 /* Whether probes through this uplink can work as the kernel routes now:
- * from its address to its first target, out of its device through a
- * gateway, and the answer, coming in on the device, not dropped by the
- * reverse-path filter (rp_filter).  manage_routes arranges both (a table and
- * a rule per uplink); without it, the operator's own routing must, and an
- * uplink that looks dead only because of its routes is named as such in
- * `bascule health` and the log, instead of a bare timeout. */
-static void path_check(struct daemon *d, struct uplink_rt *u, int carrier, uint8_t prefixlen)
+ * from its address to its first target, out of its device through a route
+ * (not the kernel's "assume on-link" fallback for a socket bound to a
+ * device), and the answer, coming in on the device, not dropped by the
+ * reverse-path filter (rp_filter).  manage_routes arranges both (a table
+ * and a rule per uplink); without it, the operator's own routing must, and
+ * an uplink that looks dead only because of its routes is named as such in
+ * `bascule health` and the log, instead of a bare timeout.  Without
+ * carrier or address there is nothing to ask, and the finding stays; a new
+ * finding counts once two checks in a row agree (a DHCP client adds the
+ * address a moment before its route). */
+static void path_check(struct daemon *d, struct uplink_rt *u, int carrier)
 {
 	char w[sizeof(u->path_warning)] = "", a[INET_ADDRSTRLEN], t[INET_ADDRSTRLEN];
 	char ifn[IF_NAMESIZE] = "?";
-	uint32_t target, mask;
+	uint32_t target;
 	struct nl_route r;
 	int ret;
 
-	if (u->ifindex && u->addr && carrier && u->cfg->n_probes) {
-		target = u->cfg->probes[0].addr;
-		mask = prefixlen ? htonl(~0u << (32 - prefixlen)) : 0;
-		inet_ntop(AF_INET, &u->addr, a, sizeof(a));
-		inet_ntop(AF_INET, &target, t, sizeof(t));
-		ret = nl_route_get(target, u->addr, 0, u->ifindex, &r);
-		if (ret)
-			snprintf(w, sizeof(w), "no route from %s to %s out of %s (%s)", a, t,
-				 u->cfg->ifname, strerror(-ret));
-		else if (r.oif != u->ifindex)
-			snprintf(w, sizeof(w), "traffic from %s to %s is routed out of %s, not %s", a, t,
-				 if_indextoname(r.oif, ifn) ? ifn : "?", u->cfg->ifname);
-		else if (!r.gw && u->gateway && ((target ^ u->addr) & mask))
-			snprintf(w, sizeof(w), "nothing routes from %s to %s through a gateway on %s: the kernel takes %s for on-link and probes go unanswered",
-				 a, t, u->cfg->ifname, t);
-		else if ((ret = nl_route_get(u->addr, target, u->ifindex, 0, &r)))
-			snprintf(w, sizeof(w), "the kernel drops replies from %s coming in on %s (%s): the reverse-path filter (rp_filter) finds no route back to %s through %s",
-				 t, u->cfg->ifname, strerror(-ret), t, u->cfg->ifname);
-		if (w[0] && !d->cfg->manage_routes)
-			snprintf(w + strlen(w), sizeof(w) - strlen(w),
-				 "; manage_routes is off: route 'from %s' through %s yourself, or set manage_routes = yes",
-				 a, u->cfg->ifname);
-	}
-	if (!strcmp(w, u->path_warning))
+	if (!u->ifindex || !u->addr || !carrier || !u->cfg->n_probes)
 		return;
+	target = u->cfg->probes[0].addr;
+	inet_ntop(AF_INET, &u->addr, a, sizeof(a));
+	inet_ntop(AF_INET, &target, t, sizeof(t));
+	ret = nl_route_get(target, u->addr, 0, u->ifindex, &r);
+	if (ret)
+		snprintf(w, sizeof(w), "no route from %s to %s out of %s (%s)", a, t, u->cfg->ifname,
+			 strerror(-ret));
+	else if (r.oif != u->ifindex)
+		snprintf(w, sizeof(w), "traffic from %s to %s is routed out of %s, not %s", a, t,
+			 if_indextoname(r.oif, ifn) ? ifn : "?", u->cfg->ifname);
+	else if (!r.table)
+		snprintf(w, sizeof(w), "no route from %s to %s through %s: the kernel takes %s for on-link and probes go unanswered",
+			 a, t, u->cfg->ifname, t);
+	else if ((ret = nl_route_get(u->addr, target, u->ifindex, 0, &r)))
+		snprintf(w, sizeof(w), "the kernel drops replies from %s coming in on %s (%s): the reverse-path filter (rp_filter) finds no route back to %s through %s",
+			 t, u->cfg->ifname, strerror(-ret), t, u->cfg->ifname);
+	if (w[0] && !d->cfg->manage_routes)
+		snprintf(w + strlen(w), sizeof(w) - strlen(w),
+			 "; manage_routes is off: route 'from %s' through %s yourself, or set manage_routes = yes",
+			 a, u->cfg->ifname);
+	if (!strcmp(w, u->path_warning) || strcmp(w, u->path_seen)) {
+		snprintf(u->path_seen, sizeof(u->path_seen), "%s", w);
+		return;
+	}
 	if (w[0])
 		bsc_log(LOG_WARNING, "uplink %s: %s", u->cfg->name, w);
 	else
@@ -608,7 +618,7 @@ static void refresh_uplink(struct daemon *d, struct uplink_rt *u, int resolve_ms
 	if (u->prober)
 		bsc_prober_set_source(u->prober, u->addr);
 	routes_for_uplink(d, u);
-	path_check(d, u, carrier, a.prefixlen);
+	path_check(d, u, carrier);
 
 	if (bsc_health_carrier(&u->hs, hcfg(u), carrier, mono_ns()))
 		health_changed(u, old);
@@ -713,6 +723,7 @@ static int tick_timer(sd_event_source *s, uint64_t usec, void *data)
 	passive_signal(d, mono_ns());
 	daemon_reevaluate(d);
 	bsc_drill_tick(d);
+	history_settle(d);
 	snapshot(d);
 	return rearm(s, TICK_MS);
 }
@@ -725,7 +736,6 @@ static int refresh_timer(sd_event_source *s, uint64_t usec, void *data)
 	for (i = 0; i < d->n; i++)
 		refresh_uplink(d, &d->up[i], 100);
 	daemon_reevaluate(d);
-	history_settle(d);
 	return rearm(s, d->cfg->refresh_interval_ms);
 }
 
@@ -1129,8 +1139,10 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 	if (d->hist && d->active < (uint32_t)d->n)
 		bsc_history_active(d->hist, (int64_t)(real_ns() / 1000000), active_name(d),
 				   "daemon started");
-	else if (d->hist)
+	else if (d->hist) {
 		d->hist_start_ms = (int64_t)(real_ns() / 1000000);
+		d->hist_start_mono = mono_ns();
+	}
 
 	ret = bsc_dp_attach(&d->dp, cfg->lan_ifname, 1, err, sizeof(err));
 	for (i = 0; !ret && i < cfg->n_uplinks; i++)
@@ -1197,6 +1209,7 @@ out:
 		mnl_socket_close(d->mon);
 	if (d->hist) {
 		history_sample(d);
+		history_settle(d);
 		bsc_history_daemon(d->hist, (int64_t)(real_ns() / 1000000), 0);
 		bsc_history_close(d->hist);
 	}

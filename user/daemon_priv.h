@@ -48,7 +48,8 @@ struct uplink_rt {
 	struct round rounds[ROUND_SLOTS];
 	uint32_t round_seq;
 	char last_fail[64];
-	char path_warning[256]; /* why probes through it cannot work, as routed now */
+	char path_warning[512]; /* why probes through it cannot work, as routed now */
+	char path_seen[512];    /* the last check's finding: shown once seen twice */
 	struct {
 		int seen, ok;
 		double rtt_ms;
@@ -88,6 +89,7 @@ struct daemon {
 	 * answered): not written as a site outage unless it lasts
 	 * BSC_STARTUP_GRACE_MS; 0 when settled. */
 	int64_t hist_start_ms;
+	uint64_t hist_start_mono;       /* the same instant, for the grace */
 	uint32_t hist_ticks;
 };
 

@@ -76,6 +76,9 @@ struct check_res {
 
 struct bsc_drill {
 	struct daemon *d;
+	/* the [drill] section as it was when the drill started: a reload
+	 * during the drill changes the next one, not this one */
+	struct bsc_drill_cfg dc;
 	int client;
 	sd_event_source *client_io, *send_timer, *raw_io;
 	enum phase ph;
@@ -164,7 +167,7 @@ static struct json_object *ms_or_null(double ms)
 
 static char *result_json(struct bsc_drill *x)
 {
-	const struct bsc_drill_cfg *dc = &x->d->cfg->drill;
+	const struct bsc_drill_cfg *dc = &x->dc;
 	struct json_object *o = json_object_new_object(), *f = json_object_new_object();
 	struct json_object *checks = json_object_new_array(), *fb = json_object_new_object();
 	uint64_t end = daemon_real_ns();
@@ -331,7 +334,7 @@ static int on_send_timer(sd_event_source *s, uint64_t usec, void *data)
 
 	if (x->ph != DONE)
 		send_echo(x);
-	sd_event_source_set_time_relative(s, (uint64_t)x->d->cfg->drill.interval_ms * 1000);
+	sd_event_source_set_time_relative(s, (uint64_t)x->dc.interval_ms * 1000);
 	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
@@ -409,7 +412,7 @@ static int flow_open(struct bsc_drill *x, char *why, size_t len)
 static void on_check(void *data, unsigned tag, int ok, uint64_t rtt_ns, const char *why)
 {
 	struct bsc_drill *x = data;
-	const struct bsc_drill_cfg *dc = &x->d->cfg->drill;
+	const struct bsc_drill_cfg *dc = &x->dc;
 	unsigned idx = tag % BSC_MAX_CHECKS;
 	struct check_res *c;
 
@@ -423,6 +426,8 @@ static void on_check(void *data, unsigned tag, int ok, uint64_t rtt_ns, const ch
 		return;
 	c->done = 1;
 	c->ok = ok;
+	if (!ok)
+		c->attempt = c->sent;
 	c->ms = (double)rtt_ns / 1e6;
 	snprintf(c->why, sizeof(c->why), "%s", why);
 	x->checks_pending--;
@@ -438,7 +443,7 @@ static void on_check(void *data, unsigned tag, int ok, uint64_t rtt_ns, const ch
 /* Send attempt c->sent of check i, to end with the check's time. */
 static void check_send(struct bsc_drill *x, int i, uint64_t now)
 {
-	const struct bsc_drill_cfg *dc = &x->d->cfg->drill;
+	const struct bsc_drill_cfg *dc = &x->dc;
 	struct check_res *c = &x->check[i];
 	uint64_t end = c->t0 + (uint64_t)dc->check_timeout_ms * 1000000ull;
 
@@ -447,6 +452,7 @@ static void check_send(struct bsc_drill *x, int i, uint64_t now)
 		/* no callback for this one: count it as timed out */
 		if (++c->failed >= CHECK_ATTEMPTS && !c->done) {
 			c->done = 1;
+			c->attempt = CHECK_ATTEMPTS;
 			snprintf(c->why, sizeof(c->why), "out of memory");
 			x->checks_pending--;
 		}
@@ -456,7 +462,7 @@ static void check_send(struct bsc_drill *x, int i, uint64_t now)
 
 static int checks_start(struct bsc_drill *x)
 {
-	const struct bsc_drill_cfg *dc = &x->d->cfg->drill;
+	const struct bsc_drill_cfg *dc = &x->dc;
 	struct uplink_rt *b = &x->d->up[x->backup];
 	uint64_t now = daemon_mono_ns();
 	int i;
@@ -478,7 +484,7 @@ static int checks_start(struct bsc_drill *x)
 /* From the drill's tick: the next attempt of each check still unanswered. */
 static void checks_retry(struct bsc_drill *x, uint64_t now)
 {
-	const struct bsc_drill_cfg *dc = &x->d->cfg->drill;
+	const struct bsc_drill_cfg *dc = &x->dc;
 	uint64_t step = (uint64_t)dc->check_timeout_ms * 1000000ull / CHECK_ATTEMPTS;
 	int i;
 
@@ -643,6 +649,7 @@ void bsc_drill_start(struct daemon *d, int fd)
 		return;
 	}
 	x->d = d;
+	x->dc = *dc;
 	x->client = fd;
 	x->raw = -1;
 	x->primary = primary;
@@ -719,7 +726,7 @@ void bsc_drill_tick(struct daemon *d)
 
 	if (!x)
 		return;
-	dc = &d->cfg->drill;
+	dc = &x->dc;
 	p = &d->up[x->primary];
 	in_phase = now - x->t_phase;
 	if (x->ph == OUTAGE || x->ph == CHECKS)
@@ -776,6 +783,18 @@ void bsc_drill_tick(struct daemon *d)
 	case CHECKS:
 		if (backup_failed(x))
 			return;
+		if (x->checks_pending > 0 &&
+		    in_phase > ((uint64_t)dc->check_timeout_ms + 5000) * 1000000ull) {
+			/* every probe ends by its own timer: this is a safety net */
+			for (i = 0; i < dc->n_checks; i++)
+				if (!x->check[i].done) {
+					x->check[i].done = 1;
+					x->check[i].attempt = x->check[i].sent;
+					snprintf(x->check[i].why, sizeof(x->check[i].why),
+						 "no result within %u ms", dc->check_timeout_ms + 5000);
+				}
+			x->checks_pending = 0;
+		}
 		if (x->checks_pending > 0) {
 			checks_retry(x, now);
 			return;

@@ -62,6 +62,8 @@ static int req_start(struct nl_req *r, uint16_t type, uint16_t flags, size_t hdr
 /* Send the message in r->buf and feed every reply to cb. */
 static int req_run(struct nl_req *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
+	/* nlh lives in r->buf, which the first answer overwrites */
+	uint16_t flags = nlh->nlmsg_flags;
 	int ret;
 
 	nlh->nlmsg_seq = ++r->seq;
@@ -76,7 +78,7 @@ static int req_run(struct nl_req *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 			break;
 		}
 		ret = mnl_cb_run(r->buf, ret, r->seq, r->portid, cb, data);
-		if (ret <= MNL_CB_STOP || !(nlh->nlmsg_flags & (NLM_F_DUMP | NLM_F_ACK))) {
+		if (ret <= MNL_CB_STOP || !(flags & (NLM_F_DUMP | NLM_F_ACK))) {
 			/* a plain get has exactly one answer; dumps and acks end
 			 * with their own message */
 			ret = ret < 0 ? -errno : 0;
@@ -356,8 +358,11 @@ static int route_get_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET)
 		return MNL_CB_OK;
 	c->out->type = rtm->rtm_type;
+	c->out->table = rtm->rtm_table;
 	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
-		if (mnl_attr_get_type(a) == RTA_OIF)
+		if (mnl_attr_get_type(a) == RTA_TABLE)
+			c->out->table = mnl_attr_get_u32(a);
+		else if (mnl_attr_get_type(a) == RTA_OIF)
 			c->out->oif = mnl_attr_get_u32(a);
 		else if (mnl_attr_get_type(a) == RTA_GATEWAY && mnl_attr_get_payload_len(a) == 4)
 			memcpy(&c->out->gw, mnl_attr_get_payload(a), 4);

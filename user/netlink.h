@@ -62,6 +62,8 @@ int nl_monitor_read(struct mnl_socket *nl, void (*changed)(void *data, uint32_t 
 struct nl_route {
 	uint32_t oif;
 	uint32_t gw;            /* 0: on-link */
+	uint32_t table;         /* 0: no route matched (with oif, the kernel
+				 * then takes the destination for on-link) */
 	uint8_t type;
 };
 int nl_route_get(uint32_t dst, uint32_t src, uint32_t iif, uint32_t oif, struct nl_route *out);

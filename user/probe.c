@@ -1268,8 +1268,9 @@ int bsc_prober_send(struct bsc_prober *p, unsigned idx, const struct bsc_probe_t
 				       timeout_ns / 1000 + (timeout_ns % 1000 != 0), TIMER_ACCURACY_US,
 				       on_deadline, pr);
 	if (r < 0) {
+		/* no timer, no callback: the one case callers tell by -ENOMEM */
 		free(pr);
-		return r;
+		return -ENOMEM;
 	}
 	pr->next = p->probes;
 	p->probes = pr;
@@ -1283,7 +1284,8 @@ int bsc_prober_send(struct bsc_prober *p, unsigned idx, const struct bsc_probe_t
 	}
 	if (r < 0)
 		probe_post(pr, 0);
-	return r < 0 ? r : 0;
+	/* the callback comes: never -ENOMEM, which means it does not */
+	return r == -ENOMEM ? -ENOBUFS : r < 0 ? r : 0;
 }
 
 unsigned bsc_prober_pending(const struct bsc_prober *p)

@@ -168,8 +168,8 @@ static int cmd_gen(int argc, char **argv)
 	double secs;
 	int fd, err;
 
-	if (argc != 4)
-		die("gen IFNAME DMAC NFLOWS SECONDS");
+	if (argc != 4 && argc != 6)
+		die("gen IFNAME DMAC NFLOWS SECONDS [NHOT HOT_OF_128]");
 	ctx.ingress_ifindex = ifidx(argv[0]);
 	ctx.data_end = PKT_LEN;
 	parse_mac(argv[1], pkt);
@@ -191,6 +191,14 @@ static int cmd_gen(int argc, char **argv)
 	c.dport0 = 5000;
 	if (!c.nflows || c.nflows > 250 * BENCH_GROUP)
 		die("NFLOWS must be 1..%u", 250 * BENCH_GROUP);
+	if (argc == 6) {
+		unsigned long nhot = strtoul(argv[4], NULL, 0), hot = strtoul(argv[5], NULL, 0);
+
+		if (!nhot || nhot > c.nflows || nhot > BENCH_GROUP || hot > 128)
+			die("NHOT must be 1..min(NFLOWS, %u), HOT_OF_128 0..128", BENCH_GROUP);
+		c.nhot = (uint16_t)nhot;
+		c.hot_of_128 = (uint16_t)hot;
+	}
 	secs = atof(argv[3]);
 	memcpy(c.hdr, pkt, 42);
 

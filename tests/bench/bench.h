@@ -16,7 +16,11 @@ struct gen_cfg {
 	__u32 saddr0;   /* host byte order */
 	__u16 sport0;   /* host byte order */
 	__u16 dport0;
-	__u32 pad;
+	/* A skewed popularity, as real traffic has (0 = off): of every 128
+	 * packets, hot_of_128 go to flows 0..nhot-1 (flow i % nhot), the rest
+	 * to flow i itself, spread over the whole table. */
+	__u16 nhot;
+	__u16 hot_of_128;
 	/* Ethernet + IPv4 + UDP headers written whole into every frame: in
 	 * live-frames mode a page comes back to the generator's pool with what
 	 * the path wrote into it (MACs, TTL, NAT address). */

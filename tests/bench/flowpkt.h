@@ -34,6 +34,8 @@ static __always_inline int bench_flow_frame(struct xdp_md *ctx, const struct gen
 	__builtin_memcpy(data, c->hdr, 42);
 	i = *ctr;
 	*ctr = i + 1 >= c->nflows ? 0 : i + 1;
+	if (c->nhot && (i & 127) < c->hot_of_128)
+		i %= c->nhot;
 	g = i / BENCH_GROUP;
 	r = i - g * BENCH_GROUP;
 
