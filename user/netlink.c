@@ -385,6 +385,7 @@ int nl_route_get(uint32_t dst, uint32_t src, uint32_t iif, uint32_t oif, struct 
 		return ret;
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = 32;
+	rtm->rtm_flags = RTM_F_LOOKUP_TABLE; /* the table that matched, 0 if none */
 	mnl_attr_put(nlh, RTA_DST, 4, &dst);
 	if (src) {
 		rtm->rtm_src_len = 32;
