@@ -212,6 +212,7 @@ static int group_setup(void **state)
 	set_view_uplink(1, "cell", BSC_H_DEGRADED, 0, 1, 0, 480, 150, 45, 5, 50, 27, 23);
 	set_view_uplink(2, "sat", BSC_H_DOWN, 1, 0, 0, 0, 0, 100, 9, 40, 0, 40);
 	set_view_uplink(3, WEIRD_NAME, BSC_H_UNKNOWN, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+	E.view.up[1].path_warning = 1;
 	E.view.active_changes = 7;
 	E.view.start_time_s = START_TIME;
 	return 0;
@@ -490,6 +491,8 @@ static void test_render_values(void **state)
 	expect_line(t, "bascule_uplink_held{uplink=\"fiber\"} 0");
 	expect_line(t, "bascule_uplink_carrier{uplink=\"sat\"} 0");
 	expect_line(t, "bascule_uplink_carrier{uplink=\"fiber\"} 1");
+	expect_line(t, "bascule_uplink_path_warning{uplink=\"cell\"} 1");
+	expect_line(t, "bascule_uplink_path_warning{uplink=\"fiber\"} 0");
 	expect_line(t, "bascule_uplink_rtt_seconds{uplink=\"fiber\"} 0.0125");
 	expect_line(t, "bascule_uplink_rtt_seconds{uplink=\"cell\"} 0.48");
 	expect_line(t, "bascule_uplink_jitter_seconds{uplink=\"fiber\"} 0.00225");
@@ -586,7 +589,8 @@ static void test_render_structure(void **state)
 	char *t = render(&E.view), *save = NULL, *line;
 	static const char *const families_expected[] = {
 		"bascule_uplink_up", "bascule_uplink_health", "bascule_uplink_dataplane_state",
-		"bascule_uplink_held", "bascule_uplink_carrier", "bascule_uplink_active",
+		"bascule_uplink_held", "bascule_uplink_carrier", "bascule_uplink_path_warning",
+		"bascule_uplink_active",
 		"bascule_active_uplink_changes_total", "bascule_uplink_rtt_seconds",
 		"bascule_uplink_jitter_seconds", "bascule_uplink_loss_ratio",
 		"bascule_uplink_transitions_total", "bascule_probes_sent_total",

@@ -693,6 +693,7 @@ static void snapshot(struct daemon *d)
 		m->health = u->hs.health;
 		m->held = u->hs.held;
 		m->carrier = u->carrier;
+		m->path_warning = u->path_warning[0] != 0;
 		m->active = d->active == u->idx;
 		m->rtt_ms = u->hs.rtt_us / 1000.0;
 		m->jitter_ms = u->hs.jitter_us / 1000.0;

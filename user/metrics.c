@@ -193,6 +193,11 @@ static void render_view(FILE *out, const struct row *rows, int n)
 	for (i = 0; i < n; i++)
 		sample_u64(out, "bascule_uplink_carrier", &rows[i], !!rows[i].vu->carrier);
 
+	family(out, "bascule_uplink_path_warning", "gauge",
+	       "Whether the kernel's routing cannot carry the uplink's probes (1: the reason is in `bascule health`) or can (0).");
+	for (i = 0; i < n; i++)
+		sample_u64(out, "bascule_uplink_path_warning", &rows[i], !!rows[i].vu->path_warning);
+
 	family(out, "bascule_uplink_rtt_seconds", "gauge",
 	       "Mean probe round-trip time over the uplink's loss/RTT window, in seconds.");
 	for (i = 0; i < n; i++)

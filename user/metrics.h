@@ -18,6 +18,7 @@ struct bsc_metrics_uplink {
 	int health;             /* enum bsc_health */
 	int held;               /* held down by flap damping */
 	int carrier;
+	int path_warning;       /* the kernel's routing cannot carry its probes */
 	int active;             /* new flows of policy 0 go here */
 	double rtt_ms, jitter_ms;
 	unsigned loss_pct;
