@@ -252,8 +252,9 @@ fi
 [[ -x "$LINKEMU" ]] || { nok "build/linkemu exists (make)"; finish; }
 
 # The lab as scripts/lab.sh builds it by default: every ISP behind its own
-# emulator, with its own profile.
-if bash "$LAB" up "$PREFIX"; then ok "lab up ($PREFIX)"; else nok "lab up"; finish; fi
+# emulator, with its own profile (whatever the caller's environment says).
+unset LAB_PROFILE_FIBER LAB_PROFILE_CELL LAB_PROFILE_SAT LAB_LINKEMU_ARGS
+if LAB_LINKEMU=1 bash "$LAB" up "$PREFIX"; then ok "lab up ($PREFIX)"; else nok "lab up"; finish; fi
 # wired ISP: its emulator runs between down0 and emu0, and emu1 holds the
 # ISP's edge-side address.
 wired() {

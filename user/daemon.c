@@ -439,14 +439,20 @@ static void on_probe(void *data, unsigned idx, int ok, uint64_t rtt_ns, const ch
 static void start_round(struct uplink_rt *u)
 {
 	const struct bsc_uplink_cfg *c = u->cfg;
-	uint32_t seq = ++u->round_seq;
+	uint32_t seq = u->round_seq + 1;
 	struct round *r = &u->rounds[seq % ROUND_SLOTS];
 	int t;
 
 	if (!c->n_probes || !u->prober)
 		return;
+	/* ROUND_SLOTS rounds still in flight (a timeout longer than that many
+	 * intervals): wait for the oldest to end, at its own timeout. Calling
+	 * it failed now would cut the timeout short (to 320 ms for a 400 ms
+	 * timeout in a burst of 20 ms rounds, with 16 slots), and fail a
+	 * link slower than that at every burst. */
 	if (r->n && !r->done)
-		finish_round(u, r, 0); /* outlived ROUND_SLOTS intervals */
+		return;
+	u->round_seq = seq;
 	memset(r, 0, sizeof(*r));
 	r->seq = seq;
 	r->n = (uint8_t)c->n_probes;

@@ -20,7 +20,7 @@
 
 struct bsc_drill;
 
-#define ROUND_SLOTS 16          /* rounds in flight per uplink */
+#define ROUND_SLOTS 64          /* rounds in flight per uplink (a divisor of 4096) */
 #define TICK_MS 25              /* passive signal sampling, re-evaluation */
 #define RULE_PRIO_BASE 1000
 #define RT_MAIN 254
