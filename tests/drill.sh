@@ -294,6 +294,7 @@ own_routing_steps() {
 	echo "= $w"
 	grep -q "no route from ${LAB_ISP_EDGE_IP[cell]} to .* through wan1: the kernel takes .* for on-link" <<<"$w" || return 1
 	grep -q "uplink cell: no route from" "$DAEMON_LOG" || { echo "not in the daemon's log"; return 1; }
+	bsc status | grep -q "^ *warning: no route from ${LAB_ISP_EDGE_IP[cell]} to" || { echo "not in status"; return 1; }
 	own_routes add || return 1
 	wait_until 300 hj "$ALL_UP"' and not any("path_warning" in x for x in d["uplinks"])' ||
 		{ echo "not all up without warnings on the operator's routes: $(health_line)"; return 1; }

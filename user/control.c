@@ -232,6 +232,8 @@ int bsc_status_print(const struct bsc_maps *m, const char *pin_root, struct json
 			fprintf(out, "         %s; probe targets answering: %.0f of %.0f%s\n",
 				jstr(h, "reason", ""), jnum(h, "targets_answering"), jnum(h, "probes"),
 				!strcmp(jstr(h, "held", "false"), "true") ? " [held down: flapping]" : "");
+		if (h && *jstr(h, "path_warning", ""))
+			fprintf(out, "         warning: %s\n", jstr(h, "path_warning", ""));
 	}
 	fprintf(out, "reasons:");
 	for (i = 0; i < BSC_R_MAX; i++)
