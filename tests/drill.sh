@@ -127,6 +127,21 @@ t_pass() {
 	grep -q "OPTIONS ${LAB_ISP_EDGE_IP[cell]}:" "$SVC/sip.log" ||
 		{ echo "the SIP server saw no OPTIONS from cell's address"; return 1; }
 	bsc events | grep -q 'drill .*-> passed' || { echo "no drill event"; return 1; }
+	drill_metrics_ok 1 1 "$(dj pass 'j["cutover_ms"]')"
+}
+
+# drill_metrics_ok RUNS PASSED CUTOVER_MS (as the JSON rounds it, to 0.1 ms):
+# the daemon's metrics (the default 127.0.0.1:9901, in the edge namespace)
+# say so of the drills.
+drill_metrics_ok() {
+	local m
+	m=$(nsx edge curl -s --max-time 5 http://127.0.0.1:9901/metrics) || { echo "no metrics"; return 1; }
+	grep '^bascule_drill' <<<"$m" | sed 's/^/= /'
+	grep -qx "bascule_drills_total $1" <<<"$m" &&
+		grep -qx "bascule_drill_last_passed $2" <<<"$m" &&
+		"$PY" -c 'import sys; v = float(sys.argv[1]); c = float(sys.argv[2]) / 1000; sys.exit(abs(v - c) > 1e-4)' \
+			"$(awk '$1 == "bascule_drill_last_cutover_seconds" { print $2 }' <<<"$m")" "$3" ||
+		{ echo "the drill metrics do not match"; return 1; }
 }
 
 # The text output an operator reads.
@@ -338,7 +353,10 @@ t_daemon_killed() {
 	[[ $d1 == "$d2" ]] || { echo "drop_drill still counting after the deadline ($d1 -> $d2)"; return 1; }
 	start_daemon daemon-restarted.log || return 1
 	[[ $(fiber_deadline) == 0 ]] || return 1
-	known_state
+	known_state || return 1
+	# the killed drill never ended, so the last one in the history is the
+	# loose-rp_filter drill, which passed: the new daemon exports it
+	drill_metrics_ok 0 1 "$(dj loose 'j["cutover_ms"]')"
 }
 
 # The drills that ran are in the history, and the continuity plan shows the

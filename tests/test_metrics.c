@@ -215,6 +215,11 @@ static int group_setup(void **state)
 	E.view.up[1].path_warning = 1;
 	E.view.active_changes = 7;
 	E.view.start_time_s = START_TIME;
+	E.view.drills = 2;
+	E.view.drill_known = 1;
+	E.view.drill_passed = 0;
+	E.view.drill_end_s = START_TIME + 60.5;
+	E.view.drill_cutover_ms = 1234.5;
 	return 0;
 }
 
@@ -504,6 +509,10 @@ static void test_render_values(void **state)
 	expect_line(t, "bascule_probes_failed_total{uplink=\"cell\"} 23");
 	expect_line(t, "bascule_active_uplink_changes_total 7");
 	expect_line(t, "bascule_start_time_seconds 1700000000");
+	expect_line(t, "bascule_drills_total 2");
+	expect_line(t, "bascule_drill_last_end_time_seconds 1700000060.500");
+	expect_line(t, "bascule_drill_last_passed 0");
+	expect_line(t, "bascule_drill_last_cutover_seconds 1.234500");
 
 	/* from the maps */
 	expect_line(t, "bascule_uplink_dataplane_state{uplink=\"fiber\",state=\"up\"} 1");
@@ -599,7 +608,9 @@ static void test_render_structure(void **state)
 		"bascule_uplink_new_flows_total", "bascule_uplink_rebound_flows_total",
 		"bascule_uplink_nat_exhausted_total", "bascule_flows", "bascule_uplink_flows",
 		"bascule_uplink_nat_port_use_ratio", "bascule_packets_total",
-		"bascule_start_time_seconds",
+		"bascule_start_time_seconds", "bascule_drills_total",
+		"bascule_drill_last_end_time_seconds", "bascule_drill_last_passed",
+		"bascule_drill_last_cutover_seconds",
 	};
 	char fam[128] = "", seen[4096] = " ";
 	int samples = 0, families = 0, help_ok = 0;
@@ -695,6 +706,7 @@ static void test_render_without_view(void **state)
 	expect_line(t, "bascule_uplink_flows{uplink=\"fiber\"} 3");
 	expect_no(t, "bascule_uplink_health{");
 	expect_no(t, "bascule_start_time_seconds ");
+	expect_no(t, "bascule_drill_last_passed ");
 	st = promtool(t, out, sizeof(out));
 	if (st != 0) {
 		print_error("promtool check metrics: status %d\n%s", st, out);

@@ -691,6 +691,11 @@ static void snapshot(struct daemon *d)
 
 	v.active_changes = d->active_changes;
 	v.start_time_s = d->start_time_s;
+	v.drills = d->last_drill.runs;
+	v.drill_known = d->last_drill.known;
+	v.drill_passed = d->last_drill.passed;
+	v.drill_end_s = d->last_drill.end_s;
+	v.drill_cutover_ms = d->last_drill.cutover_ms;
 	for (i = 0; i < d->n; i++) {
 		struct uplink_rt *u = &d->up[i];
 		struct bsc_metrics_uplink *m = &v.up[i];
@@ -1127,8 +1132,19 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 						err, sizeof(err)))
 		bsc_log(LOG_ERR, "%s: running without a history", err);
 	if (d->hist) {
+		struct bsc_drill_rec *dr = NULL;
+		int ndr = 0;
+
 		bsc_history_daemon(d->hist, (int64_t)(real_ns() / 1000000), 1);
 		bsc_history_prune(d->hist, (int64_t)(real_ns() / 1000000));
+		/* the last drill, for the metrics, until the next one */
+		if (!bsc_history_drills(d->hist, INT64_MAX, 1, &dr, &ndr) && ndr == 1) {
+			d->last_drill.known = 1;
+			d->last_drill.passed = dr[0].passed;
+			d->last_drill.end_s = (double)dr[0].end_ms / 1000.0;
+			d->last_drill.cutover_ms = dr[0].cutover_ms;
+		}
+		free(dr);
 	}
 	init_policy(&d->dp.maps);
 	clear_stale_uplinks(cfg, &d->dp.maps);

@@ -88,6 +88,12 @@ struct daemon {
 	/* A start with no uplink usable yet (the first probes have not
 	 * answered): not written as a site outage unless it lasts
 	 * BSC_STARTUP_GRACE_MS; 0 when settled. */
+	/* the last drill that ran, for the metrics */
+	struct {
+		uint64_t runs;
+		int known, passed;
+		double end_s, cutover_ms;
+	} last_drill;
 	int64_t hist_start_ms;
 	uint64_t hist_start_mono;       /* the same instant, for the grace */
 	uint32_t hist_ticks;

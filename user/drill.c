@@ -536,6 +536,13 @@ static void finish(struct bsc_drill *x, int code, const char *result, const char
 		(void)!send(x->client, json, l, MSG_NOSIGNAL);
 		(void)!send(x->client, "\n", 1, MSG_NOSIGNAL);
 	}
+	if (x->t_fault) { /* it ran: the metrics' last drill */
+		x->d->last_drill.runs++;
+		x->d->last_drill.known = 1;
+		x->d->last_drill.passed = code == BSC_DRILL_PASSED;
+		x->d->last_drill.end_s = (double)daemon_real_ns() / 1e9;
+		x->d->last_drill.cutover_ms = x->t_cut ? ms_between(x->t_fault, x->t_cut) : -1;
+	}
 	/* the history keeps the drills that ran (a refusal changed nothing) */
 	if (x->d->hist && json && x->t_fault &&
 	    bsc_history_drill(x->d->hist, (int64_t)(x->real_start / 1000000ull),

@@ -351,6 +351,23 @@ void bsc_metrics_render(FILE *out, const struct bsc_maps *maps, const struct bsc
 		family(out, "bascule_start_time_seconds", "gauge",
 		       "Start time of the controller since the Unix epoch, in seconds.");
 		fprintf(out, "bascule_start_time_seconds %" PRIu64 "\n", v->start_time_s);
+		family(out, "bascule_drills_total", "counter",
+		       "Continuity drills run since the controller started (a refused one is not counted).");
+		fprintf(out, "bascule_drills_total %" PRIu64 "\n", v->drills);
+		if (v->drill_known) {
+			family(out, "bascule_drill_last_end_time_seconds", "gauge",
+			       "End of the last continuity drill since the Unix epoch, in seconds.");
+			fprintf(out, "bascule_drill_last_end_time_seconds %.3f\n", v->drill_end_s);
+			family(out, "bascule_drill_last_passed", "gauge",
+			       "Whether the last continuity drill passed (1) or not (0).");
+			fprintf(out, "bascule_drill_last_passed %d\n", !!v->drill_passed);
+			if (v->drill_cutover_ms >= 0) {
+				family(out, "bascule_drill_last_cutover_seconds", "gauge",
+				       "Cut-over measured by the last continuity drill, in seconds.");
+				fprintf(out, "bascule_drill_last_cutover_seconds %.6f\n",
+					v->drill_cutover_ms / 1000.0);
+			}
+		}
 	}
 }
 

@@ -31,6 +31,12 @@ struct bsc_metrics_view {
 	struct bsc_metrics_uplink up[BSC_MAX_UPLINKS];
 	uint64_t active_changes;
 	uint64_t start_time_s;  /* unix time the daemon started */
+	/* continuity drills: those run since the start, and the last one that
+	 * ran (from the history at start, then each drill's own result) */
+	uint64_t drills;
+	int drill_known, drill_passed;
+	double drill_end_s;     /* unix time it ended */
+	double drill_cutover_ms; /* < 0: no cut-over was seen */
 };
 
 /* Fill the view; called from the metrics thread, so it must lock. */
