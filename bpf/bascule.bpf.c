@@ -189,7 +189,6 @@ static __always_inline int flow_key_eq(const struct bsc_flow_key *a, const struc
 	return x[0] == y[0] && x[1] == y[1];
 }
 
-
 /* An ICMP error sent by a LAN host about a packet that came in through NAT:
  * the quote is {remote -> lan_addr:lan_port}; send it out of that flow's
  * uplink with the quote translated back to what the remote sent. */

@@ -40,6 +40,7 @@
 #include "bascule.skel.h"
 #include "daemon_priv.h"
 #include "drill.h"
+#include "flows.h"
 #include "history.h"
 #include "log.h"
 #include "netlink.h"
@@ -258,19 +259,6 @@ static void forgive(struct bsc_drill *x)
 
 /* ------------------------------------------------------------ synthetic flow */
 
-static uint16_t csum16(const void *p, size_t len, uint32_t sum)
-{
-	const uint8_t *b = p;
-
-	for (; len > 1; len -= 2, b += 2)
-		sum += (uint32_t)(b[0] << 8 | b[1]);
-	if (len)
-		sum += (uint32_t)b[0] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 size_t bsc_drill_build_echo(uint8_t *buf, size_t cap, const uint8_t mac[6], uint32_t src,
 			    uint32_t dst, uint16_t id, uint16_t seq)
 {
@@ -278,7 +266,6 @@ size_t bsc_drill_build_echo(uint8_t *buf, size_t cap, const uint8_t mac[6], uint
 	struct ethhdr *eth = (struct ethhdr *)buf;
 	struct iphdr *ip = (struct iphdr *)(eth + 1);
 	struct icmphdr *ic = (struct icmphdr *)(ip + 1);
-	uint16_t c;
 
 	if (cap < len)
 		return 0;
@@ -296,14 +283,12 @@ size_t bsc_drill_build_echo(uint8_t *buf, size_t cap, const uint8_t mac[6], uint
 	ip->protocol = IPPROTO_ICMP;
 	ip->saddr = src;
 	ip->daddr = dst;
-	c = csum16(ip, sizeof(*ip), 0);
-	ip->check = htons(c);
+	ip->check = bsc_csum(ip, sizeof(*ip), 0);
 	ic->type = ICMP_ECHO;
 	ic->un.echo.id = htons(id);
 	ic->un.echo.sequence = htons(seq);
 	memcpy(ic + 1, PAYLOAD, PAYLOAD_LEN);
-	c = csum16(ic, sizeof(*ic) + PAYLOAD_LEN, 0);
-	ic->checksum = htons(c);
+	ic->checksum = bsc_csum(ic, sizeof(*ic) + PAYLOAD_LEN, 0);
 	return len;
 }
 

@@ -59,7 +59,7 @@ static __always_inline int uplink_keeps_addr(const struct bsc_uplink *up, __u32 
 static __always_inline int uplink_keeps_flow(const struct bsc_uplink *up,
 					     const struct bsc_flow *f)
 {
-	return up && uplink_keeps_addr(up, f->nat_addr);
+	return uplink_keeps_addr(up, f->nat_addr);
 }
 
 /* The generation of the bindings (struct bsc_flow_cache): read per packet,
