@@ -4,6 +4,7 @@
 #   make demo       install what is missing, build, run the lab demo
 #   make bench-failover   measure cut-over and failback in the lab
 #   make deps       install the Debian packages the project needs
+#   make cleanroom  the README's two commands on a fresh Debian 12 root
 
 BUILD     ?= build
 CLANG     ?= clang
@@ -12,8 +13,15 @@ CC        ?= gcc
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
+# The BPF programs see the kernel's uapi headers and libbpf's, never glibc's:
+# with -target bpf glibc's <gnu/stubs.h> wants the 32-bit stubs of
+# libc6-dev-i386, so a libc header builds only on machines that happen to
+# have that package.  -nostdlibinc drops /usr/include (clang keeps its own
+# freestanding headers) and $(BPF_INC) offers linux/, asm/, asm-generic/ and
+# bpf/ alone, so a glibc include fails here on every machine, not by luck.
+BPF_INC   := $(BUILD)/bpf-include
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-	-Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
+	-nostdlibinc -Iinclude -Ibpf -isystem $(BPF_INC)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
@@ -28,13 +36,21 @@ USER_HDRS := $(wildcard user/*.h) include/bascule.h $(BUILD)/bascule.skel.h
 TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_dataplane $(BUILD)/tests/test_probe \
 	$(BUILD)/tests/test_health $(BUILD)/tests/test_metrics $(BUILD)/tests/test_history
 
-.PHONY: all deps test demo bench-failover install clean
+.PHONY: all deps test demo bench-failover install clean cleanroom
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/bascule $(TEST_BINS)
 
-$(BUILD)/bascule.bpf.o: $(BPF_SRC) $(BPF_HDRS) | $(BUILD)
+$(BUILD)/bascule.bpf.o: $(BPF_SRC) $(BPF_HDRS) | $(BPF_INC)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BPF_INC): | $(BUILD)
+	@mkdir -p $@.tmp
+	ln -sfn /usr/include/linux $@.tmp/linux
+	ln -sfn /usr/include/asm-generic $@.tmp/asm-generic
+	ln -sfn /usr/include/$(MULTIARCH)/asm $@.tmp/asm
+	ln -sfn /usr/include/bpf $@.tmp/bpf
+	mv $@.tmp $@
 
 $(BUILD)/bascule.skel.h: $(BUILD)/bascule.bpf.o
 	$(BPFTOOL) gen skeleton $< name bascule_bpf > $@
@@ -82,6 +98,11 @@ demo: deps
 	$(MAKE) all
 	scripts/demo.sh
 
+# The README's two commands on a fresh Debian 12 root (debootstrap, chroot):
+# what this machine has installed by hand cannot hide a missing step there.
+cleanroom:
+	BUILD=$(BUILD) scripts/cleanroom.sh
+
 # Cut the fibre many times in the lab and print the measured cut-over.
 bench-failover: deps
 	$(MAKE) all
@@ -94,7 +115,7 @@ bench-failover: deps
 BENCH_BPF := $(BUILD)/bench/gen.bpf.o $(BUILD)/bench/sink.bpf.o $(BUILD)/bench/limit.bpf.o \
 	$(BUILD)/bench/drive.bpf.o
 
-$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c tests/bench/bench.h tests/bench/flowpkt.h | $(BUILD)
+$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c tests/bench/bench.h tests/bench/flowpkt.h | $(BPF_INC)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -Itests/bench -c $< -o $@
 

@@ -189,7 +189,7 @@ t_abort_backup_cut() {
 	[[ $(fiber_deadline) == 0 ]] || { echo "fiber still played dead"; return 1; }
 	# fiber answers again at once: up within its up_after rounds
 	wait_until 50 hj 'u["fiber"]["health"] == "up"' || { echo "fiber not up again: $(health_line)"; return 1; }
-	echo "= fiber up $(echo "$(now) - $t0" | bc) s after cell's cut"
+	echo "= fiber up $(awk -v a="$(now)" -v b="$t0" 'BEGIN { printf "%.3f", a - b }') s after cell's cut"
 	lab_conf || return 1
 	bsc reload | grep -q reloaded || return 1
 	known_state
@@ -379,7 +379,7 @@ t_exit_clean() {
 # ------------------------------------------------------------- the run
 
 echo "# Bascule drill test: site ${PREFIX}*, work dir $WORK"
-check "prerequisites: root, $BASCULE, bpftool" t_prereq bpftool ip nft ping bc || bail_out "prerequisites missing"
+check "prerequisites: root, $BASCULE, bpftool" t_prereq bpftool ip nft ping || bail_out "prerequisites missing"
 check "lab site ${PREFIX}* is up with its inet services (SIP at $LAB_SIP_IP)" t_lab_up || bail_out "no lab site"
 check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_out "no daemon"
 check "drill on a healthy site: exit 0, cut-over measured under the RTO, 4 checks ok over cell, failback to fiber, drop_drill counted" t_pass

@@ -15,10 +15,39 @@
 #include <linux/ip.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
-#include <linux/icmp.h>
 #include <linux/in.h>
 #include <bpf/bpf_endian.h>
 #include "bascule.h"
+
+/* The ICMP header (RFC 792), defined here rather than taken from
+ * <linux/icmp.h>: that uapi header includes <linux/if.h>, which includes
+ * glibc's <sys/socket.h>, and the BPF side is built against uapi and libbpf
+ * headers only (see BPF_INC in the Makefile).  Same layout and names as the
+ * kernel's, so the code reads the same. */
+struct icmphdr {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	union {
+		struct {
+			__be16 id;
+			__be16 sequence;
+		} echo;
+		__be32 gateway;
+		struct {
+			__be16 __unused;
+			__be16 mtu;
+		} frag;
+		__u8 reserved[4];
+	} un;
+};
+
+#define ICMP_ECHOREPLY      0
+#define ICMP_DEST_UNREACH   3
+#define ICMP_ECHO           8
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_PARAMETERPROB 12
+#define ICMP_FRAG_NEEDED    4  /* code of DEST_UNREACH */
 
 #define IP_MF      0x2000
 #define IP_OFFMASK 0x1fff
