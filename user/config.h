@@ -22,6 +22,8 @@
 #define BSC_MAX_CONTACTS 8
 #define BSC_MAX_STAFF_CHECKS 16
 #define BSC_DEFAULT_HISTORY "/var/lib/bascule/history.db"
+#define BSC_DEFAULT_CONFIG "/etc/bascule/bascule.conf"
+#define BSC_RULE_PRIO_BASE 1000 /* `ip rule` priority of uplink N's probes: base + N */
 #define BSC_COST_UNSET (-1.0)   /* a cost the configuration does not give */
 #define BSC_MAX_CHECKS 12
 #define BSC_CHECK_NAME_LEN 32

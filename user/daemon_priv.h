@@ -22,7 +22,7 @@ struct bsc_drill;
 
 #define ROUND_SLOTS 64          /* rounds in flight per uplink (a divisor of 4096) */
 #define TICK_MS 25              /* passive signal sampling, re-evaluation */
-#define RULE_PRIO_BASE 1000
+#define RULE_PRIO_BASE BSC_RULE_PRIO_BASE
 #define RT_MAIN 254
 #define BSC_STARTUP_GRACE_MS 10000 /* a start with no uplink usable: offline after this */
 

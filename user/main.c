@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <time.h>
@@ -22,6 +23,7 @@
 #include "flows.h"
 #include "log.h"
 #include "maps.h"
+#include "netlink.h"
 #include "report.h"
 
 static const char usage[] =
@@ -38,7 +40,9 @@ static const char usage[] =
 	"  uplink down NAME              take NAME out: UDP/ICMP flows move, TCP flows are reset\n"
 	"  uplink drain NAME             no new flows on NAME, existing ones stay\n"
 	"  uplink up NAME                put NAME back into service\n"
-	"  purge                         detach and remove everything pinned (after --keep)\n"
+	"  purge [-c FILE]               detach and remove everything pinned (after --keep),\n"
+	"                                and the uplinks' rules and tables of manage_routes\n"
+	"                                (FILE: default " BSC_DEFAULT_CONFIG ", if present)\n"
 	"  reload                        make the daemon re-read its configuration; a bad file\n"
 	"                                is refused and the running configuration stays\n"
 	"  events [--json]               recent uplink transitions and flips (from the daemon)\n"
@@ -388,16 +392,69 @@ static int cmd_drill(int argc, char **argv, const char *control)
 	return ret;
 }
 
-static int cmd_purge(const char *pin_root)
+/* A daemon stopped with --keep leaves its routing in place (the box's own
+ * traffic and the probes keep working across a restart): purge takes it
+ * out with the data plane.  The rules are found from the pinned uplinks
+ * (their addresses) and the configuration (the table base); the main
+ * table's default route stays, since the box still needs one. */
+static int purge_routes(const char *pin_root, const char *conf)
 {
-	char err[512];
-	int n = bsc_dp_purge(pin_root, err, sizeof(err));
+	struct bsc_maps m;
+	struct bsc_cfg *cfg = calloc(1, sizeof(*cfg));
+	char err[4096];
+	uint32_t i;
+	int n = 0;
 
+	if (!cfg)
+		return -ENOMEM;
+	if (bsc_config_load(conf, cfg, err, sizeof(err))) {
+		fprintf(stderr, "bascule: routes left alone: %s", err);
+		free(cfg);
+		return -EINVAL;
+	}
+	bsc_maps_init(&m);
+	if (cfg->manage_routes && !bsc_maps_open_pinned(&m, pin_root, err, sizeof(err))) {
+		for (i = 0; i < BSC_MAX_UPLINKS; i++) {
+			struct bsc_uplink u;
+			uint32_t table = cfg->route_table_base + i;
+
+			if (bsc_uplink_read(&m, i, &u) || !u.ifindex)
+				continue;
+			if (u.addr && !nl_rule_from(u.addr, table, BSC_RULE_PRIO_BASE + i, 0))
+				n++;
+			if (!nl_route_default_del(table, 0))
+				n++;
+		}
+	}
+	bsc_maps_close(&m);
+	free(cfg);
+	return n;
+}
+
+static int cmd_purge(int argc, char **argv, const char *pin_root)
+{
+	const char *conf = NULL;
+	char err[512];
+	int n, r = 0;
+
+	if (argc == 3 && !strcmp(argv[1], "-c"))
+		conf = argv[2];
+	else if (argc != 1)
+		return bad_usage("purge takes only -c FILE");
+	if (!conf && !access(BSC_DEFAULT_CONFIG, R_OK))
+		conf = BSC_DEFAULT_CONFIG;
+	/* Routes first: they are found through the pinned uplinks map. */
+	if (conf)
+		r = purge_routes(pin_root, conf);
+	n = bsc_dp_purge(pin_root, err, sizeof(err));
 	if (n <= 0) {
 		fprintf(stderr, "bascule: %s\n", err);
 		return 1;
 	}
-	printf("removed %d pin(s) under %s\n", n, pin_root);
+	printf("removed %d pin(s) under %s", n, pin_root);
+	if (r > 0)
+		printf(", %d rule(s) and route(s) of manage_routes", r);
+	printf("\n");
 	return 0;
 }
 
@@ -453,7 +510,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "uplink"))
 		return cmd_uplink(argc, argv, pin_root);
 	if (!strcmp(cmd, "purge"))
-		return cmd_purge(pin_root);
+		return cmd_purge(argc, argv, pin_root);
 	if (!strcmp(cmd, "events") || !strcmp(cmd, "health"))
 		return cmd_daemon(control, cmd, argc > 1 && (!strcmp(argv[1], "--json") ||
 							      !strcmp(argv[1], "-j")));
