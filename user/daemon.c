@@ -918,6 +918,17 @@ static int reload(struct daemon *d, FILE *out)
 	}
 	d->cfg_store = *n;
 	bsc_timeouts_from_cfg(&d->to, d->cfg);
+	/* The uplinks map shows each uplink's priority (status, bpftool):
+	 * keep it the one in force. */
+	for (i = 0; i < d->n; i++) {
+		struct bsc_uplink w;
+
+		if (!bsc_uplink_read(&d->dp.maps, d->up[i].idx, &w) &&
+		    w.priority != d->up[i].cfg->priority) {
+			w.priority = d->up[i].cfg->priority;
+			bsc_uplink_write(&d->dp.maps, d->up[i].idx, &w);
+		}
+	}
 	if (d->hist)
 		bsc_history_set_retention(d->hist, d->cfg->history_retention_days);
 	free(n);
