@@ -18,8 +18,15 @@
 # own: the mounts are removed on exit by the trap, and by the kernel when
 # the namespace ends, whatever killed the script.
 #
-#   scripts/cleanroom.sh            both commands (make cleanroom)
-#   CLEANROOM_CMDS=test scripts/cleanroom.sh    only the test command
+# Then the service as installed: the root gets systemd (a real machine has
+# it; it is not a dependency of the project) and is booted with
+# `systemd-nspawn --boot`; tests/systemd.sh runs inside, with systemd as
+# PID 1, against the unit that `make install` puts in place.  Its checks
+# count in the closing line.
+#
+#   scripts/cleanroom.sh            all three (make cleanroom)
+#   CLEANROOM_CMDS="test" scripts/cleanroom.sh    only some of demo, test,
+#                                                 systemd
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -54,11 +61,12 @@ host_mirror() {
 }
 
 if [ -z "${CLEANROOM_INNER:-}" ]; then
-	for tool in debootstrap git unshare; do
-		command -v "$tool" >/dev/null && continue
-		say "installing $tool on this machine (apt-get)"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null ||
-			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null; }
+	for tool in debootstrap:debootstrap git:git unshare:util-linux nsenter:util-linux \
+		systemd-nspawn:systemd-container; do
+		command -v "${tool%%:*}" >/dev/null && continue
+		say "installing ${tool#*:} on this machine (apt-get)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool#*:}" >/dev/null ||
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${tool#*:}" >/dev/null; }
 	done
 	# A private mount namespace: nothing mounted here is seen outside, and
 	# all of it goes when the last process in it ends.
@@ -90,8 +98,24 @@ unmount_all() {
 	done
 }
 
+NSPAWN_PID=
+stop_container() {
+	local i
+	[ -n "$NSPAWN_PID" ] || return 0
+	# SIGTERM: nspawn asks the container's systemd to power off.
+	kill -TERM "$NSPAWN_PID" 2>/dev/null || true
+	for i in $(seq 300); do
+		kill -0 "$NSPAWN_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$NSPAWN_PID" 2>/dev/null || true
+	wait "$NSPAWN_PID" 2>/dev/null || true
+	NSPAWN_PID=
+}
+
 on_exit() {
 	local rc=$?
+	stop_container
 	unmount_all
 	left=$(awk -v r="$ROOT" 'index($5, r) == 1' /proc/self/mountinfo | wc -l)
 	[ "$left" -eq 0 ] || say "warning: $left mounts still under $ROOT"
@@ -161,10 +185,12 @@ mapfile -t cmds < <(awk '
 	inb { sub(/[ \t]+#.*/, ""); if ($0 != "") print }' "$SRC/README.md")
 [ "${#cmds[@]}" -eq 2 ] || die "expected two commands in README.md's block, found ${#cmds[@]}"
 
-want=${CLEANROOM_CMDS:-demo test}
+want=${CLEANROOM_CMDS:-demo test systemd}
 results=()
 installed=""
-last_line=""
+passed=0
+failed=0
+counted=
 rc_all=0
 for cmd in "${cmds[@]}"; do
 	word=$(echo "$cmd" | awk '{print $NF}')
@@ -183,17 +209,72 @@ for cmd in "${cmds[@]}"; do
 	[ -z "$pk" ] || installed="$installed $pk"
 	if [ "$rc" -eq 0 ]; then results+=("'$cmd': passed in $dt s"); else results+=("'$cmd': FAILED (exit $rc) after $dt s"); rc_all=1; fi
 	l=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1 || true)
-	[ -z "$l" ] || last_line=$l
+	if [ -n "$l" ]; then
+		results+=("  its closing line: $l")
+		passed=$((passed + $(echo "$l" | awk '{print $1}')))
+		failed=$((failed + $(echo "$l" | awk '{print $3}')))
+		counted=1
+	elif [ "$word" = test ]; then
+		failed=$((failed + 1))
+		counted=1
+	fi
 done
+
+# ------------------------------------------------ the service under systemd
+boot_and_test() {
+	local log=$CR/systemd.log leader="" i t0 p f
+	say "the service under systemd: installing systemd in the root (a machine has it; not a project dependency)"
+	chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends systemd dbus >"$CR/systemd-install.log" 2>&1 ||
+		{ tail -n 5 "$CR/systemd-install.log"; return 1; }
+	[ -x "$ROOT/root/bascule/build/bascule" ] || { say "no build in the root (run the test command first)"; return 1; }
+	# nspawn mounts the root's API filesystems itself.
+	unmount_all
+	# bpffs: an instance of the clean room's own, where the container's
+	# /sys/fs/bpf is (nspawn's /sys has no bpffs).
+	mkdir -p "$CR/bpf"
+	mount -t bpf bpf "$CR/bpf"
+	t0=$(date +%s)
+	# nspawn's own seccomp filter refuses bpf() and perf_event_open() to
+	# everything systemd starts in the container (a host's systemd has no
+	# such filter): allow them, or no unit could load a BPF program.
+	systemd-nspawn --boot --system-call-filter="bpf perf_event_open" --directory="$ROOT" --machine=bascule-cleanroom --private-network \
+		--capability=all --register=no --keep-unit --console=passive --quiet \
+		--bind="$CR/bpf:/sys/fs/bpf" >"$CR/nspawn.log" 2>&1 </dev/null &
+	NSPAWN_PID=$!
+	for i in $(seq 100); do
+		leader=$(pgrep -P "$NSPAWN_PID" | head -n1 || true)
+		[ -n "$leader" ] && break
+		kill -0 "$NSPAWN_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -n "$leader" ] || { cat "$CR/nspawn.log"; say "systemd-nspawn did not start a container"; return 1; }
+	say "booted the clean root with systemd-nspawn (PID 1 of the container: $leader here); tests/systemd.sh inside (log: $log)"
+	set +e
+	nsenter --target "$leader" --all /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" LANG=C.UTF-8 \
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		timeout 600 /bin/bash -c "cd /root/bascule && tests/systemd.sh" </dev/null 2>&1 | tee "$log"
+	set -e
+	stop_container
+	umount "$CR/bpf" 2>/dev/null || true
+	p=$(grep -c '^ok ' "$log" || true)
+	f=$(grep -c '^not ok ' "$log" || true)
+	[ "$p" -gt 0 ] || [ "$f" -gt 0 ] || f=1
+	results+=("the service under systemd (tests/systemd.sh): $p passed, $f failed in $(($(date +%s) - t0)) s")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	counted=1
+	[ "$f" -eq 0 ]
+}
+case " $want " in
+*" systemd "*) boot_and_test || rc_all=1 ;;
+esac
 
 echo
 set -- $installed
 say "deps.sh installed $# packages:${installed:- none}"
 for r in "${results[@]}"; do say "$r"; done
 say "total $(($(date +%s) - t_start)) s"
-if [ -n "$last_line" ]; then
-	echo "$last_line"
-elif [ "$rc_all" -ne 0 ]; then
-	echo "0 passed, 1 failed"
-fi
+[ "$failed" -eq 0 ] || rc_all=1
+[ -z "$counted" ] || echo "$passed passed, $failed failed"
 exit "$rc_all"
