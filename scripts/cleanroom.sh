@@ -249,6 +249,12 @@ boot_and_test() {
 		sleep 0.1
 	done
 	[ -n "$leader" ] || { cat "$CR/nspawn.log"; say "systemd-nspawn did not start a container"; return 1; }
+	# systemd answers on its private socket once it is past early boot.
+	for i in $(seq 300); do
+		nsenter --target "$leader" --mount test -S /run/systemd/private 2>/dev/null && break
+		kill -0 "$NSPAWN_PID" 2>/dev/null || break
+		sleep 0.1
+	done
 	say "booted the clean root with systemd-nspawn (PID 1 of the container: $leader here); tests/systemd.sh inside (log: $log)"
 	set +e
 	nsenter --target "$leader" --all /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" LANG=C.UTF-8 \

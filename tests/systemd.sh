@@ -54,6 +54,7 @@ t_systemd_pid1() {
 	local st
 	[[ $EUID -eq 0 ]] || { echo "must run as root"; return 1; }
 	[[ "$(cat /proc/1/comm)" == systemd ]] || { echo "PID 1 is $(cat /proc/1/comm), not systemd"; return 1; }
+	wait_file /run/systemd/private 300 || { echo "systemd's private socket did not appear in 30 s"; return 1; }
 	st=$(timeout 60 systemctl is-system-running --wait)
 	echo "= systemd $(systemctl --version | awk 'NR == 1 { print $2 }'), system $st"
 	[[ "$st" == running || "$st" == degraded ]]
