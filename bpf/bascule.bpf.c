@@ -108,14 +108,17 @@ static __always_inline int redirect_to(__u32 slot, __u32 reason)
 	return count(reason, rc);
 }
 
-/* A MAC address in one 4-byte and one 2-byte move: struct ethhdr is packed,
- * so a memcpy of it is six byte moves.  The loads and stores may be
- * unaligned, which the verifier allows where the CPU handles them (x86-64,
- * arm64: the architectures this builds for). */
+/* MAC addresses byte by byte: a frame's start has no alignment the
+ * program may count on, so no wider load or store touches it. */
 static __always_inline void mac_copy(void *to, const void *from)
 {
-	*(__u32 *)to = *(const __u32 *)from;
-	*(__u16 *)(to + 4) = *(const __u16 *)(from + 4);
+	__builtin_memcpy(to, from, 6);
+}
+
+static __always_inline int mac_eq(const __u8 *a, const __u8 *b)
+{
+	return !((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) |
+		 (a[3] ^ b[3]) | (a[4] ^ b[4]) | (a[5] ^ b[5]));
 }
 
 static __always_inline void set_macs(struct ethhdr *eth, const __u8 *src, const __u8 *dst)
@@ -181,12 +184,27 @@ static __always_inline struct bsc_flow_cache *flow_cache_slot(const struct bsc_f
 	return bpf_map_lookup_elem(&flow_cache, &slot);
 }
 
-/* Both keys 8-byte aligned, padding zeroed. */
-static __always_inline int flow_key_eq(const struct bsc_flow_key *a, const struct bsc_flow_key *b)
+/* A cached key (its pad[0] holding the uplink) against a packet's (padding
+ * zeroed); both 8-byte aligned.  Byte 13 of the key is pad[0]: masked. */
+static __always_inline int flow_key_eq(const struct bsc_flow_key *cached,
+				       const struct bsc_flow_key *k)
 {
-	const __u64 *x = (const void *)a, *y = (const void *)b;
+	const __u64 *x = (const void *)cached, *y = (const void *)k;
+	const __u64 mask = bpf_cpu_to_be64(0xffffffffff00ffffULL);
 
-	return x[0] == y[0] && x[1] == y[1];
+	_Static_assert(__builtin_offsetof(struct bsc_flow_key, pad) == 13, "pad[0] is byte 13");
+	return x[0] == y[0] && (x[1] & mask) == y[1];
+}
+
+static __always_inline int cache_mac_eq(const struct bsc_flow_cache *fc, const __u8 *mac)
+{
+	return !((fc->mac_lo[0] ^ mac[2]) | (fc->mac_lo[1] ^ mac[3]) |
+		 (fc->mac_lo[2] ^ mac[4]) | (fc->mac_lo[3] ^ mac[5]));
+}
+
+static __always_inline int uplink_keeps_flows(const struct bsc_uplink *up)
+{
+	return up && (up->state == BSC_UPLINK_UP || up->state == BSC_UPLINK_DRAINED);
 }
 
 /* An ICMP error sent by a LAN host about a packet that came in through NAT:
@@ -208,9 +226,15 @@ static __always_inline int lan_icmp_error(struct pkt *p)
 	k.sport = in.proto == IPPROTO_ICMP ? in.sport : in.dport;
 	k.dport = in.proto == IPPROTO_ICMP ? 0 : in.sport;
 	k.proto = in.proto;
+	/* A host's error is about its own flow and goes to the remote that
+	 * flow talks to: anything else would carry a forged quote out. */
+	if (k.saddr != p->ip->saddr || k.daddr != p->ip->daddr)
+		return finish(BSC_R_DROP_ICMP_QUOTE);
 	f = bpf_map_lookup_elem(&flows, &k);
-	if (!f || k.saddr != p->ip->saddr)
+	if (!f)
 		return finish(BSC_R_PASS_ICMP);
+	if (!mac_eq(f->lan_mac, p->eth->h_source))
+		return finish(BSC_R_DROP_MAC_MISMATCH);
 	up = uplink_get(f->uplink);
 	if (!uplink_keeps_flow(up, f))
 		return finish(BSC_R_PASS_ICMP);
@@ -219,6 +243,34 @@ static __always_inline int lan_icmp_error(struct pkt *p)
 	ip_ttl_dec(p->ip);
 	count(BSC_R_ICMP_ERR_XLATED, 0);
 	return send_to_uplink(p, f->uplink, up);
+}
+
+/* A frame the box itself put in through BPF_PROG_TEST_RUN (the drill's
+ * synthetic flow) carries metadata in front of its data; no frame from
+ * the wire does, so no LAN host can pass for the box. */
+static __always_inline int from_the_box(const struct xdp_md *ctx)
+{
+	return ctx->data_meta < ctx->data;
+}
+
+/* Addresses that no packet to the Internet may carry as its destination
+ * (RFC 6890): "this network", loopback, link-local, reserved.  Multicast
+ * and broadcast went to the kernel before. */
+static __always_inline int is_bogon(__u32 daddr)
+{
+	__u32 a = bpf_ntohl(daddr);
+
+	return (a >> 24) == 0 || (a >> 24) == 127 || (a >> 16) == 0xa9fe || (a >> 28) == 0xf;
+}
+
+/* BCP 38: a new flow's source must be a host of the LAN prefix (not its
+ * network or broadcast address, not the box's own address). */
+static __always_inline int lan_source_ok(__u32 saddr, const struct bsc_config *cfg)
+{
+	__u32 host = saddr & ~cfg->lan_mask;
+
+	return (saddr & cfg->lan_mask) == cfg->lan_net && saddr != cfg->lan_addr &&
+	       host != 0 && host != ~cfg->lan_mask;
 }
 
 SEC("xdp")
@@ -240,6 +292,10 @@ int bascule_lan(struct xdp_md *ctx)
 	cfg = config_get();
 	if (!cfg)
 		return finish(BSC_R_PASS_NOT_READY);
+	/* Frames for another router's MAC (a promiscuous port, a flooding
+	 * switch) are not ours to route: the kernel drops them. */
+	if (!mac_eq(p.eth->h_dest, cfg->lan_mac))
+		return finish(BSC_R_PASS_NOT_FOR_US);
 
 	/* The box itself, the LAN itself, broadcast and multicast: kernel. */
 	if (p.ip->daddr == cfg->lan_addr ||
@@ -273,11 +329,13 @@ int bascule_lan(struct xdp_md *ctx)
 	gen = flow_gen_get();
 	fc = flow_cache_slot(&k);
 	if (fc && fc->tick == now && fc->gen == gen && flow_key_eq(&fc->key, &k) &&
+	    cache_mac_eq(fc, p.eth->h_source) &&
 	    !(p.proto == IPPROTO_TCP && (((__u8 *)p.l4)[13] & BSC_TCP_FLAGS_STATE))) {
-		up = uplink_get(fc->uplink);
-		if (uplink_keeps_addr(up, fc->nat_addr)) {
-			nat_rewrite(&p, 1, fc->nat_addr, fc->nat_port);
-			return send_to_uplink(&p, fc->uplink, up);
+		idx = fc->key.pad[0];
+		up = uplink_get(idx);
+		if (uplink_keeps_flows(up) && (__u16)(up->addr >> 16) == fc->addr_lo) {
+			nat_rewrite(&p, 1, up->addr, fc->nat_port);
+			return send_to_uplink(&p, idx, up);
 		}
 	}
 
@@ -285,9 +343,15 @@ int bascule_lan(struct xdp_md *ctx)
 	if (!f) {
 		if (is_uplink_addr(k.daddr))
 			return finish(BSC_R_PASS_LOCAL);
+		if (!lan_source_ok(k.saddr, cfg) && !from_the_box(ctx))
+			return finish(BSC_R_DROP_SPOOFED_SRC);
+		if (is_bogon(k.daddr))
+			return finish(BSC_R_DROP_BOGON);
 		if (p.proto == IPPROTO_TCP) {
 			struct tcphdr *th = p.l4;
 
+			if (th->syn && (th->fin || th->rst))
+				return finish(BSC_R_DROP_TCP_FLAGS);
 			/* Only a SYN opens a TCP binding; anything else has lost
 			 * its state (or never had one) and is told so. */
 			if (!th->syn || th->ack)
@@ -303,6 +367,10 @@ int bascule_lan(struct xdp_md *ctx)
 			return finish(r);
 		f = &fl;
 	} else {
+		/* A binding belongs to the MAC that made it: another host
+		 * cannot move it, or take its replies, by sending as it. */
+		if (!mac_eq(f->lan_mac, p.eth->h_source))
+			return finish(BSC_R_DROP_MAC_MISMATCH);
 		up = uplink_get(f->uplink);
 		if (!uplink_keeps_flow(up, f)) {
 			/* The uplink failed under this flow.  TCP cannot keep
@@ -350,9 +418,10 @@ touched:
 
 	if (fc) {
 		fc->key = k;
-		fc->nat_addr = f->nat_addr;
+		fc->key.pad[0] = f->uplink;
 		fc->nat_port = f->nat_port;
-		fc->uplink = f->uplink;
+		__builtin_memcpy(fc->mac_lo, f->lan_mac + 2, 4);
+		fc->addr_lo = (__u16)(f->nat_addr >> 16);
 		fc->tick = now;
 		fc->gen = gen;
 	}
@@ -415,12 +484,16 @@ static __always_inline int wan_icmp_error(struct pkt *p, __u32 uplink,
 	r = icmp_inner_parse(p, &in);
 	if (r != BSC_PARSE_OK)
 		return finish(r);
-	if (in.ip->saddr != up->addr)
+	/* About the box's own packet (not sent from the uplink's address, or
+	 * from a port outside the NAT's): the kernel's. */
+	if (in.ip->saddr != up->addr || !nat_port_ours(up, in.sport))
 		return finish(BSC_R_PASS_ICMP);
 	f = reply_flow(uplink, in.proto, in.ip->daddr,
 		       in.proto == IPPROTO_ICMP ? 0 : in.dport, in.sport, &k);
 	if (!f)
-		return finish(BSC_R_PASS_NO_BINDING);
+		return finish(BSC_R_DROP_WAN_NO_BINDING);
+	if (p->ip->ttl <= 1)
+		return finish(BSC_R_DROP_WAN_TTL);
 
 	icmp_err_xlate(p, &in, 1, k.saddr, k.sport);
 	ip_ttl_dec(p->ip);
@@ -483,9 +556,17 @@ int bascule_wan(struct xdp_md *ctx)
 		rport = p.sport;
 		nat_port = p.dport;
 	}
+	/* Ports outside the NAT's range are the box's own (its VPN, its
+	 * probes, its ephemeral ports): the kernel's, never a LAN host's. */
+	if (!nat_port_ours(up, nat_port))
+		return finish(BSC_R_PASS_NO_BINDING);
+	/* A NAT port without a binding is nobody's: dropped here, so the
+	 * kernel does not answer it for a LAN host (RST, port unreachable). */
 	rv = reply_rev(uplink, p.proto, p.ip->saddr, rport, nat_port);
 	if (!rv)
-		return finish(BSC_R_PASS_NO_BINDING);
+		return finish(BSC_R_DROP_WAN_NO_BINDING);
+	if (p.ip->ttl <= 1)
+		return finish(BSC_R_DROP_WAN_TTL);
 
 	/* The binding itself is looked at once per tick: that refreshes its
 	 * `last` (a flow that only receives stays alive) and finds a reverse
@@ -496,16 +577,12 @@ int bascule_wan(struct xdp_md *ctx)
 	    (p.proto == IPPROTO_TCP && (((__u8 *)p.l4)[13] & BSC_TCP_FLAGS_STATE))) {
 		f = rev_flow(rv, uplink, p.proto, p.ip->saddr, rport, nat_port, &k);
 		if (!f)
-			return finish(BSC_R_PASS_NO_BINDING);
-		if (p.ip->ttl <= 1)
-			return finish(BSC_R_PASS_TTL);
+			return finish(BSC_R_DROP_WAN_NO_BINDING);
 		if (f->last != now)
 			f->last = now;
 		if (p.proto == IPPROTO_TCP)
 			flow_track_tcp(f, &p, 0);
 		rv->checked = now;
-	} else if (p.ip->ttl <= 1) {
-		return finish(BSC_R_PASS_TTL);
 	}
 
 	nat_rewrite(&p, 0, rv->lan_addr, rv->lan_port);

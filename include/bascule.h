@@ -28,10 +28,19 @@
  * config (flow_table_size) before the object is loaded. */
 #define BSC_DEFAULT_FLOWS 262144
 
-/* NAT source ports are drawn from [BSC_NAT_PORT_MIN, 65535] when the LAN
- * host's own port is taken; the retries are bounded so a full table costs a
- * known, small amount per packet. */
-#define BSC_NAT_PORT_MIN  1024
+/* NAT ports (and ICMP echo identifiers) come from a range of the uplink's
+ * own, [nat_port_min, nat_port_max] of struct bsc_uplink: the LAN host's
+ * port is kept when it lies in the range and is free towards that remote,
+ * else a random one of the range is tried, a bounded number of times so a
+ * full table costs a known, small amount per packet.  Ports outside the
+ * range are the box's own (its VPN, its probes, the kernel's ephemeral
+ * ports): the NAT never hands them out, and a reply to one is never
+ * translated.  The default keeps clear of the well-known ports, of the
+ * kernel's default ephemeral range (32768-60999) and of the usual VPN ports
+ * (500, 4500, 1194, 51820). */
+#define BSC_NAT_PORT_MIN_DEFAULT 16384
+#define BSC_NAT_PORT_MAX_DEFAULT 32767
+#define BSC_NAT_PORT_FLOOR       1024  /* no range reaches below this */
 #define BSC_NAT_RETRIES   8
 
 /* Uplink states as seen by the data plane.  Only UP takes new flows; a flow
@@ -56,7 +65,8 @@ struct bsc_uplink {
 	__u32    priority;      /* lower is preferred */
 	__u32    admin;         /* BSC_ADMIN_*: the operator's word, kept by the
 				 * controller when it recomputes state */
-	__u32    pad;
+	__u16    nat_port_min;  /* the NAT's ports, host byte order; 0 = the */
+	__u16    nat_port_max;  /* BSC_NAT_PORT_*_DEFAULT range */
 	/* A continuity drill (`bascule drill`): until this CLOCK_MONOTONIC
 	 * instant every IPv4 packet arriving on the uplink is dropped
 	 * (BSC_R_DROP_DRILL), as if the line had gone silent; ARP still
@@ -177,17 +187,22 @@ struct bsc_rev {
  * in the tick it was filled in (the first packet of a flow in each tick
  * goes to `flows`, and refreshes `last` there), under the generation it was
  * filled with (`flow_gen`, bumped whenever bindings are deleted or moved),
- * and while its uplink keeps the flow (state, address); TCP segments with
- * SYN, FIN or RST always go to `flows`. */
+ * for a frame from the binding's own MAC, and while its uplink keeps
+ * flows (UP or DRAINED, with the binding's address); TCP segments with SYN,
+ * FIN or RST always go to `flows`. */
 #define BSC_FLOW_CACHE_BITS  12  /* 4096 slots of 32 bytes: 128 KiB a CPU, in L2 */
 #define BSC_FLOW_CACHE_SLOTS (1u << BSC_FLOW_CACHE_BITS)
 
 struct bsc_flow_cache {
-	struct bsc_flow_key key;
-	__u32 nat_addr;
+	struct bsc_flow_key key; /* key.pad[0] holds the binding's uplink (the
+				  * compare masks it out), so the slot keeps
+				  * 32 bytes with the MAC in it */
 	__u16 nat_port;
-	__u8  uplink;
-	__u8  pad;
+	__u8  mac_lo[4];        /* the binding's MAC, its last 4 bytes: a hit
+				 * needs the same (a frame from another NIC
+				 * goes to `flows`, which checks all 6) */
+	__u16 addr_lo;          /* the binding's nat_addr, its last 2 bytes: a
+				 * hit needs the uplink's address to match */
 	__u32 tick;             /* tick it was filled in */
 	__u32 gen;              /* flow_gen when it was filled */
 };
@@ -223,6 +238,7 @@ enum bsc_reason {
 	BSC_R_PASS_NO_BINDING,    /* uplink traffic with no NAT binding, for us */
 	BSC_R_PASS_ICMP,          /* ICMP we do not translate */
 	BSC_R_PASS_NOT_READY,     /* not configured yet */
+	BSC_R_PASS_NOT_FOR_US,    /* frame for another MAC than the LAN device's */
 	BSC_R_DROP_MALFORMED,     /* truncated / bad header */
 	BSC_R_DROP_NO_UPLINK,     /* no usable uplink for a new flow */
 	BSC_R_DROP_NAT_EXHAUSTED, /* no free NAT port */
@@ -231,6 +247,19 @@ enum bsc_reason {
 	BSC_R_DROP_REDIRECT,      /* tx_ports slot empty */
 	BSC_R_DROP_MAP_FULL,      /* binding insert failed */
 	BSC_R_DROP_HOST_LIMIT,    /* the LAN host is over its new-flow budget */
+	BSC_R_DROP_WAN_NO_BINDING, /* uplink traffic to a NAT port with no binding:
+				   * not the box's, and the kernel must not answer
+				   * for a LAN host (RST, port unreachable) */
+	BSC_R_DROP_WAN_TTL,       /* uplink traffic for a binding that would leave
+				   * with TTL 0 */
+	BSC_R_DROP_SPOOFED_SRC,   /* LAN source outside the LAN prefix, or the
+				   * box's own address (BCP 38) */
+	BSC_R_DROP_MAC_MISMATCH,  /* a binding's packet from another MAC than the
+				   * one that created it */
+	BSC_R_DROP_TCP_FLAGS,     /* SYN with FIN or RST: opens nothing */
+	BSC_R_DROP_ICMP_QUOTE,    /* LAN ICMP error sent elsewhere than to the
+				   * remote its quote names */
+	BSC_R_DROP_BOGON,         /* destination never routed on the Internet */
 	BSC_R_DROP_DRILL,         /* arrived on an uplink a drill plays dead */
 	BSC_R_TX_RST_UPLINK_DOWN, /* RST to the LAN host: its uplink failed */
 	BSC_R_TX_RST_NO_FLOW,     /* RST to the LAN host: non-SYN, no binding */

@@ -47,6 +47,9 @@
 
 enum { LAN, WAN };
 
+#define FIX_NAT_MIN 1024
+#define FIX_NAT_MAX 65535
+
 struct env {
 	struct bascule_bpf *skel;
 	struct bsc_maps m;
@@ -54,6 +57,12 @@ struct env {
 	uint32_t ifidx[4]; /* 0..2 uplinks, 3 LAN */
 };
 static struct env E;
+
+/* Frames the box itself puts into bascule_lan (the drill's) carry 4 bytes
+ * of metadata in front of the data, as user/drill.c sends them; a setup
+ * sets this for its case, reset_state clears it. */
+static int box_frame;
+#define BOX_META 4
 
 /* ------------------------------------------------------------ state */
 
@@ -68,6 +77,11 @@ static void fill_uplink(uint32_t i, const char *name, const char *addr, const ch
 	u.gateway = ip4(gw);
 	u.state = BSC_UPLINK_UP;
 	u.priority = prio;
+	/* The rows' LAN ports (40000, 40001) and echo id lie in this range, so
+	 * a flow keeps its port unless a case says otherwise; the default
+	 * range has cases of its own (s_default_range). */
+	u.nat_port_min = FIX_NAT_MIN;
+	u.nat_port_max = FIX_NAT_MAX;
 	mac_parse(mac, u.mac);
 	mac_parse(gwmac, u.gw_mac);
 	assert_int_equal(bsc_uplink_write(&E.m, i, &u), 0);
@@ -109,6 +123,7 @@ static void reset_state(void)
 	struct bsc_config c = { 0 };
 	uint32_t zero = 0, slot = BSC_LAN_SLOT;
 
+	box_frame = 0;
 	clear_hash(E.m.flows, sizeof(struct bsc_flow_key));
 	clear_hash(E.m.rev, sizeof(struct bsc_rev_key));
 	clear_hash(E.m.hosts, sizeof(uint32_t));
@@ -147,23 +162,34 @@ struct run {
 	uint64_t reasons[BSC_R_MAX];
 };
 
+
 static void run_prog(int which, uint32_t uplink, const uint8_t *in, size_t len, struct run *r)
 {
-	struct xdp_md ctx = { .data = 0, .data_end = (uint32_t)len };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (uint32_t)len,
-		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
+	uint8_t buf[2048 + BOX_META] = { 0 };
+	uint32_t meta = which == LAN && box_frame ? BOX_META : 0;
+	struct xdp_md ctx = { .data = meta, .data_end = (uint32_t)(len + meta) };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = (uint32_t)(len + meta),
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
 	uint64_t before[BSC_R_MAX];
 	int i;
 
-	if (which == WAN) {
+	assert_true(len <= 2048);
+	memcpy(buf + meta, in, len);
+	if (which == WAN)
 		ctx.ingress_ifindex = E.ifidx[uplink];
-		o.ctx_in = &ctx;
-		o.ctx_size_in = sizeof(ctx);
-	}
+	else
+		ctx.ingress_ifindex = E.ifidx[3];
 	assert_int_equal(bsc_reasons_sum(&E.m, before), 0);
 	assert_int_equal(bpf_prog_test_run_opts(E.prog[which], &o), 0);
 	r->verdict = (int)o.retval;
 	r->out_len = o.data_size_out;
+	/* the output starts at the metadata */
+	if (meta) {
+		assert_true(r->out_len >= meta);
+		r->out_len -= meta;
+		memmove(r->out, r->out + meta, r->out_len);
+	}
 	assert_int_equal(bsc_reasons_sum(&E.m, r->reasons), 0);
 	for (i = 0; i < BSC_R_MAX; i++)
 		r->reasons[i] -= before[i];
@@ -401,7 +427,13 @@ static void s_udp_drill_over(void)
 /* The edge's own echo (a drill's synthetic flow) bound on fiber. */
 #define FROM_EDGE .smac = EDGE_MAC, .dmac = EDGE_MAC, .src = EDGE_LAN, .dst = REMOTE
 static const struct pspec edge_ping = { FROM_EDGE, PING };
-static void s_edge_ping(void) { bind_flow(&edge_ping); }
+static void s_box_frame(void) { box_frame = 1; }
+static void s_edge_ping(void)
+{
+	box_frame = 1;
+	bind_flow(&edge_ping);
+	box_frame = 0;
+}
 /* Another LAN host holds port 40000 towards the same remote endpoint. */
 static void s_port_taken(void)
 {
@@ -481,6 +513,105 @@ static void c_no_flow(const struct run *r)
 	assert_int_not_equal(flow_get(&tcp_syn, &f), 0);
 }
 
+/* ------------------------------------------------ hardening (issue 13) */
+
+#define UDP_WG    .proto = 17, .sport = 51820, .dport = 51820, .payload_len = 32
+#define UDP_WG_A  .proto = 17, .sport = 51820, .dport = 51820, .payload_len = 48
+#define PROBE_ID  0x0100 /* below the default NAT range: the box's probes' side */
+
+static const struct pspec udp_wg = { FROM_HOST, UDP_WG };
+static const struct pspec probe_ping = { FROM_HOST, PING, .sport = PROBE_ID };
+
+static void set_nat_range(uint32_t i, uint16_t lo, uint16_t hi)
+{
+	struct bsc_uplink u;
+
+	assert_int_equal(bsc_uplink_read(&E.m, i, &u), 0);
+	u.nat_port_min = lo;
+	u.nat_port_max = hi;
+	assert_int_equal(bsc_uplink_write(&E.m, i, &u), 0);
+}
+
+/* Every uplink on the shipped range (0 = BSC_NAT_PORT_*_DEFAULT). */
+static void s_default_range(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < 3; i++)
+		set_nat_range(i, 0, 0);
+}
+static void s_wg_bound(void) { s_default_range(); bind_flow(&udp_wg); }
+static void s_probe_id_bound(void) { s_default_range(); bind_flow(&probe_ping); }
+
+static int flows_count(void)
+{
+	struct bsc_flow_key k, next;
+	int n = 0, r = bpf_map_get_next_key(E.m.flows, NULL, &next);
+
+	while (!r) {
+		n++;
+		k = next;
+		r = bpf_map_get_next_key(E.m.flows, &k, &next);
+	}
+	return n;
+}
+
+static void c_flows_empty(const struct run *r)
+{
+	(void)r;
+	assert_int_equal(flows_count(), 0);
+}
+
+/* The packet left via fiber as `s` would with the NAT port of its binding,
+ * which lies in the default range; the bytes are compared with that packet
+ * built from scratch. */
+static void expect_in_default_range(const struct run *r, struct pspec s, uint16_t dport)
+{
+	struct pspec via = s;
+	uint8_t want[2048];
+	struct bsc_flow f;
+	size_t n;
+	uint16_t port;
+
+	assert_int_equal(flow_get(&s, &f), 0);
+	port = ntohs(f.nat_port);
+	assert_true(port >= BSC_NAT_PORT_MIN_DEFAULT && port <= BSC_NAT_PORT_MAX_DEFAULT);
+	assert_true(rev_has(0, s.proto, REMOTE, dport, port));
+	via.smac = FIBER_MAC;
+	via.dmac = FIBER_GW;
+	via.src = FIBER_ADDR;
+	via.ttl = 63;
+	via.sport = port;
+	n = pkt_build(&via, want, sizeof(want));
+	assert_int_equal(r->out_len, n);
+	assert_memory_equal(r->out, want, n);
+}
+
+static void c_udp_q_in_range(const struct run *r) { expect_in_default_range(r, udp_q, 53); }
+static void c_wg_in_range(const struct run *r) { expect_in_default_range(r, udp_wg, 51820); }
+static void c_probe_id_in_range(const struct run *r) { expect_in_default_range(r, probe_ping, 0); }
+
+/* The binding keeps the MAC that made it, and its uplink. */
+static void expect_udp_kept(uint32_t uplink)
+{
+	uint8_t mac[6];
+	struct bsc_flow f;
+
+	mac_parse(HOST_MAC, mac);
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	assert_memory_equal(f.lan_mac, mac, 6);
+	assert_int_equal(f.uplink, uplink);
+	assert_true(rev_has(uplink, 17, REMOTE, 53, 40000));
+}
+static void c_udp_kept_fiber(const struct run *r) { (void)r; expect_udp_kept(0); }
+
+static void c_udp_not_moved(const struct run *r)
+{
+	(void)r;
+	expect_udp_kept(0);
+	assert_int_equal(stats_of(1).rebound, 0);
+}
+
 static void c_rebound_to_cell(const struct run *r)
 {
 	struct bsc_flow f;
@@ -553,7 +684,7 @@ static void c_port_moved(const struct run *r)
 	assert_int_equal(flow_get(&udp_q, &f), 0);
 	port = ntohs(f.nat_port);
 	assert_int_not_equal(port, 40000);
-	assert_true(port >= BSC_NAT_PORT_MIN);
+	assert_true(port >= FIX_NAT_MIN);
 	assert_true(rev_has(0, 17, REMOTE, 53, port));
 	/* the packet left with that port, checksums right */
 	assert_int_equal(r->out[34] << 8 | r->out[35], port);
@@ -595,6 +726,7 @@ static void c_readdressed(const struct run *r)
  * correctly quotes exactly the latter.  Quotes are cut as routers do. */
 static uint8_t q_udp[256], o_udp[256], q_tcp[256], o_tcp[256], q_ping[256], o_ping[256];
 static uint8_t q_udp_to_host[256], o_udp_from_remote[256];
+static uint8_t q_udp_to_host2[256]; /* another host's flow, for forged quotes */
 #define QUDP_LEN (20 + 8 + 32)  /* whole datagram */
 #define QTCP8_LEN (20 + 8)      /* RFC 792 minimum: no TCP checksum inside */
 #define QTCP_LEN (20 + 20 + 100)
@@ -616,6 +748,9 @@ static void build_quotes(void)
 	pkt_build(&s, q_ping, sizeof(q_ping));
 	s.src = LAN_HOST;
 	pkt_build(&s, o_ping, sizeof(o_ping));
+	/* another host's flow, quoted by a host that did not get it */
+	s = (struct pspec){ .no_eth = 1, .src = REMOTE, .dst = LAN_HOST2, .ttl = 63, UDP_A };
+	pkt_build(&s, q_udp_to_host2, sizeof(q_udp_to_host2));
 	/* what a LAN host quotes in its port unreachable: the reply it got */
 	s = (struct pspec){ .no_eth = 1, .src = REMOTE, .dst = LAN_HOST, .ttl = 63, UDP_A };
 	pkt_build(&s, q_udp_to_host, sizeof(q_udp_to_host));
@@ -637,6 +772,31 @@ static void build_quotes(void)
 }
 
 #define ICMP_ERR(t, c, q, l) .proto = 1, .icmp_type = t, .icmp_code = c, .inner = q, .inner_len = l
+
+
+/* Padding after the datagram (Ethernet's minimum, a sloppy driver): the
+ * frame is longer than tot_len says. */
+#define PAD_LEN 20
+static void m_pad(uint8_t *b, size_t *len)
+{
+	memset(b + *len, 0xaa, PAD_LEN);
+	*len += PAD_LEN;
+}
+
+/* The translated error as expected, its padding untouched. */
+static void c_padded_quote(const struct run *r)
+{
+	struct pspec o = { TO_HOST, .src = ROUTER, ICMP_ERR(11, 0, o_tcp, QTCP8_LEN) };
+	uint8_t want[2048];
+	size_t n = pkt_build(&o, want, sizeof(want));
+	size_t i;
+
+	assert_int_equal(r->out_len, n + PAD_LEN);
+	assert_memory_equal(r->out, want, n);
+	for (i = n; i < n + PAD_LEN; i++)
+		assert_int_equal(r->out[i], 0xaa);
+}
+
 
 static const struct dp_case cases[] = {
 	/* ------------------------------------------ LAN -> uplink, new flows */
@@ -773,8 +933,8 @@ static const struct dp_case cases[] = {
 	{ "wan reply with ip options returns", WAN, 0, s_udp,
 	  { AT_FIBER, UDP_A, .opt_len = 4 }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN,
 	  1, { TO_HOST, UDP_A, .opt_len = 4 }, NULL },
-	{ "wan packet without binding goes to the kernel, not the lan", WAN, 0, NULL,
-	  { AT_FIBER, UDP_A }, NULL, XDP_PASS, BSC_R_PASS_NO_BINDING, 0, {}, c_no_flow },
+	{ "wan packet to a nat port without binding is dropped, not the kernel's to answer", WAN, 0, NULL,
+	  { AT_FIBER, UDP_A }, NULL, XDP_DROP, BSC_R_DROP_WAN_NO_BINDING, 0, {}, c_no_flow },
 	{ "wan syn from outside creates nothing", WAN, 0, NULL,
 	  { AT_FIBER, .proto = 6, .sport = 5555, .dport = 22, .tcp_flags = TH_SYN }, NULL, XDP_PASS,
 	  BSC_R_PASS_NO_BINDING, 0, {}, c_no_flow },
@@ -783,15 +943,17 @@ static const struct dp_case cases[] = {
 	{ "wan packet for another address is dropped", WAN, 0, NULL,
 	  { AT_FIBER, UDP_A, .dst = "192.0.2.99" }, NULL, XDP_DROP, BSC_R_DROP_WAN_UNSOLICITED, 0, {}, NULL },
 	{ "wan reply from another remote port has no binding", WAN, 0, s_udp,
-	  { AT_FIBER, UDP_A, .sport = 54 }, NULL, XDP_PASS, BSC_R_PASS_NO_BINDING, 0, {}, NULL },
+	  { AT_FIBER, UDP_A, .sport = 54 }, NULL, XDP_DROP, BSC_R_DROP_WAN_NO_BINDING, 0, {}, NULL },
 	{ "wan packet on a device that is no uplink is not translated", WAN, 3, s_udp,
 	  { AT_FIBER, UDP_A }, NULL, XDP_PASS, BSC_R_PASS_NOT_READY, 0, {}, NULL },
 	{ "wan reply on the wrong uplink has no binding", WAN, 1, s_udp,
-	  { AT_FIBER, UDP_A, .dst = CELL_ADDR }, NULL, XDP_PASS, BSC_R_PASS_NO_BINDING, 0, {}, NULL },
+	  { AT_FIBER, UDP_A, .dst = CELL_ADDR }, NULL, XDP_DROP, BSC_R_DROP_WAN_NO_BINDING, 0, {}, NULL },
 	{ "wan reply for a flow that moved away has no binding", WAN, 0, s_udp_moved_to_cell,
-	  { AT_FIBER, UDP_A }, NULL, XDP_PASS, BSC_R_PASS_NO_BINDING, 0, {}, NULL },
-	{ "wan reply with ttl 1 goes to the kernel", WAN, 0, s_udp,
-	  { AT_FIBER, UDP_A, .ttl = 1 }, NULL, XDP_PASS, BSC_R_PASS_TTL, 0, {}, NULL },
+	  { AT_FIBER, UDP_A }, NULL, XDP_DROP, BSC_R_DROP_WAN_NO_BINDING, 0, {}, NULL },
+	{ "wan reply with ttl 1 is dropped (the kernel would answer for the host)", WAN, 0, s_udp,
+	  { AT_FIBER, UDP_A, .ttl = 1 }, NULL, XDP_DROP, BSC_R_DROP_WAN_TTL, 0, {}, NULL },
+	{ "wan reply with ttl 0 is dropped, never sent on with ttl 255", WAN, 0, s_udp,
+	  { AT_FIBER, UDP_A, .ttl_zero = 1 }, NULL, XDP_DROP, BSC_R_DROP_WAN_TTL, 0, {}, NULL },
 	{ "wan fragment goes to the kernel", WAN, 0, s_udp,
 	  { AT_FIBER, UDP_A, .frag = 0x2000 }, NULL, XDP_PASS, BSC_R_PASS_FRAGMENT, 0, {}, NULL },
 	{ "wan echo request to the uplink goes to the kernel", WAN, 0, NULL,
@@ -806,7 +968,7 @@ static const struct dp_case cases[] = {
 	  BSC_R_PASS_NON_IP, 0, {}, NULL },
 	{ "wan reply after the drill's deadline returns to the host", WAN, 0, s_udp_drill_over,
 	  { AT_FIBER, UDP_A }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN, 1, { TO_HOST, UDP_A }, NULL },
-	{ "lan echo from the edge itself (drill flow) leaves via fiber", LAN, 0, NULL,
+	{ "lan echo from the edge itself (drill flow) leaves via fiber", LAN, 0, s_box_frame,
 	  { FROM_EDGE, PING }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN, 1, { VIA_FIBER, PING }, NULL },
 	{ "wan echo reply to the edge's own flow goes to its kernel, translated", WAN, 0, s_edge_ping,
 	  { AT_FIBER, PONG }, NULL, XDP_PASS, BSC_R_PASS_LOCAL,
@@ -824,9 +986,77 @@ static const struct dp_case cases[] = {
 	{ "wan time exceeded about a ping is translated", WAN, 0, s_ping,
 	  { AT_FIBER, .src = ROUTER, ICMP_ERR(11, 0, q_ping, QPING_LEN) }, NULL, XDP_REDIRECT,
 	  BSC_R_ICMP_ERR_XLATED, 1, { TO_HOST, .src = ROUTER, ICMP_ERR(11, 0, o_ping, QPING_LEN) }, NULL },
-	{ "wan icmp error about no known flow goes to the kernel", WAN, 0, NULL,
-	  { AT_FIBER, .src = ROUTER, ICMP_ERR(3, 4, q_udp, QUDP_LEN) }, NULL, XDP_PASS,
-	  BSC_R_PASS_NO_BINDING, 0, {}, NULL },
+	{ "wan icmp error about a nat port with no binding is dropped", WAN, 0, NULL,
+	  { AT_FIBER, .src = ROUTER, ICMP_ERR(3, 4, q_udp, QUDP_LEN) }, NULL, XDP_DROP,
+	  BSC_R_DROP_WAN_NO_BINDING, 0, {}, NULL },
+	/* ------------------------------------------ the box's own ports */
+	{ "lan udp from a port outside the nat range is translated into the range", LAN, 0,
+	  s_default_range, { FROM_HOST, UDP_Q }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN, 0, {},
+	  c_udp_q_in_range },
+	{ "lan udp from the box's wireguard port 51820 is given a nat port, never 51820", LAN, 0,
+	  s_default_range, { FROM_HOST, UDP_WG }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN, 0, {},
+	  c_wg_in_range },
+	{ "wan datagram to the box's port 51820 is the kernel's, a lan host on 51820 gets none", WAN, 0,
+	  s_wg_bound, { AT_FIBER, UDP_WG_A }, NULL, XDP_PASS, BSC_R_PASS_NO_BINDING,
+	  1, { AT_FIBER, UDP_WG_A }, NULL },
+	{ "lan ping with an id below the nat range (the probes') is given an id in the range", LAN, 0,
+	  s_default_range, { FROM_HOST, PING, .sport = PROBE_ID }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  0, {}, c_probe_id_in_range },
+	{ "wan echo reply with the probes' id goes to the kernel, not to the lan host that pinged", WAN, 0,
+	  s_probe_id_bound, { AT_FIBER, PONG, .sport = PROBE_ID }, NULL, XDP_PASS, BSC_R_PASS_NO_BINDING,
+	  1, { AT_FIBER, PONG, .sport = PROBE_ID }, NULL },
+	/* ------------------------------------------ a LAN host is who it says */
+	{ "lan source outside the lan prefix is dropped (bcp 38)", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .src = "10.78.0.10" }, NULL, XDP_DROP, BSC_R_DROP_SPOOFED_SRC, 0, {},
+	  c_flows_empty },
+	{ "lan source of a public address is dropped (bcp 38)", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .src = "198.51.100.7" }, NULL, XDP_DROP, BSC_R_DROP_SPOOFED_SRC, 0, {},
+	  c_flows_empty },
+	{ "lan source the edge's own lan address, from the wire, is dropped", LAN, 0, NULL,
+	  { FROM_HOST, PING, .src = EDGE_LAN }, NULL, XDP_DROP, BSC_R_DROP_SPOOFED_SRC, 0, {},
+	  c_flows_empty },
+	{ "lan source the lan's network address is dropped", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .src = "10.77.0.0" }, NULL, XDP_DROP, BSC_R_DROP_SPOOFED_SRC, 0, {},
+	  c_flows_empty },
+	{ "lan source the lan's broadcast address is dropped", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .src = "10.77.0.255" }, NULL, XDP_DROP, BSC_R_DROP_SPOOFED_SRC, 0, {},
+	  c_flows_empty },
+	{ "lan packet of a bound flow from another mac is dropped; the binding keeps its mac", LAN, 0,
+	  s_udp, { FROM_HOST, UDP_Q, .smac = HOST2_MAC }, NULL, XDP_DROP, BSC_R_DROP_MAC_MISMATCH,
+	  0, {}, c_udp_kept_fiber },
+	{ "lan packet from another mac after a failover does not move the flow", LAN, 0,
+	  s_udp_fiber_down, { FROM_HOST, UDP_Q, .smac = HOST2_MAC }, NULL, XDP_DROP,
+	  BSC_R_DROP_MAC_MISMATCH, 0, {}, c_udp_not_moved },
+	{ "lan frame for another router's mac is passed untouched", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .dmac = "02:00:00:00:09:99" }, NULL, XDP_PASS, BSC_R_PASS_NOT_FOR_US,
+	  1, { FROM_HOST, UDP_Q, .dmac = "02:00:00:00:09:99" }, c_flows_empty },
+	{ "lan syn|fin opens no binding", LAN, 0, NULL,
+	  { FROM_HOST, TCP_SYN, .tcp_flags = TH_SYN | TH_FIN }, NULL, XDP_DROP, BSC_R_DROP_TCP_FLAGS,
+	  0, {}, c_flows_empty },
+	{ "lan syn|rst opens no binding", LAN, 0, NULL,
+	  { FROM_HOST, TCP_SYN, .tcp_flags = TH_SYN | TH_RST }, NULL, XDP_DROP, BSC_R_DROP_TCP_FLAGS,
+	  0, {}, c_flows_empty },
+	{ "lan packet to loopback 127.0.0.1 is dropped (bogon)", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .dst = "127.0.0.1" }, NULL, XDP_DROP, BSC_R_DROP_BOGON, 0, {}, c_flows_empty },
+	{ "lan packet to link-local 169.254.1.1 is dropped (bogon)", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .dst = "169.254.1.1" }, NULL, XDP_DROP, BSC_R_DROP_BOGON, 0, {}, c_flows_empty },
+	{ "lan packet to 0.1.2.3 is dropped (bogon)", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .dst = "0.1.2.3" }, NULL, XDP_DROP, BSC_R_DROP_BOGON, 0, {}, c_flows_empty },
+	{ "lan packet to reserved 240.0.0.1 is dropped (bogon)", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .dst = "240.0.0.1" }, NULL, XDP_DROP, BSC_R_DROP_BOGON, 0, {}, c_flows_empty },
+	{ "lan icmp error quoting another host's flow is dropped", LAN, 0, s_udp,
+	  { FROM_HOST, ICMP_ERR(3, 3, q_udp_to_host2, QUDP_LEN) }, NULL, XDP_DROP,
+	  BSC_R_DROP_ICMP_QUOTE, 0, {}, NULL },
+	{ "lan icmp error sent elsewhere than to the remote its quote names is dropped", LAN, 0, s_udp,
+	  { FROM_HOST, .dst = "203.0.113.99", ICMP_ERR(3, 3, q_udp_to_host, QUDP_LEN) }, NULL, XDP_DROP,
+	  BSC_R_DROP_ICMP_QUOTE, 0, {}, NULL },
+	/* ------------------------------------------ the WAN cannot turn it */
+	{ "wan icmp error with ttl 1 about a flow is dropped, never sent on with ttl 0", WAN, 0, s_udp,
+	  { AT_FIBER, .src = ROUTER, .ttl = 1, ICMP_ERR(3, 4, q_udp, QUDP_LEN) }, NULL, XDP_DROP,
+	  BSC_R_DROP_WAN_TTL, 0, {}, NULL },
+	{ "wan icmp error with padding past tot_len: the padding is not rewritten", WAN, 0, s_tcp,
+	  { AT_FIBER, .src = ROUTER, ICMP_ERR(11, 0, q_tcp, QTCP8_LEN) }, m_pad, XDP_REDIRECT,
+	  BSC_R_ICMP_ERR_XLATED, 0, {}, c_padded_quote },
 	{ "wan icmp error with a truncated quote is dropped", WAN, 0, s_udp,
 	  { AT_FIBER, .src = ROUTER, ICMP_ERR(3, 4, q_udp, QUDP_LEN) }, m_trunc_icmp_inner, XDP_DROP,
 	  BSC_R_DROP_MALFORMED, 0, {}, NULL },
@@ -1065,8 +1295,8 @@ static void test_reply_binding_gone(void **state)
 	v.checked = tick_now() - 2;
 	assert_int_equal(rev_put(0, 17, REMOTE, 53, 40000, &v), 0);
 	run_spec(WAN, 0, &a, &r);
-	assert_int_equal(r.verdict, XDP_PASS);
-	assert_int_equal(r.reasons[BSC_R_PASS_NO_BINDING], 1);
+	assert_int_equal(r.verdict, XDP_DROP);
+	assert_int_equal(r.reasons[BSC_R_DROP_WAN_NO_BINDING], 1);
 	assert_int_not_equal(flow_get(&udp_q, &f), 0); /* nothing created */
 }
 
@@ -1157,7 +1387,7 @@ static void test_lan_heals_reverse_entry(void **state)
 	k.proto = 17;
 	assert_int_equal(bpf_map_delete_elem(E.m.rev, &k), 0);
 	run_spec(WAN, 0, &a, &r);
-	assert_int_equal(r.verdict, XDP_PASS); /* no way back for now */
+	assert_int_equal(r.verdict, XDP_DROP); /* no way back for now */
 	assert_int_equal(flow_get(&udp_q, &f), 0);
 	f.last = 5;
 	f.touches = BSC_REV_CHECK_EVERY - 1;

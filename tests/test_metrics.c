@@ -540,7 +540,7 @@ static void test_render_values(void **state)
 	expect_line(t, "bascule_uplink_flows{uplink=\"cell\"} 1");
 	expect_line(t, "bascule_uplink_flows{uplink=\"sat\"} 0");
 	expect_line(t, "bascule_flows 4");
-	expect_line(t, "bascule_uplink_nat_port_use_ratio{uplink=\"fiber\"} 4.65029762e-05");
+	expect_line(t, "bascule_uplink_nat_port_use_ratio{uplink=\"fiber\"} 0.000183105469");
 	expect_line(t, "bascule_uplink_nat_port_use_ratio{uplink=\"sat\"} 0");
 	expect_line(t, "bascule_packets_total{reason=\"fwd_lan_to_uplink\"} %" PRIu64,
 		    E.reasons[BSC_R_FWD_LAN]);

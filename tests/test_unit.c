@@ -15,6 +15,7 @@
  * so that CMOCKA_MESSAGE_OUTPUT=TAP prints a single plan.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +31,7 @@
 #include "config.h"
 #include "drill.h"
 #include "control.h"
+#include "daemon.h"
 #include "flows.h"
 #include "maps.h"
 #include "lib/csum.h"
@@ -326,6 +328,48 @@ static void test_config_unset_keys_get_defaults(void **state)
 	assert_int_equal(cfg.uplinks[0].priority, 100); /* unset priority */
 }
 
+/* The NAT's range per uplink: the default keeps clear of the kernel's
+ * default ephemeral ports and of the well-known ones; a range is taken as
+ * given. */
+static void test_config_nat_ports(void **state)
+{
+	struct bsc_cfg cfg;
+
+	(void)state;
+	parse_ok("[bascule]\nlan = lan0\n[uplink a]\ninterface = wan0\ngateway = 192.0.2.1\n[uplink b]\ninterface = wan1\ngateway = 198.51.100.1\nnat_ports = 2000-9999\n",
+		 &cfg);
+	assert_int_equal(cfg.uplinks[0].nat_port_min, 16384);
+	assert_int_equal(cfg.uplinks[0].nat_port_max, 32767);
+	assert_int_equal(cfg.uplinks[1].nat_port_min, 2000);
+	assert_int_equal(cfg.uplinks[1].nat_port_max, 9999);
+}
+
+/* The daemon refuses a NAT range that meets the kernel's ephemeral ports
+ * (the box's own connections would be given the NAT's ports), naming the
+ * uplink, its line, both ranges and the sysctl. */
+static void test_nat_ranges_clear_of_ephemeral(void **state)
+{
+	char path[] = "/tmp/bsc-port-range.XXXXXX", err[512];
+	struct bsc_cfg cfg;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "32768\t60999\n", 12), 12);
+	close(fd);
+	parse_ok("[bascule]\nlan = lan0\n[uplink a]\ninterface = wan0\ngateway = 192.0.2.1\n[uplink b]\ninterface = wan1\ngateway = 198.51.100.1\nnat_ports = 30000-40000\n",
+		 &cfg);
+	assert_int_equal(bsc_nat_ranges_check(&cfg, path, err, sizeof(err)), -EADDRINUSE);
+	assert_non_null(strstr(err, CONF_NAME ":6: uplink b: nat_ports 30000-40000 overlap the kernel's ephemeral ports 32768-60999"));
+	assert_non_null(strstr(err, "net.ipv4.ip_local_port_range"));
+	cfg.uplinks[1].nat_port_max = 32767;
+	assert_int_equal(bsc_nat_ranges_check(&cfg, path, err, sizeof(err)), 0);
+	unlink(path);
+	assert_int_not_equal(bsc_nat_ranges_check(&cfg, path, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, path));
+}
+
 static void test_config_every_global_key_is_read(void **state)
 {
 	struct bsc_cfg cfg;
@@ -541,7 +585,7 @@ static struct bad_config bad_configs[] = {
 	  "unknown key 'colour' in [bascule]" },
 	{ "unknown key in an uplink",
 	  HEAD "[uplink a]\ninterface = wan0\nweight = 3\ngateway = 192.0.2.1\n", 5,
-	  "unknown key 'weight' in [uplink a] (expected interface, gateway, priority, probe," },
+	  "unknown key 'weight' in [uplink a] (expected interface, gateway, priority, nat_ports, probe," },
 	{ "probe of an unknown kind",
 	  HEAD UPA "probe = ping 203.0.113.1\n", 6, "ping" },
 	{ "tcp probe without a port",
@@ -554,6 +598,15 @@ static struct bad_config bad_configs[] = {
 	{ "quorum above the number of probes",
 	  HEAD UPA "probe = icmp 203.0.113.1\nquorum = 2\n", 3,
 	  "[uplink a]: quorum 2 but only 1 probe(s)" },
+	{ "nat_ports reaching below 1024",
+	  HEAD UPA "nat_ports = 500-5000\n", 6,
+	  "nat_ports: '500-5000' is not a range MIN-MAX within 1024-65535 of at least 1024 ports" },
+	{ "nat_ports upside down",
+	  HEAD UPA "nat_ports = 30000-20000\n", 6, "nat_ports: '30000-20000' is not a range" },
+	{ "nat_ports of fewer than 1024 ports",
+	  HEAD UPA "nat_ports = 20000-20100\n", 6, "nat_ports: '20000-20100' is not a range" },
+	{ "nat_ports with trailing words",
+	  HEAD UPA "nat_ports = 20000-30000 please\n", 6, "nat_ports: '20000-30000 please' is not a range" },
 	{ "metered not a boolean",
 	  HEAD UPA "metered = maybe\n", 6, "metered: 'maybe' is not yes or no" },
 	{ "timeout_ms of zero",
@@ -1706,6 +1759,8 @@ int main(void)
 
 	ADD(test_config_lab_conf_parses);
 	ADD(test_config_unset_keys_get_defaults);
+	ADD(test_config_nat_ports);
+	ADD(test_nat_ranges_clear_of_ephemeral);
 	ADD(test_config_host_flow_budget);
 	ADD(test_config_shipped_files_parse);
 	ADD(test_config_every_global_key_is_read);

@@ -370,6 +370,20 @@ static int uplink_key(struct parse_state *st, struct bsc_uplink_cfg *u,
 		}
 		return 1;
 	}
+	if (!strcmp(key, "nat_ports")) {
+		unsigned lo, hi;
+		int n = -1;
+
+		if (sscanf(v, "%u-%u%n", &lo, &hi, &n) != 2 || n != (int)strlen(v) ||
+		    lo < BSC_NAT_PORT_FLOOR || hi > 65535 || lo > hi || hi - lo < 1023) {
+			add_error(st, st->line, "nat_ports: '%s' is not a range MIN-MAX within %d-65535 of at least 1024 ports (the box's own ports stay outside it)",
+				  v, BSC_NAT_PORT_FLOOR);
+			return 0;
+		}
+		u->nat_port_min = (uint16_t)lo;
+		u->nat_port_max = (uint16_t)hi;
+		return 1;
+	}
 	if (!strcmp(key, "provider"))
 		return parse_text(st, key, v, u->provider, sizeof(u->provider));
 	if (!strcmp(key, "equipment"))
@@ -380,7 +394,7 @@ static int uplink_key(struct parse_state *st, struct bsc_uplink_cfg *u,
 		return parse_amount(st, key, v, &u->monthly_cost);
 	if (!strcmp(key, "cost_per_gb"))
 		return parse_amount(st, key, v, &u->cost_per_gb);
-	add_error(st, st->line, "unknown key '%s' in [uplink %s] (expected interface, gateway, priority, probe, metered, interval_*_ms, timeout_ms, quorum, down_after, up_after, window, loss_pct, rtt_ms, jitter_ms, damp_*, provider, equipment, support, monthly_cost, cost_per_gb)",
+	add_error(st, st->line, "unknown key '%s' in [uplink %s] (expected interface, gateway, priority, nat_ports, probe, metered, interval_*_ms, timeout_ms, quorum, down_after, up_after, window, loss_pct, rtt_ms, jitter_ms, damp_*, provider, equipment, support, monthly_cost, cost_per_gb)",
 		  key, u->name);
 	return 0;
 }
@@ -624,6 +638,8 @@ static int open_section(struct parse_state *st, const char *section)
 	strcpy(cfg->uplinks[st->cur_uplink].name, name);
 	cfg->uplinks[st->cur_uplink].line = st->line;
 	cfg->uplinks[st->cur_uplink].priority = 100;
+	cfg->uplinks[st->cur_uplink].nat_port_min = BSC_NAT_PORT_MIN_DEFAULT;
+	cfg->uplinks[st->cur_uplink].nat_port_max = BSC_NAT_PORT_MAX_DEFAULT;
 	cfg->uplinks[st->cur_uplink].monthly_cost = BSC_COST_UNSET;
 	cfg->uplinks[st->cur_uplink].cost_per_gb = BSC_COST_UNSET;
 	bsc_health_cfg_defaults(&cfg->uplinks[st->cur_uplink].health);

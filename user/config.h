@@ -53,6 +53,8 @@ struct bsc_uplink_cfg {
 	uint32_t gateway;       /* network byte order; 0 with gateway_auto */
 	int gateway_auto;       /* `gateway = auto`: learnt from the kernel's routes (DHCP) */
 	uint32_t priority;
+	uint16_t nat_port_min;  /* `nat_ports = MIN-MAX`: the NAT's own range */
+	uint16_t nat_port_max;
 	int line;               /* where the section starts, for messages */
 	int n_probes;
 	struct bsc_probe_target probes[BSC_MAX_PROBES];

@@ -227,7 +227,7 @@ int bsc_status_print(const struct bsc_maps *m, const char *pin_root, struct json
 			(double)(r2->st.rx_packets - r->st.rx_packets) / dt,
 			(double)(r2->st.tx_bytes - r->st.tx_bytes) * 8 / dt / 1e6,
 			(double)(r2->st.rx_bytes - r->st.rx_bytes) * 8 / dt / 1e6, r->flows,
-			100.0 * (double)r->flows / (65536 - BSC_NAT_PORT_MIN));
+			100.0 * (double)r->flows / bsc_uplink_nat_ports(&r->u));
 		if (h)
 			fprintf(out, "         %s; probe targets answering: %.0f of %.0f%s\n",
 				jstr(h, "reason", ""), jnum(h, "targets_answering"), jnum(h, "probes"),
@@ -286,7 +286,7 @@ int bsc_status_json(const struct bsc_maps *m, const char *pin_root, struct json_
 		json_object_object_add(o, "nat_exhausted", json_object_new_int64((int64_t)r->st.nat_exhausted));
 		json_object_object_add(o, "flows", json_object_new_int64(r->flows));
 		json_object_object_add(o, "nat_port_use_ratio",
-				       json_object_new_double((double)r->flows / (65536 - BSC_NAT_PORT_MIN)));
+				       json_object_new_double((double)r->flows / bsc_uplink_nat_ports(&r->u)));
 		h = health_of(health, r->u.name);
 		if (h)
 			json_object_object_add(o, "health", json_object_get(h));

@@ -894,6 +894,12 @@ static int reload(struct daemon *d, FILE *out)
 				 d->cfg->uplinks[i].name, d->cfg->uplinks[i].ifname);
 			goto refuse;
 		}
+		if (n->uplinks[i].nat_port_min != d->cfg->uplinks[i].nat_port_min ||
+		    n->uplinks[i].nat_port_max != d->cfg->uplinks[i].nat_port_max) {
+			snprintf(err, sizeof(err), "%s: uplink %s: nat_ports changed: that needs a restart (the bindings hold ports of the old range)",
+				 n->path, n->uplinks[i].name);
+			goto refuse;
+		}
 	}
 	for (i = 0; i < n->n_uplinks; i++) {
 		struct uplink_rt *u = &d->up[i];
@@ -1087,11 +1093,17 @@ static void setup_uplink(struct daemon *d, int i)
 		}
 		w.gateway = u->gateway;
 		w.priority = u->cfg->priority;
+		w.nat_port_min = u->cfg->nat_port_min;
+		w.nat_port_max = u->cfg->nat_port_max;
 		bsc_uplink_write(&d->dp.maps, u->idx, &w);
 	}
 	u->prober = bsc_prober_new(d->ev, u->cfg->ifname, on_probe, u);
 	if (!u->prober && u->cfg->n_probes)
 		bsc_log(LOG_ERR, "uplink %s: cannot create its prober", u->cfg->name);
+	/* The probes' echo identifier is the box's: below the NAT's range,
+	 * so no LAN host's ping can be given it and take the replies. */
+	if (u->prober)
+		bsc_prober_echo_id_below(u->prober, u->cfg->nat_port_min);
 	refresh_uplink(d, u, 1000);
 	if (u->cfg->n_probes)
 		sd_event_add_time_relative(d->ev, &u->timer, CLOCK_MONOTONIC, 0, 1, round_timer, u);
@@ -1100,6 +1112,43 @@ static void setup_uplink(struct daemon *d, int i)
 static int add_timer(struct daemon *d, uint64_t ms, sd_event_time_handler_t cb)
 {
 	return sd_event_add_time_relative(d->ev, NULL, CLOCK_MONOTONIC, ms * 1000, 1000, cb, d);
+}
+
+/* The NAT's ports and the box's own must never meet: the kernel hands its
+ * ephemeral ports (net.ipv4.ip_local_port_range of this namespace) to the
+ * box's connections (probes, DNS, a VPN), and a NAT binding on one of them
+ * would take their replies.  0 when every uplink's range is clear of it. */
+int bsc_nat_ranges_check(const struct bsc_cfg *cfg, const char *range_file,
+			 char *err, size_t errlen)
+{
+	unsigned lo, hi;
+	FILE *f = fopen(range_file, "r");
+	int i, n;
+
+	if (!f) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s: %s", range_file, strerror(e));
+		return -e;
+	}
+	n = fscanf(f, "%u %u", &lo, &hi);
+	fclose(f);
+	if (n != 2) {
+		snprintf(err, errlen, "%s: not two port numbers", range_file);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->n_uplinks; i++) {
+		const struct bsc_uplink_cfg *u = &cfg->uplinks[i];
+
+		if (u->nat_port_max < lo || u->nat_port_min > hi)
+			continue;
+		snprintf(err, errlen,
+			 "%s:%d: uplink %s: nat_ports %u-%u overlap the kernel's ephemeral ports %u-%u (%s): the box's own connections could be given the NAT's ports; move nat_ports, or the sysctl net.ipv4.ip_local_port_range",
+			 cfg->path, u->line, u->name, u->nat_port_min, u->nat_port_max, lo, hi,
+			 range_file);
+		return -EADDRINUSE;
+	}
+	return 0;
 }
 
 int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
@@ -1128,6 +1177,12 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 	sigaddset(&ss, SIGHUP);
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 
+	ret = bsc_nat_ranges_check(cfg, BSC_PORT_RANGE_SYSCTL, err, sizeof(err));
+	if (ret) {
+		bsc_log(LOG_ERR, "%s", err);
+		free(d);
+		return ret;
+	}
 	ret = sd_event_new(&d->ev);
 	if (ret < 0) {
 		bsc_log(LOG_ERR, "event loop: %s", strerror(-ret));

@@ -15,4 +15,8 @@ struct bsc_run_opts {
 
 int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o);
 
+#define BSC_PORT_RANGE_SYSCTL "/proc/sys/net/ipv4/ip_local_port_range"
+int bsc_nat_ranges_check(const struct bsc_cfg *cfg, const char *range_file,
+			 char *err, size_t errlen);
+
 #endif

@@ -294,12 +294,17 @@ size_t bsc_drill_build_echo(uint8_t *buf, size_t cap, const uint8_t mac[6], uint
 
 static void send_echo(struct bsc_drill *x)
 {
-	uint8_t frame[128];
+	/* 4 bytes of metadata in front of the frame: what tells the data
+	 * plane that the box itself, not a LAN host, sends from its own LAN
+	 * address (no frame from the wire has any). */
+	enum { META = 4 };
+	uint8_t frame[128 + META] = { 0 };
 	uint16_t id = x->ph == VERIFY ? x->verify_id : x->id;
-	size_t len = bsc_drill_build_echo(frame, sizeof(frame), x->lan_mac, x->lan_addr, x->target,
-					  id, x->seq);
-	struct xdp_md ctx = { .data_end = (uint32_t)len, .ingress_ifindex = x->lan_ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (uint32_t)len,
+	size_t len = bsc_drill_build_echo(frame + META, sizeof(frame) - META, x->lan_mac,
+					  x->lan_addr, x->target, id, x->seq);
+	struct xdp_md ctx = { .data = META, .data_end = (uint32_t)(len + META),
+			      .ingress_ifindex = x->lan_ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (uint32_t)(len + META),
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1,
 		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
 

@@ -27,6 +27,7 @@ const char *const bsc_reason_names[BSC_R_MAX] = {
 	[BSC_R_PASS_NO_BINDING] = "pass_no_binding",
 	[BSC_R_PASS_ICMP] = "pass_icmp",
 	[BSC_R_PASS_NOT_READY] = "pass_not_ready",
+	[BSC_R_PASS_NOT_FOR_US] = "pass_not_for_us",
 	[BSC_R_DROP_MALFORMED] = "drop_malformed",
 	[BSC_R_DROP_NO_UPLINK] = "drop_no_uplink",
 	[BSC_R_DROP_NAT_EXHAUSTED] = "drop_nat_exhausted",
@@ -35,6 +36,13 @@ const char *const bsc_reason_names[BSC_R_MAX] = {
 	[BSC_R_DROP_REDIRECT] = "drop_redirect",
 	[BSC_R_DROP_MAP_FULL] = "drop_map_full",
 	[BSC_R_DROP_HOST_LIMIT] = "drop_host_flow_limit",
+	[BSC_R_DROP_WAN_NO_BINDING] = "drop_wan_no_binding",
+	[BSC_R_DROP_WAN_TTL] = "drop_wan_ttl_expired",
+	[BSC_R_DROP_SPOOFED_SRC] = "drop_spoofed_source",
+	[BSC_R_DROP_MAC_MISMATCH] = "drop_mac_mismatch",
+	[BSC_R_DROP_TCP_FLAGS] = "drop_tcp_bad_flags",
+	[BSC_R_DROP_ICMP_QUOTE] = "drop_icmp_quote_mismatch",
+	[BSC_R_DROP_BOGON] = "drop_bogon",
 	[BSC_R_DROP_DRILL] = "drop_drill",
 	[BSC_R_TX_RST_UPLINK_DOWN] = "tx_rst_uplink_down",
 	[BSC_R_TX_RST_NO_FLOW] = "tx_rst_no_flow",
@@ -203,4 +211,12 @@ int bsc_reasons_sum(const struct bsc_maps *m, uint64_t out[BSC_R_MAX])
 		out[BSC_R_FWD_WAN] += st.rx_packets;
 	}
 	return ret;
+}
+
+uint32_t bsc_uplink_nat_ports(const struct bsc_uplink *u)
+{
+	uint32_t lo = u->nat_port_min ? u->nat_port_min : BSC_NAT_PORT_MIN_DEFAULT;
+	uint32_t hi = u->nat_port_max ? u->nat_port_max : BSC_NAT_PORT_MAX_DEFAULT;
+
+	return hi >= lo ? hi - lo + 1 : 0;
 }

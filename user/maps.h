@@ -29,6 +29,8 @@ int bsc_maps_open_pinned(struct bsc_maps *m, const char *pin_root, char *err, si
 void bsc_maps_close(struct bsc_maps *m);
 
 int bsc_uplink_read(const struct bsc_maps *m, uint32_t idx, struct bsc_uplink *u);
+/* How many ports the uplink's NAT range holds (its default when unset). */
+uint32_t bsc_uplink_nat_ports(const struct bsc_uplink *u);
 int bsc_uplink_write(const struct bsc_maps *m, uint32_t idx, const struct bsc_uplink *u);
 /* Index of the uplink called name, or -1. */
 int bsc_uplink_find(const struct bsc_maps *m, const char *name);

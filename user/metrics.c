@@ -29,8 +29,6 @@
 #include "metrics.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
-/* NAT ports per (uplink, protocol, remote address, remote port). */
-#define NAT_PORTS (65536u - BSC_NAT_PORT_MIN)
 
 /* ------------------------------------------------------------ rendering */
 
@@ -318,12 +316,12 @@ static void render_maps(FILE *out, const struct bsc_maps *maps, const struct row
 		fprintf(out, "bascule_flows %ld\n", total);
 
 	family(out, "bascule_uplink_nat_port_use_ratio", "gauge",
-	       "Flows on the uplink divided by the 64512 NAT ports (1024-65535) available per remote endpoint. "
+	       "Flows on the uplink divided by the ports of its NAT range (nat_ports, 16384-32767 by default) available per remote endpoint. "
 	       "An upper-bound indicator only: ports run out towards one remote address, port and protocol, "
 	       "so this overstates the pressure when flows go to many endpoints.");
 	for (i = 0; i < n; i++)
 		sample_dbl(out, "bascule_uplink_nat_port_use_ratio", &rows[i],
-			   (double)rows[i].flows / (double)NAT_PORTS);
+			   (double)rows[i].flows / (double)bsc_uplink_nat_ports(&rows[i].u));
 
 	family(out, "bascule_packets_total", "counter",
 	       "Packets seen by the data plane, by reason: fwd_* forwarded by XDP, pass_* handed to the kernel (XDP_PASS), "

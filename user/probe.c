@@ -1209,6 +1209,12 @@ struct bsc_prober *bsc_prober_new(sd_event *ev, const char *ifname, bsc_probe_cb
 	return p;
 }
 
+void bsc_prober_echo_id_below(struct bsc_prober *p, uint16_t limit)
+{
+	if (limit > 1)
+		p->echo_id = (uint16_t)(1 + random16() % (limit - 1));
+}
+
 void bsc_prober_free(struct bsc_prober *p)
 {
 	if (!p)

@@ -56,6 +56,9 @@ typedef void (*bsc_probe_cb)(void *userdata, unsigned idx, int ok, uint64_t rtt_
  * and the per-uplink routing rule ("from ADDR lookup TABLE") applies. */
 struct bsc_prober *bsc_prober_new(sd_event *ev, const char *ifname, bsc_probe_cb cb,
 				  void *userdata);
+/* Draw the prober's ICMP echo identifier from [1, limit - 1]: the box's
+ * side of the NAT's port range, which no LAN host's ping is given. */
+void bsc_prober_echo_id_below(struct bsc_prober *p, uint16_t limit);
 void bsc_prober_free(struct bsc_prober *p);
 /* The uplink's current address (DHCP may change it); 0 = none: sends fail
  * at once with why = "no source address".  ICMP echoes in flight then time

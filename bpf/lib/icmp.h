@@ -33,14 +33,16 @@ static __always_inline int icmp_inner_parse(const struct pkt *p, struct inner *i
 	struct iphdr *iip = p->l4 + sizeof(struct icmphdr);
 	__u32 hlen;
 
-	if ((void *)(iip + 1) > p->data_end)
+	/* Bounded by the datagram, not the frame: bytes past tot_len are
+	 * padding, not quote, and must not be rewritten. */
+	if ((void *)(iip + 1) > p->data_end || (void *)(iip + 1) > p->l3_end)
 		return BSC_R_DROP_MALFORMED;
 	hlen = iip->ihl * 4;
 	if (iip->version != 4 || hlen < sizeof(*iip))
 		return BSC_R_DROP_MALFORMED;
 	in->ip = iip;
 	in->l4 = (void *)iip + hlen;
-	if (in->l4 + 8 > p->data_end)
+	if (in->l4 + 8 > p->data_end || in->l4 + 8 > p->l3_end)
 		return BSC_R_DROP_MALFORMED;
 	in->proto = iip->protocol;
 	switch (in->proto) {
@@ -96,7 +98,7 @@ static __always_inline void icmp_err_xlate(struct pkt *p, struct inner *in,
 	pp = (__u16 *)in->l4 + (inner_src ? 0 : 1);
 	if (in->proto == IPPROTO_UDP) {
 		l4c = &((struct udphdr *)in->l4)->check;
-	} else if (in->l4 + 18 <= p->data_end) {
+	} else if (in->l4 + 18 <= p->data_end && in->l4 + 18 <= p->l3_end) {
 		/* A quoted TCP header often stops after 8 bytes (RFC 792). */
 		l4c = (__u16 *)in->l4 + 8;
 	}

@@ -93,28 +93,50 @@ static __always_inline void rev_key_of(struct bsc_rev_key *rk,
 	rk->pad[1] = 0;
 }
 
+/* The uplink's NAT port range (bascule.h), host byte order. */
+static __always_inline void nat_range(const struct bsc_uplink *up, __u32 *lo, __u32 *hi)
+{
+	*lo = up->nat_port_min ? up->nat_port_min : BSC_NAT_PORT_MIN_DEFAULT;
+	*hi = up->nat_port_max ? up->nat_port_max : BSC_NAT_PORT_MAX_DEFAULT;
+}
+
+/* Is port (network byte order) one the NAT may hand out on this uplink?
+ * Anything else is the box's own. */
+static __always_inline int nat_port_ours(const struct bsc_uplink *up, __u16 port)
+{
+	__u32 lo, hi, p = bpf_ntohs(port);
+
+	nat_range(up, &lo, &hi);
+	return p >= lo && p <= hi;
+}
+
 /* Reserve a NAT port on an uplink for flow k: the LAN host's own port when it
- * is free towards that remote endpoint, else a bounded number of random
- * ports.  The reverse entry made holds what replies need (lan_mac).  Returns
- * 0 and the port in *port, or -1 when all tries collided. */
+ * lies in the uplink's range and is free towards that remote endpoint, else
+ * a bounded number of random ports of the range.  The reverse entry made
+ * holds what replies need (lan_mac).  Returns 0 and the port in *port, or -1
+ * when all tries collided. */
 static __always_inline int nat_port_reserve(const struct bsc_flow_key *k,
-					    __u32 uplink, const __u8 *lan_mac,
-					    __u32 now, __u16 *port)
+					    __u32 uplink, const struct bsc_uplink *up,
+					    const __u8 *lan_mac, __u32 now, __u16 *port)
 {
 	struct bsc_rev rv = { .lan_addr = k->saddr, .lan_port = k->sport, .checked = now };
 	struct bsc_rev_key rk;
 	__u16 cand = k->sport;
+	__u32 lo, hi;
 	int i;
 
+	nat_range(up, &lo, &hi);
+	if (hi < lo)
+		return -1;
 	__builtin_memcpy(rv.lan_mac, lan_mac, 6);
 	for (i = 0; i < BSC_NAT_RETRIES; i++) {
+		if (i || !nat_port_ours(up, cand))
+			cand = bpf_htons(lo + bpf_get_prandom_u32() % (hi - lo + 1));
 		rev_key_of(&rk, k, uplink, cand);
 		if (bpf_map_update_elem(&rev, &rk, &rv, BPF_NOEXIST) == 0) {
 			*port = cand;
 			return 0;
 		}
-		cand = bpf_htons(BSC_NAT_PORT_MIN +
-				 bpf_get_prandom_u32() % (65536 - BSC_NAT_PORT_MIN));
 	}
 	return -1;
 }
@@ -156,7 +178,7 @@ static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 	__u16 old_port = old ? old->nat_port : 0;
 	__u16 port;
 
-	if (nat_port_reserve(k, idx, lan_mac, now, &port)) {
+	if (nat_port_reserve(k, idx, up, lan_mac, now, &port)) {
 		stats_add_flow(idx, 0, 1);
 		return BSC_R_DROP_NAT_EXHAUSTED;
 	}

@@ -58,6 +58,8 @@ struct pkt {
 	struct ethhdr *eth;
 	struct iphdr *ip;
 	void *l4;               /* at least 8 bytes (20 for TCP) are in bounds */
+	void *l3_end;           /* the end of the IP datagram (tot_len): what
+				 * lies beyond, up to data_end, is padding */
 	__u32 len;              /* frame length */
 	__u16 sport;            /* TCP/UDP ports; ICMP echo: identifier */
 	__u16 dport;            /* ICMP echo: 0 */
@@ -132,6 +134,7 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *p)
 	if (tot < hlen || (void *)ip + tot > data_end)
 		return BSC_R_DROP_MALFORMED;
 	p->ip = ip;
+	p->l3_end = (void *)ip + tot;
 	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFMASK))
 		return BSC_R_PASS_FRAGMENT;
 
