@@ -460,6 +460,47 @@ static void s_ports_exhausted(void)
 	}
 }
 
+/* The flow table full of other hosts' bindings (the test object's
+ * 16384): a new flow must be refused, not make room by evicting one. */
+#define FLOWS_CAP 16384
+static int flows_count(void);
+static struct bsc_flow_key filler_key(uint32_t i)
+{
+	struct bsc_flow_key k = { 0 };
+
+	k.saddr = ip4("10.77.0.50");
+	k.daddr = htonl(0xcb007100u + (i >> 16)); /* 203.0.113.x */
+	k.sport = htons((uint16_t)i);
+	k.dport = htons(443);
+	k.proto = 6;
+	return k;
+}
+
+static void s_flows_full(void)
+{
+	struct bsc_flow f = { .nat_addr = ip4(FIBER_ADDR), .uplink = 0 };
+	struct bsc_flow_key k;
+	uint32_t i;
+
+	for (i = 0; i < FLOWS_CAP; i++) {
+		k = filler_key(i);
+		f.nat_port = k.sport;
+		f.last = tick_now();
+		assert_int_equal(bpf_map_update_elem(E.m.flows, &k, &f, BPF_NOEXIST), 0);
+	}
+}
+
+static void c_flows_full_kept(const struct run *r)
+{
+	struct bsc_flow_key k = filler_key(0);
+	struct bsc_flow f;
+
+	(void)r;
+	assert_int_equal(flows_count(), FLOWS_CAP);
+	assert_int_equal(bpf_map_lookup_elem(E.m.flows, &k, &f), 0); /* the oldest is still there */
+	assert_false(rev_has(0, 17, REMOTE, 53, 40000));             /* its reservation undone */
+}
+
 /* mutations */
 static void m_eth_only(uint8_t *b, size_t *len) { (void)b; *len = 14; }
 static void m_trunc_ip(uint8_t *b, size_t *len) { (void)b; *len = 14 + 12; }
@@ -828,6 +869,9 @@ static const struct dp_case cases[] = {
 	  { FROM_HOST, UDP_Q }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN, 0, {}, c_port_moved },
 	{ "lan new flow with every port taken is dropped and counted", LAN, 0, s_ports_exhausted,
 	  { FROM_HOST, UDP_Q }, NULL, XDP_DROP, BSC_R_DROP_NAT_EXHAUSTED, 0, {}, c_exhausted },
+	{ "lan new flow with the flow table full is refused and counted, nothing evicted", LAN, 0,
+	  s_flows_full, { FROM_HOST, UDP_Q }, NULL, XDP_DROP, BSC_R_DROP_MAP_FULL, 0, {},
+	  c_flows_full_kept },
 	{ "lan new flow without an active uplink is dropped", LAN, 0, s_no_uplink,
 	  { FROM_HOST, UDP_Q }, NULL, XDP_DROP, BSC_R_DROP_NO_UPLINK, 0, {}, c_no_flow },
 	{ "lan new flow while the active uplink is down is dropped", LAN, 0, s_active_down,

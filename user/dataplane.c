@@ -109,7 +109,8 @@ int bsc_dp_load(struct bsc_dp *dp, const struct bsc_cfg *cfg, char *err, size_t 
 		return -errno;
 	}
 	bpf_map__set_max_entries(dp->skel->maps.flows, cfg->flow_table_size);
-	bpf_map__set_max_entries(dp->skel->maps.rev, cfg->flow_table_size);
+	/* room for the flows that move (bpf/lib/maps.h) */
+	bpf_map__set_max_entries(dp->skel->maps.rev, cfg->flow_table_size + cfg->flow_table_size / 16);
 
 	/* tx_ports: see bpf/lib/maps.h for why libbpf does not pin it. */
 	snprintf(tx_path, sizeof(tx_path), "%s/tx_ports", cfg->pin_root);

@@ -47,8 +47,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tx_ports SEC(".maps");
 
+/* The two directions of every binding.  Plain hash tables, not LRU: an
+ * LRU could evict one direction alone (a `rev` entry gone while its flow
+ * lives lets the NAT hand the same external 5-tuple to another host, who
+ * would then receive the first one's replies), and under a flood of new
+ * flows it would silently evict other hosts' live bindings.  A full table
+ * refuses new flows instead, counted (drop_map_full, drop_nat_exhausted);
+ * the controller's sweep removes both directions of an idle binding
+ * together, and the per-host budgets keep one host from filling them.
+ * `rev` has a little more room than `flows` (the loader sizes both): a
+ * flow that moves holds its new reverse entry before it frees the old. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BSC_DEFAULT_FLOWS);
 	__type(key, struct bsc_flow_key);
 	__type(value, struct bsc_flow);
@@ -56,8 +66,8 @@ struct {
 } flows SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, BSC_DEFAULT_FLOWS);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BSC_DEFAULT_FLOWS + BSC_DEFAULT_FLOWS / 16);
 	__type(key, struct bsc_rev_key);
 	__type(value, struct bsc_rev);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
