@@ -249,12 +249,16 @@ boot_and_test() {
 		sleep 0.1
 	done
 	[ -n "$leader" ] || { cat "$CR/nspawn.log"; say "systemd-nspawn did not start a container"; return 1; }
-	# systemd answers on its private socket once it is past early boot.
+	# systemd answers on its private socket once it is past early boot;
+	# then wait for the boot to finish (its /tmp is mounted late: a test
+	# started before would lose its work folder under it).
 	for i in $(seq 300); do
 		nsenter --target "$leader" --mount test -S /run/systemd/private 2>/dev/null && break
 		kill -0 "$NSPAWN_PID" 2>/dev/null || break
 		sleep 0.1
 	done
+	say "container's systemd: $(nsenter --target "$leader" --all /usr/bin/env -i \
+		PATH=/usr/sbin:/usr/bin:/sbin:/bin timeout 60 systemctl is-system-running --wait 2>&1)"
 	say "booted the clean root with systemd-nspawn (PID 1 of the container: $leader here); tests/systemd.sh inside (log: $log)"
 	set +e
 	nsenter --target "$leader" --all /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" LANG=C.UTF-8 \
