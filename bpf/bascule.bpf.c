@@ -273,6 +273,68 @@ static __always_inline int lan_source_ok(__u32 saddr, const struct bsc_config *c
 	       host != 0 && host != ~cfg->lan_mask;
 }
 
+/* IP source guard, once per new flow: a source address that the kernel's
+ * neighbour table (bpf_fib_lookup towards it on the LAN device) puts at
+ * another MAC is someone else's.  An address the kernel does not know yet
+ * passes. */
+static __always_inline int source_guard_ok(struct xdp_md *ctx, const struct pkt *p,
+					   const struct bsc_config *cfg)
+{
+	struct bpf_fib_lookup fib = {};
+
+	if (!(cfg->flags & BSC_CFG_SOURCE_GUARD))
+		return 1;
+	fib.family = 2; /* AF_INET */
+	fib.ipv4_src = cfg->lan_addr;
+	fib.ipv4_dst = p->ip->saddr;
+	fib.ifindex = cfg->lan_ifindex;
+	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_OUTPUT) !=
+		    BPF_FIB_LKUP_RET_SUCCESS ||
+	    fib.ifindex != cfg->lan_ifindex)
+		return 1;
+	return mac_eq(fib.dmac, p->eth->h_source);
+}
+
+/* The kernel's routes, once per new flow (the binding then keeps the
+ * answer): 0 to translate the flow out of an uplink, or the reason to hand
+ * it to the kernel (a route to a VPN or another LAN behind the box, a
+ * blackhole or unreachable route).  A destination on an uplink's own subnet
+ * (its router's page, say) leaves by that uplink: *via is its index, else
+ * BSC_NO_UPLINK and the policy decides.  No route at all, or forwarding off
+ * on the LAN device: no opinion, the policy decides. */
+static __always_inline int route_of(struct xdp_md *ctx, const struct pkt *p, __u32 *via)
+{
+	struct bpf_fib_lookup fib = {};
+	__u32 i;
+
+	*via = BSC_NO_UPLINK;
+	fib.family = 2; /* AF_INET */
+	fib.tos = p->ip->tos;
+	fib.l4_protocol = p->proto;
+	fib.sport = p->sport;
+	fib.dport = p->dport;
+	fib.tot_len = bpf_ntohs(p->ip->tot_len);
+	fib.ipv4_src = p->ip->saddr;
+	fib.ipv4_dst = p->ip->daddr;
+	fib.ifindex = ctx->ingress_ifindex;
+	switch (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0)) {
+	case BPF_FIB_LKUP_RET_SUCCESS:
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		break;
+	case BPF_FIB_LKUP_RET_BLACKHOLE:
+	case BPF_FIB_LKUP_RET_UNREACHABLE:
+	case BPF_FIB_LKUP_RET_PROHIBIT:
+		return BSC_R_PASS_ROUTE;
+	default:
+		return 0;
+	}
+	if (!uplink_of_ifindex(fib.ifindex, &i))
+		return BSC_R_PASS_ROUTE;
+	if (fib.ipv4_dst == p->ip->daddr)
+		*via = i;
+	return 0;
+}
+
 SEC("xdp")
 int bascule_lan(struct xdp_md *ctx)
 {
@@ -282,7 +344,7 @@ int bascule_lan(struct xdp_md *ctx)
 	struct bsc_config *cfg;
 	struct bsc_uplink *up;
 	struct pkt p = {};
-	__u32 idx, now, gen;
+	__u32 idx, via, now, gen;
 	__u64 now_ns;
 	int r;
 
@@ -347,6 +409,13 @@ int bascule_lan(struct xdp_md *ctx)
 			return finish(BSC_R_DROP_SPOOFED_SRC);
 		if (is_bogon(k.daddr))
 			return finish(BSC_R_DROP_BOGON);
+		if (!from_the_box(ctx) && !source_guard_ok(ctx, &p, cfg))
+			return finish(BSC_R_DROP_SOURCE_GUARD);
+		/* Before any answer of ours: a LAN server's SYN|ACK to a VPN
+		 * client is the kernel's to route, not ours to reset. */
+		r = route_of(ctx, &p, &via);
+		if (r)
+			return finish(r);
 		if (p.proto == IPPROTO_TCP) {
 			struct tcphdr *th = p.l4;
 
@@ -357,11 +426,19 @@ int bascule_lan(struct xdp_md *ctx)
 			if (!th->syn || th->ack)
 				return reset_to_lan(ctx, &p, BSC_R_TX_RST_NO_FLOW);
 		}
-		up = policy_uplink(0, &idx);
+		if (via != BSC_NO_UPLINK) {
+			idx = via;
+			up = uplink_get(idx);
+			if (!up || up->state != BSC_UPLINK_UP || !up->addr)
+				up = NULL;
+		} else {
+			up = policy_uplink(0, &idx);
+		}
 		if (!up)
 			return finish(BSC_R_DROP_NO_UPLINK);
-		if (!host_may_open(k.saddr, cfg, now_ns))
-			return finish(BSC_R_DROP_HOST_LIMIT);
+		r = host_may_open(k.saddr, p.eth->h_source, cfg, now_ns);
+		if (r)
+			return finish(r);
 		r = flow_bind(&k, idx, up, NULL, p.eth->h_source, now, &fl);
 		if (r)
 			return finish(r);

@@ -103,10 +103,18 @@ struct bsc_config {
 	 * shared tables alone. */
 	__u32 host_flow_rate;
 	__u32 host_flow_burst;
-	__u32 pad2;
+	__u32 flags;            /* BSC_CFG_* */
 };
 
-/* Value of the `hosts` map (key: LAN host address). */
+/* bsc_config.flags */
+#define BSC_CFG_SOURCE_GUARD 0x1 /* a new flow's source address must not be one
+				  * the kernel's neighbour table puts at
+				  * another MAC (IP source guard) */
+
+/* Value of the `hosts` map (key: LAN host address) and of `host_macs`
+ * (key: the host's MAC in the low 6 bytes of a __u64): the same budget is
+ * charged to both, so a host that rotates its address still meets its MAC's
+ * and one that rotates its MAC still meets its address's. */
 struct bsc_host {
 	__u64 last_ns;
 	__u32 tokens_milli;     /* new-flow tokens x 1000 */
@@ -239,6 +247,8 @@ enum bsc_reason {
 	BSC_R_PASS_ICMP,          /* ICMP we do not translate */
 	BSC_R_PASS_NOT_READY,     /* not configured yet */
 	BSC_R_PASS_NOT_FOR_US,    /* frame for another MAC than the LAN device's */
+	BSC_R_PASS_ROUTE,         /* the kernel's routes send it elsewhere than an
+				   * uplink (a VPN, another LAN) or refuse it */
 	BSC_R_DROP_MALFORMED,     /* truncated / bad header */
 	BSC_R_DROP_NO_UPLINK,     /* no usable uplink for a new flow */
 	BSC_R_DROP_NAT_EXHAUSTED, /* no free NAT port */
@@ -260,6 +270,9 @@ enum bsc_reason {
 	BSC_R_DROP_ICMP_QUOTE,    /* LAN ICMP error sent elsewhere than to the
 				   * remote its quote names */
 	BSC_R_DROP_BOGON,         /* destination never routed on the Internet */
+	BSC_R_DROP_SOURCE_GUARD,  /* source address the neighbour table puts at
+				   * another MAC */
+	BSC_R_DROP_MAC_LIMIT,     /* the LAN MAC is over its new-flow budget */
 	BSC_R_DROP_DRILL,         /* arrived on an uplink a drill plays dead */
 	BSC_R_TX_RST_UPLINK_DOWN, /* RST to the LAN host: its uplink failed */
 	BSC_R_TX_RST_NO_FLOW,     /* RST to the LAN host: non-SYN, no binding */

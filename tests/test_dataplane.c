@@ -47,6 +47,12 @@
 
 enum { LAN, WAN };
 
+#define VPN_NET     "10.8.0.0/24"   /* routed to a device that is no uplink */
+#define VPN_CLIENT  "10.8.0.2"
+#define BLACKHOLED  "203.0.113.66"
+#define UNREACHABLE "203.0.113.67"
+#define GUARD_MAC   "02:00:00:00:00:99" /* where the kernel's ARP puts LAN_HOST */
+
 #define FIX_NAT_MIN 1024
 #define FIX_NAT_MAX 65535
 
@@ -127,6 +133,7 @@ static void reset_state(void)
 	clear_hash(E.m.flows, sizeof(struct bsc_flow_key));
 	clear_hash(E.m.rev, sizeof(struct bsc_rev_key));
 	clear_hash(E.m.hosts, sizeof(uint32_t));
+	clear_hash(E.m.host_macs, sizeof(uint64_t));
 	bsc_flows_invalidate(&E.m); /* bindings deleted: as the controller does */
 	zero_percpu(E.m.uplink_stats, BSC_MAX_UPLINKS, sizeof(struct bsc_uplink_stats));
 	zero_percpu(E.m.reasons, BSC_R_MAX, sizeof(uint64_t));
@@ -597,6 +604,55 @@ static int flows_count(void)
 	return n;
 }
 
+static void s_guard(void)
+{
+	struct bsc_config c;
+	uint32_t zero = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(E.m.config, &zero, &c), 0);
+	c.flags |= BSC_CFG_SOURCE_GUARD;
+	assert_int_equal(bpf_map_update_elem(E.m.config, &zero, &c, BPF_ANY), 0);
+}
+static void s_cell_active(void) { set_policy(1); }
+
+static void c_via_fiber_router(const struct run *r)
+{
+	struct pspec s = { FROM_HOST, UDP_Q, .dst = "192.0.2.1" };
+	struct bsc_flow f;
+
+	(void)r;
+	assert_int_equal(flow_get(&s, &f), 0);
+	assert_int_equal(f.uplink, 0);
+	assert_int_equal(f.nat_addr, ip4(FIBER_ADDR));
+}
+
+/* A flow that moves keeps its external port where the new uplink has it
+ * free: the remote sees the same flow go on from a new address. */
+static uint16_t port_before_move;
+static void s_udp_default_range_fiber_down(void)
+{
+	struct bsc_flow f;
+
+	s_default_range();
+	bind_flow(&udp_q);
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	port_before_move = f.nat_port;
+	set_uplink_state(0, BSC_UPLINK_DOWN);
+	set_policy(1);
+}
+
+static void c_moved_same_port(const struct run *r)
+{
+	struct bsc_flow f;
+
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	assert_int_equal(f.uplink, 1);
+	assert_int_equal(f.nat_port, port_before_move);
+	assert_memory_equal(r->out + 34, &port_before_move, 2);
+	assert_true(rev_has(1, 17, REMOTE, 53, ntohs(port_before_move)));
+	assert_false(rev_has(0, 17, REMOTE, 53, ntohs(port_before_move)));
+}
+
 static void c_flows_empty(const struct run *r)
 {
 	(void)r;
@@ -1049,6 +1105,9 @@ static const struct dp_case cases[] = {
 	{ "wan echo reply with the probes' id goes to the kernel, not to the lan host that pinged", WAN, 0,
 	  s_probe_id_bound, { AT_FIBER, PONG, .sport = PROBE_ID }, NULL, XDP_PASS, BSC_R_PASS_NO_BINDING,
 	  1, { AT_FIBER, PONG, .sport = PROBE_ID }, NULL },
+	{ "lan udp flow moving to cell keeps the nat port it had on fiber", LAN, 0,
+	  s_udp_default_range_fiber_down, { FROM_HOST, UDP_Q }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  0, {}, c_moved_same_port },
 	/* ------------------------------------------ a LAN host is who it says */
 	{ "lan source outside the lan prefix is dropped (bcp 38)", LAN, 0, NULL,
 	  { FROM_HOST, UDP_Q, .src = "10.78.0.10" }, NULL, XDP_DROP, BSC_R_DROP_SPOOFED_SRC, 0, {},
@@ -1094,6 +1153,29 @@ static const struct dp_case cases[] = {
 	{ "lan icmp error sent elsewhere than to the remote its quote names is dropped", LAN, 0, s_udp,
 	  { FROM_HOST, .dst = "203.0.113.99", ICMP_ERR(3, 3, q_udp_to_host, QUDP_LEN) }, NULL, XDP_DROP,
 	  BSC_R_DROP_ICMP_QUOTE, 0, {}, NULL },
+	{ "lan source the neighbour table puts at another mac is dropped (source guard)", LAN, 0,
+	  s_guard, { FROM_HOST, UDP_Q }, NULL, XDP_DROP, BSC_R_DROP_SOURCE_GUARD, 0, {}, c_flows_empty },
+	{ "lan source at the neighbour table's own mac passes the source guard", LAN, 0, s_guard,
+	  { FROM_HOST, UDP_Q, .src = LAN_HOST2, .smac = HOST2_MAC }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_FIBER, UDP_Q }, NULL },
+	{ "lan source the neighbour table does not know yet passes the source guard", LAN, 0, s_guard,
+	  { FROM_HOST, UDP_Q, .src = "10.77.0.12" }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_FIBER, UDP_Q }, NULL },
+	/* ------------------------------------------ the kernel's routes */
+	{ "lan new flow to a vpn client routed behind the box goes to the kernel, untranslated", LAN, 0,
+	  NULL, { FROM_HOST, UDP_Q, .dst = VPN_CLIENT }, NULL, XDP_PASS, BSC_R_PASS_ROUTE,
+	  1, { FROM_HOST, UDP_Q, .dst = VPN_CLIENT }, c_flows_empty },
+	{ "lan server's syn|ack to a vpn client is the kernel's to route, not reset", LAN, 0, NULL,
+	  { FROM_HOST, TCP_SYNACK, .dst = VPN_CLIENT }, NULL, XDP_PASS, BSC_R_PASS_ROUTE,
+	  1, { FROM_HOST, TCP_SYNACK, .dst = VPN_CLIENT }, c_flows_empty },
+	{ "lan new flow to a blackholed destination goes to the kernel", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .dst = BLACKHOLED }, NULL, XDP_PASS, BSC_R_PASS_ROUTE, 0, {}, c_flows_empty },
+	{ "lan new flow to an unreachable destination goes to the kernel (it answers unreachable)", LAN, 0,
+	  NULL, { FROM_HOST, UDP_Q, .dst = UNREACHABLE }, NULL, XDP_PASS, BSC_R_PASS_ROUTE, 0, {},
+	  c_flows_empty },
+	{ "lan new flow to the fiber router's own subnet leaves by fiber while cell is active", LAN, 0,
+	  s_cell_active, { FROM_HOST, UDP_Q, .dst = "192.0.2.1" }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_FIBER, UDP_Q, .dst = "192.0.2.1" }, c_via_fiber_router },
 	/* ------------------------------------------ the WAN cannot turn it */
 	{ "wan icmp error with ttl 1 about a flow is dropped, never sent on with ttl 0", WAN, 0, s_udp,
 	  { AT_FIBER, .src = ROUTER, .ttl = 1, ICMP_ERR(3, 4, q_udp, QUDP_LEN) }, NULL, XDP_DROP,
@@ -1243,6 +1325,48 @@ static void test_host_flow_budget(void **state)
 	assert_int_equal(r.verdict, XDP_REDIRECT);
 	assert_int_equal(bpf_map_lookup_elem(E.m.hosts, &host, &h), 0);
 	assert_int_equal(h.denied, 1);
+}
+
+/* A host that rotates its source address (inside the LAN prefix) still
+ * meets its MAC's budget; one that rotates its MAC still meets its
+ * address's; and neither spends a third host's. */
+static void test_budget_by_address_and_mac(void **state)
+{
+	static const char *const macs[] = { "02:00:00:00:00:20", "02:00:00:00:00:21",
+					    "02:00:00:00:00:22", "02:00:00:00:00:23" };
+	static const char *const addrs[] = { "10.77.0.30", "10.77.0.31", "10.77.0.32", "10.77.0.33" };
+	struct pspec s = { FROM_HOST, UDP_Q };
+	struct pspec third = { FROM_HOST, UDP_Q, .src = LAN_HOST2, .smac = HOST2_MAC };
+	struct bsc_config c;
+	uint32_t zero = 0;
+	struct run r;
+	int i;
+
+	(void)state;
+	reset_state();
+	assert_int_equal(bpf_map_lookup_elem(E.m.config, &zero, &c), 0);
+	c.host_flow_rate = 1;
+	c.host_flow_burst = 3;
+	assert_int_equal(bpf_map_update_elem(E.m.config, &zero, &c, BPF_ANY), 0);
+	/* one MAC, a new address for each flow */
+	for (i = 0; i < 4; i++) {
+		s.src = addrs[i];
+		run_spec(LAN, 0, &s, &r);
+		assert_int_equal(r.verdict, i < 3 ? XDP_REDIRECT : XDP_DROP);
+	}
+	assert_int_equal(r.reasons[BSC_R_DROP_MAC_LIMIT], 1);
+	/* one address, a new MAC for each flow */
+	s.src = "10.77.0.40";
+	for (i = 0; i < 4; i++) {
+		s.smac = macs[i];
+		s.sport = (uint16_t)(42000 + i);
+		run_spec(LAN, 0, &s, &r);
+		assert_int_equal(r.verdict, i < 3 ? XDP_REDIRECT : XDP_DROP);
+	}
+	assert_int_equal(r.reasons[BSC_R_DROP_HOST_LIMIT], 1);
+	/* the third host's budget is its own */
+	run_spec(LAN, 0, &third, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
 }
 
 static void test_two_hosts_same_port(void **state)
@@ -1712,7 +1836,18 @@ static int group_setup(void **state)
 		perror("unshare(CLONE_NEWNET) (the data-plane tests need root)");
 		return -1;
 	}
-	if (system("ip link set lo up && for i in 0 2 4 6; do ip link add bt$i type veth peer name bt$((i+1)) && ip link set bt$i up && ip link set bt$((i+1)) up; done")) {
+	/* The kernel's side as on the edge: addresses, forwarding, a default
+	 * route via fiber, a VPN's prefix behind another device, routes that
+	 * refuse, and the neighbour entries the source guard reads. */
+	if (system("ip link set lo up && for i in 0 2 4 6; do ip link add bt$i type veth peer name bt$((i+1)) && ip link set bt$i up && ip link set bt$((i+1)) up; done"
+		   " && sysctl -qw net.ipv4.ip_forward=1"
+		   " && ip addr add 192.0.2.2/24 dev bt0 && ip addr add 198.51.100.2/24 dev bt2"
+		   " && ip addr add 100.64.0.2/24 dev bt4 && ip addr add 10.77.0.1/24 dev bt6"
+		   " && ip route add default via 192.0.2.1 dev bt0"
+		   " && ip route add " VPN_NET " dev bt1"
+		   " && ip route add blackhole " BLACKHOLED "/32 && ip route add unreachable " UNREACHABLE "/32"
+		   " && ip neigh add " LAN_HOST " lladdr " GUARD_MAC " dev bt6 nud permanent"
+		   " && ip neigh add " LAN_HOST2 " lladdr " HOST2_MAC " dev bt6 nud permanent")) {
 		fprintf(stderr, "cannot create test veths\n");
 		return -1;
 	}
@@ -1762,6 +1897,7 @@ int main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_policy_flip_moves_new_flows_only);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_two_hosts_same_port);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_host_flow_budget);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_budget_by_address_and_mac);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_binding_as_stored);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_reply_refreshes_binding);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_reply_binding_gone);

@@ -326,6 +326,7 @@ static void test_config_unset_keys_get_defaults(void **state)
 	assert_string_equal(cfg.pin_root, BSC_DEFAULT_PIN_ROOT);
 	assert_int_equal(cfg.flow_table_size, BSC_DEFAULT_FLOWS);
 	assert_int_equal(cfg.uplinks[0].priority, 100); /* unset priority */
+	assert_int_equal(cfg.source_guard, 1);          /* on unless said otherwise */
 }
 
 /* The NAT's range per uplink: the default keeps clear of the kernel's
@@ -385,6 +386,7 @@ static void test_config_every_global_key_is_read(void **state)
 		 "icmp_timeout = 43\n"
 		 "gc_interval_ms = 1500\n"
 		 "refresh_interval_ms = 250\n"
+		 "source_guard = no\n"
 		 "[uplink a]\ninterface = wan0\ngateway = 192.0.2.1\n", &cfg);
 	assert_string_equal(cfg.lan_ifname, "br-lan");
 	assert_string_equal(cfg.pin_root, "/run/bascule/pins");
@@ -396,6 +398,7 @@ static void test_config_every_global_key_is_read(void **state)
 	assert_int_equal(cfg.icmp_timeout, 43);
 	assert_int_equal(cfg.gc_interval_ms, 1500);
 	assert_int_equal(cfg.refresh_interval_ms, 250);
+	assert_int_equal(cfg.source_guard, 0);
 }
 
 static void test_config_limits_are_inclusive(void **state)

@@ -87,6 +87,7 @@ void bsc_config_defaults(struct bsc_cfg *cfg)
 	cfg->route_table_base = 100;
 	cfg->route_metric = 0;
 	cfg->manage_routes = 1;
+	cfg->source_guard = 1;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", BSC_DEFAULT_CONTROL);
 	snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s", "127.0.0.1:9901");
 	snprintf(cfg->history, sizeof(cfg->history), "%s", BSC_DEFAULT_HISTORY);
@@ -233,6 +234,8 @@ static int global_key(struct parse_state *st, const char *key, const char *v)
 		return parse_ifname(st, key, v, cfg->lan_ifname);
 	if (!strcmp(key, "manage_routes"))
 		return parse_bool(st, key, v, &cfg->manage_routes);
+	if (!strcmp(key, "source_guard"))
+		return parse_bool(st, key, v, &cfg->source_guard);
 	if (!strcmp(key, "failback_moves_flows"))
 		return parse_bool(st, key, v, &cfg->failback_moves_flows);
 	if (!strcmp(key, "control_socket")) {
@@ -297,7 +300,7 @@ static int global_key(struct parse_state *st, const char *key, const char *v)
 	r = u32_table_key(st, global_u32, sizeof(global_u32) / sizeof(global_u32[0]), cfg, key, v);
 	if (r >= 0)
 		return r;
-	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, host_new_flows_per_s, host_new_flows_burst, gc_interval_ms, refresh_interval_ms, failback_hold_ms, failback_moves_flows, manage_routes, route_table_base, route_metric, control_socket, control_group, metrics_listen, hook, history, history_retention_days)",
+	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, host_new_flows_per_s, host_new_flows_burst, gc_interval_ms, refresh_interval_ms, failback_hold_ms, failback_moves_flows, manage_routes, source_guard, route_table_base, route_metric, control_socket, control_group, metrics_listen, hook, history, history_retention_days)",
 		  key);
 	return 0;
 }

@@ -109,6 +109,8 @@ struct bsc_cfg {
 	uint32_t route_table_base;      /* per-uplink routing tables: base + index */
 	uint32_t route_metric;          /* of the default route Bascule keeps */
 	int manage_routes;              /* keep the kernel's default route on the active uplink */
+	int source_guard;               /* BSC_CFG_SOURCE_GUARD: new flows' sources checked
+					 * against the kernel's neighbour table */
 	char control_socket[108];
 	char metrics_listen[64];        /* ADDR:PORT, or "off" */
 	char control_group[32];

@@ -919,6 +919,7 @@ static int reload(struct daemon *d, FILE *out)
 		if (!bpf_map_lookup_elem(d->dp.maps.config, &zero, &c)) {
 			c.host_flow_rate = n->host_flow_rate;
 			c.host_flow_burst = n->host_flow_burst;
+			c.flags = n->source_guard ? BSC_CFG_SOURCE_GUARD : 0;
 			bpf_map_update_elem(d->dp.maps.config, &zero, &c, BPF_ANY);
 		}
 	}
@@ -1012,6 +1013,7 @@ static int setup_lan(const struct bsc_cfg *cfg, const struct bsc_maps *m)
 	memcpy(c.lan_mac, l.mac, 6);
 	c.host_flow_rate = cfg->host_flow_rate;
 	c.host_flow_burst = cfg->host_flow_burst;
+	c.flags = cfg->source_guard ? BSC_CFG_SOURCE_GUARD : 0;
 	if (bpf_map_update_elem(m->tx_ports, &slot, &ifindex, BPF_ANY)) {
 		bsc_log(LOG_ERR, "lan interface %s cannot take redirected frames: %s",
 			cfg->lan_ifname, strerror(errno));

@@ -83,6 +83,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } hosts SEC(".maps");
 
+/* The same budget per LAN MAC (bascule.h, struct bsc_host). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct bsc_host);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} host_macs SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, BSC_MAX_UPLINKS);

@@ -110,18 +110,20 @@ static __always_inline int nat_port_ours(const struct bsc_uplink *up, __u16 port
 	return p >= lo && p <= hi;
 }
 
-/* Reserve a NAT port on an uplink for flow k: the LAN host's own port when it
- * lies in the uplink's range and is free towards that remote endpoint, else
- * a bounded number of random ports of the range.  The reverse entry made
- * holds what replies need (lan_mac).  Returns 0 and the port in *port, or -1
- * when all tries collided. */
-static __always_inline int nat_port_reserve(const struct bsc_flow_key *k,
+/* Reserve a NAT port on an uplink for flow k: `want` (the LAN host's own
+ * port, or the port a moving flow had on its old uplink, so that the remote
+ * sees one flow go on from a new address) when it lies in the uplink's range
+ * and is free towards that remote endpoint, else a bounded number of random
+ * ports of the range.  The reverse entry made holds what replies need
+ * (lan_mac).  Returns 0 and the port in *port, or -1 when all tries
+ * collided. */
+static __always_inline int nat_port_reserve(const struct bsc_flow_key *k, __u16 want,
 					    __u32 uplink, const struct bsc_uplink *up,
 					    const __u8 *lan_mac, __u32 now, __u16 *port)
 {
 	struct bsc_rev rv = { .lan_addr = k->saddr, .lan_port = k->sport, .checked = now };
 	struct bsc_rev_key rk;
-	__u16 cand = k->sport;
+	__u16 cand = want;
 	__u32 lo, hi;
 	int i;
 
@@ -178,7 +180,7 @@ static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 	__u16 old_port = old ? old->nat_port : 0;
 	__u16 port;
 
-	if (nat_port_reserve(k, idx, up, lan_mac, now, &port)) {
+	if (nat_port_reserve(k, old ? old_port : k->sport, idx, up, lan_mac, now, &port)) {
 		stats_add_flow(idx, 0, 1);
 		return BSC_R_DROP_NAT_EXHAUSTED;
 	}
@@ -210,7 +212,8 @@ static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
  * at host_flow_rate per second up to host_flow_burst.  Lock-free and
  * approximate under races between CPUs, which only matters by a token or
  * two. */
-static __always_inline int host_may_open(__u32 host, const struct bsc_config *cfg, __u64 now)
+static __always_inline int bucket_take(void *map, const void *key,
+				       const struct bsc_config *cfg, __u64 now)
 {
 	__u32 burst = cfg->host_flow_burst * 1000;
 	struct bsc_host *h, nh = {};
@@ -218,11 +221,11 @@ static __always_inline int host_may_open(__u32 host, const struct bsc_config *cf
 
 	if (!cfg->host_flow_rate)
 		return 1;
-	h = bpf_map_lookup_elem(&hosts, &host);
+	h = bpf_map_lookup_elem(map, key);
 	if (!h) {
 		nh.last_ns = now;
 		nh.tokens_milli = burst > 1000 ? burst - 1000 : 0;
-		bpf_map_update_elem(&hosts, &host, &nh, BPF_NOEXIST);
+		bpf_map_update_elem(map, key, &nh, BPF_NOEXIST);
 		return 1;
 	}
 	elapsed = now > h->last_ns ? now - h->last_ns : 0;
@@ -239,6 +242,21 @@ static __always_inline int host_may_open(__u32 host, const struct bsc_config *cf
 	}
 	h->tokens_milli = tokens - 1000;
 	return 1;
+}
+
+/* The host's budget, by address and by MAC (bascule.h): the reason of the
+ * refusal, or 0. */
+static __always_inline int host_may_open(__u32 host, const __u8 *mac,
+					 const struct bsc_config *cfg, __u64 now)
+{
+	__u64 mk = 0;
+
+	__builtin_memcpy(&mk, mac, 6);
+	if (!bucket_take(&hosts, &host, cfg, now))
+		return BSC_R_DROP_HOST_LIMIT;
+	if (!bucket_take(&host_macs, &mk, cfg, now))
+		return BSC_R_DROP_MAC_LIMIT;
+	return 0;
 }
 
 /* Rewrite the source (LAN -> uplink) or destination (uplink -> LAN) address
