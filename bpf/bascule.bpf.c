@@ -24,6 +24,7 @@
 #include "lib/nat.h"
 #include "lib/icmp.h"
 #include "lib/tcp_reset.h"
+#include "lib/mtu.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -169,6 +170,27 @@ static __always_inline int reset_to_lan(struct xdp_md *ctx, struct pkt *p, __u32
 	if (tcp_reset_reply(ctx, p, &reason) != XDP_TX)
 		return count(reason, XDP_DROP);
 	return redirect_to(BSC_LAN_SLOT, reason);
+}
+
+/* A frame larger than its uplink's MTU: the LAN host is told, with the MTU,
+ * instead of the frame vanishing in the devmap. */
+static __always_inline int too_big_to_lan(struct xdp_md *ctx, struct pkt *p, __u32 mtu,
+					  const struct bsc_config *cfg)
+{
+	int r = bsc_frag_needed(ctx, mtu);
+
+	if (r)
+		return finish(r);
+	return redirect_to(BSC_LAN_SLOT, BSC_R_TX_FRAG_NEEDED);
+}
+
+/* The MSS that fits the device (its MTU less 40 bytes of IP and TCP). */
+static __always_inline __u16 mss_of(struct xdp_md *ctx, __u32 ifindex)
+{
+	__u32 m = 0;
+
+	bpf_check_mtu(ctx, ifindex, &m, 0, 0);
+	return m > 576 ? (__u16)(m - 40) : 536;
 }
 
 /* ---------------------------------------------------------------- LAN side */
@@ -344,7 +366,7 @@ int bascule_lan(struct xdp_md *ctx)
 	struct bsc_config *cfg;
 	struct bsc_uplink *up;
 	struct pkt p = {};
-	__u32 idx, via, now, gen;
+	__u32 idx, via, now, gen, mtu;
 	__u64 now_ns;
 	int r;
 
@@ -396,6 +418,8 @@ int bascule_lan(struct xdp_md *ctx)
 		idx = fc->key.pad[0];
 		up = uplink_get(idx);
 		if (uplink_keeps_flows(up) && (__u16)(up->addr >> 16) == fc->addr_lo) {
+			if (frame_too_big(ctx, &p, up->ifindex, &mtu))
+				return too_big_to_lan(ctx, &p, mtu, cfg);
 			nat_rewrite(&p, 1, up->addr, fc->nat_port);
 			return send_to_uplink(&p, idx, up);
 		}
@@ -490,8 +514,14 @@ int bascule_lan(struct xdp_md *ctx)
 touched:
 	if (!up)
 		return finish(BSC_R_DROP_NO_UPLINK);
-	if (p.proto == IPPROTO_TCP)
+	if (frame_too_big(ctx, &p, up->ifindex, &mtu))
+		return too_big_to_lan(ctx, &p, mtu, cfg);
+	if (p.proto == IPPROTO_TCP) {
 		flow_track_tcp(f, &p, 1);
+		/* so that the remote never sends more than the uplink takes */
+		if (((struct tcphdr *)p.l4)->syn)
+			bsc_mss_clamp(ctx, (__u32)(p.l4 - (void *)p.eth), mss_of(ctx, up->ifindex));
+	}
 
 	if (fc) {
 		fc->key = k;
@@ -657,8 +687,13 @@ int bascule_wan(struct xdp_md *ctx)
 			return finish(BSC_R_DROP_WAN_NO_BINDING);
 		if (f->last != now)
 			f->last = now;
-		if (p.proto == IPPROTO_TCP)
+		if (p.proto == IPPROTO_TCP) {
 			flow_track_tcp(f, &p, 0);
+			/* so that the LAN host never sends more than the
+			 * uplink takes */
+			if (((struct tcphdr *)p.l4)->syn)
+				bsc_mss_clamp(ctx, (__u32)(p.l4 - (void *)p.eth), mss_of(ctx, ifindex));
+		}
 		rv->checked = now;
 	}
 

@@ -276,6 +276,8 @@ enum bsc_reason {
 	BSC_R_DROP_DRILL,         /* arrived on an uplink a drill plays dead */
 	BSC_R_TX_RST_UPLINK_DOWN, /* RST to the LAN host: its uplink failed */
 	BSC_R_TX_RST_NO_FLOW,     /* RST to the LAN host: non-SYN, no binding */
+	BSC_R_TX_FRAG_NEEDED,     /* ICMP fragmentation-needed to the LAN host:
+				   * its frame is larger than the uplink's MTU */
 	BSC_R_REBOUND,            /* flow moved to another uplink */
 	BSC_R_ICMP_ERR_XLATED,    /* ICMP error translated */
 	BSC_R_MAX,

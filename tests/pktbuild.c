@@ -152,6 +152,13 @@ size_t pkt_build(const struct pspec *s, uint8_t *buf, size_t cap)
 		put16(l4 + 14, 65535);
 		for (i = 20; i < l4hl; i++)
 			l4[i] = 1;
+		if (s->tcp_mss && (size_t)(20 + s->tcp_mss_off + 4) <= l4hl) {
+			uint8_t *o = l4 + 20 + s->tcp_mss_off;
+
+			o[0] = 2;
+			o[1] = 4;
+			put16(o + 2, s->tcp_mss);
+		}
 		c = (uint16_t)~sum16(l4, l4len, pseudo_sum(ip, 6, l4len));
 		put16(l4 + 16, c);
 		break;

@@ -31,7 +31,9 @@ struct pspec {
 	uint16_t sport, dport;          /* host order; ICMP echo: id in sport */
 	uint8_t tcp_flags;
 	uint32_t seq, ack;
-	uint8_t tcp_opt_len;            /* TCP options, multiple of 4 */
+	uint8_t tcp_opt_len;            /* TCP options, multiple of 4 (NOPs) */
+	uint16_t tcp_mss;               /* an MSS option among them, at */
+	uint8_t tcp_mss_off;            /* this offset into the options */
 	uint8_t icmp_type, icmp_code;
 	uint16_t icmp_seq;
 	uint16_t payload_len;

@@ -49,6 +49,7 @@ suite probe-lab tests/probe_lab.sh
 suite metrics "$BUILD/tests/test_metrics"
 suite dataplane "$BUILD/tests/test_dataplane"
 suite integration tests/integration.sh
+suite hardening tests/hardening.sh
 suite failover tests/failover.sh
 suite ops tests/ops.sh
 suite drill tests/drill.sh

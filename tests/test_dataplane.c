@@ -52,6 +52,8 @@ enum { LAN, WAN };
 #define BLACKHOLED  "203.0.113.66"
 #define UNREACHABLE "203.0.113.67"
 #define GUARD_MAC   "02:00:00:00:00:99" /* where the kernel's ARP puts LAN_HOST */
+#define CELL_MTU    1420                /* a 5G router's */
+#define CELL_MTU_S  "1420"
 
 #define FIX_NAT_MIN 1024
 #define FIX_NAT_MAX 65535
@@ -216,6 +218,7 @@ static void run_spec(int which, uint32_t uplink, const struct pspec *s, struct r
 #define VIA_FIBER .smac = FIBER_MAC, .dmac = FIBER_GW, .src = FIBER_ADDR, .dst = REMOTE, .ttl = 63
 #define VIA_CELL  .smac = CELL_MAC, .dmac = CELL_GW, .src = CELL_ADDR, .dst = REMOTE, .ttl = 63
 #define AT_FIBER  .smac = FIBER_GW, .dmac = FIBER_MAC, .src = REMOTE, .dst = FIBER_ADDR
+#define AT_CELL   .smac = CELL_GW, .dmac = CELL_MAC, .src = REMOTE, .dst = CELL_ADDR
 #define TO_HOST   .smac = EDGE_MAC, .dmac = HOST_MAC, .src = REMOTE, .dst = LAN_HOST, .ttl = 63
 
 #define UDP_Q     .proto = 17, .sport = 40000, .dport = 53, .payload_len = 32
@@ -652,6 +655,52 @@ static void c_moved_same_port(const struct run *r)
 	assert_true(rev_has(1, 17, REMOTE, 53, ntohs(port_before_move)));
 	assert_false(rev_has(0, 17, REMOTE, 53, ntohs(port_before_move)));
 }
+
+/* 1500 bytes of IP with DF: too big for cell's 1420 */
+#define BIG_DF    .proto = 17, .sport = 40000, .dport = 53, .payload_len = 1472, .frag = 0x4000
+static const struct pspec tcp_syn_cell = { FROM_HOST, TCP_SYN };
+static void s_udp_cell(void)
+{
+	set_policy(1);
+	bind_flow(&udp_q);
+}
+static void s_tcp_cell(void)
+{
+	set_policy(1);
+	bind_flow(&tcp_syn_cell);
+}
+
+/* An ICMP fragmentation-needed from the edge's LAN address to the host,
+ * with cell's MTU, quoting the host's IP header and 8 bytes as it sent
+ * them; checksums verified from scratch. */
+static void expect_frag_needed(const struct run *r, uint64_t cell_tx_before)
+{
+	struct pspec big = { FROM_HOST, BIG_DF };
+	uint8_t orig[2048], mac[6];
+	const uint8_t *o = r->out, *ih = o + 34;
+
+	pkt_build(&big, orig, sizeof(orig));
+	assert_int_equal(r->out_len, 14 + 20 + 8 + 28);
+	mac_parse(HOST_MAC, mac);
+	assert_memory_equal(o, mac, 6);
+	mac_parse(EDGE_MAC, mac);
+	assert_memory_equal(o + 6, mac, 6);
+	assert_int_equal(o[14], 0x45);
+	assert_int_equal(o[16] << 8 | o[17], 20 + 8 + 28);
+	assert_int_equal(o[23], 1);
+	assert_memory_equal(o + 26, &(uint32_t){ ip4(EDGE_LAN) }, 4);
+	assert_memory_equal(o + 30, &(uint32_t){ ip4(LAN_HOST) }, 4);
+	assert_int_equal(ih[0], 3);
+	assert_int_equal(ih[1], 4);
+	assert_int_equal(ih[6] << 8 | ih[7], CELL_MTU);
+	assert_memory_equal(ih + 8, orig + 14, 28);
+	assert_true(ip_csum_ok(o, r->out_len, 1));
+	assert_true(l4_csum_ok(o, r->out_len, 1));
+	assert_int_equal(sum16(ih, 8 + 28, 0), 0xffff);
+	assert_int_equal(stats_of(1).tx_packets, cell_tx_before); /* nothing more went to cell */
+}
+static void c_frag_needed(const struct run *r) { expect_frag_needed(r, 0); }
+static void c_frag_needed_bound(const struct run *r) { expect_frag_needed(r, 1); }
 
 static void c_flows_empty(const struct run *r)
 {
@@ -1176,6 +1225,29 @@ static const struct dp_case cases[] = {
 	{ "lan new flow to the fiber router's own subnet leaves by fiber while cell is active", LAN, 0,
 	  s_cell_active, { FROM_HOST, UDP_Q, .dst = "192.0.2.1" }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
 	  1, { VIA_FIBER, UDP_Q, .dst = "192.0.2.1" }, c_via_fiber_router },
+	/* ------------------------------------------ what does not fit */
+	{ "lan 1500-byte frame with df to cell's 1420-byte uplink gets frag-needed, mtu 1420", LAN, 0,
+	  s_cell_active, { FROM_HOST, BIG_DF }, NULL, XDP_REDIRECT, BSC_R_TX_FRAG_NEEDED, 0, {},
+	  c_frag_needed },
+	{ "lan 1500-byte frame with df to fiber's 1500-byte uplink is forwarded", LAN, 0, NULL,
+	  { FROM_HOST, BIG_DF }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN, 1, { VIA_FIBER, BIG_DF }, NULL },
+	{ "lan 1500-byte frame on a bound flow (cached) to cell gets frag-needed too", LAN, 0, s_udp_cell,
+	  { FROM_HOST, BIG_DF }, NULL, XDP_REDIRECT, BSC_R_TX_FRAG_NEEDED, 0, {}, c_frag_needed_bound },
+	{ "lan syn with mss 1460 leaves by cell's 1420-byte uplink with mss 1380", LAN, 0, s_cell_active,
+	  { FROM_HOST, TCP_SYN, .tcp_opt_len = 8, .tcp_mss = 1460 }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_CELL, TCP_SYN, .tcp_opt_len = 8, .tcp_mss = 1380 }, NULL },
+	{ "lan syn with its mss at an odd offset is clamped, checksum right", LAN, 0, s_cell_active,
+	  { FROM_HOST, TCP_SYN, .tcp_opt_len = 8, .tcp_mss = 1460, .tcp_mss_off = 1 }, NULL, XDP_REDIRECT,
+	  BSC_R_FWD_LAN, 1, { VIA_CELL, TCP_SYN, .tcp_opt_len = 8, .tcp_mss = 1380, .tcp_mss_off = 1 }, NULL },
+	{ "lan syn with mss 1300 is left alone", LAN, 0, s_cell_active,
+	  { FROM_HOST, TCP_SYN, .tcp_opt_len = 4, .tcp_mss = 1300 }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_CELL, TCP_SYN, .tcp_opt_len = 4, .tcp_mss = 1300 }, NULL },
+	{ "lan syn with mss 1460 by fiber (1500) keeps 1460", LAN, 0, NULL,
+	  { FROM_HOST, TCP_SYN, .tcp_opt_len = 4, .tcp_mss = 1460 }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_FIBER, TCP_SYN, .tcp_opt_len = 4, .tcp_mss = 1460 }, NULL },
+	{ "wan syn|ack with mss 1460 on cell reaches the lan host with mss 1380", WAN, 1, s_tcp_cell,
+	  { AT_CELL, TCP_SYNACK, .tcp_opt_len = 4, .tcp_mss = 1460 }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN,
+	  1, { TO_HOST, TCP_SYNACK, .tcp_opt_len = 4, .tcp_mss = 1380 }, NULL },
 	/* ------------------------------------------ the WAN cannot turn it */
 	{ "wan icmp error with ttl 1 about a flow is dropped, never sent on with ttl 0", WAN, 0, s_udp,
 	  { AT_FIBER, .src = ROUTER, .ttl = 1, ICMP_ERR(3, 4, q_udp, QUDP_LEN) }, NULL, XDP_DROP,
@@ -1843,7 +1915,7 @@ static int group_setup(void **state)
 		   " && sysctl -qw net.ipv4.ip_forward=1"
 		   " && ip addr add 192.0.2.2/24 dev bt0 && ip addr add 198.51.100.2/24 dev bt2"
 		   " && ip addr add 100.64.0.2/24 dev bt4 && ip addr add 10.77.0.1/24 dev bt6"
-		   " && ip route add default via 192.0.2.1 dev bt0"
+		   " && ip route add default via 192.0.2.1 dev bt0 && ip link set bt2 mtu " CELL_MTU_S
 		   " && ip route add " VPN_NET " dev bt1"
 		   " && ip route add blackhole " BLACKHOLED "/32 && ip route add unreachable " UNREACHABLE "/32"
 		   " && ip neigh add " LAN_HOST " lladdr " GUARD_MAC " dev bt6 nud permanent"

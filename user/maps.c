@@ -49,6 +49,7 @@ const char *const bsc_reason_names[BSC_R_MAX] = {
 	[BSC_R_DROP_DRILL] = "drop_drill",
 	[BSC_R_TX_RST_UPLINK_DOWN] = "tx_rst_uplink_down",
 	[BSC_R_TX_RST_NO_FLOW] = "tx_rst_no_flow",
+	[BSC_R_TX_FRAG_NEEDED] = "tx_frag_needed",
 	[BSC_R_REBOUND] = "flow_rebound",
 	[BSC_R_ICMP_ERR_XLATED] = "icmp_error_translated",
 };

@@ -1,0 +1,123 @@
+#!/bin/bash
+# tests/hardening.sh - a hostile LAN host against the edge, with real
+# sockets in the lab (the data-plane rows in test_dataplane.c check each
+# refusal packet by packet; this checks what they protect):
+#  - the box's own tunnel port: a LAN host that sends from the box's
+#    WireGuard port to the box's peer does not take the peer's answers;
+#  - the probes: a LAN host that pings the probe target with every ICMP
+#    identifier, 1 to 65535, while the daemon probes, does not take a single
+#    probe reply (the uplink stays up, nothing fails over);
+#  - BCP 38: datagrams with forged sources (another prefix, the edge's own
+#    LAN address) never reach the Internet, and are counted.
+set -uo pipefail
+
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
+
+PREFIX=bsc-$$-
+harness_init hardening
+
+LAN=(ip netns exec "${PREFIX}lan")
+EDGE=(ip netns exec "${PREFIX}edge")
+INET=(ip netns exec "${PREFIX}inet")
+B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN" -S "$CTL")
+HOSTILE=$TOOLS/hostile.py
+BOX_PORT=51820 # the box's own WireGuard-like endpoint
+SINK_PORT=9999
+
+reason() { sj "r.get('$1', 0)"; }
+
+t_lab_up() {
+	site_up || return 1
+	# The sweep opens 65535 flows from one host: a budget that lets it,
+	# so that only the NAT's ranges stand between it and the probes.
+	lab_conf '/^\[bascule\]/a host_new_flows_per_s = 1000000\nhost_new_flows_burst = 1000000'
+}
+
+t_all_up() {
+	wait_until 150 hj 'd["active"] == "fiber" and all(x["health"] == "up" for x in d["uplinks"])' ||
+		{ echo "not all up with fiber active: $(health_line)"; return 1; }
+	echo "= $(health_line) after ${WAITED} s"
+}
+
+# 1. The LAN host binds the box's port and talks to the box's peer (the
+#    echo server) first; 2. the box does the same from the uplink's own
+#    address; the box must get its answers, the host only its own.
+t_box_port() {
+	local host_js box_js fl
+	rm -f "$WORK/host.ready" "$WORK/host.stop"
+	"${LAN[@]}" "$PY" "$HOSTILE" portpair 0.0.0.0 "$BOX_PORT" "$LAB_UDPECHO_IP" "$LAB_UDPECHO_PORT" \
+		--count 5 --wait 15 --ready "$WORK/host.ready" --until "$WORK/host.stop" >"$WORK/host.json" 2>&1 &
+	BG_PIDS+=($!)
+	local hp=$!
+	wait_file "$WORK/host.ready" 50 || { echo "the LAN host got no echo"; return 1; }
+	box_js=$("${EDGE[@]}" "$PY" "$HOSTILE" portpair "${LAB_ISP_EDGE_IP[fiber]}" "$BOX_PORT" \
+		"$LAB_UDPECHO_IP" "$LAB_UDPECHO_PORT" --count 5 --wait 2) || return 1
+	touch "$WORK/host.stop"
+	wait "$hp"
+	host_js=$(cat "$WORK/host.json")
+	fl=$("${B[@]}" flows 1000 | grep -E " -> +$LAB_UDPECHO_IP:$LAB_UDPECHO_PORT ")
+	echo "= LAN host on :$BOX_PORT: $host_js"
+	echo "= the box on ${LAB_ISP_EDGE_IP[fiber]}:$BOX_PORT: $box_js"
+	echo "= flow: $fl"
+	[[ "$(jf "$box_js" 'j["received"]')" == 5 ]] || { echo "the box did not get its 5 answers"; return 1; }
+	[[ "$(jf "$host_js" 'j["received"]')" == 5 ]] || { echo "the LAN host got other than its own 5 answers"; return 1; }
+	# The host's binding is on a port of the NAT's range, not the box's.
+	[[ "$fl" =~ ${LAB_ISP_EDGE_IP[fiber]}:([0-9]+) ]] || { echo "no translated address in the flow line"; return 1; }
+	((BASH_REMATCH[1] >= 16384 && BASH_REMATCH[1] <= 32767)) ||
+		{ echo "the LAN host's flow left from port ${BASH_REMATCH[1]}"; return 1; }
+}
+
+t_echo_sweep() {
+	local t0 js n0 n1 lost
+	t_all_up || return 1
+	t0=$(now)
+	n0=$(sj 'u["fiber"]["new_flows"]')
+	js=$("${LAN[@]}" timeout 120 "$PY" "$HOSTILE" echosweep "${LAB_TARGETS[0]}" --first 1 --last 65535) ||
+		{ echo "the sweep failed: $js"; return 1; }
+	# the probes keep going while the replies to the sweep come back
+	sleep 2
+	n1=$(sj 'u["fiber"]["new_flows"]')
+	lost=$(hj 'u["fiber"].get("loss_pct", 0)')
+	echo "= sweep: $js; fiber new flows +$((n1 - n0)); $(health_line); fiber probe loss ${lost} %"
+	ev_lines "$t0"
+	# the sweep went through the NAT (bindings made), and did not take the
+	# probes' replies: no transition of fiber, fiber still active
+	((n1 - n0 >= 60000)) || { echo "the sweep did not open its flows through the NAT"; return 1; }
+	[[ "$(ev "$t0" 'len([x for x in up if x["uplink"] == "fiber"]) + len(act)')" == 0 ]] ||
+		{ echo "fiber changed state during the sweep"; return 1; }
+	[[ "$(hj 'd["active"] == "fiber" and u["fiber"]["health"] == "up"')" == True ]]
+}
+
+t_spoofed_sources() {
+	local sp js d0 d1
+	d0=$(reason drop_spoofed_source) || return 1
+	rm -f "$WORK/sink.ready"
+	"${INET[@]}" "$PY" "$TOOLS/udpsink.py" listen "$SINK_PORT" --duration 4 \
+		--ready "$WORK/sink.ready" >"$WORK/sink.json" 2>&1 &
+	sp=$!
+	BG_PIDS+=("$sp")
+	wait_file "$WORK/sink.ready" 30 || { echo "the Internet listener did not start"; return 1; }
+	"${LAN[@]}" "$PY" "$HOSTILE" spoof 10.99.0.5 "$LAB_HTTP_IP" "$SINK_PORT" --count 20 >/dev/null || return 1
+	"${LAN[@]}" "$PY" "$HOSTILE" spoof 10.77.0.1 "$LAB_HTTP_IP" "$SINK_PORT" --count 20 >/dev/null || return 1
+	"${LAN[@]}" "$PY" "$HOSTILE" spoof 198.51.100.77 "$LAB_HTTP_IP" "$SINK_PORT" --count 20 >/dev/null || return 1
+	# and the host's own address, as the control
+	"${LAN[@]}" "$PY" "$TOOLS/udpsink.py" send "$LAB_HTTP_IP" "$SINK_PORT" --count 5 >/dev/null || return 1
+	wait "$sp"
+	js=$(cat "$WORK/sink.json")
+	d1=$(reason drop_spoofed_source) || return 1
+	echo "= 60 forged + 5 genuine datagrams: the Internet got $(jf "$js" 'j["received"]') from $(jf "$js" 'j["from"]'); drop_spoofed_source +$((d1 - d0))"
+	[[ "$(jf "$js" 'j["received"]')" == 5 ]] || return 1
+	((d1 - d0 == 60))
+}
+
+echo "# Bascule hardening test: site ${PREFIX}*, work dir $WORK"
+check "prerequisites: root, $BASCULE, traffic tools" t_prereq ip nft timeout || bail_out "prerequisites missing"
+check "lab site ${PREFIX}* is up with its inet services" t_lab_up || bail_out "no lab site"
+check "daemon attaches and prints READY" start_daemon || bail_out "no daemon"
+check "all three uplinks up, fiber active" t_all_up || bail_out "not all up"
+check "a LAN host on the box's port $BOX_PORT does not take the box's answers; its flow is on a NAT port" t_box_port
+check "forged LAN sources (another prefix, the edge's address, a public one) never reach the Internet; counted" t_spoofed_sources
+check "a LAN host pinging the probe target with every ICMP id (1-65535) takes no probe reply: fiber stays up and active" t_echo_sweep
+check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone" t_cleanup
+summary
+((FAILED == 0))
