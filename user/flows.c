@@ -16,6 +16,7 @@
 #include <linux/ip.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "flows.h"
+#include "log.h"
 
 uint64_t bsc_now_ns(void)
 {
@@ -239,10 +241,105 @@ struct gc_arg {
 	uint64_t now;
 };
 
+/* The bump of flow_gen.  The data plane bumps it too (a rebind, a TCP flow
+ * reset on a failed uplink), with an atomic add on the value in place
+ * (flow_gen_bump in bpf/lib/nat.h).  A lookup, +1 and update from here
+ * would race with that: a bump of the data plane between the read and the
+ * write is overwritten, the generation comes back to a value that cached
+ * copies of the binding it moved were filled with, and they serve on.
+ *
+ * The bpf() syscall has no atomic add on a map value (BPF_F_LOCK wants a
+ * bpf_spin_lock in the value), and mmap() of the value needs BPF_F_MMAPABLE
+ * in the map's definition: a change of the data plane's maps, and of every
+ * map already pinned.  A counter of its own that userspace writes and the
+ * data plane adds in would need a second lookup per packet in bpf/.  So the
+ * add is made where the data plane makes its own: by a program of eleven
+ * instructions, run with BPF_PROG_TEST_RUN on the map as it is, that adds 1
+ * to the value with the same atomic instruction (BPF_ATOMIC | BPF_ADD).
+ * Userspace never writes the value, so no bump is lost; and the generation
+ * changes after whatever the caller deleted before the call (the run returns
+ * once the add is done), which is the order the flow cache needs
+ * (bascule.h, struct bsc_flow_cache).
+ *
+ * The program holds a reference to the map it was made for, so it is kept
+ * for the map of the last call (by map id: an fd number may be reused) and
+ * made again for another.  A socket filter, the type every kernel with BPF
+ * runs with BPF_PROG_TEST_RUN; it needs the same privilege as the maps. */
+static struct {
+	pthread_mutex_t lock;
+	int prog;               /* -1: none yet */
+	uint32_t map_id;
+	int warned;
+} gen_bump = { PTHREAD_MUTEX_INITIALIZER, -1, 0, 0 };
+
+static int gen_bump_prog(int map_fd)
+{
+	struct bpf_insn insns[] = {
+		/* r1 = the map */
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = map_fd },
+		{ 0 },
+		/* *(u32 *)(r10 - 4) = 0; r2 = r10 - 4: the key */
+		{ .code = BPF_ST | BPF_MEM | BPF_W, .dst_reg = BPF_REG_10, .off = -4, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_10 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_2, .imm = -4 },
+		/* r0 = bpf_map_lookup_elem(r1, r2); if (!r0) return 0 */
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_map_lookup_elem },
+		{ .code = BPF_JMP | BPF_JEQ | BPF_K, .dst_reg = BPF_REG_0, .off = 4, .imm = 0 },
+		/* lock *(u32 *)r0 += 1; return 1 */
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1 },
+		{ .code = BPF_STX | BPF_ATOMIC | BPF_W, .dst_reg = BPF_REG_0, .src_reg = BPF_REG_1,
+		  .imm = BPF_ADD },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
+		{ .code = BPF_JMP | BPF_EXIT },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "bsc_flow_gen", "Dual BSD/GPL", insns,
+			     sizeof(insns) / sizeof(insns[0]), NULL);
+}
+
+/* 0 once the value was added to in the kernel, else -errno. */
+static int gen_bump_atomic(int map_fd)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	uint8_t frame[ETH_HLEN] = { 0 }; /* a socket filter runs on a frame */
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = sizeof(frame));
+	int err;
+
+	if (bpf_obj_get_info_by_fd(map_fd, &info, &len))
+		return -errno;
+	if (gen_bump.prog < 0 || gen_bump.map_id != info.id) {
+		if (gen_bump.prog >= 0)
+			close(gen_bump.prog);
+		gen_bump.prog = gen_bump_prog(map_fd);
+		if (gen_bump.prog < 0)
+			return gen_bump.prog;
+		gen_bump.map_id = info.id;
+	}
+	err = bpf_prog_test_run_opts(gen_bump.prog, &run);
+	if (err)
+		return err;
+	return run.retval == 1 ? 0 : -ENOENT;
+}
+
 void bsc_flows_invalidate(const struct bsc_maps *m)
 {
 	uint32_t zero = 0, g = 0;
+	int err;
 
+	pthread_mutex_lock(&gen_bump.lock);
+	err = gen_bump_atomic(m->flow_gen);
+	if (err && !gen_bump.warned) {
+		gen_bump.warned = 1;
+		bsc_log(LOG_WARNING, "flow generation: no atomic bump (%s): a bump of the data plane "
+			"may be lost now and then", strerror(-err));
+	}
+	pthread_mutex_unlock(&gen_bump.lock);
+	if (!err)
+		return;
+	/* Where the program cannot run: the racy bump, better than none. */
 	bpf_map_lookup_elem(m->flow_gen, &zero, &g);
 	g++;
 	bpf_map_update_elem(m->flow_gen, &zero, &g, BPF_ANY);
