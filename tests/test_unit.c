@@ -11,6 +11,7 @@
  *   kick        the out-of-window ACK sent to stranded TCP hosts
  *   gen         on maps made by hand (root, else skipped), as all below:
  *               the flow generation's bump against the data plane's
+ *   sweep       against a rebind between its look and its delete
  *
  * Table-driven groups register one cmocka test per row, named after the
  * row, so a failure names the case that broke.  Everything runs in one group
@@ -1807,6 +1808,111 @@ static void test_flow_gen_bump_loses_nothing(void **state)
 	bsc_maps_close(&m);
 }
 
+/* The sweep judges a flow idle; before it deletes it, the data plane
+ * rebinds it (the flow_bind of a UDP flow off a failed uplink: a reverse
+ * entry on the new uplink, with the same port where it is free, the flow
+ * moved, the old reverse entry released).  The flow, live again, stays
+ * with its new reverse entry, and no reverse entry is left without its
+ * flow. */
+static struct {
+	const struct bsc_maps *m;       /* watched: NULL, none */
+	struct bsc_flow_key k;
+	struct bsc_flow f;              /* as rebound */
+	struct bsc_rev_key old_rk, new_rk;
+	int rebound;
+} rb;
+
+static void rebind_now(int fd)
+{
+	struct bsc_rev rv = { .lan_addr = rb.k.saddr, .lan_port = rb.k.sport };
+
+	if (!rb.m || fd != rb.m->flows || rb.rebound++)
+		return; /* once, before the first deletion from flows */
+	rb.f.last = (uint32_t)(bsc_now_ns() >> BSC_TICK_SHIFT);
+	assert_int_equal(bpf_map_update_elem(rb.m->rev, &rb.new_rk, &rv, BPF_NOEXIST), 0);
+	assert_int_equal(bpf_map_update_elem(rb.m->flows, &rb.k, &rb.f, BPF_EXIST), 0);
+	assert_int_equal(REAL(bpf_map_delete_elem)(rb.m->rev, &rb.old_rk), 0);
+}
+
+int bpf_map_delete_elem(int fd, const void *key)
+{
+	rebind_now(fd);
+	return REAL(bpf_map_delete_elem)(fd, key);
+}
+
+int bpf_map_delete_batch(int fd, const void *keys, __u32 *count,
+			 const struct bpf_map_batch_opts *opts)
+{
+	rebind_now(fd);
+	return REAL(bpf_map_delete_batch)(fd, keys, count, opts);
+}
+
+int bpf_map_lookup_and_delete_elem(int fd, const void *key, void *value)
+{
+	rebind_now(fd);
+	return REAL(bpf_map_lookup_and_delete_elem)(fd, key, value);
+}
+
+static void test_sweep_spares_a_flow_rebound_meanwhile(void **state)
+{
+	struct bsc_timeouts to = { 7440, 240, 10, 30, 30 };
+	struct bsc_rev_key rk, next, *prev = NULL;
+	struct bsc_rev rv = { 0 };
+	struct bsc_flow f = { 0 };
+	struct bsc_maps m;
+	int orphans = 0;
+
+	maps_make(&m);
+	memset(&rb, 0, sizeof(rb));
+	rb.k.saddr = htonl(0x0a000005);
+	rb.k.daddr = htonl(0x08080808);
+	rb.k.sport = htons(5060);
+	rb.k.dport = htons(5060);
+	rb.k.proto = IPPROTO_UDP;
+	f.nat_addr = htonl(0xc6336401);
+	f.nat_port = htons(20000);
+	f.uplink = 0;
+	f.created = f.last = 1; /* idle for ages */
+	rb.old_rk = (struct bsc_rev_key){ .raddr = rb.k.daddr, .rport = rb.k.dport,
+					  .nat_port = f.nat_port, .proto = IPPROTO_UDP,
+					  .uplink = 0 };
+	rv.lan_addr = rb.k.saddr;
+	rv.lan_port = rb.k.sport;
+	assert_int_equal(bpf_map_update_elem(m.flows, &rb.k, &f, BPF_NOEXIST), 0);
+	assert_int_equal(bpf_map_update_elem(m.rev, &rb.old_rk, &rv, BPF_NOEXIST), 0);
+	rb.f = f;
+	rb.f.uplink = 1;
+	rb.f.nat_addr = htonl(0xc6336501);
+	rb.new_rk = rb.old_rk;
+	rb.new_rk.uplink = 1; /* the same port, on the new uplink */
+
+	rb.m = &m;
+	assert_int_equal(bsc_flows_gc(&m, &to, bsc_now_ns()), 0);
+	rb.m = NULL;
+	assert_int_equal(rb.rebound, 1); /* the rebind did come in between */
+
+	assert_int_equal(bpf_map_lookup_elem(m.flows, &rb.k, &f), 0);
+	assert_int_equal(f.uplink, 1);
+	assert_int_equal(f.nat_port, rb.f.nat_port);
+	assert_int_equal(bpf_map_lookup_elem(m.rev, &rb.new_rk, &rv), 0);
+	/* every reverse entry left leads to its flow */
+	while (!bpf_map_get_next_key(m.rev, prev, &next)) {
+		struct bsc_flow_key fk = { .daddr = next.raddr, .dport = next.rport,
+					   .proto = next.proto };
+
+		rk = next;
+		prev = &rk;
+		assert_int_equal(bpf_map_lookup_elem(m.rev, &rk, &rv), 0);
+		fk.saddr = rv.lan_addr;
+		fk.sport = rv.lan_port;
+		if (bpf_map_lookup_elem(m.flows, &fk, &f) || f.uplink != rk.uplink ||
+		    f.nat_port != rk.nat_port)
+			orphans++;
+	}
+	assert_int_equal(orphans, 0);
+	bsc_maps_close(&m);
+}
+
 /* ------------------------------------------------------------------ */
 /* runner                                                             */
 /* ------------------------------------------------------------------ */
@@ -1891,6 +1997,7 @@ int main(void)
 	ADD(test_reason_names_complete_and_unique);
 	ADD(test_state_names_match_enum);
 	ADD(test_flow_gen_bump_loses_nothing);
+	ADD(test_sweep_spares_a_flow_rebound_meanwhile);
 
 	failed = _cmocka_run_group_tests("bascule_unit", tests, ntests, NULL, NULL);
 	for (i = 0; i < nowned; i++)

@@ -371,21 +371,67 @@ static void rev_key_from(struct bsc_rev_key *rk, const struct bsc_flow_key *k,
 	rk->uplink = f->uplink;
 }
 
-/* Delete every flow cb selects, with its reverse entry; each one is looked
- * at again first, as a packet may have changed it since the walk.  The
- * flows go first: a reply in between finds no flow once its reverse entry's
- * tick has passed, and is passed, never sent to the wrong host.  Returns how
- * many went. */
+/* Take the flow at k out if cb still selects it.  BPF_MAP_LOOKUP_AND_DELETE_ELEM
+ * removes it and hands back what it removed in one step, so the binding
+ * judged is the binding deleted, and *rk is the reverse entry of that very
+ * binding.  A packet since the walk may have changed it: a rebind (another
+ * uplink, another NAT port, a reverse entry of its own, the old one gone),
+ * or a refresh.  A separate look and delete would delete the rebound flow
+ * and leave its new reverse entry behind.  Here cb judges what was taken,
+ * and a flow it no longer selects goes back at once (BPF_NOEXIST: a binding
+ * the data plane made in the microseconds it was out wins, and then the
+ * taken one is gone after all).  Returns 1 when the flow went (*rk to
+ * delete, unless *rk_keep: the new binding uses the same reverse entry),
+ * 0 when it stays. */
+static int take_unsupported; /* kernels before 5.14: no lookup-and-delete on a hash */
+
+static int flow_take(const struct bsc_maps *m, const struct bsc_flow_key *k, flow_cb cb,
+		     void *arg, struct bsc_rev_key *rk, int *rk_keep)
+{
+	struct bsc_flow f, now;
+
+	*rk_keep = 0;
+	if (!take_unsupported && bpf_map_lookup_and_delete_elem(m->flows, k, &f)) {
+		if (errno == ENOENT)
+			return 0; /* gone meanwhile */
+		take_unsupported = 1;
+	}
+	if (take_unsupported) {
+		/* look, then delete: the race stays open for the microseconds
+		 * between the two system calls */
+		if (bpf_map_lookup_elem(m->flows, k, &f) || !cb(k, &f, arg) ||
+		    bpf_map_delete_elem(m->flows, k))
+			return 0;
+		rev_key_from(rk, k, &f);
+		return 1;
+	}
+	if (!cb(k, &f, arg)) {
+		if (!bpf_map_update_elem(m->flows, k, &f, BPF_NOEXIST))
+			return 0;
+		/* a new binding took its place: its reverse entry may be the
+		 * taken one's (same uplink and port), and stays then */
+		*rk_keep = !bpf_map_lookup_elem(m->flows, k, &now) && now.uplink == f.uplink &&
+			   now.nat_port == f.nat_port;
+	}
+	rev_key_from(rk, k, &f);
+	return 1;
+}
+
+/* Delete every flow cb selects, with its reverse entry; each one is judged
+ * again as it is taken (flow_take), as a packet may have changed it since
+ * the walk.  The flows go first: a reply in between finds no flow once its
+ * reverse entry's tick has passed, and is passed, never sent to the wrong
+ * host.  Returns how many went. */
 static int flows_delete_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 			     struct bsc_walk *w, uint32_t max)
 {
 	struct bsc_flow_key *keys = NULL;
 	struct bsc_rev_key *rks = NULL;
-	size_t n = 0, i, nd = 0;
-	int deleted;
+	size_t n = 0, i, nr = 0;
+	int deleted = 0, keep;
 
-	/* a slice also ends once it holds DELETE_SLICE flows to delete: each
-	 * is looked up again, one system call apiece */
+	/* a slice also ends once it holds DELETE_SLICE flows to delete:
+	 * each is taken on its own, one system call apiece */
 	flows_walk_part(m, cb, arg, &keys, &n, w, max, max ? DELETE_SLICE : 0);
 	if (n)
 		rks = malloc(n * sizeof(*rks));
@@ -394,16 +440,12 @@ static int flows_delete_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
-		struct bsc_flow f;
-
-		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || !cb(&keys[i], &f, arg))
+		if (!flow_take(m, &keys[i], cb, arg, &rks[nr], &keep))
 			continue;
-		keys[nd] = keys[i];
-		rev_key_from(&rks[nd], &keys[i], &f);
-		nd++;
+		deleted++;
+		nr += !keep;
 	}
-	deleted = (int)delete_keys(m->flows, keys, sizeof(*keys), nd);
-	delete_keys(m->rev, rks, sizeof(*rks), nd);
+	delete_keys(m->rev, rks, sizeof(*rks), nr);
 	if (deleted > 0)
 		bsc_flows_invalidate(m); /* after the deletions: bascule.h */
 	free(keys);
