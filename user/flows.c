@@ -86,7 +86,6 @@ uint32_t bsc_flow_timeout(const struct bsc_timeouts *t, uint8_t proto, uint8_t t
 typedef int (*flow_cb)(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg);
 
 #define WALK_BATCH 4096
-#define DELETE_SLICE 8192
 
 static int collect(struct bsc_flow_key **keys, size_t *n, size_t *cap,
 		   const struct bsc_flow_key *k)
@@ -125,7 +124,9 @@ static int flows_walk_keys(const struct bsc_maps *m, flow_cb cb, void *arg,
 /* Walk up to `max` flows (0: all of them) from where *w stands; *w is
  * zero at the start of a walk and says when it reached the end.  The batch
  * token is a position in the hash table, so a walk can stop and go on
- * later. */
+ * later.  With max_collected, a batch is begun only while all it holds
+ * could be collected without passing that (the first batch aside: a walk
+ * goes on), so no more are. */
 static int flows_walk_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 			   struct bsc_flow_key **collected, size_t *ncollected,
 			   struct bsc_walk *w, uint32_t max, size_t max_collected)
@@ -140,7 +141,8 @@ static int flows_walk_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 	bv = malloc(batch * sizeof(*bv));
 	if (!bk || !bv)
 		ret = -ENOMEM;
-	while (!ret && !w->done && (!max || walked < max) && (!max_collected || n < max_collected)) {
+	while (!ret && !w->done && (!max || walked < max) &&
+	       (!max_collected || !walked || n + batch <= max_collected)) {
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
 		count = max && max - walked < batch ? max - walked : batch;
@@ -430,9 +432,9 @@ static int flows_delete_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 	size_t n = 0, i, nr = 0;
 	int deleted = 0, keep;
 
-	/* a slice also ends once it holds DELETE_SLICE flows to delete:
-	 * each is taken on its own, one system call apiece */
-	flows_walk_part(m, cb, arg, &keys, &n, w, max, max ? DELETE_SLICE : 0);
+	/* a slice holds BSC_SLICE_ACTS flows to delete at most: each is
+	 * taken on its own, one system call apiece */
+	flows_walk_part(m, cb, arg, &keys, &n, w, max, max ? BSC_SLICE_ACTS : 0);
 	if (n)
 		rks = malloc(n * sizeof(*rks));
 	if (n && !rks) {
@@ -605,7 +607,8 @@ static int kick_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void 
 	       f->uplink == ((struct kick_arg *)arg)->uplink;
 }
 
-int bsc_flows_kick_tcp(const struct bsc_maps *m, uint32_t uplink)
+int bsc_flows_kick_tcp_step(const struct bsc_maps *m, uint32_t uplink, struct bsc_walk *w,
+			    uint32_t max)
 {
 	struct kick_arg a = { .uplink = uplink };
 	struct bsc_flow_key *keys = NULL;
@@ -617,7 +620,8 @@ int bsc_flows_kick_tcp(const struct bsc_maps *m, uint32_t uplink)
 
 	if (bpf_map_lookup_elem(m->config, &zero, &cfg) || !cfg.lan_ifindex)
 		return -ENODEV;
-	flows_walk(m, kick_cb, &a, &keys, &n);
+	/* as the sweep's slices: at most BSC_SLICE_ACTS kicks, a send each */
+	flows_walk_part(m, kick_cb, &a, &keys, &n, w, max, max ? BSC_SLICE_ACTS : 0);
 	if (!n) {
 		free(keys);
 		return 0;
@@ -650,4 +654,11 @@ int bsc_flows_kick_tcp(const struct bsc_maps *m, uint32_t uplink)
 	close(fd);
 	free(keys);
 	return sent;
+}
+
+int bsc_flows_kick_tcp(const struct bsc_maps *m, uint32_t uplink)
+{
+	struct bsc_walk w = { 0 };
+
+	return bsc_flows_kick_tcp_step(m, uplink, &w, 0);
 }
