@@ -9,13 +9,21 @@
  *   csum        the data plane's incremental checksum helpers (bpf/lib/csum.h)
  *               against an independent full RFC 1071 recomputation
  *   kick        the out-of-window ACK sent to stranded TCP hosts
+ *   gen         on maps made by hand (root, else skipped), as all below:
+ *               the flow generation's bump against the data plane's
+ *   sweep       against a rebind between its look and its delete
+ *   failover    the order of the daemon's map writes when an uplink fails
+ *               or is drained, and its TCP kick in slices
  *
  * Table-driven groups register one cmocka test per row, named after the
  * row, so a failure names the case that broke.  Everything runs in one group
  * so that CMOCKA_MESSAGE_OUTPUT=TAP prints a single plan.
  */
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -32,6 +42,7 @@
 #include "drill.h"
 #include "control.h"
 #include "daemon.h"
+#include "daemon_priv.h"
 #include "flows.h"
 #include "maps.h"
 #include "lib/csum.h"
@@ -1719,6 +1730,386 @@ static void test_state_names_match_enum(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* on maps made by hand: the flow generation, the sweep, failover       */
+/* ------------------------------------------------------------------ */
+
+/* The data plane's maps, made by hand (no program loaded; root only, else
+ * the test is skipped).  flow_gen is mmapable here, unlike the data
+ * plane's: a test adds to it in place, as the data plane does. */
+static int mkmap(enum bpf_map_type type, size_t ksz, size_t vsz, uint32_t n, uint32_t flags)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = flags);
+
+	return bpf_map_create(type, NULL, (uint32_t)ksz, (uint32_t)vsz, n, &o);
+}
+
+static void maps_make(struct bsc_maps *m)
+{
+	bsc_maps_init(m);
+	m->config = mkmap(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct bsc_config), 1, 0);
+	if (m->config < 0)
+		skip(); /* not root: no maps */
+	m->uplinks = mkmap(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct bsc_uplink), BSC_MAX_UPLINKS, 0);
+	m->policy = mkmap(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct bsc_policy), BSC_MAX_POLICIES, 0);
+	m->flows = mkmap(BPF_MAP_TYPE_HASH, sizeof(struct bsc_flow_key), sizeof(struct bsc_flow),
+			 65536, 0);
+	m->rev = mkmap(BPF_MAP_TYPE_HASH, sizeof(struct bsc_rev_key), sizeof(struct bsc_rev),
+		       65536 + 65536 / 16, 0);
+	m->uplink_stats = mkmap(BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct bsc_uplink_stats),
+				BSC_MAX_UPLINKS, 0);
+	m->flow_gen = mkmap(BPF_MAP_TYPE_ARRAY, 4, 4, 1, BPF_F_MMAPABLE);
+	assert_true(m->uplinks >= 0 && m->policy >= 0 && m->flows >= 0 && m->rev >= 0 &&
+		    m->uplink_stats >= 0 && m->flow_gen >= 0);
+}
+
+/* Calls into libbpf and libc seen on their way: the controller's objects
+ * are linked into this program, so the definitions below take the place of
+ * the libraries' for them, look at what goes by and hand over (RTLD_NEXT). */
+#define REAL(fn) ({                                                     \
+	static __typeof__(&fn) real_;                                   \
+	if (!real_)                                                     \
+		real_ = (__typeof__(&fn))dlsym(RTLD_NEXT, #fn);         \
+	real_;                                                          \
+})
+
+/* The flow generation: the data plane bumps it (an atomic add, on another
+ * CPU) right after each read of the controller, as it may at any time. */
+static struct {
+	const struct bsc_maps *m;       /* watched: NULL, none */
+	uint32_t *gen, dp_bumps;        /* flow_gen, mapped; the data plane's bumps */
+} gen_spy;
+
+int bpf_map_lookup_elem(int fd, const void *key, void *value)
+{
+	int ret = REAL(bpf_map_lookup_elem)(fd, key, value);
+
+	if (gen_spy.m && fd == gen_spy.m->flow_gen) {
+		__atomic_fetch_add(gen_spy.gen, 1, __ATOMIC_SEQ_CST); /* the data plane's */
+		gen_spy.dp_bumps++;
+	}
+	return ret;
+}
+
+/* Neither the controller's bumps nor the data plane's are lost.
+ * (Deterministic: two threads on this machine's two CPUs turned out to take
+ * turns more often than run together, and then no race shows.) */
+static void test_flow_gen_bump_loses_nothing(void **state)
+{
+	struct bsc_maps m;
+	uint32_t *gen, i;
+
+	maps_make(&m);
+	gen = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, m.flow_gen, 0);
+	assert_true(gen != MAP_FAILED);
+	*gen = 41;
+	gen_spy.gen = gen;
+	gen_spy.dp_bumps = 0;
+	gen_spy.m = &m;
+	for (i = 0; i < 100; i++)
+		bsc_flows_invalidate(&m);
+	gen_spy.m = NULL;
+	assert_int_equal(*gen, 41 + 100 + gen_spy.dp_bumps);
+	munmap(gen, 4096);
+	bsc_maps_close(&m);
+}
+
+/* The sweep judges a flow idle; before it deletes it, the data plane
+ * rebinds it (the flow_bind of a UDP flow off a failed uplink: a reverse
+ * entry on the new uplink, with the same port where it is free, the flow
+ * moved, the old reverse entry released).  The flow, live again, stays
+ * with its new reverse entry, and no reverse entry is left without its
+ * flow. */
+static struct {
+	const struct bsc_maps *m;       /* watched: NULL, none */
+	struct bsc_flow_key k;
+	struct bsc_flow f;              /* as rebound */
+	struct bsc_rev_key old_rk, new_rk;
+	int rebound;
+} rb;
+
+static void rebind_now(int fd)
+{
+	struct bsc_rev rv = { .lan_addr = rb.k.saddr, .lan_port = rb.k.sport };
+
+	if (!rb.m || fd != rb.m->flows || rb.rebound++)
+		return; /* once, before the first deletion from flows */
+	rb.f.last = (uint32_t)(bsc_now_ns() >> BSC_TICK_SHIFT);
+	assert_int_equal(bpf_map_update_elem(rb.m->rev, &rb.new_rk, &rv, BPF_NOEXIST), 0);
+	assert_int_equal(bpf_map_update_elem(rb.m->flows, &rb.k, &rb.f, BPF_EXIST), 0);
+	assert_int_equal(REAL(bpf_map_delete_elem)(rb.m->rev, &rb.old_rk), 0);
+}
+
+int bpf_map_delete_elem(int fd, const void *key)
+{
+	rebind_now(fd);
+	return REAL(bpf_map_delete_elem)(fd, key);
+}
+
+int bpf_map_delete_batch(int fd, const void *keys, __u32 *count,
+			 const struct bpf_map_batch_opts *opts)
+{
+	rebind_now(fd);
+	return REAL(bpf_map_delete_batch)(fd, keys, count, opts);
+}
+
+int bpf_map_lookup_and_delete_elem(int fd, const void *key, void *value)
+{
+	rebind_now(fd);
+	return REAL(bpf_map_lookup_and_delete_elem)(fd, key, value);
+}
+
+static void test_sweep_spares_a_flow_rebound_meanwhile(void **state)
+{
+	struct bsc_timeouts to = { 7440, 240, 10, 30, 30 };
+	struct bsc_rev_key rk, next, *prev = NULL;
+	struct bsc_rev rv = { 0 };
+	struct bsc_flow f = { 0 };
+	struct bsc_maps m;
+	int orphans = 0;
+
+	maps_make(&m);
+	memset(&rb, 0, sizeof(rb));
+	rb.k.saddr = htonl(0x0a000005);
+	rb.k.daddr = htonl(0x08080808);
+	rb.k.sport = htons(5060);
+	rb.k.dport = htons(5060);
+	rb.k.proto = IPPROTO_UDP;
+	f.nat_addr = htonl(0xc6336401);
+	f.nat_port = htons(20000);
+	f.uplink = 0;
+	f.created = f.last = 1; /* idle for ages */
+	rb.old_rk = (struct bsc_rev_key){ .raddr = rb.k.daddr, .rport = rb.k.dport,
+					  .nat_port = f.nat_port, .proto = IPPROTO_UDP,
+					  .uplink = 0 };
+	rv.lan_addr = rb.k.saddr;
+	rv.lan_port = rb.k.sport;
+	assert_int_equal(bpf_map_update_elem(m.flows, &rb.k, &f, BPF_NOEXIST), 0);
+	assert_int_equal(bpf_map_update_elem(m.rev, &rb.old_rk, &rv, BPF_NOEXIST), 0);
+	rb.f = f;
+	rb.f.uplink = 1;
+	rb.f.nat_addr = htonl(0xc6336501);
+	rb.new_rk = rb.old_rk;
+	rb.new_rk.uplink = 1; /* the same port, on the new uplink */
+
+	rb.m = &m;
+	assert_int_equal(bsc_flows_gc(&m, &to, bsc_now_ns()), 0);
+	rb.m = NULL;
+	assert_int_equal(rb.rebound, 1); /* the rebind did come in between */
+
+	assert_int_equal(bpf_map_lookup_elem(m.flows, &rb.k, &f), 0);
+	assert_int_equal(f.uplink, 1);
+	assert_int_equal(f.nat_port, rb.f.nat_port);
+	assert_int_equal(bpf_map_lookup_elem(m.rev, &rb.new_rk, &rv), 0);
+	/* every reverse entry left leads to its flow */
+	while (!bpf_map_get_next_key(m.rev, prev, &next)) {
+		struct bsc_flow_key fk = { .daddr = next.raddr, .dport = next.rport,
+					   .proto = next.proto };
+
+		rk = next;
+		prev = &rk;
+		assert_int_equal(bpf_map_lookup_elem(m.rev, &rk, &rv), 0);
+		fk.saddr = rv.lan_addr;
+		fk.sport = rv.lan_port;
+		if (bpf_map_lookup_elem(m.flows, &fk, &f) || f.uplink != rk.uplink ||
+		    f.nat_port != rk.nat_port)
+			orphans++;
+	}
+	assert_int_equal(orphans, 0);
+	bsc_maps_close(&m);
+}
+
+/* Failover: every write to `uplinks` and `policy` is looked at as the data
+ * plane would see the maps just after it, and the TCP kick's frames are
+ * counted instead of sent. */
+static struct {
+	const struct bsc_maps *m;       /* watched: NULL, none */
+	int writes, stranded;           /* writes of uplinks/policy; those after
+					 * which new flows had no uplink */
+	int sends;                      /* kick frames (none leaves) */
+	uint8_t kicked[65536];          /* per LAN port: kick frames to it */
+} fo_spy;
+
+/* What the data plane does with a packet (bascule_lan in bpf/bascule.bpf.c,
+ * policy_uplink in bpf/lib/nat.h): a new flow takes policy 0's active
+ * uplink if it is UP with an address, else it is dropped (drop_no_uplink);
+ * so does a UDP flow whose uplink no longer keeps it. */
+static int active_takes_flows(const struct bsc_maps *m)
+{
+	struct bsc_policy p;
+	struct bsc_uplink u;
+
+	return !bsc_policy_read(m, 0, &p) && p.active < BSC_MAX_UPLINKS &&
+	       !bsc_uplink_read(m, p.active, &u) && u.state == BSC_UPLINK_UP && u.addr;
+}
+
+int bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags)
+{
+	int ret = REAL(bpf_map_update_elem)(fd, key, value, flags);
+
+	if (fo_spy.m && (fd == fo_spy.m->uplinks || fd == fo_spy.m->policy)) {
+		fo_spy.writes++;
+		if (!active_takes_flows(fo_spy.m))
+			fo_spy.stranded++;
+	}
+	return ret;
+}
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+	       socklen_t tolen)
+{
+	const uint8_t *f = buf;
+
+	if (!fo_spy.m || !to || to->sa_family != AF_PACKET || len != 54)
+		return REAL(sendto)(fd, buf, len, flags, to, tolen);
+	fo_spy.sends++; /* a kick frame: counted by the LAN port it goes to */
+	fo_spy.kicked[f[36] << 8 | f[37]]++;
+	return (ssize_t)len;
+}
+
+/* A daemon on the maps of the test, not started: two uplinks, both up,
+ * uplink 0 the active one. */
+static struct bsc_cfg fo_cfg;
+
+static struct daemon *fo_daemon(const struct bsc_maps *m)
+{
+	static const uint8_t gw_mac[6] = { 0x02, 0, 0, 0, 0x99, 0x01 };
+	struct bsc_policy p = { .active = BSC_NO_UPLINK, .preferred = BSC_NO_UPLINK };
+	struct daemon *d = calloc(1, sizeof(*d));
+	uint32_t zero = 0;
+	int i;
+
+	assert_non_null(d);
+	bsc_config_defaults(&fo_cfg);
+	fo_cfg.manage_routes = 0;
+	fo_cfg.n_uplinks = 2;
+	d->cfg = &fo_cfg;
+	d->dp.maps = *m;
+	d->n = 2;
+	d->active = BSC_NO_UPLINK;
+	for (i = 0; i < d->n; i++) {
+		struct uplink_rt *u = &d->up[i];
+
+		snprintf(fo_cfg.uplinks[i].name, BSC_NAME_LEN, "up%d", i);
+		fo_cfg.uplinks[i].priority = (uint32_t)i + 1;
+		u->d = d;
+		u->idx = (uint32_t)i;
+		u->cfg = &fo_cfg.uplinks[i];
+		u->ifindex = 100 + (uint32_t)i;
+		u->addr = htonl(0xc6336401u + ((uint32_t)i << 8)); /* 198.51.100.1, .101.1 */
+		u->gateway = u->addr + htonl(1);
+		memcpy(u->gw_mac, gw_mac, 6);
+		u->mac[5] = (uint8_t)i;
+		u->hs.health = BSC_H_UP;
+		u->healthy_since = 1;
+	}
+	assert_int_equal(bpf_map_update_elem(m->policy, &zero, &p, BPF_ANY), 0);
+	daemon_reevaluate(d);
+	assert_int_equal(bsc_policy_read(m, 0, &p), 0);
+	assert_int_equal(p.active, 0);
+	memset(&fo_spy, 0, sizeof(fo_spy));
+	return d;
+}
+
+/* The active uplink fails (a), or the operator drains it (b): after every
+ * write that follows, new flows, and the UDP flows of the uplink left, have
+ * an uplink to take.  (The old order wrote the uplink DOWN, kicked the TCP
+ * flows, and only then wrote the policy.) */
+static void failover_case(int drain)
+{
+	struct bsc_policy p;
+	struct bsc_uplink u;
+	struct bsc_maps m;
+	struct daemon *d;
+	uint32_t zero = 0;
+
+	maps_make(&m);
+	d = fo_daemon(&m);
+	if (drain) {
+		assert_int_equal(bsc_uplink_read(&m, zero, &u), 0);
+		u.admin = BSC_ADMIN_DRAIN;
+		assert_int_equal(bsc_uplink_write(&m, zero, &u), 0);
+	} else {
+		d->up[0].hs.health = BSC_H_DOWN;
+	}
+	fo_spy.m = &m;
+	daemon_reevaluate(d);
+	fo_spy.m = NULL;
+	assert_int_equal(bsc_uplink_read(&m, 0, &u), 0);
+	assert_int_equal(u.state, drain ? BSC_UPLINK_DRAINED : BSC_UPLINK_DOWN);
+	assert_int_equal(bsc_policy_read(&m, 0, &p), 0);
+	assert_int_equal(p.active, 1);
+	assert_int_equal(fo_spy.writes, 2);
+	assert_int_equal(fo_spy.stranded, 0);
+	free(d);
+	bsc_maps_close(&m);
+}
+
+static void test_failover_always_an_uplink(void **state)
+{
+	failover_case(0);
+}
+
+static void test_failover_drain_always_an_uplink(void **state)
+{
+	failover_case(1);
+}
+
+static void put_flow(const struct bsc_maps *m, uint32_t i, uint8_t proto, uint32_t uplink)
+{
+	struct bsc_flow_key k = { .saddr = htonl(0x0a000000u + i), .daddr = htonl(0xcb007107u),
+				  .sport = htons((uint16_t)i), .dport = htons(443), .proto = proto };
+	struct bsc_flow f = { .nat_addr = htonl(0xc6336401u + (uplink << 8)),
+			      .nat_port = htons((uint16_t)i), .uplink = (uint8_t)uplink,
+			      .tcp = BSC_TCP_SYN_SEEN | BSC_TCP_ESTAB,
+			      .created = (uint32_t)(bsc_now_ns() >> BSC_TICK_SHIFT) };
+
+	f.last = f.created;
+	assert_int_equal(bpf_map_update_elem(m->flows, &k, &f, BPF_NOEXIST), 0);
+}
+
+/* The TCP flows of a failed uplink are kicked from the event loop, a slice
+ * a turn (at most BSC_SLICE_ACTS kicks), each exactly once, and none during
+ * the failover itself; nor the failed uplink's UDP flows, nor the other
+ * uplink's TCP flows. */
+static void test_failover_kicks_in_slices(void **state)
+{
+	const uint32_t n = 2 * BSC_SLICE_ACTS + 1000;
+	struct bsc_config cfg = { .lan_ifindex = 1 }; /* no frame leaves: sendto above */
+	struct bsc_maps m;
+	struct daemon *d;
+	uint32_t zero = 0, i;
+	int turns = 0, during, last;
+
+	maps_make(&m);
+	assert_int_equal(bpf_map_update_elem(m.config, &zero, &cfg, BPF_ANY), 0);
+	for (i = 1; i <= n; i++)
+		put_flow(&m, i, IPPROTO_TCP, 0);
+	for (i = n + 1; i <= n + 100; i++)
+		put_flow(&m, i, i % 2 ? IPPROTO_TCP : IPPROTO_UDP, i % 2 ? 1 : 0);
+	d = fo_daemon(&m);
+	assert_true(sd_event_new(&d->ev) >= 0);
+	fo_spy.m = &m;
+	d->up[0].hs.health = BSC_H_DOWN;
+	daemon_reevaluate(d);
+	during = last = fo_spy.sends;
+	while (turns < 1000 && sd_event_run(d->ev, 200000) > 0) {
+		assert_in_range(fo_spy.sends - last, 0, BSC_SLICE_ACTS);
+		last = fo_spy.sends;
+		turns++;
+	}
+	fo_spy.m = NULL;
+	assert_int_equal(during, 0);
+	assert_int_equal(fo_spy.sends, n);
+	assert_true(turns >= 3);
+	for (i = 1; i <= n + 100; i++)
+		assert_int_equal(fo_spy.kicked[i], i <= n);
+	sd_event_source_disable_unref(d->kick.timer);
+	sd_event_unref(d->ev);
+	free(d);
+	bsc_maps_close(&m);
+}
+
+/* ------------------------------------------------------------------ */
 /* runner                                                             */
 /* ------------------------------------------------------------------ */
 
@@ -1801,6 +2192,11 @@ int main(void)
 	ADD(test_kick_frame_checksums_random);
 	ADD(test_reason_names_complete_and_unique);
 	ADD(test_state_names_match_enum);
+	ADD(test_flow_gen_bump_loses_nothing);
+	ADD(test_sweep_spares_a_flow_rebound_meanwhile);
+	ADD(test_failover_always_an_uplink);
+	ADD(test_failover_drain_always_an_uplink);
+	ADD(test_failover_kicks_in_slices);
 
 	failed = _cmocka_run_group_tests("bascule_unit", tests, ntests, NULL, NULL);
 	for (i = 0; i < nowned; i++)

@@ -75,6 +75,14 @@ struct daemon {
 	struct bsc_timeouts to;
 	struct bsc_walk gc;             /* where the expiry pass stands */
 	int gc_expired;                 /* flows expired so far in this pass */
+	/* TCP flows of failed uplinks being kicked, a slice a turn of the
+	 * loop (daemon.c, kick_timer) */
+	struct {
+		sd_event_source *timer;
+		uint32_t pending;       /* bit i: d->up[i] */
+		struct bsc_walk w[BSC_MAX_UPLINKS];
+		int sent[BSC_MAX_UPLINKS];
+	} kick;
 	/* for the metrics thread: a snapshot refreshed every tick */
 	struct bsc_metrics *metrics;
 	pthread_mutex_t view_lock;

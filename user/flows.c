@@ -16,6 +16,7 @@
 #include <linux/ip.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "flows.h"
+#include "log.h"
 
 uint64_t bsc_now_ns(void)
 {
@@ -84,7 +86,6 @@ uint32_t bsc_flow_timeout(const struct bsc_timeouts *t, uint8_t proto, uint8_t t
 typedef int (*flow_cb)(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg);
 
 #define WALK_BATCH 4096
-#define DELETE_SLICE 8192
 
 static int collect(struct bsc_flow_key **keys, size_t *n, size_t *cap,
 		   const struct bsc_flow_key *k)
@@ -123,7 +124,9 @@ static int flows_walk_keys(const struct bsc_maps *m, flow_cb cb, void *arg,
 /* Walk up to `max` flows (0: all of them) from where *w stands; *w is
  * zero at the start of a walk and says when it reached the end.  The batch
  * token is a position in the hash table, so a walk can stop and go on
- * later. */
+ * later.  With max_collected, a batch is begun only while all it holds
+ * could be collected without passing that (the first batch aside: a walk
+ * goes on), so no more are. */
 static int flows_walk_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 			   struct bsc_flow_key **collected, size_t *ncollected,
 			   struct bsc_walk *w, uint32_t max, size_t max_collected)
@@ -138,7 +141,8 @@ static int flows_walk_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 	bv = malloc(batch * sizeof(*bv));
 	if (!bk || !bv)
 		ret = -ENOMEM;
-	while (!ret && !w->done && (!max || walked < max) && (!max_collected || n < max_collected)) {
+	while (!ret && !w->done && (!max || walked < max) &&
+	       (!max_collected || !walked || n + batch <= max_collected)) {
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
 		count = max && max - walked < batch ? max - walked : batch;
@@ -239,10 +243,105 @@ struct gc_arg {
 	uint64_t now;
 };
 
+/* The bump of flow_gen.  The data plane bumps it too (a rebind, a TCP flow
+ * reset on a failed uplink), with an atomic add on the value in place
+ * (flow_gen_bump in bpf/lib/nat.h).  A lookup, +1 and update from here
+ * would race with that: a bump of the data plane between the read and the
+ * write is overwritten, the generation comes back to a value that cached
+ * copies of the binding it moved were filled with, and they serve on.
+ *
+ * The bpf() syscall has no atomic add on a map value (BPF_F_LOCK wants a
+ * bpf_spin_lock in the value), and mmap() of the value needs BPF_F_MMAPABLE
+ * in the map's definition: a change of the data plane's maps, and of every
+ * map already pinned.  A counter of its own that userspace writes and the
+ * data plane adds in would need a second lookup per packet in bpf/.  So the
+ * add is made where the data plane makes its own: by a program of eleven
+ * instructions, run with BPF_PROG_TEST_RUN on the map as it is, that adds 1
+ * to the value with the same atomic instruction (BPF_ATOMIC | BPF_ADD).
+ * Userspace never writes the value, so no bump is lost; and the generation
+ * changes after whatever the caller deleted before the call (the run returns
+ * once the add is done), which is the order the flow cache needs
+ * (bascule.h, struct bsc_flow_cache).
+ *
+ * The program holds a reference to the map it was made for, so it is kept
+ * for the map of the last call (by map id: an fd number may be reused) and
+ * made again for another.  A socket filter, the type every kernel with BPF
+ * runs with BPF_PROG_TEST_RUN; it needs the same privilege as the maps. */
+static struct {
+	pthread_mutex_t lock;
+	int prog;               /* -1: none yet */
+	uint32_t map_id;
+	int warned;
+} gen_bump = { PTHREAD_MUTEX_INITIALIZER, -1, 0, 0 };
+
+static int gen_bump_prog(int map_fd)
+{
+	struct bpf_insn insns[] = {
+		/* r1 = the map */
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = map_fd },
+		{ 0 },
+		/* *(u32 *)(r10 - 4) = 0; r2 = r10 - 4: the key */
+		{ .code = BPF_ST | BPF_MEM | BPF_W, .dst_reg = BPF_REG_10, .off = -4, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_10 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_2, .imm = -4 },
+		/* r0 = bpf_map_lookup_elem(r1, r2); if (!r0) return 0 */
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_map_lookup_elem },
+		{ .code = BPF_JMP | BPF_JEQ | BPF_K, .dst_reg = BPF_REG_0, .off = 4, .imm = 0 },
+		/* lock *(u32 *)r0 += 1; return 1 */
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1 },
+		{ .code = BPF_STX | BPF_ATOMIC | BPF_W, .dst_reg = BPF_REG_0, .src_reg = BPF_REG_1,
+		  .imm = BPF_ADD },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
+		{ .code = BPF_JMP | BPF_EXIT },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "bsc_flow_gen", "Dual BSD/GPL", insns,
+			     sizeof(insns) / sizeof(insns[0]), NULL);
+}
+
+/* 0 once the value was added to in the kernel, else -errno. */
+static int gen_bump_atomic(int map_fd)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	uint8_t frame[ETH_HLEN] = { 0 }; /* a socket filter runs on a frame */
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = sizeof(frame));
+	int err;
+
+	if (bpf_obj_get_info_by_fd(map_fd, &info, &len))
+		return -errno;
+	if (gen_bump.prog < 0 || gen_bump.map_id != info.id) {
+		if (gen_bump.prog >= 0)
+			close(gen_bump.prog);
+		gen_bump.prog = gen_bump_prog(map_fd);
+		if (gen_bump.prog < 0)
+			return gen_bump.prog;
+		gen_bump.map_id = info.id;
+	}
+	err = bpf_prog_test_run_opts(gen_bump.prog, &run);
+	if (err)
+		return err;
+	return run.retval == 1 ? 0 : -ENOENT;
+}
+
 void bsc_flows_invalidate(const struct bsc_maps *m)
 {
 	uint32_t zero = 0, g = 0;
+	int err;
 
+	pthread_mutex_lock(&gen_bump.lock);
+	err = gen_bump_atomic(m->flow_gen);
+	if (err && !gen_bump.warned) {
+		gen_bump.warned = 1;
+		bsc_log(LOG_WARNING, "flow generation: no atomic bump (%s): a bump of the data plane "
+			"may be lost now and then", strerror(-err));
+	}
+	pthread_mutex_unlock(&gen_bump.lock);
+	if (!err)
+		return;
+	/* Where the program cannot run: the racy bump, better than none. */
 	bpf_map_lookup_elem(m->flow_gen, &zero, &g);
 	g++;
 	bpf_map_update_elem(m->flow_gen, &zero, &g, BPF_ANY);
@@ -274,22 +373,68 @@ static void rev_key_from(struct bsc_rev_key *rk, const struct bsc_flow_key *k,
 	rk->uplink = f->uplink;
 }
 
-/* Delete every flow cb selects, with its reverse entry; each one is looked
- * at again first, as a packet may have changed it since the walk.  The
- * flows go first: a reply in between finds no flow once its reverse entry's
- * tick has passed, and is passed, never sent to the wrong host.  Returns how
- * many went. */
+/* Take the flow at k out if cb still selects it.  BPF_MAP_LOOKUP_AND_DELETE_ELEM
+ * removes it and hands back what it removed in one step, so the binding
+ * judged is the binding deleted, and *rk is the reverse entry of that very
+ * binding.  A packet since the walk may have changed it: a rebind (another
+ * uplink, another NAT port, a reverse entry of its own, the old one gone),
+ * or a refresh.  A separate look and delete would delete the rebound flow
+ * and leave its new reverse entry behind.  Here cb judges what was taken,
+ * and a flow it no longer selects goes back at once (BPF_NOEXIST: a binding
+ * the data plane made in the microseconds it was out wins, and then the
+ * taken one is gone after all).  Returns 1 when the flow went (*rk to
+ * delete, unless *rk_keep: the new binding uses the same reverse entry),
+ * 0 when it stays. */
+static int take_unsupported; /* kernels before 5.14: no lookup-and-delete on a hash */
+
+static int flow_take(const struct bsc_maps *m, const struct bsc_flow_key *k, flow_cb cb,
+		     void *arg, struct bsc_rev_key *rk, int *rk_keep)
+{
+	struct bsc_flow f, now;
+
+	*rk_keep = 0;
+	if (!take_unsupported && bpf_map_lookup_and_delete_elem(m->flows, k, &f)) {
+		if (errno == ENOENT)
+			return 0; /* gone meanwhile */
+		take_unsupported = 1;
+	}
+	if (take_unsupported) {
+		/* look, then delete: the race stays open for the microseconds
+		 * between the two system calls */
+		if (bpf_map_lookup_elem(m->flows, k, &f) || !cb(k, &f, arg) ||
+		    bpf_map_delete_elem(m->flows, k))
+			return 0;
+		rev_key_from(rk, k, &f);
+		return 1;
+	}
+	if (!cb(k, &f, arg)) {
+		if (!bpf_map_update_elem(m->flows, k, &f, BPF_NOEXIST))
+			return 0;
+		/* a new binding took its place: its reverse entry may be the
+		 * taken one's (same uplink and port), and stays then */
+		*rk_keep = !bpf_map_lookup_elem(m->flows, k, &now) && now.uplink == f.uplink &&
+			   now.nat_port == f.nat_port;
+	}
+	rev_key_from(rk, k, &f);
+	return 1;
+}
+
+/* Delete every flow cb selects, with its reverse entry; each one is judged
+ * again as it is taken (flow_take), as a packet may have changed it since
+ * the walk.  The flows go first: a reply in between finds no flow once its
+ * reverse entry's tick has passed, and is passed, never sent to the wrong
+ * host.  Returns how many went. */
 static int flows_delete_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 			     struct bsc_walk *w, uint32_t max)
 {
 	struct bsc_flow_key *keys = NULL;
 	struct bsc_rev_key *rks = NULL;
-	size_t n = 0, i, nd = 0;
-	int deleted;
+	size_t n = 0, i, nr = 0;
+	int deleted = 0, keep;
 
-	/* a slice also ends once it holds DELETE_SLICE flows to delete: each
-	 * is looked up again, one system call apiece */
-	flows_walk_part(m, cb, arg, &keys, &n, w, max, max ? DELETE_SLICE : 0);
+	/* a slice holds BSC_SLICE_ACTS flows to delete at most: each is
+	 * taken on its own, one system call apiece */
+	flows_walk_part(m, cb, arg, &keys, &n, w, max, max ? BSC_SLICE_ACTS : 0);
 	if (n)
 		rks = malloc(n * sizeof(*rks));
 	if (n && !rks) {
@@ -297,16 +442,12 @@ static int flows_delete_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
-		struct bsc_flow f;
-
-		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || !cb(&keys[i], &f, arg))
+		if (!flow_take(m, &keys[i], cb, arg, &rks[nr], &keep))
 			continue;
-		keys[nd] = keys[i];
-		rev_key_from(&rks[nd], &keys[i], &f);
-		nd++;
+		deleted++;
+		nr += !keep;
 	}
-	deleted = (int)delete_keys(m->flows, keys, sizeof(*keys), nd);
-	delete_keys(m->rev, rks, sizeof(*rks), nd);
+	delete_keys(m->rev, rks, sizeof(*rks), nr);
 	if (deleted > 0)
 		bsc_flows_invalidate(m); /* after the deletions: bascule.h */
 	free(keys);
@@ -466,7 +607,8 @@ static int kick_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void 
 	       f->uplink == ((struct kick_arg *)arg)->uplink;
 }
 
-int bsc_flows_kick_tcp(const struct bsc_maps *m, uint32_t uplink)
+int bsc_flows_kick_tcp_step(const struct bsc_maps *m, uint32_t uplink, struct bsc_walk *w,
+			    uint32_t max)
 {
 	struct kick_arg a = { .uplink = uplink };
 	struct bsc_flow_key *keys = NULL;
@@ -478,7 +620,8 @@ int bsc_flows_kick_tcp(const struct bsc_maps *m, uint32_t uplink)
 
 	if (bpf_map_lookup_elem(m->config, &zero, &cfg) || !cfg.lan_ifindex)
 		return -ENODEV;
-	flows_walk(m, kick_cb, &a, &keys, &n);
+	/* as the sweep's slices: at most BSC_SLICE_ACTS kicks, a send each */
+	flows_walk_part(m, kick_cb, &a, &keys, &n, w, max, max ? BSC_SLICE_ACTS : 0);
 	if (!n) {
 		free(keys);
 		return 0;
@@ -511,4 +654,11 @@ int bsc_flows_kick_tcp(const struct bsc_maps *m, uint32_t uplink)
 	close(fd);
 	free(keys);
 	return sent;
+}
+
+int bsc_flows_kick_tcp(const struct bsc_maps *m, uint32_t uplink)
+{
+	struct bsc_walk w = { 0 };
+
+	return bsc_flows_kick_tcp_step(m, uplink, &w, 0);
 }

@@ -40,10 +40,13 @@ struct bsc_walk {
  * Returns how many flows went. */
 int bsc_flows_gc_step(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_t now_ns,
 		      struct bsc_walk *w, uint32_t max);
-/* Flows walked per slice of the daemon's expiry pass (tens of ms at a
- * million flows): between slices its event loop serves probes and the
- * control socket. */
+/* Flows walked per slice of the daemon's expiry pass, and of its TCP kick
+ * (tens of ms at a million flows): between slices its event loop serves
+ * probes and the control socket. */
 #define BSC_GC_SLICE 65536
+/* A slice also ends before it would act on more flows than this (delete,
+ * kick): each costs a system call or two of its own. */
+#define BSC_SLICE_ACTS 8192
 /* Count flows, in total and per uplink (per_uplink may be NULL). */
 long bsc_flows_count(const struct bsc_maps *m, long per_uplink[BSC_MAX_UPLINKS]);
 void bsc_flows_print(const struct bsc_maps *m, FILE *out, int limit);
@@ -60,6 +63,12 @@ int bsc_flows_unbind_datagrams(const struct bsc_maps *m, uint32_t uplink);
  * receiving (a download) is reset at once instead of hanging.  Returns the
  * number of flows kicked. */
 int bsc_flows_kick_tcp(const struct bsc_maps *m, uint32_t uplink);
+/* The same in slices, as bsc_flows_gc_step: walk up to `max` flows from
+ * where *w stands (zero: at the start) and kick those of `uplink`, at most
+ * BSC_SLICE_ACTS of them; w->done tells that the walk reached the end.
+ * Returns the flows kicked in this slice, or -errno (-ENODEV: no LAN). */
+int bsc_flows_kick_tcp_step(const struct bsc_maps *m, uint32_t uplink, struct bsc_walk *w,
+			    uint32_t max);
 /* Build the kick frame (exposed for the unit tests). */
 size_t bsc_kick_frame(uint8_t *buf, const struct bsc_config *cfg,
 		      const struct bsc_flow_key *k, const struct bsc_flow *f, uint32_t seq);
