@@ -23,8 +23,8 @@
 # packet over the generator+sink baseline (generator into a sink on lan0).
 #
 # Bascule, the limit and the lookup limit (bench_limit plus one hash lookup
-# of the 5-tuple in an LRU hash laid out as `flows`, as large, holding the
-# same flows) are also measured in turn on the same link (the daemon's lan0
+# of the 5-tuple in a table of the type, layout and size of the daemon's
+# `flows`, holding the same flows) are also measured in turn on the same link (the daemon's lan0
 # link runs bench_limit, bascule_lan, then bench_limit_lookup, swapped
 # atomically, PAIRS rounds per flow count): on a shared machine whose load
 # drifts, the ratio of neighbouring samples is what can be compared.  The
@@ -407,14 +407,14 @@ d = json.load(sys.stdin)
 s = " ".join("%s:%s%s" % (x["name"], x["state"], "*" if x["active"] else "") for x in d["uplinks"])
 print("bench: uplinks", s)
 sys.exit(0 if s.startswith("fiber:up*") else 1)' || die "fiber is not the active uplink"
-# The limit and the lookup limit (its table sized as the daemon's flows),
+# The limit and the lookup limit (its table shaped as the daemon's flows),
 # loaded for the paired measurement, and bascule_lan as the daemon attached
 # it, all pinned: link-prog swaps them on lan0's link.
 mkdir -p "$BPFFS/plimit"
 E "$BENCH" limit-load wan0 "$LAB_MAC_EDGE_WAN0" "$LAB_MAC_FIBER_DOWN0" "$BPFFS/plimit" "$PIN/flows" ||
 	die "limit load"
 E "$BENCH" link-save "$PIN/link_lan0" "$BPFFS/plimit/bascule_lan" || die "link-save"
-log "--- the limit, bascule and the lookup limit (the limit + one lookup in an LRU hash laid out, sized and filled as flows) in turn on lan0's link ($PAIRS rounds per flow count)"
+log "--- the limit, bascule and the lookup limit (the limit + one lookup in a table of the type, layout, size and flows of bascule's flows) in turn on lan0's link ($PAIRS rounds per flow count)"
 for f in "${FLOWS[@]}"; do
 	[[ $f == 1000000 ]] && { first_pass bascule "$PIN" || die "bascule first pass"; }
 	paired "$f" || die "bascule $f"
@@ -475,7 +475,7 @@ R[miss]=$(kv "$NS" miss_net_ns)
 log "$NS"
 log "method: a large repeat cannot time bascule_lan (each repeat runs on the packet the previous one rewrote: a new flow, then TTL 1), so every packet is its own BPF_PROG_TEST_RUN with repeat=1; the kernel's duration of one run includes its timer, measured the same way on an empty XDP program (nop1_ns) and subtracted. miss = $NS_N distinct new flows (binding created: flows + rev inserts); hit = the same $NS_N flows again (cache-cold lookups, the once-a-second touch); hot = one flow again and again (cache-warm)"
 
-log "--- ns per packet over a large repeat (bench nsloop: drive.bpf.c writes flow i's packet, then tail-calls the program; net of the driver): the limit, the lookup limit (its table sized as flows, holding the flows), bascule_lan, bascule_wan"
+log "--- ns per packet over a large repeat (bench nsloop: drive.bpf.c writes flow i's packet, then tail-calls the program; net of the driver): the limit, the lookup limit (its table shaped as flows, holding the flows), bascule_lan, bascule_wan"
 for f in 1 1000000; do
 	r=$([[ $f == 1 ]] && echo "$LOOP_R1" || echo "$LOOP_RM")
 	LOOP=$(E taskset -c "$GEN_CPU" "$BENCH" nsloop "$BPF_OBJ" lan0 wan0 "$f" "$r") || die "nsloop $f"

@@ -400,21 +400,39 @@ static int cmd_sink_attach(int argc, char **argv)
 	return 0;
 }
 
+/* What the lookup limit's table copies of Bascule's `flows` (its key and
+ * value are bascule.h's, as the data plane's). */
+struct table_shape {
+	uint32_t type, flags, entries; /* entries 0: the object's small default */
+};
+
+/* The shape of Bascule's `flows` map in a loaded data-plane object. */
+static struct table_shape shape_of(struct bpf_object *o)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(o, "flows");
+
+	if (!m)
+		die("no map flows");
+	return (struct table_shape){ bpf_map__type(m), bpf_map__map_flags(m),
+				     bpf_map__max_entries(m) };
+}
+
 /* bench_limit and bench_limit_lookup loaded and configured: MACs smac and
- * dmac, redirect to ifindex out; the lookup's table of `entries` flows (0:
- * the object's small default, for the bare limit alone). */
+ * dmac, redirect to ifindex out; the lookup's table shaped as t (type,
+ * flags and size of Bascule's `flows`). */
 static struct bpf_object *limit_load(uint32_t out, const uint8_t smac[6], const uint8_t dmac[6],
-				     uint32_t entries)
+				     struct table_shape t)
 {
 	struct bpf_object *o = open_obj("limit.bpf.o");
+	struct bpf_map *m = bpf_object__find_map_by_name(o, "limit_flows");
 	struct limit_cfg c;
 	uint32_t zero = 0;
 
 	memcpy(c.smac, smac, 6);
 	memcpy(c.dmac, dmac, 6);
-	if (entries && bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "limit_flows"),
-						entries))
-		die("cannot size limit_flows");
+	if (t.entries && (bpf_map__set_type(m, t.type) || bpf_map__set_map_flags(m, t.flags) ||
+			  bpf_map__set_max_entries(m, t.entries)))
+		die("cannot shape limit_flows");
 	if (bpf_object__load(o))
 		die("cannot load limit.bpf.o");
 	if (bpf_map_update_elem(map_fd(o, "limit_conf"), &zero, &c, BPF_ANY) ||
@@ -424,25 +442,27 @@ static struct bpf_object *limit_load(uint32_t out, const uint8_t smac[6], const 
 }
 
 static struct bpf_object *limit_open(const char *outif, const char *smac, const char *dmac,
-				     uint32_t entries)
+				     struct table_shape t)
 {
 	uint8_t s[6], d[6];
 
 	parse_mac(smac, s);
 	parse_mac(dmac, d);
-	return limit_load(ifidx(outif), s, d, entries);
+	return limit_load(ifidx(outif), s, d, t);
 }
 
 static int cmd_limit_attach(int argc, char **argv)
 {
 	if (argc != 5)
 		die("limit-attach IFNAME OUTIF SMAC DMAC DIR");
-	attach_pin(limit_open(argv[1], argv[2], argv[3], 0), "bench_limit", argv[0], argv[4]);
+	attach_pin(limit_open(argv[1], argv[2], argv[3], (struct table_shape){ 0 }), "bench_limit",
+		   argv[0], argv[4]);
 	return 0;
 }
 
-/* The max_entries of a pinned map laid out as Bascule's `flows`. */
-static uint32_t flows_like(const char *pin)
+/* The shape of Bascule's pinned `flows`, whose key and value must be the
+ * bascule.h structs the lookup limit was built with. */
+static struct table_shape pinned_shape(const char *pin)
 {
 	struct bpf_map_info info = { 0 };
 	uint32_t len = sizeof(info);
@@ -450,11 +470,10 @@ static uint32_t flows_like(const char *pin)
 
 	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
 		die("cannot read the map %s: %s", pin, strerror(errno));
-	if (info.type != BPF_MAP_TYPE_LRU_HASH || info.key_size != sizeof(struct bsc_flow_key) ||
-	    info.value_size != sizeof(struct bsc_flow))
-		die("%s is not laid out as struct bsc_flow_key -> struct bsc_flow in an LRU hash", pin);
+	if (info.key_size != sizeof(struct bsc_flow_key) || info.value_size != sizeof(struct bsc_flow))
+		die("%s is not laid out as struct bsc_flow_key -> struct bsc_flow", pin);
 	close(fd);
-	return info.max_entries;
+	return (struct table_shape){ info.type, info.map_flags, info.max_entries };
 }
 
 static void pin_or_die(int fd, const char *dir, const char *name)
@@ -483,14 +502,15 @@ static int pinned(const char *dir, const char *name)
  * limit loaded and configured, not attached, pinned as DIR/prog and
  * DIR/lookup (for link-prog), the lookup's table as DIR/flows (empty: see
  * lookup-fill) and its miss counter as DIR/miss.  FLOWSPIN: Bascule's
- * pinned `flows`, whose size the lookup's table takes. */
+ * pinned `flows`, whose type, flags and size the lookup's table takes. */
 static int cmd_limit_load(int argc, char **argv)
 {
 	struct bpf_object *o;
 
 	if (argc != 4 && argc != 5)
 		die("limit-load OUTIF SMAC DMAC DIR [FLOWSPIN]");
-	o = limit_open(argv[0], argv[1], argv[2], argc == 5 ? flows_like(argv[4]) : 0);
+	o = limit_open(argv[0], argv[1], argv[2],
+		       argc == 5 ? pinned_shape(argv[4]) : (struct table_shape){ 0 });
 	pin_or_die(bpf_program__fd(prog_of(o, "bench_limit")), argv[3], "prog");
 	pin_or_die(bpf_program__fd(prog_of(o, "bench_limit_lookup")), argv[3], "lookup");
 	pin_or_die(map_fd(o, "limit_flows"), argv[3], "flows");
@@ -1056,9 +1076,9 @@ static int cmd_nsloop(int argc, char **argv)
 	d = open_obj("drive.bpf.o");
 	if (bpf_object__load(d))
 		die("cannot load drive.bpf.o");
-	/* the limits, the lookup's table as large as flows and holding the
-	 * same flows (as the live pairs have it) */
-	lo = limit_load(wanif, wan_mac, gw_mac, BENCH_TABLE);
+	/* the limits, the lookup's table shaped as flows and holding the
+	 * same flows (as the live rounds have it) */
+	lo = limit_load(wanif, wan_mac, gw_mac, shape_of(o));
 	bind_flows(map_fd(lo, "limit_flows"), -1, 0, nflows, (uint32_t)(now_ns() >> BSC_TICK_SHIFT));
 	nop_fd = bpf_program__fd(prog_of(lo, "bench_nop"));
 	lim_fd = bpf_program__fd(prog_of(lo, "bench_limit"));

@@ -6,9 +6,9 @@
  *
  * bench_limit_lookup, the lookup limit: the same, plus what no NAT can do
  * without, one hash lookup of the packet's 5-tuple in a table laid out as
- * Bascule's `flows` (an LRU hash of struct bsc_flow_key -> struct bsc_flow,
- * bpf/lib/maps.h; the loader sizes it as the flows map it stands beside and
- * fills it with the generator's flows).  The redirect's devmap slot is the
+ * Bascule's `flows` (struct bsc_flow_key -> struct bsc_flow, bpf/lib/maps.h;
+ * the loader gives it the type, flags and size of the flows map it stands
+ * beside, and fills it with the generator's flows).  The redirect's devmap slot is the
  * entry's uplink, so the packet waits for the entry as Bascule's does.  A
  * packet not in the table is dropped and counted (limit_miss): the figure
  * is of packets found.
@@ -41,7 +41,7 @@ struct {
 	__type(value, struct limit_cfg);
 } limit_conf SEC(".maps");
 
-/* Sized by the loader (bench.c limit_load) before it loads the object. */
+/* Typed and sized by the loader as Bascule's flows (bench.c limit_load). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
