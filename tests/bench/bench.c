@@ -826,6 +826,15 @@ static size_t build_udp(uint8_t *p, const uint8_t smac[6], const uint8_t dmac[6]
 	return PKT_LEN;
 }
 
+/* The generator's flow i (bench.h), from smac to dmac. */
+static void flow_udp(uint8_t *p, const uint8_t smac[6], const uint8_t dmac[6], uint32_t i)
+{
+	uint32_t g = i / BENCH_GROUP;
+
+	build_udp(p, smac, dmac, htonl(BENCH_SADDR0 + g), htonl(BENCH_DADDR),
+		  (uint16_t)(BENCH_SPORT0 + i % BENCH_GROUP), (uint16_t)(BENCH_DPORT0 + g));
+}
+
 static int run1(int fd, const uint8_t *pkt, uint32_t repeat, uint32_t *ret, uint32_t *dur)
 {
 	uint8_t out[256];
@@ -902,7 +911,7 @@ static int cmd_nsperpkt(int argc, char **argv)
 	uint32_t *miss, *hit1, *nop1;
 	struct bpf_object *o, *lo;
 	double sum_miss = 0, sum_hit1 = 0, sum_nop1 = 0, sum_hot = 0;
-	uint32_t nop_big, dport, dur;
+	uint32_t nop_big, dur;
 	int lan_fd, nop_fd;
 	uint64_t t0, t1;
 
@@ -934,10 +943,7 @@ static int cmd_nsperpkt(int argc, char **argv)
 	 * which bench_nop measured the same way gives). */
 	t0 = now_ns();
 	for (i = 0; i < n; i++) {
-		dport = 5000 + i / BENCH_GROUP;
-		build_udp(pkt, host_mac, lan_mac, htonl(ntohl(inet_addr("10.77.0.10")) + i / BENCH_GROUP),
-			  inet_addr("203.0.113.11"), (uint16_t)(10000 + i % BENCH_GROUP),
-			  (uint16_t)dport);
+		flow_udp(pkt, host_mac, lan_mac, i);
 		run1(lan_fd, pkt, 1, &ret, &miss[i]);
 		if (ret != XDP_REDIRECT)
 			die("bascule_lan returned %u on new flow %u", ret, i);
@@ -945,10 +951,7 @@ static int cmd_nsperpkt(int argc, char **argv)
 	t1 = now_ns();
 	/* Hit: the same packets again (bindings exist now), one run each. */
 	for (i = 0; i < n; i++) {
-		dport = 5000 + i / BENCH_GROUP;
-		build_udp(pkt, host_mac, lan_mac, htonl(ntohl(inet_addr("10.77.0.10")) + i / BENCH_GROUP),
-			  inet_addr("203.0.113.11"), (uint16_t)(10000 + i % BENCH_GROUP),
-			  (uint16_t)dport);
+		flow_udp(pkt, host_mac, lan_mac, i);
 		run1(lan_fd, pkt, 1, &ret, &hit1[i]);
 		run1(nop_fd, pkt, 1, &ret, &nop1[i]);
 	}
@@ -960,8 +963,7 @@ static int cmd_nsperpkt(int argc, char **argv)
 	/* Hit on one hot flow: the same packet, one run per call (a large
 	 * repeat cannot be used on bascule_lan: repeats run on the packet the
 	 * previous run rewrote, which is a new flow, then TTL-expired). */
-	build_udp(pkt, host_mac, lan_mac, inet_addr("10.77.0.10"), inet_addr("203.0.113.11"), 10000,
-		  5000);
+	flow_udp(pkt, host_mac, lan_mac, 0);
 	for (i = 0; i < n; i++) {
 		run1(lan_fd, pkt, 1, &ret, &dur);
 		if (ret != XDP_REDIRECT)
@@ -1089,8 +1091,7 @@ static int cmd_nsloop(int argc, char **argv)
 	l.ctr_fd = map_fd(d, "drive_ctr");
 	l.conf_fd = map_fd(d, "drive_conf");
 
-	build_udp(pkt, host_mac, lan_mac, htonl(BENCH_SADDR0), htonl(BENCH_DADDR), BENCH_SPORT0,
-		  BENCH_DPORT0);
+	flow_udp(pkt, host_mac, lan_mac, 0);
 	memcpy(l.c.g.hdr, pkt, 42);
 	l.c.g.nflows = nflows;
 	l.c.g.saddr0 = BENCH_SADDR0;
