@@ -115,7 +115,8 @@ bench-failover: deps
 BENCH_BPF := $(BUILD)/bench/gen.bpf.o $(BUILD)/bench/sink.bpf.o $(BUILD)/bench/limit.bpf.o \
 	$(BUILD)/bench/drive.bpf.o
 
-$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c tests/bench/bench.h tests/bench/flowpkt.h | $(BPF_INC)
+$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c tests/bench/bench.h tests/bench/flowpkt.h \
+		include/bascule.h | $(BPF_INC)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -Itests/bench -c $< -o $@
 

@@ -3,25 +3,34 @@
  * bench.c - the driver of `make bench` (scripts/bench.sh calls it; each
  * subcommand runs in the namespace the script chooses):
  *
- *   gen IFNAME DMAC NFLOWS SECONDS    live-frames generator out of IFNAME
- *                                     (SECONDS 0: until SIGTERM/SIGINT)
+ *   gen [-f FIRST] [-p CNTPIN] IFNAME DMAC NFLOWS SECONDS [NHOT HOT_OF_128]
+ *                                     live-frames generator out of IFNAME
+ *                                     (SECONDS 0: until SIGTERM/SIGINT), its
+ *                                     counter pinned at CNTPIN
  *   sink-attach IFNAME DIR            counting sink on IFNAME; link and
  *                                     map pinned in DIR (rm -r DIR detaches)
  *   limit-attach IFNAME OUTIF SMAC DMAC DIR
  *                                     the bare MAC-swap + devmap redirect
- *   limit-load OUTIF SMAC DMAC DIR    the same, loaded but not attached: its
- *                                     program pinned as DIR/prog
+ *   limit-load OUTIF SMAC DMAC DIR [FLOWSPIN]
+ *                                     the same and the lookup limit, loaded
+ *                                     but not attached: DIR/prog, DIR/lookup,
+ *                                     its table DIR/flows sized as FLOWSPIN
+ *   lookup-fill DIR FIRST N           the generator's flows FIRST.. into it
+ *   lookup-misses DIR                 packets it did not find there
  *   link-save LINKPIN PROGPIN         pin the program of a pinned XDP link
  *   link-prog LINKPIN PROGPIN         swap a pinned program into that link
- *   rate DIR SECONDS [PIN]            pps at a sink over SECONDS, busy % of
- *                                     each CPU, Bascule's new flows (PIN) and
+ *   rate [-g CNTPIN] DIR SECONDS [PIN]
+ *                                     pps at a sink over SECONDS, offered by
+ *                                     the generator (CNTPIN), busy % of each
+ *                                     CPU, Bascule's new flows (PIN) and
  *                                     conntrack entries (this netns) created
  *   flip PIN FROM TO SINKDIR          move a running flow from uplink FROM to
  *                                     TO: time from the map write to the first
  *                                     packet at SINKDIR's sink (TO's far side)
  *   nsloop BASCULE_OBJ LANIF WANIF NFLOWS [REPEAT]
  *                                     ns per packet of bascule_lan and
- *                                     bascule_wan over a large repeat
+ *                                     bascule_wan, the limit and the lookup
+ *                                     limit over a large repeat
  *                                     (drive.bpf.c), NFLOWS flows
  *   gcsweep N                         the controller's flow sweep over N
  *                                     flows: nothing expired, all expired
@@ -56,6 +65,9 @@
 #include "flows.h"
 
 #define PKT_LEN 60 /* a 64-byte frame on the wire, FCS excluded */
+/* flows and rev of the bench's daemon (flow_table_size, scripts/bench.sh),
+ * of its private copies (nsperpkt, nsloop) and of gcsweep's tables */
+#define BENCH_TABLE 2097152
 
 static char objdir[PATH_MAX];
 static volatile sig_atomic_t stop;
@@ -149,6 +161,50 @@ static int ncpus(void)
 	return n;
 }
 
+/* The per-CPU values of slot 0 of a per-CPU array (v: ncpus() of them). */
+static void percpu_fd_read(int fd, void *v)
+{
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, v))
+		die("cannot read a per-CPU counter: %s", strerror(errno));
+}
+
+static void percpu_read(const char *path, void *v)
+{
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		die("cannot open %s", path);
+	percpu_fd_read(fd, v);
+	close(fd);
+}
+
+/* Packets the lookup limit (limit_miss) dropped, not finding their flow. */
+static uint64_t lookup_misses(int fd)
+{
+	int n = ncpus(), i;
+	uint64_t v[n], s = 0;
+
+	percpu_fd_read(fd, v);
+	for (i = 0; i < n; i++)
+		s += v[i];
+	return s;
+}
+
+/* Frames the generator whose counter is pinned at path has offered. */
+static uint64_t gen_sent(const char *path)
+{
+	int n = ncpus(), i;
+	struct gen_cnt v[n];
+	uint64_t s = 0;
+
+	percpu_read(path, v);
+	for (i = 0; i < n; i++)
+		s += v[i].sent;
+	return s;
+}
+
 /* ------------------------------------------------------------ generator */
 
 static void on_sig(int s)
@@ -157,6 +213,9 @@ static void on_sig(int s)
 	stop = 1;
 }
 
+/* gen [-f FIRST] [-p CNTPIN] IFNAME DMAC NFLOWS SECONDS [NHOT HOT_OF_128]:
+ * flows FIRST..FIRST+NFLOWS-1 (default 0); CNTPIN: its counter map pinned
+ * there while it runs (`rate -g CNTPIN`: the offered rate). */
 static int cmd_gen(int argc, char **argv)
 {
 	uint8_t pkt[PKT_LEN] = { 0 };
@@ -165,11 +224,20 @@ static int cmd_gen(int argc, char **argv)
 	struct xdp_md ctx = { 0 };
 	uint64_t sent = 0, t0, t1, deadline;
 	uint32_t zero = 0;
+	const char *cntpin = NULL;
 	double secs;
 	int fd, err;
 
+	for (; argc >= 2 && argv[0][0] == '-'; argc -= 2, argv += 2) {
+		if (!strcmp(argv[0], "-f"))
+			c.first = (uint32_t)strtoul(argv[1], NULL, 0);
+		else if (!strcmp(argv[0], "-p"))
+			cntpin = argv[1];
+		else
+			die("gen: unknown option %s", argv[0]);
+	}
 	if (argc != 4 && argc != 6)
-		die("gen IFNAME DMAC NFLOWS SECONDS [NHOT HOT_OF_128]");
+		die("gen [-f FIRST] [-p CNTPIN] IFNAME DMAC NFLOWS SECONDS [NHOT HOT_OF_128]");
 	ctx.ingress_ifindex = ifidx(argv[0]);
 	ctx.data_end = PKT_LEN;
 	parse_mac(argv[1], pkt);
@@ -182,15 +250,19 @@ static int cmd_gen(int argc, char **argv)
 	pkt[17] = PKT_LEN - 14;
 	pkt[22] = 64;
 	pkt[23] = 17;
-	inet_pton(AF_INET, "203.0.113.11", pkt + 30);
+	{
+		uint32_t d = htonl(BENCH_DADDR);
+
+		memcpy(pkt + 30, &d, 4);
+	}
 	pkt[38] = 0;
 	pkt[39] = PKT_LEN - 34;
 	c.nflows = (uint32_t)strtoul(argv[2], NULL, 0);
-	c.saddr0 = ntohl(inet_addr("10.77.0.10"));
-	c.sport0 = 10000;
-	c.dport0 = 5000;
-	if (!c.nflows || c.nflows > 250 * BENCH_GROUP)
-		die("NFLOWS must be 1..%u", 250 * BENCH_GROUP);
+	c.saddr0 = BENCH_SADDR0;
+	c.sport0 = BENCH_SPORT0;
+	c.dport0 = BENCH_DPORT0;
+	if (!c.nflows || c.first >= BENCH_MAX_FLOWS || c.nflows > BENCH_MAX_FLOWS - c.first)
+		die("FIRST + NFLOWS must be 1..%u", BENCH_MAX_FLOWS);
 	if (argc == 6) {
 		unsigned long nhot = strtoul(argv[4], NULL, 0), hot = strtoul(argv[5], NULL, 0);
 
@@ -208,6 +280,11 @@ static int cmd_gen(int argc, char **argv)
 	if (bpf_map_update_elem(map_fd(o, "gen_conf"), &zero, &c, BPF_ANY))
 		die("gen_conf: %s", strerror(errno));
 	fd = bpf_program__fd(prog_of(o, "bench_gen"));
+	if (cntpin) {
+		unlink(cntpin); /* a killed generator's */
+		if (bpf_map__pin(bpf_object__find_map_by_name(o, "gen_ctr"), cntpin))
+			die("cannot pin %s", cntpin);
+	}
 
 	signal(SIGTERM, on_sig);
 	signal(SIGINT, on_sig);
@@ -228,8 +305,66 @@ static int cmd_gen(int argc, char **argv)
 	t1 = now_ns();
 	printf("gen_pkts=%llu gen_secs=%.3f gen_pps=%.0f\n", (unsigned long long)sent,
 	       (t1 - t0) / 1e9, sent / ((t1 - t0) / 1e9));
+	if (cntpin)
+		unlink(cntpin);
 	bpf_object__close(o);
 	return 0;
+}
+
+/* ------------------------------------------------------------ bindings */
+
+/* Bind the generator's flows first..first+n-1 (bench.h) as bascule_lan
+ * does on uplink 0 (BENCH_NAT, the LAN port kept), at tick `tick`: into
+ * flows_fd, and their reverse entries into rev_fd unless it is negative. */
+static void bind_flows(int flows_fd, int rev_fd, uint32_t first, uint32_t n, uint32_t tick)
+{
+	const uint32_t chunk = 65536;
+	struct bsc_flow_key *fk = calloc(chunk, sizeof(*fk));
+	struct bsc_rev_key *rk = calloc(chunk, sizeof(*rk));
+	struct bsc_flow *fv = calloc(chunk, sizeof(*fv));
+	struct bsc_rev *rv = calloc(chunk, sizeof(*rv));
+	uint32_t done, i, c, k;
+
+	if (!fk || !rk || !fv || !rv)
+		die("out of memory");
+	for (done = 0; done < n; done += c) {
+		LIBBPF_OPTS(bpf_map_batch_opts, bo);
+
+		c = n - done < chunk ? n - done : chunk;
+		for (i = 0; i < c; i++) {
+			uint32_t f = first + done + i, g = f / BENCH_GROUP, r = f % BENCH_GROUP;
+
+			memset(&fk[i], 0, sizeof(fk[i]));
+			memset(&rk[i], 0, sizeof(rk[i]));
+			memset(&fv[i], 0, sizeof(fv[i]));
+			memset(&rv[i], 0, sizeof(rv[i]));
+			fk[i].saddr = htonl(BENCH_SADDR0 + g);
+			fk[i].daddr = htonl(BENCH_DADDR);
+			fk[i].sport = htons((uint16_t)(BENCH_SPORT0 + r));
+			fk[i].dport = htons((uint16_t)(BENCH_DPORT0 + g));
+			fk[i].proto = IPPROTO_UDP;
+			fv[i].nat_addr = htonl(BENCH_NAT);
+			fv[i].nat_port = fk[i].sport;
+			fv[i].created = fv[i].last = tick;
+			rk[i].raddr = fk[i].daddr;
+			rk[i].rport = fk[i].dport;
+			rk[i].nat_port = fv[i].nat_port;
+			rk[i].proto = IPPROTO_UDP;
+			rv[i].lan_addr = fk[i].saddr;
+			rv[i].lan_port = fk[i].sport;
+			rv[i].checked = fv[i].last;
+		}
+		k = c;
+		if (bpf_map_update_batch(flows_fd, fk, fv, &k, &bo))
+			die("filling the flow table: %s", strerror(errno));
+		k = c;
+		if (rev_fd >= 0 && bpf_map_update_batch(rev_fd, rk, rv, &k, &bo))
+			die("filling the reverse table: %s", strerror(errno));
+	}
+	free(fk);
+	free(rk);
+	free(fv);
+	free(rv);
 }
 
 /* ------------------------------------------------------------ sink, limit */
@@ -265,16 +400,39 @@ static int cmd_sink_attach(int argc, char **argv)
 	return 0;
 }
 
-/* bench_limit loaded and configured: MACs smac/dmac, redirect to outif. */
-static struct bpf_object *limit_open(const char *outif, const char *smac, const char *dmac)
-{
-	struct bpf_object *o;
-	struct limit_cfg c;
-	uint32_t zero = 0, out = ifidx(outif);
+/* What the lookup limit's table copies of Bascule's `flows` (its key and
+ * value are bascule.h's, as the data plane's). */
+struct table_shape {
+	uint32_t type, flags, entries; /* entries 0: the object's small default */
+};
 
-	parse_mac(smac, c.smac);
-	parse_mac(dmac, c.dmac);
-	o = open_obj("limit.bpf.o");
+/* The shape of Bascule's `flows` map in a loaded data-plane object. */
+static struct table_shape shape_of(struct bpf_object *o)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(o, "flows");
+
+	if (!m)
+		die("no map flows");
+	return (struct table_shape){ bpf_map__type(m), bpf_map__map_flags(m),
+				     bpf_map__max_entries(m) };
+}
+
+/* bench_limit and bench_limit_lookup loaded and configured: MACs smac and
+ * dmac, redirect to ifindex out; the lookup's table shaped as t (type,
+ * flags and size of Bascule's `flows`). */
+static struct bpf_object *limit_load(uint32_t out, const uint8_t smac[6], const uint8_t dmac[6],
+				     struct table_shape t)
+{
+	struct bpf_object *o = open_obj("limit.bpf.o");
+	struct bpf_map *m = bpf_object__find_map_by_name(o, "limit_flows");
+	struct limit_cfg c;
+	uint32_t zero = 0;
+
+	memcpy(c.smac, smac, 6);
+	memcpy(c.dmac, dmac, 6);
+	if (t.entries && (bpf_map__set_type(m, t.type) || bpf_map__set_map_flags(m, t.flags) ||
+			  bpf_map__set_max_entries(m, t.entries)))
+		die("cannot shape limit_flows");
 	if (bpf_object__load(o))
 		die("cannot load limit.bpf.o");
 	if (bpf_map_update_elem(map_fd(o, "limit_conf"), &zero, &c, BPF_ANY) ||
@@ -283,27 +441,100 @@ static struct bpf_object *limit_open(const char *outif, const char *smac, const 
 	return o;
 }
 
+static struct bpf_object *limit_open(const char *outif, const char *smac, const char *dmac,
+				     struct table_shape t)
+{
+	uint8_t s[6], d[6];
+
+	parse_mac(smac, s);
+	parse_mac(dmac, d);
+	return limit_load(ifidx(outif), s, d, t);
+}
+
 static int cmd_limit_attach(int argc, char **argv)
 {
 	if (argc != 5)
 		die("limit-attach IFNAME OUTIF SMAC DMAC DIR");
-	attach_pin(limit_open(argv[1], argv[2], argv[3]), "bench_limit", argv[0], argv[4]);
+	attach_pin(limit_open(argv[1], argv[2], argv[3], (struct table_shape){ 0 }), "bench_limit",
+		   argv[0], argv[4]);
 	return 0;
 }
 
-/* limit-load OUTIF SMAC DMAC DIR: bench_limit loaded and configured, not
- * attached, its program pinned as DIR/prog (for link-prog). */
-static int cmd_limit_load(int argc, char **argv)
+/* The shape of Bascule's pinned `flows`, whose key and value must be the
+ * bascule.h structs the lookup limit was built with. */
+static struct table_shape pinned_shape(const char *pin)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int fd = bpf_obj_get(pin);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		die("cannot read the map %s: %s", pin, strerror(errno));
+	if (info.key_size != sizeof(struct bsc_flow_key) || info.value_size != sizeof(struct bsc_flow))
+		die("%s is not laid out as struct bsc_flow_key -> struct bsc_flow", pin);
+	close(fd);
+	return (struct table_shape){ info.type, info.map_flags, info.max_entries };
+}
+
+static void pin_or_die(int fd, const char *dir, const char *name)
 {
 	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (bpf_obj_pin(fd, path))
+		die("cannot pin %s: %s", path, strerror(errno));
+}
+
+/* The object pinned as DIR/NAME. */
+static int pinned(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 16];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		die("cannot open %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* limit-load OUTIF SMAC DMAC DIR [FLOWSPIN]: bench_limit and the lookup
+ * limit loaded and configured, not attached, pinned as DIR/prog and
+ * DIR/lookup (for link-prog), the lookup's table as DIR/flows (empty: see
+ * lookup-fill) and its miss counter as DIR/miss.  FLOWSPIN: Bascule's
+ * pinned `flows`, whose type, flags and size the lookup's table takes. */
+static int cmd_limit_load(int argc, char **argv)
+{
 	struct bpf_object *o;
 
-	if (argc != 4)
-		die("limit-load OUTIF SMAC DMAC DIR");
-	o = limit_open(argv[0], argv[1], argv[2]);
-	snprintf(path, sizeof(path), "%s/prog", argv[3]);
-	if (bpf_program__pin(prog_of(o, "bench_limit"), path))
-		die("cannot pin %s", path);
+	if (argc != 4 && argc != 5)
+		die("limit-load OUTIF SMAC DMAC DIR [FLOWSPIN]");
+	o = limit_open(argv[0], argv[1], argv[2],
+		       argc == 5 ? pinned_shape(argv[4]) : (struct table_shape){ 0 });
+	pin_or_die(bpf_program__fd(prog_of(o, "bench_limit")), argv[3], "prog");
+	pin_or_die(bpf_program__fd(prog_of(o, "bench_limit_lookup")), argv[3], "lookup");
+	pin_or_die(map_fd(o, "limit_flows"), argv[3], "flows");
+	pin_or_die(map_fd(o, "limit_miss"), argv[3], "miss");
+	return 0;
+}
+
+/* lookup-fill DIR FIRST N: the generator's flows FIRST..FIRST+N-1 into the
+ * lookup limit's table (limit-load), as Bascule binds them. */
+static int cmd_lookup_fill(int argc, char **argv)
+{
+	if (argc != 3)
+		die("lookup-fill DIR FIRST N");
+	bind_flows(pinned(argv[0], "flows"), -1, (uint32_t)strtoul(argv[1], NULL, 0), (uint32_t)strtoul(argv[2], NULL, 0),
+		   (uint32_t)(now_ns() >> BSC_TICK_SHIFT));
+	return 0;
+}
+
+/* lookup-misses DIR: packets the lookup limit has not found in its table. */
+static int cmd_lookup_misses(int argc, char **argv)
+{
+	if (argc != 1)
+		die("lookup-misses DIR");
+	printf("lookup_misses=%llu\n", (unsigned long long)lookup_misses(pinned(argv[0], "miss")));
 	return 0;
 }
 
@@ -344,14 +575,11 @@ static int cmd_link_prog(int argc, char **argv)
 static int sink_read(const char *dir, uint64_t *pkts, uint64_t *first)
 {
 	char path[PATH_MAX + 16];
-	int n = ncpus(), i, fd;
+	int n = ncpus(), i;
 	struct sink_cnt v[n];
-	uint32_t zero = 0;
 
 	snprintf(path, sizeof(path), "%s/cnt", dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, v))
-		die("cannot read %s", path);
+	percpu_read(path, v);
 	*pkts = 0;
 	*first = 0;
 	for (i = 0; i < n; i++) {
@@ -359,7 +587,6 @@ static int sink_read(const char *dir, uint64_t *pkts, uint64_t *first)
 		if (v[i].first_ns && (!*first || v[i].first_ns < *first))
 			*first = v[i].first_ns;
 	}
-	close(fd);
 	return 0;
 }
 
@@ -444,32 +671,46 @@ static int cpu_times(unsigned long long busy[MAXCPU], unsigned long long total[M
 	return n;
 }
 
+/* rate [-g CNTPIN] DIR SECONDS [PIN]: CNTPIN, the generator's counter
+ * (gen -p): its offered rate over the same interval. */
 static int cmd_rate(int argc, char **argv)
 {
 	unsigned long long b0[MAXCPU], t0c[MAXCPU], b1[MAXCPU], t1c[MAXCPU];
-	uint64_t p0, p1, f, nf0 = 0, nf1 = 0, tx0 = 0, tx1 = 0, t0, t1;
+	uint64_t p0, p1, f, nf0 = 0, nf1 = 0, tx0 = 0, tx1 = 0, g0 = 0, g1 = 0, t0, t1;
+	const char *cntpin = NULL;
 	long long ct0, ct1;
 	double secs, dt;
 	int n, i;
 
+	if (argc >= 2 && !strcmp(argv[0], "-g")) {
+		cntpin = argv[1];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2)
-		die("rate DIR SECONDS [PIN]");
+		die("rate [-g CNTPIN] DIR SECONDS [PIN]");
 	secs = atof(argv[1]);
 	if (argc > 2)
 		bsc_stats(argv[2], &nf0, &tx0);
 	ct0 = ct_count();
+	if (cntpin)
+		g0 = gen_sent(cntpin);
 	sink_read(argv[0], &p0, &f);
 	t0 = now_ns();
 	cpu_times(b0, t0c);
 	usleep((useconds_t)(secs * 1e6));
 	sink_read(argv[0], &p1, &f);
 	t1 = now_ns();
+	if (cntpin)
+		g1 = gen_sent(cntpin);
 	n = cpu_times(b1, t1c);
 	ct1 = ct_count();
 	if (argc > 2)
 		bsc_stats(argv[2], &nf1, &tx1);
 	dt = (t1 - t0) / 1e9;
 	printf("pps=%.0f pkts=%llu secs=%.3f", (p1 - p0) / dt, (unsigned long long)(p1 - p0), dt);
+	if (cntpin)
+		printf(" offered_pps=%.0f", (g1 - g0) / dt);
 	for (i = 0; i < n; i++)
 		printf(" cpu%d=%.0f", i,
 		       t1c[i] > t0c[i] ? 100.0 * (b1[i] - b0[i]) / (t1c[i] - t0c[i]) : 0.0);
@@ -585,6 +826,15 @@ static size_t build_udp(uint8_t *p, const uint8_t smac[6], const uint8_t dmac[6]
 	return PKT_LEN;
 }
 
+/* The generator's flow i (bench.h), from smac to dmac. */
+static void flow_udp(uint8_t *p, const uint8_t smac[6], const uint8_t dmac[6], uint32_t i)
+{
+	uint32_t g = i / BENCH_GROUP;
+
+	build_udp(p, smac, dmac, htonl(BENCH_SADDR0 + g), htonl(BENCH_DADDR),
+		  (uint16_t)(BENCH_SPORT0 + i % BENCH_GROUP), (uint16_t)(BENCH_DPORT0 + g));
+}
+
 static int run1(int fd, const uint8_t *pkt, uint32_t repeat, uint32_t *ret, uint32_t *dur)
 {
 	uint8_t out[256];
@@ -661,7 +911,7 @@ static int cmd_nsperpkt(int argc, char **argv)
 	uint32_t *miss, *hit1, *nop1;
 	struct bpf_object *o, *lo;
 	double sum_miss = 0, sum_hit1 = 0, sum_nop1 = 0, sum_hot = 0;
-	uint32_t nop_big, dport, dur;
+	uint32_t nop_big, dur;
 	int lan_fd, nop_fd;
 	uint64_t t0, t1;
 
@@ -674,8 +924,7 @@ static int cmd_nsperpkt(int argc, char **argv)
 	ifmac(argv[2], wan_mac);
 	parse_mac("02:00:00:00:00:10", host_mac);
 
-	/* The sizes the bench's daemon uses (flow_table_size = 2097152). */
-	o = bsc_private(argv[0], lanif, wanif, lan_mac, wan_mac, 2097152);
+	o = bsc_private(argv[0], lanif, wanif, lan_mac, wan_mac, BENCH_TABLE);
 	lan_fd = bpf_program__fd(prog_of(o, "bascule_lan"));
 
 	lo = open_obj("limit.bpf.o");
@@ -694,10 +943,7 @@ static int cmd_nsperpkt(int argc, char **argv)
 	 * which bench_nop measured the same way gives). */
 	t0 = now_ns();
 	for (i = 0; i < n; i++) {
-		dport = 5000 + i / BENCH_GROUP;
-		build_udp(pkt, host_mac, lan_mac, htonl(ntohl(inet_addr("10.77.0.10")) + i / BENCH_GROUP),
-			  inet_addr("203.0.113.11"), (uint16_t)(10000 + i % BENCH_GROUP),
-			  (uint16_t)dport);
+		flow_udp(pkt, host_mac, lan_mac, i);
 		run1(lan_fd, pkt, 1, &ret, &miss[i]);
 		if (ret != XDP_REDIRECT)
 			die("bascule_lan returned %u on new flow %u", ret, i);
@@ -705,10 +951,7 @@ static int cmd_nsperpkt(int argc, char **argv)
 	t1 = now_ns();
 	/* Hit: the same packets again (bindings exist now), one run each. */
 	for (i = 0; i < n; i++) {
-		dport = 5000 + i / BENCH_GROUP;
-		build_udp(pkt, host_mac, lan_mac, htonl(ntohl(inet_addr("10.77.0.10")) + i / BENCH_GROUP),
-			  inet_addr("203.0.113.11"), (uint16_t)(10000 + i % BENCH_GROUP),
-			  (uint16_t)dport);
+		flow_udp(pkt, host_mac, lan_mac, i);
 		run1(lan_fd, pkt, 1, &ret, &hit1[i]);
 		run1(nop_fd, pkt, 1, &ret, &nop1[i]);
 	}
@@ -720,8 +963,7 @@ static int cmd_nsperpkt(int argc, char **argv)
 	/* Hit on one hot flow: the same packet, one run per call (a large
 	 * repeat cannot be used on bascule_lan: repeats run on the packet the
 	 * previous run rewrote, which is a new flow, then TTL-expired). */
-	build_udp(pkt, host_mac, lan_mac, inet_addr("10.77.0.10"), inet_addr("203.0.113.11"), 10000,
-		  5000);
+	flow_udp(pkt, host_mac, lan_mac, 0);
 	for (i = 0; i < n; i++) {
 		run1(lan_fd, pkt, 1, &ret, &dur);
 		if (ret != XDP_REDIRECT)
@@ -805,14 +1047,17 @@ static double loop_med(struct loop *l, int target, uint32_t dir, uint32_t repeat
 /* nsloop BASCULE_OBJ LANIF WANIF NFLOWS [REPEAT]: bascule_lan and
  * bascule_wan timed over a large repeat (drive.bpf.c), net of the driver.
  * miss: NFLOWS new flows from an empty table (one pass); hit: REPEAT
- * packets cycling over the NFLOWS bindings; wan: as many replies. */
+ * packets cycling over the NFLOWS bindings; wan: as many replies.  The
+ * bare limit and the lookup limit (its table holding the NFLOWS flows) on
+ * the LAN packets, for the per-packet ratios. */
 static int cmd_nsloop(int argc, char **argv)
 {
 	uint8_t host_mac[6], lan_mac[6], wan_mac[6], pkt[PKT_LEN];
+	const uint8_t gw_mac[6] = { 2, 0, 0, 0, 2, 0 };
 	struct bpf_object *o, *d, *lo;
 	uint32_t lanif, wanif, nflows, repeat;
-	double base0, base1, miss = 0, hit, wan;
-	int lan_fd, wan_fd, nop_fd;
+	double base0, base1, miss = 0, hit, wan, lim, look;
+	int lan_fd, wan_fd, nop_fd, lim_fd, look_fd, miss_fd;
 	struct loop l = { 0 };
 
 	if (argc != 4 && argc != 5)
@@ -821,38 +1066,46 @@ static int cmd_nsloop(int argc, char **argv)
 	wanif = ifidx(argv[2]);
 	nflows = (uint32_t)strtoul(argv[3], NULL, 0);
 	repeat = argc == 5 ? (uint32_t)strtoul(argv[4], NULL, 0) : 10000000;
-	if (!nflows || nflows > 250 * BENCH_GROUP || repeat < nflows)
-		die("NFLOWS must be 1..%u and REPEAT at least NFLOWS", 250 * BENCH_GROUP);
+	if (!nflows || nflows > BENCH_MAX_FLOWS || repeat < nflows)
+		die("NFLOWS must be 1..%u and REPEAT at least NFLOWS", BENCH_MAX_FLOWS);
 	ifmac(argv[1], lan_mac);
 	ifmac(argv[2], wan_mac);
 	parse_mac("02:00:00:00:00:10", host_mac);
 
-	o = bsc_private(argv[0], lanif, wanif, lan_mac, wan_mac, 2097152);
+	o = bsc_private(argv[0], lanif, wanif, lan_mac, wan_mac, BENCH_TABLE);
 	lan_fd = bpf_program__fd(prog_of(o, "bascule_lan"));
 	wan_fd = bpf_program__fd(prog_of(o, "bascule_wan"));
 	d = open_obj("drive.bpf.o");
 	if (bpf_object__load(d))
 		die("cannot load drive.bpf.o");
-	lo = open_obj("limit.bpf.o");
-	if (bpf_object__load(lo))
-		die("cannot load limit.bpf.o");
+	/* the limits, the lookup's table shaped as flows and holding the
+	 * same flows (as the live rounds have it) */
+	lo = limit_load(wanif, wan_mac, gw_mac, shape_of(o));
+	bind_flows(map_fd(lo, "limit_flows"), -1, 0, nflows, (uint32_t)(now_ns() >> BSC_TICK_SHIFT));
 	nop_fd = bpf_program__fd(prog_of(lo, "bench_nop"));
+	lim_fd = bpf_program__fd(prog_of(lo, "bench_limit"));
+	look_fd = bpf_program__fd(prog_of(lo, "bench_limit_lookup"));
+	miss_fd = map_fd(lo, "limit_miss");
 	l.drive_fd = bpf_program__fd(prog_of(d, "bench_drive"));
 	l.jmp_fd = map_fd(d, "drive_jmp");
 	l.ctr_fd = map_fd(d, "drive_ctr");
 	l.conf_fd = map_fd(d, "drive_conf");
 
-	build_udp(pkt, host_mac, lan_mac, inet_addr("10.77.0.10"), inet_addr("203.0.113.11"),
-		  10000, 5000);
+	flow_udp(pkt, host_mac, lan_mac, 0);
 	memcpy(l.c.g.hdr, pkt, 42);
 	l.c.g.nflows = nflows;
-	l.c.g.saddr0 = ntohl(inet_addr("10.77.0.10"));
-	l.c.g.sport0 = 10000;
-	l.c.g.dport0 = 5000;
+	l.c.g.saddr0 = BENCH_SADDR0;
+	l.c.g.sport0 = BENCH_SPORT0;
+	l.c.g.dport0 = BENCH_DPORT0;
 	l.c.daddr = inet_addr("192.0.2.2"); /* the uplink's, bsc_private() */
 
 	l.ifindex = lanif;
 	base0 = loop_med(&l, nop_fd, 0, repeat, XDP_PASS);
+	lim = loop_med(&l, lim_fd, 0, repeat, XDP_REDIRECT) - base0;
+	look = loop_med(&l, look_fd, 0, repeat, XDP_REDIRECT) - base0;
+	if (lookup_misses(miss_fd))
+		die("the lookup limit missed %llu of its flows",
+		    (unsigned long long)lookup_misses(miss_fd));
 	if (nflows > 1)
 		miss = loop_run(&l, lan_fd, 0, nflows, XDP_REDIRECT) - base0;
 	else
@@ -861,8 +1114,9 @@ static int cmd_nsloop(int argc, char **argv)
 	l.ifindex = wanif;
 	base1 = loop_med(&l, nop_fd, 1, repeat, XDP_PASS);
 	wan = loop_med(&l, wan_fd, 1, repeat, XDP_REDIRECT) - base1;
-	printf("loop_flows=%u loop_repeat=%u lan_hit_ns=%.1f lan_miss_ns=%.1f wan_hit_ns=%.1f "
-	       "drive_lan_ns=%.1f drive_wan_ns=%.1f\n", nflows, repeat, hit, miss, wan, base0, base1);
+	printf("loop_flows=%u loop_repeat=%u limit_ns=%.1f lookup_limit_ns=%.1f lan_hit_ns=%.1f "
+	       "lan_miss_ns=%.1f wan_hit_ns=%.1f drive_lan_ns=%.1f drive_wan_ns=%.1f\n", nflows,
+	       repeat, lim, look, hit, miss, wan, base0, base1);
 	return 0;
 }
 
@@ -875,16 +1129,12 @@ static int cmd_nsloop(int argc, char **argv)
  * expired (walk + delete), in slices. */
 static int cmd_gcsweep(int argc, char **argv)
 {
-	const uint32_t size = 2097152, chunk = 65536;
+	const uint32_t size = BENCH_TABLE;
 	struct bsc_timeouts to = { .tcp_established = 7440, .tcp_transitory = 240,
 				   .tcp_closed = 10, .udp = 120, .icmp = 30 };
-	struct bsc_flow_key *fk;
-	struct bsc_rev_key *rk;
-	struct bsc_flow *fv;
-	struct bsc_rev *rv;
 	struct bsc_maps m;
 	uint64_t now, t0, t1, t1b, t2, slice_max = 0, xslice_max = 0;
-	uint32_t n, i, done, slices = 0, xslices = 0;
+	uint32_t n, slices = 0, xslices = 0;
 	int expired, gone;
 
 	if (argc != 1)
@@ -893,49 +1143,14 @@ static int cmd_gcsweep(int argc, char **argv)
 	if (!n || n > size / 2)
 		die("N must be 1..%u", size / 2);
 	bsc_maps_init(&m);
-	m.flows = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "flows", sizeof(*fk), sizeof(*fv), size, NULL);
-	m.rev = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "rev", sizeof(*rk), sizeof(*rv), size, NULL);
+	m.flows = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "flows", sizeof(struct bsc_flow_key),
+				 sizeof(struct bsc_flow), size, NULL);
+	m.rev = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "rev", sizeof(struct bsc_rev_key),
+			       sizeof(struct bsc_rev), size, NULL);
 	if (m.flows < 0 || m.rev < 0)
 		die("map create: %s", strerror(errno));
-	fk = calloc(chunk, sizeof(*fk));
-	rk = calloc(chunk, sizeof(*rk));
-	fv = calloc(chunk, sizeof(*fv));
-	rv = calloc(chunk, sizeof(*rv));
-	if (!fk || !rk || !fv || !rv)
-		die("out of memory");
 	now = now_ns();
-	/* the generator's flows (bench.h), bound on uplink 0 a moment ago */
-	for (done = 0; done < n; done += chunk) {
-		uint32_t c = n - done < chunk ? n - done : chunk;
-		LIBBPF_OPTS(bpf_map_batch_opts, bo);
-
-		for (i = 0; i < c; i++) {
-			uint32_t f = done + i, g = f / BENCH_GROUP, r = f % BENCH_GROUP;
-
-			memset(&fk[i], 0, sizeof(fk[i]));
-			memset(&rk[i], 0, sizeof(rk[i]));
-			memset(&fv[i], 0, sizeof(fv[i]));
-			memset(&rv[i], 0, sizeof(rv[i]));
-			fk[i].saddr = htonl(0x0a4d000a + g);
-			fk[i].daddr = inet_addr("203.0.113.11");
-			fk[i].sport = htons((uint16_t)(10000 + r));
-			fk[i].dport = htons((uint16_t)(5000 + g));
-			fk[i].proto = IPPROTO_UDP;
-			fv[i].nat_addr = inet_addr("192.0.2.2");
-			fv[i].nat_port = fk[i].sport;
-			fv[i].created = fv[i].last = (uint32_t)(now >> BSC_TICK_SHIFT);
-			rk[i].raddr = fk[i].daddr;
-			rk[i].rport = fk[i].dport;
-			rk[i].nat_port = fv[i].nat_port;
-			rk[i].proto = IPPROTO_UDP;
-			rv[i].lan_addr = fk[i].saddr;
-			rv[i].lan_port = fk[i].sport;
-			rv[i].checked = fv[i].last;
-		}
-		if (bpf_map_update_batch(m.flows, fk, fv, &c, &bo) ||
-		    bpf_map_update_batch(m.rev, rk, rv, &c, &bo))
-			die("filling the tables: %s", strerror(errno));
-	}
+	bind_flows(m.flows, m.rev, 0, n, (uint32_t)(now >> BSC_TICK_SHIFT));
 	if (bsc_flows_count(&m, NULL) != (long)n)
 		die("the tables hold %ld flows, not %u", bsc_flows_count(&m, NULL), n);
 	t0 = now_ns();
@@ -1006,7 +1221,7 @@ int main(int argc, char **argv)
 		snprintf(objdir, sizeof(objdir), "%s", getenv("BENCH_OBJDIR"));
 	libbpf_set_print(NULL);
 	if (argc < 2)
-		die("usage: bench gen|sink-attach|limit-attach|limit-load|link-save|link-prog|rate|stats|flip|nsloop|gcsweep|nsperpkt ...");
+		die("usage: bench gen|sink-attach|limit-attach|limit-load|lookup-fill|lookup-misses|link-save|link-prog|rate|stats|flip|nsloop|gcsweep|nsperpkt ...");
 	if (getenv("BENCH_VERBOSE"))
 		libbpf_set_print(NULL);
 #define CMD(s, f) if (!strcmp(argv[1], s)) return f(argc - 2, argv + 2)
@@ -1014,6 +1229,8 @@ int main(int argc, char **argv)
 	CMD("sink-attach", cmd_sink_attach);
 	CMD("limit-attach", cmd_limit_attach);
 	CMD("limit-load", cmd_limit_load);
+	CMD("lookup-fill", cmd_lookup_fill);
+	CMD("lookup-misses", cmd_lookup_misses);
 	CMD("link-save", cmd_link_save);
 	CMD("link-prog", cmd_link_prog);
 	CMD("rate", cmd_rate);

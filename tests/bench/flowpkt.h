@@ -14,7 +14,8 @@
 #include <bpf/bpf_endian.h>
 #include "bench.h"
 
-/* Write the next flow's frame and advance *ctr (mod c->nflows).  reply = 0:
+/* Write the next flow's frame (flow c->first + *ctr) and advance *ctr (mod
+ * c->nflows).  reply = 0:
  * from LAN host saddr0 + g, port sport0 + r, to the template's remote on
  * dport0 + g; reply = 1: that flow's remote answering to `daddr` (network
  * order) on the same port.  -1 if the frame is too short or nflows is 0. */
@@ -36,6 +37,7 @@ static __always_inline int bench_flow_frame(struct xdp_md *ctx, const struct gen
 	*ctr = i + 1 >= c->nflows ? 0 : i + 1;
 	if (c->nhot && (i & 127) < c->hot_of_128)
 		i %= c->nhot;
+	i += c->first;
 	g = i / BENCH_GROUP;
 	r = i - g * BENCH_GROUP;
 

@@ -7,7 +7,8 @@
  * forwarding and the XDP programs rewrite MACs, TTL and addresses in place),
  * so the whole Ethernet/IPv4/UDP header is written from a template every
  * time, then the flow's source address and ports, the IPv4 checksum
- * recomputed, the UDP checksum zero.
+ * recomputed, the UDP checksum zero.  gen_ctr also counts the frames sent
+ * (per CPU): the offered rate that `bench rate -g` reads beside the sink's.
  */
 #include "flowpkt.h"
 
@@ -17,7 +18,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct gen_cnt);
 } gen_ctr SEC(".maps");
 
 struct {
@@ -32,9 +33,10 @@ int bench_gen(struct xdp_md *ctx)
 {
 	__u32 zero = 0;
 	struct gen_cfg *c = bpf_map_lookup_elem(&gen_conf, &zero);
-	__u32 *n = bpf_map_lookup_elem(&gen_ctr, &zero);
+	struct gen_cnt *n = bpf_map_lookup_elem(&gen_ctr, &zero);
 
-	if (!c || !n || bench_flow_frame(ctx, c, n, 0, 0))
+	if (!c || !n || bench_flow_frame(ctx, c, &n->idx, 0, 0))
 		return XDP_ABORTED;
+	n->sent++; /* offered: what the sink gets is the rest minus drops */
 	return XDP_TX;
 }
