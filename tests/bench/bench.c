@@ -876,7 +876,8 @@ static struct bpf_object *bsc_private(const char *obj, unsigned lanif, unsigned 
 	bpf_object__for_each_map(m, o)
 		bpf_map__set_pin_path(m, NULL);
 	bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "flows"), nentries);
-	bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "rev"), nentries);
+	/* as the daemon sizes them (user/dataplane.c) */
+	bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "rev"), nentries + nentries / 16);
 	if (bpf_object__load(o))
 		die("cannot load %s", obj);
 
@@ -1143,9 +1144,9 @@ static int cmd_gcsweep(int argc, char **argv)
 	if (!n || n > size / 2)
 		die("N must be 1..%u", size / 2);
 	bsc_maps_init(&m);
-	m.flows = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "flows", sizeof(struct bsc_flow_key),
+	m.flows = bpf_map_create(BPF_MAP_TYPE_HASH, "flows", sizeof(struct bsc_flow_key),
 				 sizeof(struct bsc_flow), size, NULL);
-	m.rev = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "rev", sizeof(struct bsc_rev_key),
+	m.rev = bpf_map_create(BPF_MAP_TYPE_HASH, "rev", sizeof(struct bsc_rev_key),
 			       sizeof(struct bsc_rev), size, NULL);
 	if (m.flows < 0 || m.rev < 0)
 		die("map create: %s", strerror(errno));
