@@ -517,7 +517,7 @@ touched:
 	if (frame_too_big(ctx, &p, up->ifindex, &mtu))
 		return too_big_to_lan(ctx, &p, mtu, cfg);
 	if (p.proto == IPPROTO_TCP) {
-		flow_track_tcp(f, &p, 1);
+		flow_track_tcp(f, &p, 1, 1);
 		/* so that the remote never sends more than the uplink takes */
 		if (((struct tcphdr *)p.l4)->syn)
 			bsc_mss_clamp(ctx, (__u32)(p.l4 - (void *)p.eth), mss_of(ctx, up->ifindex));
@@ -622,7 +622,7 @@ int bascule_wan(struct xdp_md *ctx)
 	struct bsc_rev *rv;
 	struct pkt p = {};
 	__u32 now;
-	int r;
+	int r, close_ok;
 
 	r = parse_packet(ctx, &p);
 	if (r != BSC_PARSE_OK)
@@ -680,6 +680,7 @@ int bascule_wan(struct xdp_md *ctx)
 	 * entry whose flow has gone or moved.  TCP segments that change the
 	 * flow's state (SYN, FIN, RST) always go to it. */
 	now = bsc_tick();
+	close_ok = p.proto == IPPROTO_TCP ? wan_seq_track(rv, &p) : 0;
 	if (rv->checked != now ||
 	    (p.proto == IPPROTO_TCP && (((__u8 *)p.l4)[13] & BSC_TCP_FLAGS_STATE))) {
 		f = rev_flow(rv, uplink, p.proto, p.ip->saddr, rport, nat_port, &k);
@@ -688,7 +689,11 @@ int bascule_wan(struct xdp_md *ctx)
 		if (f->last != now)
 			f->last = now;
 		if (p.proto == IPPROTO_TCP) {
-			flow_track_tcp(f, &p, 0);
+			struct tcphdr *th = p.l4;
+
+			if ((th->rst || th->fin) && !close_ok)
+				count(BSC_R_TCP_CLOSE_UNVERIFIED, 0);
+			flow_track_tcp(f, &p, 0, close_ok);
 			/* so that the LAN host never sends more than the
 			 * uplink takes */
 			if (((struct tcphdr *)p.l4)->syn)

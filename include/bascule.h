@@ -187,6 +187,12 @@ struct bsc_rev {
 	__u16 lan_port;
 	__u8  lan_mac[6];       /* the flow's lan_mac */
 	__u32 checked;          /* tick the flow was last found through this entry */
+	__u32 wan_nxt;          /* TCP: the remote's next sequence number as seen
+				 * here (host order; 0 before its SYN|ACK).  A
+				 * RST or FIN from the WAN closes the binding only
+				 * at exactly this number (RFC 5961): a blind one
+				 * is passed to the host, which judges it by its
+				 * own window, and the binding stays. */
 };
 
 /* The LAN side's flow cache (`flow_cache`, per CPU, not pinned): the
@@ -280,6 +286,9 @@ enum bsc_reason {
 				   * its frame is larger than the uplink's MTU */
 	BSC_R_REBOUND,            /* flow moved to another uplink */
 	BSC_R_ICMP_ERR_XLATED,    /* ICMP error translated */
+	BSC_R_TCP_CLOSE_UNVERIFIED, /* RST or FIN from the WAN off the expected
+				   * sequence number: passed to the host, the
+				   * binding kept (not a verdict) */
 	BSC_R_MAX,
 };
 

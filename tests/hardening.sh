@@ -8,7 +8,10 @@
 #    identifier, 1 to 65535, while the daemon probes, does not take a single
 #    probe reply (the uplink stays up, nothing fails over);
 #  - BCP 38: datagrams with forged sources (another prefix, the edge's own
-#    LAN address) never reach the Internet, and are counted.
+#    LAN address) never reach the Internet, and are counted;
+#  - the blind WAN attacker: an idle HTTP connection under 500 RSTs and 500
+#    FINs with guessed sequence numbers, from the server's address and port
+#    to the NAT port, is still usable after the closed-flow timeout.
 set -uo pipefail
 
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
@@ -111,6 +114,38 @@ t_spoofed_sources() {
 	((d1 - d0 == 60))
 }
 
+# An idle connection from the LAN host to the HTTP server; the attacker
+# knows the server's address and port and the NAT port (a blind one would
+# sweep 65536), not the sequence numbers.
+t_blind_rst() {
+	local ip js fl natport lport t_closed=10 g
+	rm -f "$WORK/idle.port" "$WORK/idle.go"
+	"${LAN[@]}" "$PY" "$HOSTILE" idleconn "$LAB_HTTP_IP" 80 --ready "$WORK/idle.port" \
+		--go "$WORK/idle.go" >"$WORK/idle.json" 2>&1 &
+	ip=$!
+	BG_PIDS+=("$ip")
+	wait_file "$WORK/idle.port" 50 || { echo "no connection"; return 1; }
+	lport=$(cat "$WORK/idle.port")
+	fl=$("${B[@]}" flows 1000 | grep -E "10.77.0.10:$lport +-> +$LAB_HTTP_IP:80 ")
+	[[ "$fl" =~ ${LAB_ISP_EDGE_IP[fiber]}:([0-9]+) ]] || { echo "no binding for the connection: $fl"; return 1; }
+	natport=${BASH_REMATCH[1]}
+	g=$(reason tcp_close_unverified) || return 1
+	"${INET[@]}" "$PY" "$HOSTILE" blindrst "$LAB_HTTP_IP" 80 "${LAB_ISP_EDGE_IP[fiber]}" "$natport" \
+		--count 500 >/dev/null || return 1
+	"${INET[@]}" "$PY" "$HOSTILE" blindrst "$LAB_HTTP_IP" 80 "${LAB_ISP_EDGE_IP[fiber]}" "$natport" \
+		--count 500 --fin >/dev/null || return 1
+	g=$(($(reason tcp_close_unverified) - g))
+	# past the closed timeout and a sweep: a binding the RSTs had closed
+	# would be gone, and the host's request answered with a RST of ours
+	sleep $((t_closed + 4))
+	touch "$WORK/idle.go"
+	wait "$ip"
+	js=$(cat "$WORK/idle.json")
+	echo "= idle connection $lport (NAT port $natport) after 500 blind RSTs and 500 blind FINs and $((t_closed + 4)) s: $js; tcp_close_unverified +$g"
+	[[ "$(jf "$js" 'j["result"]')" == ok ]] || return 1
+	((g == 1000))
+}
+
 echo "# Bascule hardening test: site ${PREFIX}*, work dir $WORK"
 check "prerequisites: root, $BASCULE, traffic tools" t_prereq ip nft timeout || bail_out "prerequisites missing"
 check "lab site ${PREFIX}* is up with its inet services" t_lab_up || bail_out "no lab site"
@@ -119,6 +154,7 @@ check "all three uplinks up, fiber active" t_all_up || bail_out "not all up"
 check "a LAN host on the box's port $BOX_PORT does not take the box's answers; its flow is on a NAT port" t_box_port
 check "forged LAN sources (another prefix, the edge's address, a public one) never reach the Internet; counted" t_spoofed_sources
 check "a LAN host pinging the probe target with every ICMP id (1-65535) takes no probe reply: fiber stays up and active" t_echo_sweep
+check "an idle connection under 500 blind RSTs and 500 blind FINs is still usable after the closed timeout" t_blind_rst
 check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone" t_cleanup
 summary
 ((FAILED == 0))

@@ -702,6 +702,34 @@ static void expect_frag_needed(const struct run *r, uint64_t cell_tx_before)
 static void c_frag_needed(const struct run *r) { expect_frag_needed(r, 0); }
 static void c_frag_needed_bound(const struct run *r) { expect_frag_needed(r, 1); }
 
+/* A TCP binding with the remote's SYN|ACK seen: its next number is 5001. */
+static const struct pspec synack_fiber = { AT_FIBER, TCP_SYNACK };
+static void s_tcp_estab(void)
+{
+	struct run r;
+
+	bind_flow(&tcp_syn);
+	run_spec(WAN, 0, &synack_fiber, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+}
+#define WAN_TCP(f, s) .proto = 6, .sport = 80, .dport = 40001, .tcp_flags = (f), .seq = (s), .ack = 1001
+
+static void expect_tcp_bits(uint8_t set, uint8_t clear)
+{
+	struct bsc_flow f;
+
+	assert_int_equal(flow_get(&tcp_syn, &f), 0);
+	assert_int_equal(f.tcp & set, set);
+	assert_int_equal(f.tcp & clear, 0);
+}
+static void c_still_estab(const struct run *r)
+{
+	(void)r;
+	expect_tcp_bits(BSC_TCP_ESTAB, BSC_TCP_RST | BSC_TCP_FIN_WAN);
+}
+static void c_rst_tracked(const struct run *r) { (void)r; expect_tcp_bits(BSC_TCP_RST, 0); }
+static void c_fin_tracked(const struct run *r) { (void)r; expect_tcp_bits(BSC_TCP_FIN_WAN, 0); }
+
 static void c_flows_empty(const struct run *r)
 {
 	(void)r;
@@ -1249,6 +1277,24 @@ static const struct dp_case cases[] = {
 	  { AT_CELL, TCP_SYNACK, .tcp_opt_len = 4, .tcp_mss = 1460 }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN,
 	  1, { TO_HOST, TCP_SYNACK, .tcp_opt_len = 4, .tcp_mss = 1380 }, NULL },
 	/* ------------------------------------------ the WAN cannot turn it */
+	{ "wan rst with a guessed sequence number goes to the host, the binding stays (rfc 5961)", WAN, 0,
+	  s_tcp_estab, { AT_FIBER, WAN_TCP(TH_RST, 123456) }, NULL, XDP_REDIRECT,
+	  BSC_R_TCP_CLOSE_UNVERIFIED, 1, { TO_HOST, WAN_TCP(TH_RST, 123456) }, c_still_estab },
+	{ "wan rst one below the next sequence number does not close the binding", WAN, 0,
+	  s_tcp_estab, { AT_FIBER, WAN_TCP(TH_RST, 5000) }, NULL, XDP_REDIRECT,
+	  BSC_R_TCP_CLOSE_UNVERIFIED, 0, {}, c_still_estab },
+	{ "wan rst at exactly the next sequence number closes the binding", WAN, 0, s_tcp_estab,
+	  { AT_FIBER, WAN_TCP(TH_RST, 5001) }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN,
+	  1, { TO_HOST, WAN_TCP(TH_RST, 5001) }, c_rst_tracked },
+	{ "wan fin with a guessed sequence number leaves the binding established", WAN, 0, s_tcp_estab,
+	  { AT_FIBER, WAN_TCP(TH_FIN | TH_ACK, 77777) }, NULL, XDP_REDIRECT, BSC_R_TCP_CLOSE_UNVERIFIED,
+	  0, {}, c_still_estab },
+	{ "wan fin in sequence half-closes the binding", WAN, 0, s_tcp_estab,
+	  { AT_FIBER, WAN_TCP(TH_FIN | TH_ACK, 5001) }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN,
+	  0, {}, c_fin_tracked },
+	{ "wan rst on a binding whose syn|ack was never seen is not trusted", WAN, 0, s_tcp,
+	  { AT_FIBER, WAN_TCP(TH_RST, 5001) }, NULL, XDP_REDIRECT, BSC_R_TCP_CLOSE_UNVERIFIED, 0, {},
+	  NULL },
 	{ "wan icmp error with ttl 1 about a flow is dropped, never sent on with ttl 0", WAN, 0, s_udp,
 	  { AT_FIBER, .src = ROUTER, .ttl = 1, ICMP_ERR(3, 4, q_udp, QUDP_LEN) }, NULL, XDP_DROP,
 	  BSC_R_DROP_WAN_TTL, 0, {}, NULL },
@@ -1439,6 +1485,28 @@ static void test_budget_by_address_and_mac(void **state)
 	/* the third host's budget is its own */
 	run_spec(LAN, 0, &third, &r);
 	assert_int_equal(r.verdict, XDP_REDIRECT);
+}
+
+/* The remote's data moves the next sequence number on: a RST at the old
+ * number is now off by the data and does not close, one at the new does. */
+static void test_wan_rst_follows_the_data(void **state)
+{
+	struct pspec data = { AT_FIBER, WAN_TCP(TH_ACK | TH_PSH, 5001), .payload_len = 10 };
+	struct pspec rst_old = { AT_FIBER, WAN_TCP(TH_RST, 5001) };
+	struct pspec rst_new = { AT_FIBER, WAN_TCP(TH_RST, 5011) };
+	struct run r;
+
+	(void)state;
+	reset_state();
+	s_tcp_estab();
+	run_spec(WAN, 0, &data, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	run_spec(WAN, 0, &rst_old, &r);
+	assert_int_equal(r.reasons[BSC_R_TCP_CLOSE_UNVERIFIED], 1);
+	expect_tcp_bits(BSC_TCP_ESTAB, BSC_TCP_RST);
+	run_spec(WAN, 0, &rst_new, &r);
+	assert_int_equal(r.reasons[BSC_R_TCP_CLOSE_UNVERIFIED], 0);
+	expect_tcp_bits(BSC_TCP_RST, 0);
 }
 
 static void test_two_hosts_same_port(void **state)
@@ -1968,6 +2036,7 @@ int main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_round_trip_counters);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_policy_flip_moves_new_flows_only);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_two_hosts_same_port);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_wan_rst_follows_the_data);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_host_flow_budget);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_budget_by_address_and_mac);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_binding_as_stored);

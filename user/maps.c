@@ -52,6 +52,7 @@ const char *const bsc_reason_names[BSC_R_MAX] = {
 	[BSC_R_TX_FRAG_NEEDED] = "tx_frag_needed",
 	[BSC_R_REBOUND] = "flow_rebound",
 	[BSC_R_ICMP_ERR_XLATED] = "icmp_error_translated",
+	[BSC_R_TCP_CLOSE_UNVERIFIED] = "tcp_close_unverified",
 };
 
 const char *const bsc_state_names[4] = { "unknown", "up", "down", "drained" };

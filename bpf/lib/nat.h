@@ -317,16 +317,18 @@ static __always_inline void ip_ttl_dec(struct iphdr *ip)
  * RST.  A reply carrying one always goes to the binding. */
 #define BSC_TCP_FLAGS_STATE 0x07
 
-/* TCP tracking: only the bits that decide how long a flow is kept. */
+/* TCP tracking: only the bits that decide how long a flow is kept.
+ * close_ok: a RST or FIN may close it (always from the LAN host that owns
+ * the binding; from the WAN only in sequence, see struct bsc_rev). */
 static __always_inline void flow_track_tcp(struct bsc_flow *f, const struct pkt *p,
-					   int from_lan)
+					   int from_lan, int close_ok)
 {
 	const struct tcphdr *th = p->l4;
 	__u8 t = f->tcp;
 
-	if (th->rst)
+	if (th->rst && close_ok)
 		t |= BSC_TCP_RST;
-	if (th->fin)
+	if (th->fin && close_ok)
 		t |= from_lan ? BSC_TCP_FIN_LAN : BSC_TCP_FIN_WAN;
 	if (th->syn)
 		t |= BSC_TCP_SYN_SEEN;
@@ -334,6 +336,25 @@ static __always_inline void flow_track_tcp(struct bsc_flow *f, const struct pkt 
 		t |= BSC_TCP_ESTAB;
 	if (t != f->tcp)
 		f->tcp = t;
+}
+
+/* The remote's segment against what is known of its sequence numbers
+ * (struct bsc_rev): whether its RST or FIN is the real one, at exactly the
+ * next number; then the next number moves past this segment (a SYN|ACK
+ * starts it). */
+static __always_inline int wan_seq_track(struct bsc_rev *rv, const struct pkt *p)
+{
+	const struct tcphdr *th = p->l4;
+	__u32 seq = bpf_ntohl(th->seq), len, end;
+	int in_seq = rv->wan_nxt && seq == rv->wan_nxt;
+
+	len = bpf_ntohs(p->ip->tot_len) - p->ip->ihl * 4 - th->doff * 4;
+	end = seq + len + th->syn + th->fin;
+	if (th->syn && th->ack)
+		rv->wan_nxt = end;
+	else if (rv->wan_nxt && (__s32)(end - rv->wan_nxt) > 0 && !th->rst)
+		rv->wan_nxt = end;
+	return in_seq;
 }
 
 #endif /* BSC_NAT_H */

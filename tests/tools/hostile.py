@@ -15,6 +15,16 @@
   hostile.py spoof SRC DST DPORT [--count N]
       UDP datagrams with a forged source address SRC (raw socket,
       IP_HDRINCL); prints {"sent": N}.
+
+  hostile.py idleconn HOST PORT --ready FILE --go FILE
+      An HTTP connection that stays silent: connects, writes its local
+      port into FILE, waits until --go exists, then sends a GET on that same
+      connection and prints {"result": "ok" | "reset" | ..., "status": line}.
+
+  hostile.py blindrst SRC SPORT DST DPORT [--count N] [--fin]
+      What a blind attacker sends at a connection it does not see: TCP RSTs
+      (or FINs) from SRC:SPORT to DST:DPORT with random sequence numbers;
+      prints {"sent": N}.
 """
 import argparse
 import json
@@ -97,6 +107,43 @@ def spoof(a):
     print(json.dumps({"sent": sent}))
 
 
+def idleconn(a):
+    s = socket.create_connection((a.host, a.port), timeout=10)
+    with open(a.ready + ".tmp", "w") as f:
+        f.write("%d\n" % s.getsockname()[1])
+    os.rename(a.ready + ".tmp", a.ready)
+    while not os.path.exists(a.go):
+        time.sleep(0.05)
+    try:
+        s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+        data = s.recv(4096)
+        res = {"result": "ok" if data else "eof", "status": data.split(b"\r\n")[0].decode(errors="replace")}
+    except ConnectionResetError:
+        res = {"result": "reset"}
+    except OSError as e:
+        res = {"result": "error", "error": e.errno}
+    print(json.dumps(res))
+
+
+def blindrst(a):
+    import random
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+    src, dst = socket.inet_aton(a.src), socket.inet_aton(a.dst)
+    flags = 0x11 if a.fin else 0x04  # FIN|ACK or RST
+    for i in range(a.count):
+        seq = random.getrandbits(32)
+        ack = random.getrandbits(32) if a.fin else 0
+        tcp = struct.pack("!HHIIBBHHH", a.sport, a.dport, seq, ack, 5 << 4, flags, 0, 0, 0)
+        pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
+        tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i, 0x4000, 64, 6, 0, src, dst)
+        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        s.sendto(ip + tcp, (a.dst, 0))
+        time.sleep(0.001)
+    print(json.dumps({"sent": a.count}))
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -118,8 +165,21 @@ def main():
     q.add_argument("dst")
     q.add_argument("dport", type=int)
     q.add_argument("--count", type=int, default=20)
+    q = sub.add_parser("idleconn")
+    q.add_argument("host")
+    q.add_argument("port", type=int)
+    q.add_argument("--ready", required=True)
+    q.add_argument("--go", required=True)
+    q = sub.add_parser("blindrst")
+    q.add_argument("src")
+    q.add_argument("sport", type=int)
+    q.add_argument("dst")
+    q.add_argument("dport", type=int)
+    q.add_argument("--count", type=int, default=500)
+    q.add_argument("--fin", action="store_true")
     a = p.parse_args()
-    {"portpair": portpair, "echosweep": echosweep, "spoof": spoof}[a.cmd](a)
+    {"portpair": portpair, "echosweep": echosweep, "spoof": spoof, "idleconn": idleconn,
+     "blindrst": blindrst}[a.cmd](a)
 
 
 if __name__ == "__main__":
