@@ -357,6 +357,24 @@ static __always_inline int route_of(struct xdp_md *ctx, const struct pkt *p, __u
 	return 0;
 }
 
+/* A later fragment of a datagram whose first fragment was translated: the
+ * source address it took, out of the same uplink. */
+static __always_inline int lan_later_fragment(struct pkt *p)
+{
+	struct bsc_frag *v = frag_find(p, 0, bsc_tick());
+	struct bsc_uplink *up;
+
+	if (!v)
+		return finish(BSC_R_DROP_FRAG_UNKNOWN);
+	if (!mac_eq(v->mac, p->eth->h_source))
+		return finish(BSC_R_DROP_MAC_MISMATCH);
+	up = uplink_get(v->uplink);
+	if (!uplink_keeps_addr(up, v->addr))
+		return finish(BSC_R_DROP_NO_UPLINK);
+	ip_rewrite(p->ip, 1, v->addr);
+	return send_to_uplink(p, v->uplink, up);
+}
+
 SEC("xdp")
 int bascule_lan(struct xdp_md *ctx)
 {
@@ -390,6 +408,8 @@ int bascule_lan(struct xdp_md *ctx)
 	/* TTL expiry is the kernel's: it sends time exceeded, traceroute works. */
 	if (p.ip->ttl <= 1)
 		return finish(BSC_R_PASS_TTL);
+	if (p.frag == BSC_FRAG_LATER)
+		return lan_later_fragment(&p);
 
 	if (p.proto == IPPROTO_ICMP) {
 		if (is_icmp_error(p.icmp_type))
@@ -412,7 +432,7 @@ int bascule_lan(struct xdp_md *ctx)
 	 * keeps it or the segment changes its TCP state. */
 	gen = flow_gen_get();
 	fc = flow_cache_slot(&k);
-	if (fc && fc->tick == now && fc->gen == gen && flow_key_eq(&fc->key, &k) &&
+	if (fc && !p.frag && fc->tick == now && fc->gen == gen && flow_key_eq(&fc->key, &k) &&
 	    cache_mac_eq(fc, p.eth->h_source) &&
 	    !(p.proto == IPPROTO_TCP && (((__u8 *)p.l4)[13] & BSC_TCP_FLAGS_STATE))) {
 		idx = fc->key.pad[0];
@@ -522,6 +542,8 @@ touched:
 		if (((struct tcphdr *)p.l4)->syn)
 			bsc_mss_clamp(ctx, (__u32)(p.l4 - (void *)p.eth), mss_of(ctx, up->ifindex));
 	}
+	if (p.frag)
+		frag_remember(&p, 0, f->nat_addr, p.eth->h_source, f->uplink, now);
 
 	if (fc) {
 		fc->key = k;
@@ -610,6 +632,23 @@ static __always_inline int wan_icmp_error(struct pkt *p, __u32 uplink,
 	return send_to_lan(p, uplink, cfg, f->lan_mac);
 }
 
+/* A later fragment of a reply whose first fragment was translated: to the
+ * LAN host it went to. */
+static __always_inline int wan_later_fragment(struct pkt *p, __u32 uplink,
+					      const struct bsc_config *cfg)
+{
+	struct bsc_frag *v = frag_find(p, 1 + uplink, bsc_tick());
+
+	if (!v)
+		return finish(BSC_R_DROP_FRAG_UNKNOWN);
+	if (p->ip->ttl <= 1)
+		return finish(BSC_R_DROP_WAN_TTL);
+	ip_rewrite(p->ip, 0, v->addr);
+	if (v->addr == cfg->lan_addr)
+		return finish(BSC_R_PASS_LOCAL);
+	return send_to_lan(p, uplink, cfg, v->mac);
+}
+
 SEC("xdp")
 int bascule_wan(struct xdp_md *ctx)
 {
@@ -647,6 +686,8 @@ int bascule_wan(struct xdp_md *ctx)
 		return finish(BSC_R_DROP_WAN_UNSOLICITED);
 	}
 
+	if (p.frag == BSC_FRAG_LATER)
+		return wan_later_fragment(&p, uplink, cfg);
 	if (p.proto == IPPROTO_ICMP) {
 		if (is_icmp_error(p.icmp_type))
 			return wan_icmp_error(&p, uplink, up, cfg);
@@ -702,6 +743,8 @@ int bascule_wan(struct xdp_md *ctx)
 		rv->checked = now;
 	}
 
+	if (p.frag)
+		frag_remember(&p, 1 + uplink, rv->lan_addr, rv->lan_mac, uplink, now);
 	nat_rewrite(&p, 0, rv->lan_addr, rv->lan_port);
 	/* The box's own flow through the data path (a drill's synthetic
 	 * flow, sent from the LAN address): the kernel delivers the reply. */

@@ -221,6 +221,31 @@ struct bsc_flow_cache {
 	__u32 gen;              /* flow_gen when it was filled */
 };
 
+/* IPv4 fragments of a translated datagram (`frags`, LRU): the first one
+ * carries the ports and is translated with its flow; it leaves here what the
+ * later ones (same addresses, protocol and IP id, no ports) need.  dir 0:
+ * LAN -> uplink, key in the LAN host's orientation, value the NAT address
+ * and uplink; dir 1 + uplink: uplink -> LAN, key as it arrives, value the
+ * LAN host's address and MAC. */
+struct bsc_frag_key {
+	__u32 saddr;
+	__u32 daddr;
+	__u16 id;
+	__u8  proto;
+	__u8  dir;
+};
+
+struct bsc_frag {
+	__u32 addr;             /* the address the later fragments take */
+	__u8  mac[6];           /* LAN -> uplink: the host's, which must send them;
+				 * uplink -> LAN: where they go */
+	__u8  uplink;
+	__u8  pad;
+	__u32 tick;             /* of the first fragment: reassembly gives up
+				 * after BSC_FRAG_TICKS */
+};
+#define BSC_FRAG_TICKS 30
+
 /* Per-uplink, per-CPU traffic counters (`uplink_stats`). */
 struct bsc_uplink_stats {
 	__u64 tx_packets;       /* LAN -> uplink */
@@ -246,7 +271,8 @@ enum bsc_reason {
 	BSC_R_PASS_VLAN,          /* tagged frames: kernel */
 	BSC_R_PASS_BCAST,         /* broadcast / multicast */
 	BSC_R_PASS_LOCAL,         /* for the box itself or within the LAN */
-	BSC_R_PASS_FRAGMENT,      /* IPv4 fragment: kernel reassembles */
+	BSC_R_PASS_FRAGMENT,      /* IPv4 fragment of nothing the data plane
+				   * translates (another protocol) */
 	BSC_R_PASS_PROTO,         /* protocol the data plane does not NAT */
 	BSC_R_PASS_TTL,           /* TTL <= 1: kernel sends time exceeded */
 	BSC_R_PASS_NO_BINDING,    /* uplink traffic with no NAT binding, for us */
@@ -276,6 +302,8 @@ enum bsc_reason {
 	BSC_R_DROP_ICMP_QUOTE,    /* LAN ICMP error sent elsewhere than to the
 				   * remote its quote names */
 	BSC_R_DROP_BOGON,         /* destination never routed on the Internet */
+	BSC_R_DROP_FRAG_UNKNOWN,  /* a later fragment whose first one was not seen
+				   * (reordered, lost, or never sent) */
 	BSC_R_DROP_SOURCE_GUARD,  /* source address the neighbour table puts at
 				   * another MAC */
 	BSC_R_DROP_MAC_LIMIT,     /* the LAN MAC is over its new-flow budget */

@@ -136,6 +136,7 @@ static void reset_state(void)
 	clear_hash(E.m.rev, sizeof(struct bsc_rev_key));
 	clear_hash(E.m.hosts, sizeof(uint32_t));
 	clear_hash(E.m.host_macs, sizeof(uint64_t));
+	clear_hash(E.m.frags, sizeof(struct bsc_frag_key));
 	bsc_flows_invalidate(&E.m); /* bindings deleted: as the controller does */
 	zero_percpu(E.m.uplink_stats, BSC_MAX_UPLINKS, sizeof(struct bsc_uplink_stats));
 	zero_percpu(E.m.reasons, BSC_R_MAX, sizeof(uint64_t));
@@ -730,6 +731,54 @@ static void c_still_estab(const struct run *r)
 static void c_rst_tracked(const struct run *r) { (void)r; expect_tcp_bits(BSC_TCP_RST, 0); }
 static void c_fin_tracked(const struct run *r) { (void)r; expect_tcp_bits(BSC_TCP_FIN_WAN, 0); }
 
+/* A later fragment: no ports, offset 1480 (185 units of 8). */
+#define LATER_FRAG .proto = 17, .payload_len = 40, .frag = 0x00b9
+static void s_first_frag(void)
+{
+	static const struct pspec first = { FROM_HOST, UDP_Q, .frag = 0x2000 };
+
+	bind_flow(&first);
+}
+static void s_wan_first_frag(void)
+{
+	static const struct pspec first = { AT_FIBER, UDP_A, .frag = 0x2000 };
+	struct run r;
+
+	bind_flow(&udp_q);
+	run_spec(WAN, 0, &first, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+}
+
+/* The later fragment as it came in but for the one address (and TTL and
+ * MACs): its bytes past the IP header untouched. */
+static void expect_later_frag(const struct run *r, struct pspec in, const char *smac,
+			      const char *dmac, const char *src, const char *dst)
+{
+	uint8_t orig[2048], mac[6];
+	size_t n = pkt_build(&in, orig, sizeof(orig));
+
+	assert_int_equal(r->out_len, n);
+	mac_parse(dmac, mac);
+	assert_memory_equal(r->out, mac, 6);
+	mac_parse(smac, mac);
+	assert_memory_equal(r->out + 6, mac, 6);
+	assert_memory_equal(r->out + 26, &(uint32_t){ ip4(src) }, 4);
+	assert_memory_equal(r->out + 30, &(uint32_t){ ip4(dst) }, 4);
+	assert_int_equal(r->out[22], orig[22] - 1);
+	assert_true(ip_csum_ok(r->out, r->out_len, 1));
+	assert_memory_equal(r->out + 34, orig + 34, n - 34);
+}
+static void c_later_frag_fiber(const struct run *r)
+{
+	expect_later_frag(r, (struct pspec){ FROM_HOST, LATER_FRAG }, FIBER_MAC, FIBER_GW,
+			  FIBER_ADDR, REMOTE);
+}
+static void c_later_frag_host(const struct run *r)
+{
+	expect_later_frag(r, (struct pspec){ AT_FIBER, LATER_FRAG }, EDGE_MAC, HOST_MAC, REMOTE,
+			  LAN_HOST);
+}
+
 static void c_flows_empty(const struct run *r)
 {
 	(void)r;
@@ -1014,10 +1063,18 @@ static const struct dp_case cases[] = {
 	  { FROM_HOST, UDP_Q, .ttl = 1 }, NULL, XDP_PASS, BSC_R_PASS_TTL, 0, {}, c_no_flow },
 	{ "lan ttl 0 goes to the kernel", LAN, 0, NULL,
 	  { FROM_HOST, UDP_Q, .ttl_zero = 1 }, NULL, XDP_PASS, BSC_R_PASS_TTL, 0, {}, NULL },
-	{ "lan first fragment goes to the kernel", LAN, 0, NULL,
-	  { FROM_HOST, UDP_Q, .frag = 0x2000 }, NULL, XDP_PASS, BSC_R_PASS_FRAGMENT, 0, {}, c_no_flow },
-	{ "lan later fragment goes to the kernel", LAN, 0, NULL,
-	  { FROM_HOST, .proto = 17, .payload_len = 40, .frag = 0x00b9 }, NULL, XDP_PASS,
+	{ "lan first fragment is translated with its flow", LAN, 0, NULL,
+	  { FROM_HOST, UDP_Q, .frag = 0x2000 }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN,
+	  1, { VIA_FIBER, UDP_Q, .frag = 0x2000 }, c_udp_bound_fiber },
+	{ "lan later fragment follows its first: the same address, out of fiber", LAN, 0, s_first_frag,
+	  { FROM_HOST, LATER_FRAG }, NULL, XDP_REDIRECT, BSC_R_FWD_LAN, 0, {}, c_later_frag_fiber },
+	{ "lan later fragment whose first was never seen is dropped", LAN, 0, NULL,
+	  { FROM_HOST, LATER_FRAG }, NULL, XDP_DROP, BSC_R_DROP_FRAG_UNKNOWN, 0, {}, NULL },
+	{ "lan later fragment from another mac than its first's is dropped", LAN, 0, s_first_frag,
+	  { FROM_HOST, LATER_FRAG, .smac = HOST2_MAC }, NULL, XDP_DROP, BSC_R_DROP_MAC_MISMATCH, 0, {},
+	  NULL },
+	{ "lan fragment of another protocol goes to the kernel", LAN, 0, NULL,
+	  { FROM_HOST, .proto = 47, .payload_len = 40, .frag = 0x2000 }, NULL, XDP_PASS,
 	  BSC_R_PASS_FRAGMENT, 0, {}, NULL },
 	{ "lan gre goes to the kernel", LAN, 0, NULL,
 	  { FROM_HOST, .proto = 47, .payload_len = 24 }, NULL, XDP_PASS, BSC_R_PASS_PROTO, 0, {}, NULL },
@@ -1131,8 +1188,13 @@ static const struct dp_case cases[] = {
 	  { AT_FIBER, UDP_A, .ttl = 1 }, NULL, XDP_DROP, BSC_R_DROP_WAN_TTL, 0, {}, NULL },
 	{ "wan reply with ttl 0 is dropped, never sent on with ttl 255", WAN, 0, s_udp,
 	  { AT_FIBER, UDP_A, .ttl_zero = 1 }, NULL, XDP_DROP, BSC_R_DROP_WAN_TTL, 0, {}, NULL },
-	{ "wan fragment goes to the kernel", WAN, 0, s_udp,
-	  { AT_FIBER, UDP_A, .frag = 0x2000 }, NULL, XDP_PASS, BSC_R_PASS_FRAGMENT, 0, {}, NULL },
+	{ "wan first fragment of a reply (edns, ike) is translated to the host", WAN, 0, s_udp,
+	  { AT_FIBER, UDP_A, .frag = 0x2000 }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN,
+	  1, { TO_HOST, UDP_A, .frag = 0x2000 }, NULL },
+	{ "wan later fragment follows its first to the host", WAN, 0, s_wan_first_frag,
+	  { AT_FIBER, LATER_FRAG }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN, 0, {}, c_later_frag_host },
+	{ "wan later fragment whose first was never seen is dropped, not the kernel's", WAN, 0, s_udp,
+	  { AT_FIBER, LATER_FRAG }, NULL, XDP_DROP, BSC_R_DROP_FRAG_UNKNOWN, 0, {}, NULL },
 	{ "wan echo request to the uplink goes to the kernel", WAN, 0, NULL,
 	  { AT_FIBER, PING }, NULL, XDP_PASS, BSC_R_PASS_ICMP, 0, {}, NULL },
 	{ "wan truncated udp header is dropped", WAN, 0, s_udp,

@@ -44,6 +44,7 @@ const char *const bsc_reason_names[BSC_R_MAX] = {
 	[BSC_R_DROP_TCP_FLAGS] = "drop_tcp_bad_flags",
 	[BSC_R_DROP_ICMP_QUOTE] = "drop_icmp_quote_mismatch",
 	[BSC_R_DROP_BOGON] = "drop_bogon",
+	[BSC_R_DROP_FRAG_UNKNOWN] = "drop_fragment_unknown",
 	[BSC_R_DROP_SOURCE_GUARD] = "drop_source_guard",
 	[BSC_R_DROP_MAC_LIMIT] = "drop_mac_flow_limit",
 	[BSC_R_DROP_DRILL] = "drop_drill",

@@ -12,12 +12,12 @@
 #include "bascule.h"
 
 struct bsc_maps {
-	int config, uplinks, policy, tx_ports, flows, rev, hosts, host_macs, uplink_stats, reasons,
-		flow_gen;
+	int config, uplinks, policy, tx_ports, flows, rev, hosts, host_macs, frags, uplink_stats,
+		reasons, flow_gen;
 };
 
 #define BSC_MAP_NAMES(X) X(config) X(uplinks) X(policy) \
-	X(tx_ports) X(flows) X(rev) X(hosts) X(host_macs) X(uplink_stats) X(reasons) X(flow_gen)
+	X(tx_ports) X(flows) X(rev) X(hosts) X(host_macs) X(frags) X(uplink_stats) X(reasons) X(flow_gen)
 /* Maps of earlier versions, removed by `bascule purge` too. */
 #define BSC_RETIRED_MAP_NAMES(X) X(uplink_idx)
 

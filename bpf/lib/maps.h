@@ -110,6 +110,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } flow_gen SEC(".maps");
 
+/* Fragments in flight (bascule.h, struct bsc_frag): LRU, since an entry
+ * is only needed for a datagram's few milliseconds. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct bsc_frag_key);
+	__type(value, struct bsc_frag);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} frags SEC(".maps");
+
 /* Not pinned: a fresh (empty) cache with every load of the programs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -302,6 +302,43 @@ static __always_inline void nat_rewrite(struct pkt *p, int src, __u32 addr, __u1
 	csum_apply(&ip->check, da + csum_diff2(old_ttlw, *ttlw));
 }
 
+/* The address of a later fragment (no ports in it): source (LAN -> uplink)
+ * or destination (uplink -> LAN), with the TTL, and the IPv4 checksum. */
+static __always_inline void ip_rewrite(struct iphdr *ip, int src, __u32 addr)
+{
+	__u32 *a = src ? &ip->saddr : &ip->daddr;
+	__u16 *ttlw = (__u16 *)&ip->ttl;
+	__u16 old_ttlw = *ttlw;
+	__u32 da = csum_diff4(*a, addr);
+
+	*a = addr;
+	ip->ttl--;
+	csum_apply(&ip->check, da + csum_diff2(old_ttlw, *ttlw));
+}
+
+/* A first fragment leaves what its datagram's later fragments need
+ * (bascule.h, struct bsc_frag). */
+static __always_inline void frag_remember(const struct pkt *p, __u8 dir, __u32 addr,
+					  const __u8 *mac, __u32 uplink, __u32 now)
+{
+	struct bsc_frag_key fk = { .saddr = p->ip->saddr, .daddr = p->ip->daddr,
+				   .id = p->ip->id, .proto = p->proto, .dir = dir };
+	struct bsc_frag v = { .addr = addr, .uplink = (__u8)uplink, .tick = now };
+
+	__builtin_memcpy(v.mac, mac, 6);
+	bpf_map_update_elem(&frags, &fk, &v, BPF_ANY);
+}
+
+/* What the first fragment left for this later one, or NULL. */
+static __always_inline struct bsc_frag *frag_find(const struct pkt *p, __u8 dir, __u32 now)
+{
+	struct bsc_frag_key fk = { .saddr = p->ip->saddr, .daddr = p->ip->daddr,
+				   .id = p->ip->id, .proto = p->proto, .dir = dir };
+	struct bsc_frag *v = bpf_map_lookup_elem(&frags, &fk);
+
+	return v && now - v->tick <= BSC_FRAG_TICKS ? v : NULL;
+}
+
 /* Decrement TTL with the header checksum kept right (ICMP errors; the
  * translated flows get theirs in nat_rewrite). */
 static __always_inline void ip_ttl_dec(struct iphdr *ip)

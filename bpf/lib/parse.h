@@ -65,7 +65,13 @@ struct pkt {
 	__u16 dport;            /* ICMP echo: 0 */
 	__u8 proto;
 	__u8 icmp_type;
+	__u8 frag;              /* BSC_FRAG_*: the first fragment (ports and all)
+				 * or a later one (l4 not set) */
 };
+
+#define BSC_FRAG_NONE  0
+#define BSC_FRAG_FIRST 1
+#define BSC_FRAG_LATER 2
 
 static __always_inline int is_icmp_error(__u8 type)
 {
@@ -135,10 +141,18 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *p)
 		return BSC_R_DROP_MALFORMED;
 	p->ip = ip;
 	p->l3_end = (void *)ip + tot;
-	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFMASK))
-		return BSC_R_PASS_FRAGMENT;
-
 	p->proto = ip->protocol;
+	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFMASK)) {
+		if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP &&
+		    ip->protocol != IPPROTO_ICMP)
+			return BSC_R_PASS_FRAGMENT;
+		if (ip->frag_off & bpf_htons(IP_OFFMASK)) {
+			p->frag = BSC_FRAG_LATER;
+			return BSC_PARSE_OK;
+		}
+		p->frag = BSC_FRAG_FIRST;
+	}
+
 	p->l4 = (void *)ip + hlen;
 	if (p->l4 + sizeof(struct udphdr) > data_end)
 		return ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP ||
@@ -158,7 +172,9 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *p)
 	case IPPROTO_UDP: {
 		struct udphdr *uh = p->l4;
 
-		if (bpf_ntohs(uh->len) < sizeof(*uh) || bpf_ntohs(uh->len) > tot - hlen)
+		/* a first fragment's length is the whole datagram's */
+		if (bpf_ntohs(uh->len) < sizeof(*uh) ||
+		    (!p->frag && bpf_ntohs(uh->len) > tot - hlen))
 			return BSC_R_DROP_MALFORMED;
 		p->sport = uh->source;
 		p->dport = uh->dest;
