@@ -617,10 +617,12 @@ static __always_inline int wan_icmp_error(struct pkt *p, __u32 uplink,
 	 * from a port outside the NAT's): the kernel's. */
 	if (in.ip->saddr != up->addr || !nat_port_ours(up, in.sport))
 		return finish(BSC_R_PASS_ICMP);
+	/* No binding: the kernel's (it never answers an ICMP error, and the
+	 * box's own pings take identifiers from anywhere). */
 	f = reply_flow(uplink, in.proto, in.ip->daddr,
 		       in.proto == IPPROTO_ICMP ? 0 : in.dport, in.sport, &k);
 	if (!f)
-		return finish(BSC_R_DROP_WAN_NO_BINDING);
+		return finish(BSC_R_PASS_NO_BINDING);
 	if (p->ip->ttl <= 1)
 		return finish(BSC_R_DROP_WAN_TTL);
 
@@ -709,10 +711,12 @@ int bascule_wan(struct xdp_md *ctx)
 	if (!nat_port_ours(up, nat_port))
 		return finish(BSC_R_PASS_NO_BINDING);
 	/* A NAT port without a binding is nobody's: dropped here, so the
-	 * kernel does not answer it for a LAN host (RST, port unreachable). */
+	 * kernel does not answer it for a LAN host (RST, port unreachable).
+	 * An echo reply the kernel never answers: its (the box's own pings,
+	 * from ping sockets, take identifiers from the whole 16 bits). */
 	rv = reply_rev(uplink, p.proto, p.ip->saddr, rport, nat_port);
 	if (!rv)
-		return finish(BSC_R_DROP_WAN_NO_BINDING);
+		return finish(p.proto == IPPROTO_ICMP ? BSC_R_PASS_NO_BINDING : BSC_R_DROP_WAN_NO_BINDING);
 	if (p.ip->ttl <= 1)
 		return finish(BSC_R_DROP_WAN_TTL);
 

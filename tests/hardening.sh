@@ -9,6 +9,9 @@
 #    probe reply (the uplink stays up, nothing fails over);
 #  - BCP 38: datagrams with forged sources (another prefix, the edge's own
 #    LAN address) never reach the Internet, and are counted;
+#  - a 5G uplink at MTU 1420: a download and an upload through it work (MSS
+#    clamped both ways), and a DF ping too large for it gets
+#    fragmentation-needed with the MTU from the edge (PMTUD for non-TCP);
 #  - the blind WAN attacker: an idle HTTP connection under 500 RSTs and 500
 #    FINs with guessed sequence numbers, from the server's address and port
 #    to the NAT port, is still usable after the closed-flow timeout.
@@ -114,6 +117,54 @@ t_spoofed_sources() {
 	((d1 - d0 == 60))
 }
 
+cell_mtu() {
+	local dev
+	ip -n "${PREFIX}edge" link set wan1 mtu "$1" || return 1
+	for dev in $(ip -n "${PREFIX}cell" -o link show | awk -F': ' '{ print $2 }' | cut -d@ -f1); do
+		[[ "$dev" == lo || "$dev" == up0 ]] && continue
+		ip -n "${PREFIX}cell" link set "$dev" mtu "$1" || return 1
+	done
+}
+
+restore_cell() {
+	cell_mtu 1500
+	"${B[@]}" uplink auto >/dev/null
+	stop_pid "$IPERF_PID"
+	IPERF_PID=
+}
+IPERF_PID=
+CLEANUP_HOOKS+=(restore_cell)
+
+t_mtu_1420() {
+	local f=$WORK/dl.bin want got js fn0 fn1 out small
+	cell_mtu 1420 || { echo "cannot set cell's MTU"; return 1; }
+	"${B[@]}" uplink activate cell >/dev/null || return 1
+	wait_until 50 sj 'u["cell"]["active"]' || { echo "cell not active"; return 1; }
+	fn0=$(reason tx_frag_needed)
+	# download
+	"${LAN[@]}" curl -sS --max-time 20 -o "$f" "http://$LAB_HTTP_IP/big.bin" || { echo "download failed"; return 1; }
+	want=$(sha256sum <"$SVC/www/big.bin" | cut -d' ' -f1)
+	got=$(sha256sum <"$f" | cut -d' ' -f1)
+	[[ "$want" == "$got" ]] || { echo "download corrupt"; return 1; }
+	# upload: 2 s of iperf3 from the LAN host
+	"${INET[@]}" iperf3 -s -1 -B "$LAB_HTTP_IP" -p 5299 >/dev/null 2>&1 &
+	IPERF_PID=$!
+	sleep 0.5
+	js=$("${LAN[@]}" timeout 15 iperf3 -c "$LAB_HTTP_IP" -p 5299 -t 2 -J) || { echo "iperf3 upload failed"; return 1; }
+	IPERF_PID=
+	# PMTUD for a non-TCP flow: a DF ping of 1500 bytes, then one that fits
+	out=$("${LAN[@]}" ping -n -M do -s 1472 -c 1 -W 2 "${LAB_TARGETS[0]}" 2>&1)
+	small=$("${LAN[@]}" ping -n -M do -s 1392 -c 1 -W 2 "${LAB_TARGETS[0]}" 2>&1)
+	fn1=$(reason tx_frag_needed)
+	echo "= through cell at MTU 1420: 8 MiB download sha256 ok; upload $(jf "$js" '"%.1f Mbit/s, %d bytes" % (j["end"]["sum_received"]["bits_per_second"] / 1e6, j["end"]["sum_received"]["bytes"])')"
+	echo "= ping -M do -s 1472: $(grep -iE 'mtu|frag' <<<"$out" | head -n1); tx_frag_needed +$((fn1 - fn0)); ping -M do -s 1392: $(grep -c ' bytes from ' <<<"$small") reply"
+	(($(jf "$js" 'j["end"]["sum_received"]["bytes"]') > 1000000)) || { echo "the upload carried almost nothing"; return 1; }
+	grep -qiE 'mtu ?= ?1420' <<<"$out" || { echo "no fragmentation-needed with mtu 1420: $out"; return 1; }
+	((fn1 > fn0)) || return 1
+	grep -q ' bytes from ' <<<"$small" || { echo "the 1420-byte ping got no reply: $small"; return 1; }
+	restore_cell
+}
+
 # An idle connection from the LAN host to the HTTP server; the attacker
 # knows the server's address and port and the NAT port (a blind one would
 # sweep 65536), not the sequence numbers.
@@ -154,6 +205,7 @@ check "all three uplinks up, fiber active" t_all_up || bail_out "not all up"
 check "a LAN host on the box's port $BOX_PORT does not take the box's answers; its flow is on a NAT port" t_box_port
 check "forged LAN sources (another prefix, the edge's address, a public one) never reach the Internet; counted" t_spoofed_sources
 check "a LAN host pinging the probe target with every ICMP id (1-65535) takes no probe reply: fiber stays up and active" t_echo_sweep
+check "cell at MTU 1420: download and upload through it, a too-large DF ping gets frag-needed (mtu 1420), one that fits gets its reply" t_mtu_1420
 check "an idle connection under 500 blind RSTs and 500 blind FINs is still usable after the closed timeout" t_blind_rst
 check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone" t_cleanup
 summary
