@@ -663,7 +663,8 @@ int bascule_wan(struct xdp_md *ctx)
 	struct bsc_rev *rv;
 	struct pkt p = {};
 	__u32 now;
-	int r, close_ok;
+	__u32 nxt;
+	int r;
 
 	r = parse_packet(ctx, &p);
 	if (r != BSC_PARSE_OK)
@@ -725,7 +726,7 @@ int bascule_wan(struct xdp_md *ctx)
 	 * entry whose flow has gone or moved.  TCP segments that change the
 	 * flow's state (SYN, FIN, RST) always go to it. */
 	now = bsc_tick();
-	close_ok = p.proto == IPPROTO_TCP ? wan_seq_track(rv, &p) : 0;
+	nxt = p.proto == IPPROTO_TCP ? wan_seq_advance(rv, &p) : 0;
 	if (rv->checked != now ||
 	    (p.proto == IPPROTO_TCP && (((__u8 *)p.l4)[13] & BSC_TCP_FLAGS_STATE))) {
 		f = rev_flow(rv, uplink, p.proto, p.ip->saddr, rport, nat_port, &k);
@@ -735,6 +736,7 @@ int bascule_wan(struct xdp_md *ctx)
 			f->last = now;
 		if (p.proto == IPPROTO_TCP) {
 			struct tcphdr *th = p.l4;
+			int close_ok = wan_close_ok(f, &p, nxt);
 
 			if ((th->rst || th->fin) && !close_ok)
 				count(BSC_R_TCP_CLOSE_UNVERIFIED, 0);

@@ -723,6 +723,16 @@ static void expect_tcp_bits(uint8_t set, uint8_t clear)
 	assert_int_equal(f.tcp & set, set);
 	assert_int_equal(f.tcp & clear, 0);
 }
+/* ... and the remote's FIN at 5001 went by: its next number is 5002 */
+static void s_tcp_fin_wan(void)
+{
+	struct pspec fin = { AT_FIBER, WAN_TCP(TH_FIN | TH_ACK, 5001) };
+	struct run r;
+
+	s_tcp_estab();
+	run_spec(WAN, 0, &fin, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+}
 static void c_still_estab(const struct run *r)
 {
 	(void)r;
@@ -1351,6 +1361,9 @@ static const struct dp_case cases[] = {
 	{ "wan rst at exactly the next sequence number closes the binding", WAN, 0, s_tcp_estab,
 	  { AT_FIBER, WAN_TCP(TH_RST, 5001) }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN,
 	  1, { TO_HOST, WAN_TCP(TH_RST, 5001) }, c_rst_tracked },
+	{ "wan rst of a closed socket after its fin (seq one below, the host's ack) closes the binding",
+	  WAN, 0, s_tcp_fin_wan, { AT_FIBER, WAN_TCP(TH_RST, 5001) }, NULL, XDP_REDIRECT, BSC_R_FWD_WAN,
+	  0, {}, c_rst_tracked },
 	{ "wan fin with a guessed sequence number leaves the binding established", WAN, 0, s_tcp_estab,
 	  { AT_FIBER, WAN_TCP(TH_FIN | TH_ACK, 77777) }, NULL, XDP_REDIRECT, BSC_R_TCP_CLOSE_UNVERIFIED,
 	  0, {}, c_still_estab },

@@ -375,23 +375,34 @@ static __always_inline void flow_track_tcp(struct bsc_flow *f, const struct pkt 
 		f->tcp = t;
 }
 
-/* The remote's segment against what is known of its sequence numbers
- * (struct bsc_rev): whether its RST or FIN is the real one, at exactly the
- * next number; then the next number moves past this segment (a SYN|ACK
- * starts it). */
-static __always_inline int wan_seq_track(struct bsc_rev *rv, const struct pkt *p)
+/* The remote's next sequence number (struct bsc_rev) moves past its
+ * segment; a SYN|ACK starts it.  Returns what it was before. */
+static __always_inline __u32 wan_seq_advance(struct bsc_rev *rv, const struct pkt *p)
 {
 	const struct tcphdr *th = p->l4;
-	__u32 seq = bpf_ntohl(th->seq), len, end;
-	int in_seq = rv->wan_nxt && seq == rv->wan_nxt;
+	__u32 seq = bpf_ntohl(th->seq), nxt = rv->wan_nxt, len, end;
 
 	len = bpf_ntohs(p->ip->tot_len) - p->ip->ihl * 4 - th->doff * 4;
 	end = seq + len + th->syn + th->fin;
 	if (th->syn && th->ack)
 		rv->wan_nxt = end;
-	else if (rv->wan_nxt && (__s32)(end - rv->wan_nxt) > 0 && !th->rst)
+	else if (nxt && (__s32)(end - nxt) > 0 && !th->rst)
 		rv->wan_nxt = end;
-	return in_seq;
+	return nxt;
+}
+
+/* Is the remote's RST or FIN the real one?  At exactly its next number
+ * (nxt, before this segment); a RST also one below it once the remote's FIN
+ * went by (a closed socket's RST carries the host's ACK, which may not
+ * cover that FIN yet). */
+static __always_inline int wan_close_ok(const struct bsc_flow *f, const struct pkt *p, __u32 nxt)
+{
+	const struct tcphdr *th = p->l4;
+	__u32 seq = bpf_ntohl(th->seq);
+
+	if (!nxt)
+		return 0;
+	return seq == nxt || (th->rst && (f->tcp & BSC_TCP_FIN_WAN) && seq == nxt - 1);
 }
 
 #endif /* BSC_NAT_H */
