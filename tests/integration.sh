@@ -92,10 +92,14 @@ t_isp_counters() {
 	done
 }
 
+# A fresh start has no uplink up until its probes answer: fiber and cell
+# within a round or two, sat (45 ms, loss bursts) can take a few rounds more
+# on a loaded machine. Up to 5 s for all three, then the state as it is.
 t_status_initial() {
-	local s
-	s=$(sj '" ".join("%s:%s%s" % (x["name"], x["state"], "*" if x["active"] else "") for x in d["uplinks"])') || return 1
-	echo "= uplinks $s"
+	local s expr='" ".join("%s:%s%s" % (x["name"], x["state"], "*" if x["active"] else "") for x in d["uplinks"])'
+	wait_until 50 sj "$expr == 'fiber:up* cell:up sat:up'" || true
+	s=$(sj "$expr") || return 1
+	echo "= uplinks $s${WAITED:+ (${WAITED} s after READY)}"
 	[[ "$s" == "fiber:up* cell:up sat:up" ]]
 }
 
