@@ -403,7 +403,8 @@ check "outage: replies stop within a few ms of 'on', resume one RTT after 'off'"
 		if not before or not after: print(f"replies before={len(before)} after={len(after)}"); sys.exit(1)
 		lb, fa = (on - before[-1]) * 1e3, (after[0] - off) * 1e3
 		print(f"replies={len(ts)} ping interval={iv:.1f}ms outage={1e3*(off-on):.1f}ms: last reply {lb:.2f} ms before 'on', "
-		      f"{len(inside)} during, first {fa:.2f} ms after 'off' (RTT 10 ms)")
+		      f"{len(inside)} during" + (" (at +" + ", +".join("%.1f" % (1e3 * (t - on)) for t in inside) + " ms)" if inside else "") +
+		      f", first {fa:.2f} ms after 'off' (RTT 10 ms)")
 		sys.exit(0 if not inside and -5 <= lb <= iv + 3 and 9 <= fa <= 10 + iv + 3 else 1)
 	EOF
 
