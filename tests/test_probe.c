@@ -105,6 +105,8 @@ static const struct parse_ok_row parse_ok_rows[] = {
 	  "example.com", "/", 204, "http 203.0.113.10/ 204 host=example.com" },
 	{ "http 203.0.113.10 host=www.example.com:8080 301", BSC_PROBE_HTTP, "203.0.113.10", 80, "",
 	  "www.example.com:8080", "/", 301, "http 203.0.113.10/ 301 host=www.example.com:8080" },
+	{ "http 203.0.113.10/ contains=<title>Bascule</title> 200", BSC_PROBE_HTTP, "203.0.113.10", 80,
+	  "", "203.0.113.10", "/", 200, "http 203.0.113.10/ 200 contains=<title>Bascule</title>" },
 };
 
 static void test_parse_ok(void **state)
@@ -180,14 +182,18 @@ static const struct parse_err_row parse_err_rows[] = {
 	{ "http example.com/", "probe 'http example.com/': 'example.com' is not an IPv4 unicast address" },
 	{ "http 1.2.3.4:99999/", "probe 'http 1.2.3.4:99999/': port '99999' is not a number from 1 to 65535" },
 	{ "http 1.2.3.4/ 99", "probe 'http 1.2.3.4/ 99': unexpected '99' (expected an HTTP status from "
-			      "100 to 599, or host=NAME)" },
+			      "100 to 599, host=NAME or contains=TEXT)" },
 	{ "http 1.2.3.4/ 600", "probe 'http 1.2.3.4/ 600': unexpected '600' (expected an HTTP status "
-			       "from 100 to 599, or host=NAME)" },
+			       "from 100 to 599, host=NAME or contains=TEXT)" },
 	{ "http 1.2.3.4/ 200 204", "probe 'http 1.2.3.4/ 200 204': unexpected '204' (expected an HTTP "
-				   "status from 100 to 599, or host=NAME)" },
+				   "status from 100 to 599, host=NAME or contains=TEXT)" },
 	{ "http 1.2.3.4/ ok", "probe 'http 1.2.3.4/ ok': unexpected 'ok' (expected an HTTP status from "
-			      "100 to 599, or host=NAME)" },
+			      "100 to 599, host=NAME or contains=TEXT)" },
 	{ "http 1.2.3.4/ host=", "probe 'http 1.2.3.4/ host=': host= takes one name of 1 to 63 characters" },
+	{ "http 1.2.3.4/ contains=", "probe 'http 1.2.3.4/ contains=': contains= takes one text of 1 to 63 characters" },
+	{ "http 1.2.3.4/ contains=a contains=b",
+	  "probe 'http 1.2.3.4/ contains=a contains=b': contains= takes one text of 1 to 63 characters" },
+	{ "http 1.2.3.4/ contains=a\x7f", "probe 'http 1.2.3.4/ contains=a\x7f': contains 'a\x7f' has a bad character" },
 	{ "http 1.2.3.4/ host=a host=b",
 	  "probe 'http 1.2.3.4/ host=a host=b': host= takes one name of 1 to 63 characters" },
 	{ "http 1.2.3.4/ host=a/b", "probe 'http 1.2.3.4/ host=a/b': host 'a/b' has a bad character '/'" },
@@ -311,27 +317,54 @@ static void test_dns_query_bad_names(void **state)
 
 static void test_dns_reply_matches(void **state)
 {
-	uint8_t q[64], r[64];
+	uint8_t q[64], r[64] = { 0 };
 	size_t n = bsc_dns_build_query(q, sizeof(q), 0x1234, "bascule.test");
 
 	assert_true(n > 12);
 	memcpy(r, q, n);
 	/* Our own query (QR=0) reflected back is not an answer. */
-	assert_false(bsc_dns_reply_matches(r, n, 0x1234));
+	assert_int_equal(bsc_dns_answer(r, n, 0x1234, "bascule.test"), -1);
 	r[2] |= 0x80;
-	assert_true(bsc_dns_reply_matches(r, n, 0x1234));
-	/* Any rcode: NXDOMAIN, SERVFAIL, REFUSED still prove the path. */
+	assert_int_equal(bsc_dns_answer(r, n, 0x1234, "bascule.test"), 0);
+	/* The rcode is told: NXDOMAIN, SERVFAIL, REFUSED. */
 	r[3] = 0x83;
-	assert_true(bsc_dns_reply_matches(r, n, 0x1234));
+	assert_int_equal(bsc_dns_answer(r, n, 0x1234, "bascule.test"), 3);
+	r[3] = 0x82;
+	assert_int_equal(bsc_dns_answer(r, n, 0x1234, "bascule.test"), 2);
+	assert_string_equal(bsc_dns_rcode_name(2), "SERVFAIL");
 	r[3] = 0x85;
-	assert_true(bsc_dns_reply_matches(r, n, 0x1234));
+	assert_int_equal(bsc_dns_answer(r, n, 0x1234, "bascule.test"), 5);
+	assert_string_equal(bsc_dns_rcode_name(5), "REFUSED");
+	r[3] = 0x80;
 	/* Another ID. */
-	assert_false(bsc_dns_reply_matches(r, n, 0x1235));
-	assert_false(bsc_dns_reply_matches(r, n, 0x3412));
-	/* A bare header is enough, less is not. */
-	assert_true(bsc_dns_reply_matches(r, 12, 0x1234));
-	assert_false(bsc_dns_reply_matches(r, 11, 0x1234));
-	assert_false(bsc_dns_reply_matches(r, 0, 0x1234));
+	assert_int_equal(bsc_dns_answer(r, n, 0x1235, "bascule.test"), -1);
+	assert_int_equal(bsc_dns_answer(r, n, 0x3412, "bascule.test"), -1);
+	/* A bare header, or one cut inside the question, is not an answer. */
+	assert_int_equal(bsc_dns_answer(r, 12, 0x1234, "bascule.test"), -1);
+	assert_int_equal(bsc_dns_answer(r, n - 1, 0x1234, "bascule.test"), -1);
+	assert_int_equal(bsc_dns_answer(r, 0, 0x1234, "bascule.test"), -1);
+	/* Another question: another name, type or class; no question; two. */
+	assert_int_equal(bsc_dns_answer(r, n, 0x1234, "bascule.tesu"), -1);
+	r[n - 3] = 28; /* AAAA */
+	assert_int_equal(bsc_dns_answer(r, n, 0x1234, "bascule.test"), -1);
+	r[n - 3] = 1;
+	r[n - 1] = 3; /* CH */
+	assert_int_equal(bsc_dns_answer(r, n, 0x1234, "bascule.test"), -1);
+	r[n - 1] = 1;
+	r[5] = 0;
+	assert_int_equal(bsc_dns_answer(r, n, 0x1234, "bascule.test"), -1);
+	r[5] = 2;
+	assert_int_equal(bsc_dns_answer(r, n, 0x1234, "bascule.test"), -1);
+	r[5] = 1;
+	/* Another opcode (NOTIFY). */
+	r[2] = 0x80 | (4 << 3);
+	assert_int_equal(bsc_dns_answer(r, n, 0x1234, "bascule.test"), -1);
+	r[2] = 0x81;
+	/* The name in other case (0x20 randomisation, RFC 4343): the same. */
+	r[13] = 'B';
+	assert_int_equal(bsc_dns_answer(r, n, 0x1234, "bascule.test"), 0);
+	/* Answers after the question do not matter. */
+	assert_int_equal(bsc_dns_answer(r, sizeof(r), 0x1234, "bascule.test"), 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -434,7 +467,15 @@ struct result {
 	char why[160];
 };
 
-enum dns_mode { DNS_ANSWER_NXDOMAIN, DNS_WRONG_ID, DNS_NOT_A_REPLY };
+enum dns_mode {
+	DNS_ANSWER_NXDOMAIN,
+	DNS_WRONG_ID,
+	DNS_NOT_A_REPLY,
+	DNS_SERVFAIL,
+	DNS_REFUSED,
+	DNS_OTHER_QUESTION, /* NOERROR, to a name one bit off */
+	DNS_BARE_HEADER,    /* NOERROR, the 12-byte header only */
+};
 
 struct dns_server {
 	int fd;
@@ -862,6 +903,24 @@ static int on_dns_query(sd_event_source *s, int fd, uint32_t revents, void *user
 		break;
 	case DNS_NOT_A_REPLY:
 		break;
+	case DNS_SERVFAIL:
+		buf[2] |= 0x80;
+		buf[3] = 0x82;
+		break;
+	case DNS_REFUSED:
+		buf[2] |= 0x80;
+		buf[3] = 0x85;
+		break;
+	case DNS_OTHER_QUESTION:
+		buf[2] |= 0x80;
+		buf[3] = 0x80;
+		buf[13] ^= 0x01;
+		break;
+	case DNS_BARE_HEADER:
+		buf[2] |= 0x80;
+		buf[3] = 0x80;
+		n = 12;
+		break;
 	}
 	sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, flen);
 	return 0;
@@ -947,11 +1006,39 @@ static void test_sip_ok(void **state)
 	assert_loop_idle();
 }
 
-static void test_sip_any_final_ok(void **state)
+static void test_sip_server_4xx_ok(void **state)
 {
 	sip_case(403, 0, "", 1000);
-	assert_ok(0, 1000); /* an answer, even a refusal, shows the provider is there */
+	assert_ok(0, 1000); /* the server judged the request itself: it is there */
 	assert_loop_idle();
+}
+
+static void test_sip_503_fails(void **state)
+{
+	/* A proxy or an SBC that reaches no server answers 503: not alive. */
+	sip_case(503, 0, "", 1000);
+	assert_failed_fast(0, "sip status 503: not a 2xx, nor a 4xx of a server that judged the request");
+	assert_loop_idle();
+}
+
+static void test_sip_status_alive(void **state)
+{
+	static const struct {
+		int status, alive;
+	} rows[] = {
+		{ 200, 1 }, { 202, 1 }, { 299, 1 }, { 401, 1 }, { 403, 1 }, { 404, 1 }, { 405, 1 },
+		{ 407, 1 }, { 420, 1 }, { 481, 1 }, { 484, 1 }, { 300, 0 }, { 302, 0 }, { 400, 0 },
+		{ 408, 0 }, { 480, 0 }, { 486, 0 }, { 500, 0 }, { 503, 0 }, { 504, 0 }, { 600, 0 },
+		{ 603, 0 }, { 100, 0 }, { 180, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		if (bsc_sip_status_alive(rows[i].status) != rows[i].alive)
+			fail_msg("sip status %d: alive %d, expected %d", rows[i].status,
+				 bsc_sip_status_alive(rows[i].status), rows[i].alive);
+	}
 }
 
 static void test_sip_wrong_status(void **state)
@@ -1230,17 +1317,20 @@ static void test_http_204_expect_200_fails(void **state)
 	assert_loop_idle();
 }
 
-static void test_http_any_2xx_3xx(void **state)
+static void test_http_default_200_only(void **state)
 {
 	char spec[96];
 	uint16_t port;
 
 	need_netns();
-	port = http_server_start(1, "HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n", NULL);
+	/* A captive portal answers 302 to everything: not the page asked for. */
+	port = http_server_start(1, "HTTP/1.1 302 Found\r\nLocation: http://portal.example/login\r\n\r\n",
+				 NULL);
 	snprintf(spec, sizeof(spec), "http 127.0.0.1:%u/ host=probe.example", port);
 	assert_int_equal(send_spec(0, spec, 1000), 0);
 	run_until_done(1, 2000);
-	assert_ok(0, 1000);
+	assert_failed_fast(0, "http status 302, expected 200: redirected to "
+			      "'http://portal.example/login' (a captive portal?)");
 	assert_non_null(strstr(E.http.req, "\r\nHost: probe.example\r\n"));
 	http_server_stop();
 
@@ -1248,7 +1338,48 @@ static void test_http_any_2xx_3xx(void **state)
 	snprintf(spec, sizeof(spec), "http 127.0.0.1:%u/", port);
 	assert_int_equal(send_spec(1, spec, 1000), 0);
 	run_until_done(2, 2000);
-	assert_failed_fast(1, "http status 500, expected 2xx or 3xx");
+	assert_failed_fast(1, "http status 500, expected 200");
+	http_server_stop();
+
+	port = http_server_start(1, "HTTP/1.1 204 No Content\r\n\r\n", NULL);
+	snprintf(spec, sizeof(spec), "http 127.0.0.1:%u/", port);
+	assert_int_equal(send_spec(2, spec, 1000), 0);
+	run_until_done(3, 2000);
+	assert_failed_fast(2, "http status 204, expected 200");
+	http_server_stop();
+
+	port = http_server_start(1, "HTTP/1.1 200 OK\r\n\r\n", NULL);
+	snprintf(spec, sizeof(spec), "http 127.0.0.1:%u/", port);
+	assert_int_equal(send_spec(3, spec, 1000), 0);
+	run_until_done(4, 2000);
+	assert_ok(3, 1000);
+	assert_exactly_once(4);
+	assert_loop_idle();
+}
+
+static void test_http_contains(void **state)
+{
+	char spec[96];
+	uint16_t port;
+
+	need_netns();
+	/* The real page: the text in the body, after a head sent apart. */
+	port = http_server_start(1, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n",
+				 "status: bascule-ok\n");
+	snprintf(spec, sizeof(spec), "http 127.0.0.1:%u/ contains=bascule-ok", port);
+	assert_int_equal(send_spec(0, spec, 1000), 0);
+	run_until_done(1, 2000);
+	assert_ok(0, 1000);
+	assert_true(E.res[0].rtt_ns >= 30 * MS); /* decided by the body, not the head */
+	http_server_stop();
+
+	/* A portal's 200 page: the text is nowhere in the body. */
+	port = http_server_start(1, "HTTP/1.1 200 OK\r\nX-Note: bascule-ok\r\n\r\n<html>Log in</html>",
+				 NULL);
+	snprintf(spec, sizeof(spec), "http 127.0.0.1:%u/ contains=bascule-ok", port);
+	assert_int_equal(send_spec(1, spec, 1000), 0);
+	run_until_done(2, 2000);
+	assert_failed_fast(1, "http: 'bascule-ok' not in the body's first 19 bytes (a captive portal?)");
 	assert_exactly_once(2);
 	assert_loop_idle();
 }
@@ -1402,6 +1533,47 @@ static void test_dns_wrong_answers_ignored(void **state)
 	run_until_done(2, TIMEOUT_MS + 1000);
 	assert_int_equal(E.dns.queries, 1);
 	assert_timed_out(1, TIMEOUT_MS);
+	dns_server_stop();
+
+	/* NOERROR with our ID, but to another question, or with none. */
+	port = dns_server_start(DNS_OTHER_QUESTION);
+	snprintf(spec, sizeof(spec), "dns 127.0.0.1:%u bascule.test", port);
+	assert_int_equal(send_spec(2, spec, TIMEOUT_MS), 0);
+	run_until_done(3, TIMEOUT_MS + 1000);
+	assert_int_equal(E.dns.queries, 1);
+	assert_timed_out(2, TIMEOUT_MS);
+	dns_server_stop();
+
+	port = dns_server_start(DNS_BARE_HEADER);
+	snprintf(spec, sizeof(spec), "dns 127.0.0.1:%u bascule.test", port);
+	assert_int_equal(send_spec(3, spec, TIMEOUT_MS), 0);
+	run_until_done(4, TIMEOUT_MS + 1000);
+	assert_int_equal(E.dns.queries, 1);
+	assert_timed_out(3, TIMEOUT_MS);
+	assert_exactly_once(4);
+	assert_loop_idle();
+}
+
+static void test_dns_servfail_refused_fail(void **state)
+{
+	char spec[96];
+	uint16_t port;
+
+	need_netns();
+	/* A resolver that answers but cannot resolve (a walled garden, an
+	 * upstream that is gone) does not prove the path to the Internet. */
+	port = dns_server_start(DNS_SERVFAIL);
+	snprintf(spec, sizeof(spec), "dns 127.0.0.1:%u bascule.test", port);
+	assert_int_equal(send_spec(0, spec, 1000), 0);
+	run_until_done(1, 2000);
+	assert_failed_fast(0, "dns rcode SERVFAIL: the resolver answers but does not resolve");
+	dns_server_stop();
+
+	port = dns_server_start(DNS_REFUSED);
+	snprintf(spec, sizeof(spec), "dns 127.0.0.1:%u bascule.test", port);
+	assert_int_equal(send_spec(1, spec, 1000), 0);
+	run_until_done(2, 2000);
+	assert_failed_fast(1, "dns rcode REFUSED: the resolver answers but does not resolve");
 	assert_exactly_once(2);
 	assert_loop_idle();
 }
@@ -1658,6 +1830,48 @@ static void test_icmp_error_from_router(void **state)
 	assert_loop_idle();
 }
 
+/* The SYN the prober just sent, as seen on lo. */
+static size_t capture_syn(int pk, uint32_t dst, uint8_t *pkt, size_t cap)
+{
+	const struct iphdr *ip = (const void *)pkt;
+	ssize_t n;
+
+	while ((n = recv(pk, pkt, cap, 0)) > 0) {
+		if ((size_t)n < sizeof(*ip) + 20 || ip->protocol != IPPROTO_TCP || ip->daddr != dst)
+			continue;
+		if (pkt[ip->ihl * 4 + 13] == 0x02) /* SYN alone */
+			return (size_t)n;
+	}
+	fail_msg("no SYN to capture");
+	return 0;
+}
+
+static void test_tcp_icmp_refusal_fails(void **state)
+{
+	static const uint8_t unused[4] = { 0 };
+	uint8_t req[1500], quote[28];
+	int pk, raw;
+
+	need_netns();
+	open_injectors(&pk, &raw);
+	/* A hop (a walled garden, a firewall) answers the SYN with an ICMP
+	 * port unreachable, which the kernel reports as ECONNREFUSED, as it
+	 * does a RST: not the target's answer, the link is not proven. */
+	assert_int_equal(send_spec(0, "tcp 198.51.100.7:443", 1000), 0);
+	capture_syn(pk, ip4("198.51.100.7"), req, sizeof(req));
+	assert_int_equal(((const struct iphdr *)req)->ihl, 5);
+	memcpy(quote, req, sizeof(quote)); /* IP header + ports and sequence */
+	inject_icmp(raw, "198.51.100.1", ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, unused, quote,
+		    sizeof(quote));
+	run_until_done(1, 1000);
+	assert_failed(0, "tcp: port unreachable (from 198.51.100.1): an ICMP error, not the target's RST");
+	assert_true(E.res[0].at_ns - E.sent_at[0] < 500 * MS);
+	assert_exactly_once(1);
+	close_fd(pk);
+	close_fd(raw);
+	assert_loop_idle();
+}
+
 /* ------------------------------------------------------------------ */
 /* engine: life cycle                                                 */
 /* ------------------------------------------------------------------ */
@@ -1807,21 +2021,27 @@ int main(void)
 		add_row("http status", http_rows[i].name, test_http_status, (void *)&http_rows[i]);
 	add("http status respects len", test_http_status_respects_len, NULL, 0);
 	add("sip OPTIONS request and response matching", test_sip_messages, NULL, 0);
+	add("sip statuses that show a live server", test_sip_status_alive, NULL, 0);
 
 	add("engine: icmp 127.0.0.1 ok, three at once", test_icmp_ok, NULL, 1);
 	add("engine: icmp after a source change", test_icmp_new_source, NULL, 1);
 	add("engine: icmp after the device was re-created", test_icmp_device_recreated, NULL, 1);
 	add("engine: tcp to a listener ok (SYN-ACK)", test_tcp_listening_ok, NULL, 1);
 	add("engine: tcp to a closed port ok (RST)", test_tcp_closed_port_ok, NULL, 1);
+	add("engine: tcp refused by a hop's ICMP port unreachable fails", test_tcp_icmp_refusal_fails,
+	    NULL, 1);
 	add("engine: tcp probes leave no TIME_WAIT", test_tcp_no_time_wait, NULL, 1);
 	add("engine: dns answer (NXDOMAIN) ok, query bytes", test_dns_ok, NULL, 1);
 	add("engine: sip OPTIONS answered 200 (after a 100)", test_sip_ok, NULL, 1);
-	add("engine: sip any final answer counts", test_sip_any_final_ok, NULL, 1);
+	add("engine: sip 403 from the server counts", test_sip_server_4xx_ok, NULL, 1);
+	add("engine: sip 503 fails", test_sip_503_fails, NULL, 1);
 	add("engine: sip 404 when 200 is expected fails", test_sip_wrong_status, NULL, 1);
 	add("engine: sip answer with another Call-ID is not ours", test_sip_other_callid_times_out, NULL, 1);
 	add("engine: http 204, expect 204 ok, request bytes", test_http_204_expect_204_ok, NULL, 1);
 	add("engine: http 204, expect 200 fails", test_http_204_expect_200_fails, NULL, 1);
-	add("engine: http any 2xx/3xx, host=", test_http_any_2xx_3xx, NULL, 1);
+	add("engine: http default exactly 200: 302 (captive portal), 500, 204 fail; host=",
+	    test_http_default_200_only, NULL, 1);
+	add("engine: http contains= in the body, not the head", test_http_contains, NULL, 1);
 	add("engine: http status line in two segments", test_http_split_status_line, NULL, 1);
 	add("engine: http garbage status line", test_http_garbage, NULL, 1);
 	add("engine: http closed before the status line", test_http_closed_early, NULL, 1);
@@ -1829,7 +2049,9 @@ int main(void)
 	add("engine: dns port unreachable fails", test_dns_port_unreachable, NULL, 1);
 	add("engine: timeout for each kind", test_timeout_each_kind, NULL, 1);
 	add("engine: dns silent port times out", test_dns_silent_port_timeout, NULL, 1);
-	add("engine: dns wrong id or no QR ignored", test_dns_wrong_answers_ignored, NULL, 1);
+	add("engine: dns wrong id, no QR, another question or a bare header ignored",
+	    test_dns_wrong_answers_ignored, NULL, 1);
+	add("engine: dns SERVFAIL or REFUSED fails", test_dns_servfail_refused_fail, NULL, 1);
 	add("engine: http no answer times out", test_http_no_answer_timeout, NULL, 1);
 	add("engine: uplink down fails at once", test_uplink_down, NULL, 1);
 	add("engine: no source address", test_no_source, NULL, 1);

@@ -19,6 +19,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <linux/errqueue.h>
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
@@ -43,6 +44,7 @@
 
 #define WHY_LEN 128
 #define HTTP_HEAD_MAX 512      /* the status line must come within this much */
+#define HTTP_RESP_MAX 4096     /* a contains= text must come within this much */
 #define HTTP_REQ_MAX 384       /* GET + path (127) + Host (63) + fixed headers */
 #define TIMER_ACCURACY_US 1000 /* sd-event's default (250 ms) would blur RTT-scale deadlines */
 #define ICMP_PAYLOAD "bascule-probe"
@@ -77,7 +79,7 @@ struct probe {
 	enum http_phase phase;
 	size_t req_len, req_off, resp_len;
 	char req[HTTP_REQ_MAX];
-	char resp[HTTP_HEAD_MAX];
+	char resp[HTTP_RESP_MAX];
 };
 
 struct bsc_prober {
@@ -278,13 +280,27 @@ static int parse_http_url(const char *spec, const char *tok, struct bsc_probe_ta
 	return 0;
 }
 
-/* After the URL: an optional STATUS and an optional host=NAME, in any order. */
+/* After the URL: an optional STATUS, host=NAME and contains=TEXT, in any
+ * order. */
 static int parse_http_extra(const char *spec, const char *tok, struct bsc_probe_target *t,
 			    int *have_status, int *have_host, char *err, size_t errlen)
 {
 	const char *c;
 	long status;
 
+	if (!strncmp(tok, "contains=", 9)) {
+		tok += 9;
+		if (t->contains[0] || !*tok || strlen(tok) >= sizeof(t->contains))
+			return parse_error(err, errlen, spec,
+					   "contains= takes one text of 1 to %zu characters",
+					   sizeof(t->contains) - 1);
+		for (c = tok; *c; c++)
+			if (!isgraph((unsigned char)*c))
+				return parse_error(err, errlen, spec, "contains '%s' has a bad character",
+						   tok);
+		strcpy(t->contains, tok);
+		return 0;
+	}
 	if (!strncmp(tok, "host=", 5)) {
 		tok += 5;
 		if (*have_host || !*tok || strlen(tok) >= sizeof(t->host))
@@ -301,7 +317,7 @@ static int parse_http_extra(const char *spec, const char *tok, struct bsc_probe_
 	}
 	if (*have_status || parse_number(tok, 100, 599, &status))
 		return parse_error(err, errlen, spec,
-				   "unexpected '%s' (expected an HTTP status from 100 to 599, or host=NAME)",
+				   "unexpected '%s' (expected an HTTP status from 100 to 599, host=NAME or contains=TEXT)",
 				   tok);
 	t->expect_status = (int)status;
 	*have_status = 1;
@@ -390,7 +406,7 @@ int bsc_probe_target_parse(const char *spec, struct bsc_probe_target *t, char *e
 
 void bsc_probe_target_format(const struct bsc_probe_target *t, char *buf, size_t len)
 {
-	char a[INET_ADDRSTRLEN], port[8] = "", status[8] = "", host[80] = "";
+	char a[INET_ADDRSTRLEN], port[8] = "", status[8] = "", host[80] = "", contains[80] = "";
 	uint16_t p = default_port(t);
 
 	if (!len)
@@ -416,8 +432,10 @@ void bsc_probe_target_format(const struct bsc_probe_target *t, char *buf, size_t
 		/* The default Host (the address) is implied, as when parsed. */
 		if (t->host[0] && strcmp(t->host, a))
 			snprintf(host, sizeof(host), " host=%s", t->host);
-		snprintf(buf, len, "http %s%s%s%s%s", a, port, t->path[0] ? t->path : "/", status,
-			 host);
+		if (t->contains[0])
+			snprintf(contains, sizeof(contains), " contains=%s", t->contains);
+		snprintf(buf, len, "http %s%s%s%s%s%s", a, port, t->path[0] ? t->path : "/", status,
+			 host, contains);
 		return;
 	case BSC_PROBE_SIP:
 		if (p != 5060)
@@ -475,11 +493,32 @@ size_t bsc_dns_build_query(uint8_t *buf, size_t cap, uint16_t id, const char *qn
 	return off;
 }
 
-int bsc_dns_reply_matches(const uint8_t *buf, size_t len, uint16_t id)
+int bsc_dns_answer(const uint8_t *buf, size_t len, uint16_t id, const char *qname)
 {
-	/* Any answer counts, whatever its rcode: a resolver that answers is a
-	 * working path.  The ID and the QR bit tell it from noise and echoes. */
-	return len >= 12 && ((uint16_t)(buf[0] << 8 | buf[1])) == id && (buf[2] & 0x80);
+	uint8_t q[300];
+	size_t qlen = bsc_dns_build_query(q, sizeof(q), id, qname), i;
+
+	/* An answer to the question asked: our ID, QR set, opcode QUERY, one
+	 * question, and that question ours (the name case-insensitively, RFC
+	 * 4343; type A, class IN).  A bare header, an echo of the query or an
+	 * answer to another question is noise, or a forgery, not an answer. */
+	if (!qlen || len < qlen || memcmp(buf, q, 2) || !(buf[2] & 0x80) || (buf[2] & 0x78) ||
+	    buf[4] || buf[5] != 1)
+		return -1;
+	/* (label lengths are at most 63: tolower leaves them alone) */
+	for (i = 12; i < qlen; i++)
+		if (tolower(buf[i]) != tolower(q[i]))
+			return -1;
+	return buf[3] & 0x0f;
+}
+
+const char *bsc_dns_rcode_name(int rcode)
+{
+	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+					     "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+					     "NXRRSET", "NOTAUTH", "NOTZONE" };
+
+	return rcode >= 0 && rcode < (int)(sizeof(names) / sizeof(names[0])) ? names[rcode] : "?";
 }
 
 /* A status line: a version of v characters the caller has checked, then
@@ -571,6 +610,24 @@ int bsc_sip_reply_status(const char *buf, size_t len, const char *call_id)
 		p = eol + 1;
 	}
 	return -1;
+}
+
+int bsc_sip_status_alive(int status)
+{
+	/* 2xx: the server takes OPTIONS.  The 4xx a server sends when it has
+	 * judged the request itself: it wants credentials (401, 407), does not
+	 * take OPTIONS or this URI (403, 404, 405, 420, 481, 484).  Not 408 or
+	 * 480 (a proxy's view of someone else), not 5xx (503: overloaded, or a
+	 * proxy that reaches no server) or 6xx. */
+	static const int alive_4xx[] = { 401, 403, 404, 405, 407, 420, 481, 484 };
+	size_t i;
+
+	if (status >= 200 && status < 300)
+		return 1;
+	for (i = 0; i < sizeof(alive_4xx) / sizeof(alive_4xx[0]); i++)
+		if (status == alive_4xx[i])
+			return 1;
+	return 0;
 }
 
 static size_t http_build_request(const struct bsc_probe_target *t, char *buf, size_t cap)
@@ -902,28 +959,86 @@ static int icmp_start(struct probe *pr)
 /* TCP and HTTP                                                       */
 /* ------------------------------------------------------------------ */
 
-static void http_check_status(struct probe *pr, uint64_t rtt)
+/* The value of header `name` (with its colon) in the head, printable and
+ * cut to fit `out`; "" when absent. */
+static void http_header(const char *buf, size_t len, const char *name, char *out, size_t cap)
+{
+	size_t nl = strlen(name), i = 0, o = 0;
+	const char *p = buf, *end = buf + len, *eol;
+
+	out[0] = 0;
+	while (p < end && (eol = memchr(p, '\n', (size_t)(end - p)))) {
+		if (eol == p || (eol == p + 1 && *p == '\r'))
+			return; /* the end of the head */
+		if ((size_t)(eol - p) > nl && !strncasecmp(p, name, nl)) {
+			for (i = nl; p + i < eol && (p[i] == ' ' || p[i] == '\t'); i++)
+				;
+			for (; p + i < eol && p[i] != '\r' && o + 1 < cap; i++)
+				out[o++] = isprint((unsigned char)p[i]) ? p[i] : '?';
+			out[o] = 0;
+			return;
+		}
+		p = eol + 1;
+	}
+}
+
+/* The body, once the head is all there; NULL before. */
+static const char *http_body(const char *buf, size_t len)
+{
+	const char *a = memmem(buf, len, "\r\n\r\n", 4), *b = memmem(buf, len, "\n\n", 2);
+
+	if (a && (!b || a < b))
+		return a + 4;
+	return b ? b + 2 : NULL;
+}
+
+/* What has come so far decides, or not yet (eof: the server closed). */
+static void http_check(struct probe *pr, uint64_t rtt, int eof)
 {
 	int status = bsc_http_status(pr->resp, pr->resp_len);
-	int want = pr->t.expect_status;
+	int want = pr->t.expect_status ? pr->t.expect_status : 200;
+	const char *body;
 
 	if (status < 0) {
 		if (memchr(pr->resp, '\n', pr->resp_len))
 			probe_finish(pr, 0, 0, "http: malformed status line");
-		else if (pr->resp_len == sizeof(pr->resp))
+		else if (pr->resp_len >= HTTP_HEAD_MAX)
 			probe_finish(pr, 0, 0, "http: no status line in the first "
 					       STR(HTTP_HEAD_MAX) " bytes");
+		else if (eof)
+			probe_finish(pr, 0, 0, "http: connection closed before the status line");
 		return; /* not all there yet */
 	}
-	if (want ? status == want : status >= 200 && status < 400) {
+	if (status != want) {
+		char loc[64];
+
+		/* A captive portal (a 5G quota used up, a hotel's login page)
+		 * redirects every request: the link reaches the portal only. */
+		http_header(pr->resp, pr->resp_len, "Location:", loc, sizeof(loc));
+		if (status >= 300 && status < 400)
+			set_why(pr, "http status %d, expected %d: redirected to '%s' (a captive portal?)",
+				status, want, loc);
+		else
+			set_why(pr, "http status %d, expected %d", status, want);
+		probe_finish(pr, 0, 0, pr->why);
+		return;
+	}
+	if (!pr->t.contains[0]) {
 		probe_finish(pr, 1, rtt, NULL);
 		return;
 	}
-	if (want)
-		set_why(pr, "http status %d, expected %d", status, want);
-	else
-		set_why(pr, "http status %d, expected 2xx or 3xx", status);
-	probe_finish(pr, 0, 0, pr->why);
+	/* The page must be the real one: a portal may answer 200 too. */
+	body = http_body(pr->resp, pr->resp_len);
+	if (body && memmem(body, (size_t)(pr->resp + pr->resp_len - body), pr->t.contains,
+			   strlen(pr->t.contains))) {
+		probe_finish(pr, 1, rtt, NULL);
+		return;
+	}
+	if (eof || pr->resp_len == sizeof(pr->resp)) {
+		set_why(pr, "http: '%s' not in the body's first %zu bytes (a captive portal?)",
+			pr->t.contains, body ? (size_t)(pr->resp + pr->resp_len - body) : 0);
+		probe_finish(pr, 0, 0, pr->why);
+	}
 }
 
 static void http_read(struct probe *pr)
@@ -940,12 +1055,8 @@ static void http_read(struct probe *pr)
 		}
 		return;
 	}
-	if (n == 0) {
-		probe_finish(pr, 0, 0, "http: connection closed before the status line");
-		return;
-	}
 	pr->resp_len += (size_t)n;
-	http_check_status(pr, t - pr->start_ns);
+	http_check(pr, t - pr->start_ns, n == 0);
 }
 
 static void http_send(struct probe *pr)
@@ -967,6 +1078,35 @@ static void http_send(struct probe *pr)
 	}
 }
 
+/* A refused connect is the target's RST, or an ICMP port or protocol
+ * unreachable from any hop on the way (a walled garden, a firewall), which
+ * the kernel reports with the same errno.  With IP_RECVERR, the ICMP one is
+ * also queued on the socket's error queue with its sender; a RST queues
+ * nothing.  1 (and `why` set) when the refusal was an ICMP error. */
+static int refused_by_icmp(struct probe *pr)
+{
+	char cbuf[512], from[INET_ADDRSTRLEN];
+	struct msghdr mh = { .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+
+	if (recvmsg(pr->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		return 0;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		const struct sock_extended_err *ee = (const void *)CMSG_DATA(c);
+		const struct sockaddr_in *off;
+
+		if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_RECVERR ||
+		    ee->ee_origin != SO_EE_ORIGIN_ICMP)
+			continue;
+		off = (const struct sockaddr_in *)SO_EE_OFFENDER(ee);
+		inet_ntop(AF_INET, &off->sin_addr, from, sizeof(from));
+		set_why(pr, "tcp: %s (from %s): an ICMP error, not the target's RST",
+			icmp_error_name(ee->ee_type, ee->ee_code), from);
+		return 1;
+	}
+	return 0;
+}
+
 /* Connected (or refused): a TCP probe is over, an HTTP probe starts talking. */
 static void tcp_connected(struct probe *pr)
 {
@@ -975,8 +1115,12 @@ static void tcp_connected(struct probe *pr)
 
 	if (getsockopt(pr->fd, SOL_SOCKET, SO_ERROR, &err, &len))
 		err = errno;
+	if (pr->t.kind == BSC_PROBE_TCP && err == ECONNREFUSED && refused_by_icmp(pr)) {
+		probe_finish(pr, 0, 0, pr->why);
+		return;
+	}
 	if (pr->t.kind == BSC_PROBE_TCP && (!err || err == ECONNREFUSED)) {
-		/* SYN-ACK or RST: either way the path to the host works. */
+		/* SYN-ACK or the target's RST: the path to the host works. */
 		probe_finish(pr, 1, now_ns() - pr->start_ns, NULL);
 		return;
 	}
@@ -1026,10 +1170,17 @@ static int tcp_start(struct probe *pr)
 	pr->fd = open_bound_socket(pr->p, SOCK_STREAM, 0, pr->why);
 	if (pr->fd < 0)
 		return pr->fd;
+	if (pr->t.kind == BSC_PROBE_TCP &&
+	    setsockopt(pr->fd, IPPROTO_IP, IP_RECVERR, &(int){ 1 }, sizeof(int)))
+		return set_why_errno(pr, "IP_RECVERR", errno);
 	pr->start_ns = now_ns();
 	if (connect(pr->fd, (struct sockaddr *)&dst, sizeof(dst)) && errno != EINPROGRESS) {
 		r = errno;
 		if (r == ECONNREFUSED && pr->t.kind == BSC_PROBE_TCP) {
+			if (refused_by_icmp(pr)) {
+				probe_post(pr, 0);
+				return 0;
+			}
 			probe_post(pr, 1); /* refused at once is still an answer */
 			return 0;
 		}
@@ -1053,6 +1204,7 @@ static int on_dns_readable(sd_event_source *s, int fd, uint32_t revents, void *u
 	struct probe *pr = userdata;
 	uint8_t buf[512];
 	ssize_t n;
+	int rcode;
 
 	/* The socket is connected: only the target's address and port get in. */
 	n = recv(fd, buf, sizeof(buf), 0);
@@ -1064,8 +1216,18 @@ static int on_dns_readable(sd_event_source *s, int fd, uint32_t revents, void *u
 		}
 		return 0;
 	}
-	if (bsc_dns_reply_matches(buf, (size_t)n, pr->dns_id))
+	rcode = bsc_dns_answer(buf, (size_t)n, pr->dns_id, pr->t.qname);
+	if (rcode < 0)
+		return 0; /* not an answer to our question: wait for one */
+	/* NOERROR and NXDOMAIN: the resolver resolved, the path to the
+	 * Internet behind it works.  SERVFAIL, REFUSED...: a resolver that
+	 * answers but cannot resolve (a walled garden, a dead upstream). */
+	if (rcode == 0 || rcode == 3) {
 		probe_finish(pr, 1, now_ns() - pr->start_ns, NULL);
+		return 0;
+	}
+	set_why(pr, "dns rcode %s: the resolver answers but does not resolve", bsc_dns_rcode_name(rcode));
+	probe_finish(pr, 0, 0, pr->why);
 	return 0;
 }
 
@@ -1145,11 +1307,15 @@ static int on_sip_readable(sd_event_source *s, int fd, uint32_t revents, void *u
 	status = bsc_sip_reply_status(buf, (size_t)n, pr->call_id);
 	if (status < 200)
 		return 0; /* not ours, or provisional (1xx): the final one follows */
-	if (!want || status == want) {
+	if (want ? status == want : bsc_sip_status_alive(status)) {
 		probe_finish(pr, 1, now_ns() - pr->start_ns, NULL);
 		return 0;
 	}
-	set_why(pr, "sip status %d, expected %d", status, want);
+	if (want)
+		set_why(pr, "sip status %d, expected %d", status, want);
+	else
+		set_why(pr, "sip status %d: not a 2xx, nor a 4xx of a server that judged the request",
+			status);
 	probe_finish(pr, 0, 0, pr->why);
 	return 0;
 }

@@ -2,7 +2,7 @@
 /*
  * probe.h - health probes sent through one uplink, whatever uplink is active:
  * ICMP echo, TCP connect (SYN-ACK or RST both mean "alive"), DNS query over
- * UDP, HTTP GET with an expected status.  Asynchronous, on sd-event.
+ * UDP, HTTP GET with an expected status (and body text), SIP OPTIONS.  Asynchronous, on sd-event.
  */
 #ifndef BSC_PROBE_H
 #define BSC_PROBE_H
@@ -26,7 +26,8 @@ struct bsc_probe_target {
 	char qname[64];         /* DNS: the A record asked for */
 	char host[64];          /* HTTP: Host header (default: the address) */
 	char path[128];         /* HTTP: path, default "/" */
-	int expect_status;      /* HTTP: 0 = any 2xx or 3xx; SIP: 0 = any final response */
+	char contains[64];      /* HTTP: a text the body must hold (the real page, not a portal's) */
+	int expect_status;      /* HTTP: 0 = exactly 200; SIP: 0 = 2xx or a server's own 4xx */
 };
 
 /* Parse one `probe = ...` value:
@@ -35,8 +36,10 @@ struct bsc_probe_target {
  *   dns 203.0.113.53 example.com          (port 53, or ADDR:PORT)
  *   http 203.0.113.10/health 200          (port 80, or ADDR:PORT/path; status optional)
  *   http 203.0.113.10/health 200 host=example.com   (Host header, default the address)
- *   sip 203.0.113.60                       (OPTIONS to port 5060, or ADDR:PORT; any
- *   sip 203.0.113.60:5060 200               final response, or the STATUS given)
+ *   http 203.0.113.10/ contains=bascule-ok  (status 200, or the one given, and the
+ *                                            body's first 4 KiB hold the text)
+ *   sip 203.0.113.60                       (OPTIONS to port 5060, or ADDR:PORT; a 2xx
+ *   sip 203.0.113.60:5060 200               or a server's own 4xx, or the STATUS given)
  * Returns 0, or -1 with a message naming what is wrong. */
 int bsc_probe_target_parse(const char *spec, struct bsc_probe_target *t, char *err, size_t errlen);
 /* The same syntax back, for logs and status. */
@@ -78,11 +81,16 @@ int bsc_probe_cli(int argc, char **argv);
 
 /* Exposed for the unit tests. */
 size_t bsc_dns_build_query(uint8_t *buf, size_t cap, uint16_t id, const char *qname);
-int bsc_dns_reply_matches(const uint8_t *buf, size_t len, uint16_t id);
+/* The rcode of an answer to (id, qname, A, IN), or -1: not such an answer. */
+int bsc_dns_answer(const uint8_t *buf, size_t len, uint16_t id, const char *qname);
+const char *bsc_dns_rcode_name(int rcode);
 int bsc_http_status(const char *buf, size_t len); /* -1: not (yet) a status line */
 size_t bsc_sip_build_options(char *buf, size_t cap, uint32_t dst, uint16_t dport, uint32_t src,
 			     uint16_t sport, const char *call_id, const char *tag);
 /* Status of a SIP response carrying call_id; -1: not a response to it. */
 int bsc_sip_reply_status(const char *buf, size_t len, const char *call_id);
+/* A final SIP status that shows a live server (2xx, a few 4xx), when no
+ * status is given. */
+int bsc_sip_status_alive(int status);
 
 #endif
