@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -41,6 +42,7 @@
 #include "config.h"
 #include "drill.h"
 #include "control.h"
+#include "ctl.h"
 #include "daemon.h"
 #include "daemon_priv.h"
 #include "flows.h"
@@ -2146,6 +2148,67 @@ static void add_row(const char *prefix, const char *what, CMUnitTestFunction fn,
 			add_row(prefix, table[i_].what, fn, &table[i_]); \
 	} while (0)
 
+/* The control socket's directory: created when missing, left alone when
+ * there (its mode is not the daemon's to change), refused when others may
+ * write to it or it is not root's. */
+static void ctl_handler_nop(void *data, const char *request, FILE *out)
+{
+}
+
+static mode_t dir_mode(const char *d)
+{
+	struct stat st;
+
+	assert_int_equal(stat(d, &st), 0);
+	return st.st_mode & 07777;
+}
+
+static void test_ctl_socket_directory(void **state)
+{
+	char base[] = "/tmp/bsc-ctl-XXXXXX", sub[96], sock[128], err[512];
+	struct bsc_ctl *c;
+	sd_event *ev = NULL;
+
+	if (geteuid())
+		skip();
+	assert_non_null(mkdtemp(base));
+	assert_true(sd_event_new(&ev) >= 0);
+
+	/* Missing: created 0750. */
+	snprintf(sub, sizeof(sub), "%s/run", base);
+	snprintf(sock, sizeof(sock), "%s/control.sock", sub);
+	c = bsc_ctl_listen(ev, sock, NULL, ctl_handler_nop, NULL, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(dir_mode(sub), 0750);
+	bsc_ctl_close(c);
+
+	/* There, 0755 root's: used, and still 0755 afterwards. */
+	assert_int_equal(chmod(sub, 0755), 0);
+	c = bsc_ctl_listen(ev, sock, NULL, ctl_handler_nop, NULL, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(dir_mode(sub), 0755);
+	bsc_ctl_close(c);
+
+	/* World-writable, even sticky as /tmp: refused, and left 1777. */
+	assert_int_equal(chmod(sub, 01777), 0);
+	c = bsc_ctl_listen(ev, sock, NULL, ctl_handler_nop, NULL, err, sizeof(err));
+	assert_null(c);
+	assert_non_null(strstr(err, "refused: its directory"));
+	assert_non_null(strstr(err, "writable by others (mode 1777"));
+	assert_int_equal(dir_mode(sub), 01777);
+
+	/* Someone else's: refused. */
+	assert_int_equal(chmod(sub, 0755), 0);
+	assert_int_equal(chown(sub, 65534, 65534), 0);
+	c = bsc_ctl_listen(ev, sock, NULL, ctl_handler_nop, NULL, err, sizeof(err));
+	assert_null(c);
+	assert_non_null(strstr(err, "not root's"));
+
+	assert_int_equal(rmdir(sub), 0);
+	assert_int_equal(rmdir(base), 0);
+	sd_event_unref(ev);
+}
+
 int main(void)
 {
 	size_t i;
@@ -2197,6 +2260,7 @@ int main(void)
 	ADD(test_failover_always_an_uplink);
 	ADD(test_failover_drain_always_an_uplink);
 	ADD(test_failover_kicks_in_slices);
+	ADD(test_ctl_socket_directory);
 
 	failed = _cmocka_run_group_tests("bascule_unit", tests, ntests, NULL, NULL);
 	for (i = 0; i < nowned; i++)

@@ -68,20 +68,49 @@ static int serve(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	return 0;
 }
 
-static int mkdir_parent(const char *path, gid_t gid)
+/* The socket's directory.  Missing: created 0750, root and the control
+ * group.  There already: left exactly as it is (a control_socket in /tmp
+ * must not turn /tmp into 0750 root:root), but refused when it is not
+ * root's or others may write to it, since then someone else could replace
+ * the socket, or the directory, under the daemon and its clients. */
+static int mkdir_parent(const char *path, gid_t gid, char *err, size_t errlen)
 {
 	char dir[108];
+	struct stat st;
 	char *slash;
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		*slash = '\0';
+	if (!mkdir(dir, 0750)) {
+		if (chown(dir, 0, gid) || chmod(dir, 0750)) {
+			snprintf(err, errlen, "control socket %s: its new directory %s: %s", path, dir,
+				 strerror(errno));
+			return -1;
+		}
 		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0750) && errno != EEXIST)
-		return -errno;
-	(void)!chown(dir, 0, gid);
-	chmod(dir, 0750); /* also when it was there already */
+	}
+	if (errno != EEXIST || stat(dir, &st)) {
+		snprintf(err, errlen, "control socket %s: cannot create its directory %s: %s", path,
+			 dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & S_IWOTH) ||
+	    ((st.st_mode & S_IWGRP) && st.st_gid != 0 && st.st_gid != gid)) {
+		snprintf(err, errlen,
+			 "control socket %s: refused: its directory %s is %s (mode %04o, uid %u, gid %u); "
+			 "use a directory of root's that only root%s may write, such as /run/bascule",
+			 path, dir, !S_ISDIR(st.st_mode) ? "not a directory" :
+				    st.st_uid != 0 ? "not root's" : "writable by others",
+			 (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)st.st_gid,
+			 gid ? " and the control group" : "");
+		return -1;
+	}
 	return 0;
 }
 
@@ -109,9 +138,7 @@ struct bsc_ctl *bsc_ctl_listen(sd_event *ev, const char *path, const char *group
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	c->handler = h;
 	c->data = data;
-	if (mkdir_parent(path, gid)) {
-		snprintf(err, errlen, "control socket %s: cannot create its directory: %s", path,
-			 strerror(errno));
+	if (mkdir_parent(path, gid, err, errlen)) {
 		free(c);
 		return NULL;
 	}
