@@ -429,14 +429,19 @@ t_reload_restart_only() {
 	refused_reload "needs a restart"
 }
 
-# The history file and the metrics address are opened once, at start: a
-# reload that changes them is refused by name, not silently half-applied.
+# The history file, the metrics address and the control socket's group are
+# taken once, at start: a reload that changes them is refused by name, not
+# silently half-applied.
 t_reload_history_metrics() {
 	cp "$CONF" "$CONF.good" || return 1
 	conf_set bascule history "$WORK/other-history.db" || return 1
 	refused_reload "history changed: that needs a restart" || return 1
 	conf_set bascule metrics_listen 127.0.0.1:9 || return 1
 	refused_reload "metrics_listen changed: that needs a restart" || return 1
+	# the socket's group is given when it is made: a new one is refused,
+	# not taken silently while the old group keeps its access
+	sed -i 's/^\[bascule\]/&\ncontrol_group = root/' "$CONF" || return 1
+	refused_reload "control_group changed: that needs a restart" || return 1
 	[[ ! -e "$WORK/other-history.db" ]] || { echo "the refused reload created the new history file"; return 1; }
 }
 
@@ -615,7 +620,7 @@ check "drain fiber: its stream stays on fiber, a new flow goes via cell, state d
 check "reload under a 1 ms stream: 'reloaded', 0 lost, a config event" t_reload_ok
 check "reload of a broken file: refused with file:line, daemon still forwards, no config event" t_reload_bad_file
 check "reload of a restart-only change (an uplink's interface): refused, 'needs a restart'" t_reload_restart_only
-check "reload changing the history file or the metrics address: refused by name, nothing opened" t_reload_history_metrics
+check "reload changing the history file, the metrics address or control_group: refused by name, nothing opened" t_reload_history_metrics
 check "SIGHUP reloads (config event)" t_sighup
 
 check "SIGKILL under a 1 ms stream: status says NOT running and shows the maps; restart; 0 lost" t_kill

@@ -125,12 +125,23 @@ t_kill() {
 	echo "= integrity_check ok; 3 runs, the fiber outage kept"
 }
 
+# The page holds phone numbers and e-mail addresses: it is 0640 under a
+# umask of 022, and a symlink planted at the old fixed name of the file
+# aside (OUTPUT.tmp) is not followed.
 t_report() {
-	"${B[@]}" report -c "$CONF" --days 1 -o "$WORK/report.html" 2>"$WORK/report.err" ||
+	local mode
+	echo untouched >"$WORK/victim"
+	ln -s "$WORK/victim" "$WORK/report.html.tmp"
+	(umask 022 && "${B[@]}" report -c "$CONF" --days 1 -o "$WORK/report.html") 2>"$WORK/report.err" ||
 		{ cat "$WORK/report.err"; return 1; }
 	"${B[@]}" report -c "$CONF" --days 1 --format md -o "$WORK/report.md" || return 1
 	[[ ! -s "$WORK/report.err" ]] || { echo "stderr:"; cat "$WORK/report.err"; return 1; }
 	echo "= report.html $(stat -c %s "$WORK/report.html") bytes, report.md $(stat -c %s "$WORK/report.md") bytes"
+	mode=$(stat -c %a "$WORK/report.html")
+	echo "= report.html mode $mode (umask 022); the planted report.html.tmp -> victim: victim says '$(cat "$WORK/victim")'"
+	[[ "$mode" == 640 && "$(cat "$WORK/victim")" == untouched ]] || return 1
+	rm -f "$WORK/report.html.tmp" "$WORK/victim"
+	[[ -z "$(find "$WORK" -maxdepth 1 -name 'report.*.??????')" ]] || { echo "a file aside was left"; return 1; }
 	keep "$WORK/report.html" "$WORK/report.md"
 }
 
@@ -259,7 +270,7 @@ check "history: one fiber outage with the events' start, end and length, carried
 check "restart (SIGTERM, start): a clean stop recorded, 2 runs, the outage kept" t_restart
 check "SIGKILL and start: the database intact, 3 runs, the outage kept" t_kill
 check "three starts with every uplink up: no site outage in the history" t_no_start_outage
-check "bascule report (HTML and Markdown) from the live database" t_report || bail_out "no report"
+check "bascule report (HTML and Markdown) from the live database, 0640, no planted symlink followed" t_report || bail_out "no report"
 check "report: the fiber outage with its length to the ms, carried by cell" t_report_outage
 check "report: site, contacts, checks, providers, timeline, costs; Markdown the same" t_report_content
 check "report: valid HTML (tidy, strict parse, self-contained, SVG well-formed)" t_html_valid

@@ -868,6 +868,50 @@ static void test_config_reports_syntax_error_among_others(void **state)
 	assert_error_at(errbuf, CONF_NAME, 4, "syntax error");
 }
 
+/* A second [bascule] or [drill], a single-valued key given twice, a
+ * damp_reuse that is never reached, a control_group that does not exist:
+ * each an error at its line, never silently merged or overwritten. */
+static void test_config_refuses_repeats_and_dead_values(void **state)
+{
+	struct bsc_cfg cfg;
+
+	assert_int_equal(parse("[bascule]\n"                      /* 1 */
+			       "lan = lan0\n"                      /* 2 */
+			       "flow_table_size = 4096\n"          /* 3 */
+			       "flow_table_size = 8192\n"          /* 4 */
+			       "hook = /bin/true\n"                /* 5 */
+			       "hook = /bin/false\n"               /* 6: repeatable */
+			       "[uplink a]\n"                      /* 7 */
+			       "interface = wan0\n"                /* 8 */
+			       "gateway = 192.0.2.1\n"             /* 9 */
+			       "priority = 10\n"                   /* 10 */
+			       "priority = 20\n"                   /* 11 */
+			       "probe = icmp 192.0.2.9\n"          /* 12 */
+			       "probe = icmp 192.0.2.10\n"         /* 13: repeatable */
+			       "damp_reuse = 0\n"                  /* 14 */
+			       "[uplink b]\n"                      /* 15 */
+			       "interface = wan1\n"                /* 16 */
+			       "gateway = 198.51.100.1\n"          /* 17: another section */
+			       "priority = 10\n"                   /* 18: another section */
+			       "[drill]\n"                         /* 19 */
+			       "interval_ms = 5\n"                 /* 20 */
+			       "[drill]\n"                         /* 21 */
+			       "interval_ms = 7\n"                 /* 22 */
+			       "[bascule]\n"                       /* 23 */
+			       "lan = lan1\n",                     /* 24 */
+			       &cfg), -1);
+	assert_error_at(errbuf, CONF_NAME, 4, "'flow_table_size' given twice in [bascule] (first at line 3)");
+	assert_error_at(errbuf, CONF_NAME, 11, "'priority' given twice in [uplink a] (first at line 10)");
+	assert_error_at(errbuf, CONF_NAME, 14, "damp_reuse");
+	assert_error_at(errbuf, CONF_NAME, 21, "[drill] defined twice (first at line 19)");
+	assert_error_at(errbuf, CONF_NAME, 23, "[bascule] defined twice (first at line 1)");
+	assert_int_equal(count_lines(errbuf), 5);
+
+	assert_int_equal(parse("[bascule]\nlan = lan0\ncontrol_group = bsc-no-such-group\n" UPA, &cfg), -1);
+	assert_error_at(errbuf, CONF_NAME, 3, "control_group: group 'bsc-no-such-group' does not exist");
+	assert_int_equal(parse("[bascule]\nlan = lan0\ncontrol_group = root\n" UPA, &cfg), 0);
+}
+
 static void test_config_small_error_buffer_is_terminated(void **state)
 {
 	struct bsc_cfg cfg;
@@ -2235,6 +2279,7 @@ int main(void)
 	ADD(test_config_reports_every_value_error);
 	ADD(test_config_reports_every_missing_piece);
 	ADD(test_config_reports_syntax_error_among_others);
+	ADD(test_config_refuses_repeats_and_dead_values);
 	ADD(test_config_small_error_buffer_is_terminated);
 	ADD(test_config_load_missing_file_names_the_path);
 	ADD(test_config_load_reads_a_file);

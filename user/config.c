@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <strings.h>
 
 #include "config.h"
@@ -34,6 +35,16 @@ struct parse_state {
 	int cur_uplink;         /* index in cfg->uplinks, or -1 */
 	int cur_contact;        /* index in cfg->contacts, or -1 */
 	int site_line;          /* where [site] was opened, 0 = not yet */
+	int bascule_line, drill_line; /* the same for [bascule] and [drill] */
+	/* single-valued keys given so far, per section opened, to refuse a
+	 * second one instead of silently taking the last */
+	int section_seq;
+	struct seen_key {
+		int section;
+		int line;
+		char key[40];
+	} *seen;
+	int n_seen, cap_seen;
 	/* text reader */
 	const char *text;
 	FILE *file;
@@ -262,6 +273,7 @@ static int global_key(struct parse_state *st, const char *key, const char *v)
 			return 0;
 		}
 		strcpy(cfg->control_group, v);
+		cfg->control_group_line = st->line;
 		return 1;
 	}
 	if (!strcmp(key, "hook")) {
@@ -321,7 +333,8 @@ static const struct u32_key health_u32[] = {
 	H_KEY("window", window, 1, BSC_WINDOW_MAX, "probes"),
 	H_KEY("damp_penalty", damp_penalty, 0, 1000000, "(penalty per fall)"),
 	H_KEY("damp_suppress", damp_suppress, 0, 10000000, "(penalty, 0 = no damping)"),
-	H_KEY("damp_reuse", damp_reuse, 0, 10000000, "(penalty)"),
+	/* 0 would never be reached: a damped uplink would stay down for good */
+	H_KEY("damp_reuse", damp_reuse, 1, 10000000, "(penalty, at least 1: the penalty decays towards 0, never to it)"),
 	H_KEY("damp_half_life_ms", damp_half_life_ms, 1, 86400000, "milliseconds"),
 };
 
@@ -606,8 +619,19 @@ static int open_section(struct parse_state *st, const char *section)
 	snprintf(st->section, sizeof(st->section), "%s", section);
 	st->cur_uplink = -1;
 	st->cur_contact = -1;
-	if (!strcmp(section, "bascule") || !strcmp(section, "drill"))
+	st->section_seq++;
+	if (!strcmp(section, "bascule") || !strcmp(section, "drill")) {
+		int *first = section[0] == 'b' ? &st->bascule_line : &st->drill_line;
+
+		if (*first) {
+			add_error(st, st->line, "[%s] defined twice (first at line %d): one section, all its keys in it",
+				  section, *first);
+			snprintf(st->section, sizeof(st->section), "%s", "?");
+			return 0;
+		}
+		*first = st->line;
 		return 1;
+	}
 	if (!strcmp(section, "site"))
 		return open_site(st);
 	if (!strcmp(section, "contact") || !strncmp(section, "contact ", 8))
@@ -649,6 +673,43 @@ static int open_section(struct parse_state *st, const char *section)
 	return 1;
 }
 
+/* Keys that may be given more than once: each adds one more. */
+static int repeatable_key(const char *key)
+{
+	return !strcmp(key, "probe") || !strcmp(key, "hook") || !strcmp(key, "check") ||
+	       !strcmp(key, "staff_check");
+}
+
+/* 1 the first time a single-valued key is given in this section; 0 (an
+ * error given) on a second. */
+static int first_time(struct parse_state *st, const char *key)
+{
+	int i;
+
+	if (repeatable_key(key) || strlen(key) >= sizeof(st->seen[0].key))
+		return 1; /* (a key that long is unknown: reported as such) */
+	for (i = 0; i < st->n_seen; i++)
+		if (st->seen[i].section == st->section_seq && !strcmp(st->seen[i].key, key)) {
+			add_error(st, st->line, "'%s' given twice in [%s] (first at line %d): which one is meant?",
+				  key, st->section, st->seen[i].line);
+			return 0;
+		}
+	if (st->n_seen == st->cap_seen) {
+		int cap = st->cap_seen ? 2 * st->cap_seen : 64;
+		struct seen_key *n = realloc(st->seen, (size_t)cap * sizeof(*n));
+
+		if (!n)
+			return 1; /* no memory to remember: the key is still read */
+		st->seen = n;
+		st->cap_seen = cap;
+	}
+	st->seen[st->n_seen].section = st->section_seq;
+	st->seen[st->n_seen].line = st->line;
+	strcpy(st->seen[st->n_seen].key, key);
+	st->n_seen++;
+	return 1;
+}
+
 static int handler(void *user, const char *section, const char *key, const char *value)
 {
 	struct parse_state *st = user;
@@ -658,6 +719,10 @@ static int handler(void *user, const char *section, const char *key, const char 
 		add_error(st, st->line, "key '%s' outside any section", key);
 		return 0;
 	}
+	if (!strcmp(st->section, "?"))
+		return 0; /* the bad section was reported already */
+	if (!first_time(st, key))
+		return 0;
 	if (!strcmp(st->section, "bascule"))
 		return global_key(st, key, value);
 	if (!strcmp(st->section, "site"))
@@ -795,6 +860,12 @@ static void validate(struct parse_state *st)
 				add_error(st, u->line, "[uplink %s]: interface %s already used by [uplink %s]",
 					  u->name, u->ifname, cfg->uplinks[j].name);
 	}
+	/* Checked here, not only when the socket is made: a daemon that
+	 * starts without its control socket is worse than one that refuses. */
+	if (cfg->control_group[0] && !getgrnam(cfg->control_group))
+		add_error(st, cfg->control_group_line,
+			  "control_group: group '%s' does not exist (create it, e.g. groupadd %s, or leave the key out: root only)",
+			  cfg->control_group, cfg->control_group);
 	for (i = 0; i < cfg->n_contacts; i++) {
 		const struct bsc_contact_cfg *c = &cfg->contacts[i];
 
@@ -840,9 +911,13 @@ int bsc_config_parse_string(const char *text, const char *name, struct bsc_cfg *
 {
 	struct parse_state st;
 
+	int rc;
+
 	state_init(&st, cfg, name, err, errlen);
 	st.text = text;
-	return run_parser(&st);
+	rc = run_parser(&st);
+	free(st.seen);
+	return rc;
 }
 
 int bsc_config_load(const char *path, struct bsc_cfg *cfg, char *err, size_t errlen)
@@ -858,6 +933,7 @@ int bsc_config_load(const char *path, struct bsc_cfg *cfg, char *err, size_t err
 	}
 	rc = run_parser(&st);
 	fclose(st.file);
+	free(st.seen);
 	return rc;
 }
 

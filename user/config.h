@@ -114,6 +114,7 @@ struct bsc_cfg {
 	char control_socket[108];
 	char metrics_listen[64];        /* ADDR:PORT, or "off" */
 	char control_group[32];
+	int control_group_line;  /* where it was given, for messages */
 	int n_hooks;
 	char hooks[BSC_MAX_HOOKS][256];
 	char history[256];              /* the history database; "" = off */

@@ -951,6 +951,9 @@ static int reload(struct daemon *d, FILE *out)
 			strcmp(n->pin_root, d->cfg->pin_root) ? "pin_root" :
 			n->flow_table_size != d->cfg->flow_table_size ? "flow_table_size" :
 			strcmp(n->control_socket, d->cfg->control_socket) ? "control_socket" :
+			/* the socket's group is set when it is made: taken
+			 * silently, the old group would keep its access */
+			strcmp(n->control_group, d->cfg->control_group) ? "control_group" :
 			strcmp(n->metrics_listen, d->cfg->metrics_listen) ? "metrics_listen" :
 			strcmp(n->history, d->cfg->history) ? "history" :
 			n->manage_routes != d->cfg->manage_routes ? "manage_routes" :

@@ -1617,12 +1617,23 @@ int bsc_report_cli(int argc, char **argv)
 		goto out;
 	o.history_note = note;
 	if (output) {
-		/* written aside and renamed: a reader never sees half a page */
-		if (asprintf(&tmp, "%s.tmp", output) < 0)
+		int fd;
+
+		/* Written aside and renamed: a reader never sees half a page.
+		 * The page holds phone numbers and addresses: the file aside is
+		 * a new one of ours (mkstemp: O_EXCL, so no symlink planted at a
+		 * guessable name is followed), 0640 whatever the umask. */
+		if (asprintf(&tmp, "%s.XXXXXX", output) < 0) {
+			tmp = NULL;
 			goto out;
-		out = fopen(tmp, "w");
-		if (!out) {
+		}
+		fd = mkstemp(tmp);
+		if (fd < 0 || fchmod(fd, 0640) || !(out = fdopen(fd, "w"))) {
 			fprintf(stderr, "bascule report: cannot write %s: %s\n", tmp, strerror(errno));
+			if (fd >= 0) {
+				close(fd);
+				unlink(tmp);
+			}
 			out = stdout;
 			goto out;
 		}
