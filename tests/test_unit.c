@@ -23,9 +23,11 @@
 #include <bpf/bpf.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,12 +37,15 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "bascule.h"
 #include "config.h"
 #include "drill.h"
+#include "events.h"
 #include "control.h"
 #include "ctl.h"
 #include "daemon.h"
@@ -2253,6 +2258,261 @@ static void test_ctl_socket_directory(void **state)
 	sd_event_unref(ev);
 }
 
+/* Hooks: a fresh process's signals (the daemon blocks SIGINT/SIGTERM/SIGHUP
+ * and ignores SIGPIPE), none of its descriptors, at most hook_max_running at
+ * once, and one past hook_timeout_ms killed with what it started. */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void write_script(const char *path, const char *body)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, 0755), 0);
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[2048];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+static int proc_alive(long pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')'); /* "pid (comm) S ..." */
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+static void test_hooks_clean_and_bounded(void **state)
+{
+	char dir[] = "/tmp/bsc-hooks-XXXXXX", clean[96], slow[96], body[1024], p[128];
+	const char hooks[2][256];
+	struct bsc_event e = { .kind = "uplink", .uplink = "fiber", .old_state = "up",
+			       .new_state = "down", .reason = "test" };
+	struct bsc_hook_stats st;
+	struct bsc_hooks *h;
+	sigset_t ss, old;
+	sd_event *ev = NULL;
+	uint64_t t0, t_done = 0;
+	char *out;
+	long child = 0;
+	int fd, status;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(clean, sizeof(clean), "%s/clean.sh", dir);
+	snprintf(slow, sizeof(slow), "%s/slow.sh", dir);
+	snprintf(body, sizeof(body),
+		 "{ grep -E '^(SigBlk|SigIgn):' /proc/self/status\n"
+		 "  [ -e /proc/$$/fd/50 ] && echo leaked-fd-50\n"
+		 "  s=$(date +%%s%%N); timeout 0.2 sleep 3; e=$(date +%%s%%N)\n"
+		 "  echo \"timeout_ms $(( (e - s) / 1000000 ))\"\n"
+		 "  echo \"event $BASCULE_EVENT $BASCULE_UPLINK $BASCULE_NEW_STATE\"; } >%s/out.tmp\n"
+		 "mv %s/out.tmp %s/out", dir, dir, dir);
+	write_script(clean, body);
+	snprintf(body, sizeof(body), "sleep 30 & echo $! >%s/child\nwait", dir);
+	write_script(slow, body);
+	memset((void *)hooks, 0, sizeof(hooks));
+	strcpy((char *)hooks[0], clean);
+	strcpy((char *)hooks[1], slow);
+
+	/* The daemon's state: signals blocked and ignored, a descriptor open
+	 * without O_CLOEXEC. */
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGHUP);
+	sigaddset(&ss, SIGCHLD);
+	assert_int_equal(sigprocmask(SIG_BLOCK, &ss, &old), 0);
+	signal(SIGPIPE, SIG_IGN);
+	fd = open("/dev/null", O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(dup2(fd, 50), 50);
+	close(fd);
+
+	assert_true(sd_event_new(&ev) >= 0);
+	h = bsc_hooks_new(ev, 2, 500);
+	assert_non_null(h);
+	t0 = now_ns();
+	bsc_hooks_run(h, &e, "cell", hooks, 2);  /* both start */
+	bsc_hooks_run(h, &e, "cell", hooks, 1);  /* a third at once: not started */
+	bsc_hooks_stats(h, &st);
+	assert_int_equal(st.started, 2);
+	assert_int_equal(st.skipped, 1);
+	assert_int_equal(st.running, 2);
+	while (now_ns() - t0 < 10000000000ull) {
+		assert_true(sd_event_run(ev, 50000) >= 0);
+		bsc_hooks_stats(h, &st);
+		if (!st.running) {
+			t_done = now_ns();
+			break;
+		}
+	}
+	close(50);
+	signal(SIGPIPE, SIG_DFL);
+	assert_int_equal(sigprocmask(SIG_SETMASK, &old, NULL), 0);
+
+	assert_int_not_equal(t_done, 0);
+	assert_int_equal(st.ok, 1);
+	assert_int_equal(st.killed, 1);
+	assert_int_equal(st.failed, 0);
+	/* killed at its deadline (500 ms), not when its sleep ended (30 s) */
+	print_message("# hooks: the slow one killed after %.0f ms (hook_timeout_ms 500)\n",
+		      (double)(t_done - t0) / 1e6);
+	assert_true(t_done - t0 >= 450000000ull && t_done - t0 < 5000000000ull);
+	snprintf(p, sizeof(p), "%s/out", dir);
+	out = slurp(p);
+	assert_non_null(out);
+	print_message("# hook saw: %s", out);
+	assert_non_null(strstr(out, "SigBlk:\t0000000000000000\n"));
+	assert_non_null(strstr(out, "SigIgn:\t0000000000000000\n"));
+	assert_null(strstr(out, "leaked-fd-50"));
+	assert_non_null(strstr(out, "event uplink fiber down"));
+	{
+		/* `timeout 0.2 sleep 3` in the hook took 0.2 s, not 3 */
+		const char *t = strstr(out, "timeout_ms ");
+
+		assert_non_null(t);
+		assert_true(atol(t + 11) < 2000);
+	}
+	/* what the slow hook started went with it (its process group) */
+	snprintf(p, sizeof(p), "%s/child", dir);
+	out = slurp(p);
+	assert_non_null(out);
+	child = atol(out);
+	assert_true(child > 1);
+	/* gone, or a zombie left to whoever reaps orphans here */
+	for (status = 0; status < 50 && proc_alive(child); status++)
+		usleep(20000);
+	assert_false(proc_alive(child));
+	bsc_hooks_free(h);
+	sd_event_unref(ev);
+	snprintf(body, sizeof(body), "rm -rf %s", dir);
+	assert_int_equal(system(body), 0);
+}
+
+/* The control socket: nothing a client does stalls the loop. */
+static void ctl_handler_ping(void *data, const char *request, FILE *out)
+{
+	fprintf(out, "%s\n", !strcmp(request, "ping") ? "pong" : "unknown");
+}
+
+static int ctl_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Run the loop for ms; the longest single iteration, in ns. */
+static uint64_t ctl_loop(sd_event *ev, unsigned ms)
+{
+	uint64_t end = now_ns() + ms * 1000000ull, worst = 0;
+
+	while (now_ns() < end) {
+		uint64_t t = now_ns();
+
+		assert_true(sd_event_run(ev, 5000) >= 0);
+		if (now_ns() - t > worst)
+			worst = now_ns() - t;
+	}
+	return worst;
+}
+
+static void test_ctl_clients_cannot_stall(void **state)
+{
+	char dir[] = "/tmp/bsc-ctl2-XXXXXX", sock[96], buf[64];
+	int hung[20], c, i, n;
+	struct bsc_ctl *ctl;
+	sd_event *ev = NULL;
+	uint64_t worst, t0;
+	char err[256];
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/control.sock", dir);
+	assert_true(sd_event_new(&ev) >= 0);
+	ctl = bsc_ctl_listen(ev, sock, NULL, ctl_handler_ping, NULL, err, sizeof(err));
+	assert_non_null(ctl);
+
+	/* Five clients that connect and send nothing: the loop never waits
+	 * on them (the blocking socket waited 200 ms for each). */
+	for (i = 0; i < 5; i++)
+		hung[i] = ctl_connect(sock);
+	worst = ctl_loop(ev, 300);
+	print_message("# 5 silent clients: the longest loop iteration %.1f ms\n", worst / 1e6);
+	assert_true(worst < 100000000ull);
+
+	/* Meanwhile a request in two writes is read whole and answered. */
+	c = ctl_connect(sock);
+	assert_int_equal(send(c, "pi", 2, 0), 2);
+	ctl_loop(ev, 50);
+	assert_int_equal(send(c, "ng\n", 3, 0), 3);
+	ctl_loop(ev, 50);
+	n = (int)recv(c, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_string_equal(buf, "pong\n");
+	close(c);
+
+	/* At most 16 at once: the 17th is closed at once, not queued. */
+	for (i = 5; i < 16; i++)
+		hung[i] = ctl_connect(sock);
+	c = ctl_connect(sock);
+	ctl_loop(ev, 50);
+	assert_int_equal(recv(c, buf, sizeof(buf), MSG_DONTWAIT), 0);
+	close(c);
+
+	/* The silent ones are closed at their deadline (2 s). */
+	t0 = now_ns();
+	ctl_loop(ev, 2500);
+	for (i = 0; i < 16; i++) {
+		assert_int_equal(recv(hung[i], buf, sizeof(buf), MSG_DONTWAIT), 0);
+		close(hung[i]);
+	}
+	print_message("# the silent clients closed within %.0f ms\n", (now_ns() - t0) / 1e6);
+
+	/* and the socket serves again */
+	c = ctl_connect(sock);
+	assert_int_equal(send(c, "ping\n", 5, 0), 5);
+	ctl_loop(ev, 50);
+	n = (int)recv(c, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_int_equal(n, 5);
+	close(c);
+	bsc_ctl_close(ctl);
+	sd_event_unref(ev);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	size_t i;
@@ -2306,6 +2566,8 @@ int main(void)
 	ADD(test_failover_drain_always_an_uplink);
 	ADD(test_failover_kicks_in_slices);
 	ADD(test_ctl_socket_directory);
+	ADD(test_hooks_clean_and_bounded);
+	ADD(test_ctl_clients_cannot_stall);
 
 	failed = _cmocka_run_group_tests("bascule_unit", tests, ntests, NULL, NULL);
 	for (i = 0; i < nowned; i++)

@@ -103,6 +103,8 @@ void bsc_config_defaults(struct bsc_cfg *cfg)
 	snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s", "127.0.0.1:9901");
 	snprintf(cfg->history, sizeof(cfg->history), "%s", BSC_DEFAULT_HISTORY);
 	cfg->history_retention_days = 400;
+	cfg->hook_timeout_ms = 30000;
+	cfg->hook_max_running = 8;
 	cfg->site.rto_ms = 1000;
 	cfg->site.downtime_cost_per_hour = BSC_COST_UNSET;
 	snprintf(cfg->site.currency, sizeof(cfg->site.currency), "%s", "EUR");
@@ -214,6 +216,8 @@ static const struct u32_key global_u32[] = {
 	U32_KEY("route_metric", route_metric, 0, 1000000, "(a route metric)"),
 	U32_KEY("refresh_interval_ms", refresh_interval_ms, 50, 60000, "milliseconds"),
 	U32_KEY("history_retention_days", history_retention_days, 1, 36500, "days"),
+	U32_KEY("hook_timeout_ms", hook_timeout_ms, 100, 3600000, "milliseconds"),
+	U32_KEY("hook_max_running", hook_max_running, 1, 64, "hooks"),
 };
 
 /* A key of a table of numbers: 1 parsed into base + its offset, 0 a bad
@@ -312,7 +316,7 @@ static int global_key(struct parse_state *st, const char *key, const char *v)
 	r = u32_table_key(st, global_u32, sizeof(global_u32) / sizeof(global_u32[0]), cfg, key, v);
 	if (r >= 0)
 		return r;
-	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, host_new_flows_per_s, host_new_flows_burst, gc_interval_ms, refresh_interval_ms, failback_hold_ms, failback_moves_flows, manage_routes, source_guard, route_table_base, route_metric, control_socket, control_group, metrics_listen, hook, history, history_retention_days)",
+	add_error(st, st->line, "unknown key '%s' in [bascule] (expected lan, pin_root, flow_table_size, *_timeout, host_new_flows_per_s, host_new_flows_burst, gc_interval_ms, refresh_interval_ms, failback_hold_ms, failback_moves_flows, manage_routes, source_guard, route_table_base, route_metric, control_socket, control_group, metrics_listen, hook, hook_timeout_ms, hook_max_running, history, history_retention_days)",
 		  key);
 	return 0;
 }

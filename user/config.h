@@ -119,6 +119,8 @@ struct bsc_cfg {
 	char hooks[BSC_MAX_HOOKS][256];
 	char history[256];              /* the history database; "" = off */
 	uint32_t history_retention_days;
+	uint32_t hook_timeout_ms;       /* a hook still running then is killed */
+	uint32_t hook_max_running;      /* hooks at once; more are not started */
 	struct bsc_site_cfg site;
 	int n_contacts;
 	struct bsc_contact_cfg contacts[BSC_MAX_CONTACTS];

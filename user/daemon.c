@@ -116,7 +116,8 @@ void daemon_record(struct daemon *d, const char *kind, const char *uplink, const
 				"BASCULE_REASON=%s", reason, NULL);
 	else
 		bsc_log(LOG_NOTICE, "%s %s: %s -> %s (%s)", kind, uplink, old, new, reason);
-	bsc_events_run_hooks(&ev, active_name(d), d->cfg->hooks, d->cfg->n_hooks);
+	if (d->hooks)
+		bsc_hooks_run(d->hooks, &ev, active_name(d), d->cfg->hooks, d->cfg->n_hooks);
 }
 
 /* ------------------------------------------------------------ routing */
@@ -920,6 +921,19 @@ static void health_json(struct daemon *d, FILE *out)
 		json_object_array_add(ups, o);
 	}
 	json_object_object_add(root, "uplinks", ups);
+	{
+		struct bsc_hook_stats hs;
+		struct json_object *h = json_object_new_object();
+
+		bsc_hooks_stats(d->hooks, &hs);
+		json_object_object_add(h, "started", json_object_new_int64((int64_t)hs.started));
+		json_object_object_add(h, "ok", json_object_new_int64((int64_t)hs.ok));
+		json_object_object_add(h, "failed", json_object_new_int64((int64_t)hs.failed));
+		json_object_object_add(h, "killed", json_object_new_int64((int64_t)hs.killed));
+		json_object_object_add(h, "skipped", json_object_new_int64((int64_t)hs.skipped));
+		json_object_object_add(h, "running", json_object_new_int((int)hs.running));
+		json_object_object_add(root, "hooks", h);
+	}
 	fprintf(out, "%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
 	json_object_put(root);
 }
@@ -954,6 +968,8 @@ static int reload(struct daemon *d, FILE *out)
 			/* the socket's group is set when it is made: taken
 			 * silently, the old group would keep its access */
 			strcmp(n->control_group, d->cfg->control_group) ? "control_group" :
+			n->hook_timeout_ms != d->cfg->hook_timeout_ms ? "hook_timeout_ms" :
+			n->hook_max_running != d->cfg->hook_max_running ? "hook_max_running" :
 			strcmp(n->metrics_listen, d->cfg->metrics_listen) ? "metrics_listen" :
 			strcmp(n->history, d->cfg->history) ? "history" :
 			n->manage_routes != d->cfg->manage_routes ? "manage_routes" :
@@ -1064,8 +1080,18 @@ static void on_request(void *data, const char *req, FILE *out)
 		health_json(d, out);
 	else if (!strcmp(req, "ping"))
 		fprintf(out, "pong\n");
-	else
-		fprintf(out, "{\"error\":\"unknown request '%s' (events, health, reload, drill, ping)\"}\n", req);
+	else {
+		/* the request is the client's text: escaped by json-c, never
+		 * pasted into the JSON */
+		struct json_object *o = json_object_new_object();
+		char msg[400];
+
+		snprintf(msg, sizeof(msg), "unknown request '%s' (events, health, reload, drill, ping)",
+			 req);
+		json_object_object_add(o, "error", json_object_new_string(msg));
+		fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	}
 }
 
 /* ------------------------------------------------------------ setup */
@@ -1252,7 +1278,8 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 	d->n = cfg->n_uplinks;
 	d->active = BSC_NO_UPLINK;
 	bsc_timeouts_from_cfg(&d->to, cfg);
-	signal(SIGCHLD, SIG_IGN); /* hooks are not waited for */
+	/* Hooks are reaped by the hook runner, from the loop (pidfd). */
+	signal(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGINT);
@@ -1272,6 +1299,9 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 		free(d);
 		return ret;
 	}
+	d->hooks = bsc_hooks_new(d->ev, cfg->hook_max_running, cfg->hook_timeout_ms);
+	if (!d->hooks)
+		bsc_log(LOG_WARNING, "hooks: out of memory: none will run");
 	ret = bsc_dp_load(&d->dp, cfg, err, sizeof(err));
 	if (ret) {
 		bsc_log(LOG_ERR, "%s", err);
@@ -1378,6 +1408,8 @@ out:
 		bsc_prober_free(d->up[i].prober);
 	}
 	bsc_ctl_close(d->ctl);
+	bsc_hooks_free(d->hooks);
+	d->hooks = NULL;
 	if (d->mon)
 		mnl_socket_close(d->mon);
 	if (d->hist) {

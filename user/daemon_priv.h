@@ -71,6 +71,7 @@ struct daemon {
 	uint32_t active;
 	struct bsc_events events;
 	struct bsc_ctl *ctl;
+	struct bsc_hooks *hooks;
 	struct mnl_socket *mon;
 	struct bsc_timeouts to;
 	struct bsc_walk gc;             /* where the expiry pass stands */
