@@ -296,6 +296,47 @@ t_metrics_endpoint() {
 	grep -qx 'bascule_uplink_active{uplink="cell"} 0' "$f" || { echo "cell not 'bascule_uplink_active 0'"; return 1; }
 }
 
+# Idle clients cannot hold the metrics endpoint: at most 4 connections from
+# one address, each closed after 2 s without a request; a scrape works once
+# they are gone. And the control socket: an unknown request comes back
+# escaped in valid JSON, whatever it holds.
+t_idle_clients() {
+	local o code f=$WORK/metrics-after.txt
+	o=$("${EDGE[@]}" "$PY" - "${METRICS%:*}" "${METRICS##*:}" "$CTL" <<-'EOF'
+		import json, socket, sys, time
+		host, port, ctl = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+		idle = [socket.create_connection((host, port)) for _ in range(8)]
+		t0 = time.monotonic()
+		closed = []
+		for s in idle:
+		    s.settimeout(6)
+		    try:
+		        closed.append(s.recv(1) == b"")
+		    except (ConnectionResetError, socket.timeout):
+		        closed.append(isinstance(sys.exc_info()[1], ConnectionResetError))
+		    s.close()
+		took = time.monotonic() - t0
+		c = socket.socket(socket.AF_UNIX)
+		c.connect(ctl)
+		c.sendall(b'he said "hi"\\ \t\n')
+		reply = b""
+		while True:
+		    b = c.recv(4096)
+		    if not b:
+		        break
+		    reply += b
+		err = json.loads(reply)["error"]
+		print("= 8 idle connections to the metrics: %d closed by the server within %.1f s" % (sum(closed), took))
+		print("= unknown request answered with valid JSON: %s" % err)
+		sys.exit(0 if all(closed) and took < 5 and 'he said "hi"\\' in err else 1)
+	EOF
+	) || { echo "$o"; return 1; }
+	echo "$o"
+	code=$(metrics_get "$f")
+	echo "= then a scrape: HTTP $code"
+	[[ "$code" == 200 ]]
+}
+
 t_prometheus() {
 	local i q code
 	mkdir -p "$WORK/tsdb" || return 1
@@ -613,6 +654,7 @@ check "control socket: srw-rw---- root root, in a 0750 directory" t_socket_modes
 check "control socket: uid $NOBODY is refused (Permission denied), its group and root get in" t_socket_access
 
 check "metrics: HTTP 200, promtool check metrics ok, fiber up and active" t_metrics_endpoint
+check "idle clients: the metrics endpoint closes them (2 s, 4 per address), the control socket answers an unknown request in escaped JSON" t_idle_clients
 check "metrics: a Prometheus in the edge namespace scrapes 3 series of bascule_uplink_up, fiber = 1" t_prometheus
 
 check "drain fiber: its stream stays on fiber, a new flow goes via cell, state drained; undrain: new flows on fiber at once" t_drain

@@ -3,8 +3,10 @@
  * ctl.c - control socket.  The socket file is created 0660 in a 0750
  * directory, owned by root and the configured group (default: root only),
  * so only root or that group can ask the daemon anything.  Requests are
- * short lines, served in the event loop one at a time with a receive
- * timeout so a stuck client cannot stall failover for long.
+ * short lines.  Every connection is non-blocking, on its own I/O source
+ * with its own deadline for the whole exchange, at most CTL_MAX_CONNS at
+ * once: a client that connects and sends nothing, or never reads its
+ * answer, holds a slot for a while and never the event loop.
  */
 #include <errno.h>
 #include <grp.h>
@@ -19,13 +21,30 @@
 #include "ctl.h"
 #include "log.h"
 
+#define CTL_MAX_CONNS 16       /* connections served at once; more are closed */
+#define CTL_REQ_MAX 256         /* a request line, its newline included */
+#define CTL_DEADLINE_MS 2000    /* for the whole exchange: request in, reply out */
+
+struct ctl_conn {
+	struct bsc_ctl *c;
+	int fd;                 /* -1: a free slot */
+	sd_event_source *io, *timer;
+	char req[CTL_REQ_MAX];
+	size_t req_len;
+	char *reply;
+	size_t reply_len, reply_off;
+};
+
 struct bsc_ctl {
 	int fd;
 	sd_event_source *src;
+	sd_event *ev;
 	char path[108];
 	bsc_ctl_handler handler;
 	bsc_ctl_taker taker;
 	void *data;
+	struct ctl_conn conns[CTL_MAX_CONNS];
+	unsigned long refused, timed_out;
 };
 
 void bsc_ctl_set_taker(struct bsc_ctl *c, bsc_ctl_taker t)
@@ -34,37 +53,129 @@ void bsc_ctl_set_taker(struct bsc_ctl *c, bsc_ctl_taker t)
 		c->taker = t;
 }
 
+/* The connection's end: its socket closed unless `keep` (a taker has it). */
+static void conn_end(struct ctl_conn *k, int keep)
+{
+	k->io = sd_event_source_disable_unref(k->io);
+	k->timer = sd_event_source_disable_unref(k->timer);
+	if (!keep && k->fd >= 0)
+		close(k->fd);
+	k->fd = -1;
+	free(k->reply);
+	k->reply = NULL;
+	k->req_len = k->reply_len = k->reply_off = 0;
+}
+
+static int on_conn_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct ctl_conn *k = userdata;
+
+	k->c->timed_out++;
+	if (k->c->timed_out == 1 || !(k->c->timed_out % 100))
+		bsc_log(LOG_WARNING, "control socket: a client that did not send its request or read its answer within %d ms: closed (%lu so far)",
+			CTL_DEADLINE_MS, k->c->timed_out);
+	conn_end(k, 0);
+	return 0;
+}
+
+static void conn_send(struct ctl_conn *k)
+{
+	while (k->reply_off < k->reply_len) {
+		ssize_t n = send(k->fd, k->reply + k->reply_off, k->reply_len - k->reply_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return; /* the rest when it can take it */
+			break;
+		}
+		k->reply_off += (size_t)n;
+	}
+	conn_end(k, 0);
+}
+
+/* The whole line is in: answer it. */
+static void conn_answer(struct ctl_conn *k)
+{
+	struct bsc_ctl *c = k->c;
+	FILE *out;
+
+	k->req[k->req_len] = '\0';
+	k->req[strcspn(k->req, "\r\n")] = '\0';
+	/* a taker (a drill) writes over time with MSG_DONTWAIT, and closes */
+	if (c->taker && c->taker(c->data, k->req, k->fd)) {
+		conn_end(k, 1);
+		return;
+	}
+	out = open_memstream(&k->reply, &k->reply_len);
+	if (!out) {
+		conn_end(k, 0);
+		return;
+	}
+	c->handler(c->data, k->req, out);
+	fclose(out);
+	sd_event_source_set_io_events(k->io, EPOLLOUT);
+	conn_send(k);
+}
+
+/* One handler both ways: the request in, then the reply out. */
+static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct ctl_conn *k = userdata;
+	ssize_t n;
+
+	if (k->reply) {
+		conn_send(k);
+		return 0;
+	}
+	/* A request may come in pieces: read until its newline, or the
+	 * client's end of writing, within the line's size. */
+	n = recv(fd, k->req + k->req_len, sizeof(k->req) - 1 - k->req_len, MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_end(k, 0);
+		return 0;
+	}
+	k->req_len += (size_t)n;
+	if (n == 0 || memchr(k->req, '\n', k->req_len) || k->req_len == sizeof(k->req) - 1) {
+		if (!k->req_len) {
+			conn_end(k, 0);
+			return 0;
+		}
+		conn_answer(k);
+	}
+	return 0;
+}
+
 static int serve(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct bsc_ctl *c = userdata;
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
-	char req[256];
-	ssize_t n;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out;
-	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	struct ctl_conn *k = NULL;
+	unsigned i;
+	int cfd;
 
-	if (cfd < 0)
-		return 0;
-	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	n = recv(cfd, req, sizeof(req) - 1, 0);
-	if (n > 0) {
-		req[n] = '\0';
-		req[strcspn(req, "\r\n")] = '\0';
-		if (c->taker && c->taker(c->data, req, cfd))
-			return 0;
-		out = open_memstream(&buf, &len);
-		if (out) {
-			c->handler(c->data, req, out);
-			fclose(out);
-			if (len)
-				(void)!send(cfd, buf, len, MSG_NOSIGNAL);
-			free(buf);
+	/* Everything waiting, each connection on its own source and deadline:
+	 * a client that connects and sends nothing holds a slot for
+	 * CTL_DEADLINE_MS, never the loop. */
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		for (i = 0, k = NULL; i < CTL_MAX_CONNS && !k; i++)
+			if (c->conns[i].fd < 0)
+				k = &c->conns[i];
+		if (!k) {
+			c->refused++;
+			if (c->refused == 1 || !(c->refused % 100))
+				bsc_log(LOG_WARNING, "control socket: %d connections at once: one more closed (%lu so far)",
+					CTL_MAX_CONNS, c->refused);
+			close(cfd);
+			continue;
 		}
+		k->c = c;
+		k->fd = cfd;
+		if (sd_event_add_io(c->ev, &k->io, cfd, EPOLLIN, on_conn_io, k) < 0 ||
+		    sd_event_add_time_relative(c->ev, &k->timer, CLOCK_MONOTONIC,
+					       CTL_DEADLINE_MS * 1000ull, 1000, on_conn_deadline, k) < 0)
+			conn_end(k, 0);
 	}
-	close(cfd);
 	return 0;
 }
 
@@ -135,6 +246,9 @@ struct bsc_ctl *bsc_ctl_listen(sd_event *ev, const char *path, const char *group
 		gid = g->gr_gid;
 	}
 	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->ev = ev;
+	for (unsigned i = 0; i < CTL_MAX_CONNS; i++)
+		c->conns[i].fd = -1;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	c->handler = h;
 	c->data = data;
@@ -168,8 +282,13 @@ struct bsc_ctl *bsc_ctl_listen(sd_event *ev, const char *path, const char *group
 
 void bsc_ctl_close(struct bsc_ctl *c)
 {
+	unsigned i;
+
 	if (!c)
 		return;
+	for (i = 0; i < CTL_MAX_CONNS; i++)
+		if (c->conns[i].fd >= 0)
+			conn_end(&c->conns[i], 0);
 	sd_event_source_disable_unref(c->src);
 	close(c->fd);
 	unlink(c->path);

@@ -570,9 +570,13 @@ struct bsc_metrics *bsc_metrics_start(const char *listen, const struct bsc_maps 
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				  /* a scrape is one short request: bound what a
-				   * misbehaving client can hold */
+				   * misbehaving client can hold, all of it (16),
+				   * from one address (4), and for how long it may
+				   * sit idle (2 s: a scrape sends its request at
+				   * once) */
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)4,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)2,
 				  MHD_OPTION_END);
 	if (!m->mhd) {
 		const char *why = m->startmsg[0] ? m->startmsg : "libmicrohttpd failed to start";

@@ -1148,7 +1148,10 @@ static int cmd_gcsweep(int argc, char **argv)
 				 sizeof(struct bsc_flow), size, NULL);
 	m.rev = bpf_map_create(BPF_MAP_TYPE_HASH, "rev", sizeof(struct bsc_rev_key),
 			       sizeof(struct bsc_rev), size, NULL);
-	if (m.flows < 0 || m.rev < 0)
+	/* the generation the sweep bumps when it deletes, as the daemon's */
+	m.flow_gen = bpf_map_create(BPF_MAP_TYPE_ARRAY, "flow_gen", sizeof(uint32_t),
+				    sizeof(uint32_t), 1, NULL);
+	if (m.flows < 0 || m.rev < 0 || m.flow_gen < 0)
 		die("map create: %s", strerror(errno));
 	now = now_ns();
 	bind_flows(m.flows, m.rev, 0, n, (uint32_t)(now >> BSC_TICK_SHIFT));
