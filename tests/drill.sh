@@ -99,9 +99,15 @@ t_lab_up() {
 	site_up && lab_conf
 }
 
+# Settled, not only up: an uplink that came up less than failback_hold_ms
+# (3 s) ago is not yet chosen over a steadier one, and a drill started then
+# cut over to sat instead of cell (seen once on a loaded machine, where the
+# metered cell, probed slowly on standby, came up 0.4 s before the drill).
 t_daemon_ready() {
 	start_daemon || return 1
-	wait_until 300 hj "$ALL_UP" || { echo "not all up: $(health_line)"; return 1; }
+	wait_until 300 hj "$ALL_UP and all(x['since_s'] >= 3.5 for x in d['uplinks'])" ||
+		{ echo "not all up for 3.5 s: $(health_line)"; return 1; }
+	echo "= all up for 3.5 s, ${WAITED} s after READY"
 }
 
 t_pass() {

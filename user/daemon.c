@@ -611,7 +611,7 @@ static void path_check(struct daemon *d, struct uplink_rt *u, int carrier)
 	snprintf(u->path_warning, sizeof(u->path_warning), "%s", w);
 }
 
-static void refresh_uplink(struct daemon *d, struct uplink_rt *u, int resolve_ms)
+static void refresh_uplink(struct daemon *d, struct uplink_rt *u)
 {
 	const struct bsc_uplink_cfg *c = u->cfg;
 	struct nl_link l = { 0 };
@@ -639,9 +639,10 @@ static void refresh_uplink(struct daemon *d, struct uplink_rt *u, int resolve_ms
 			}
 		}
 		/* The last known gateway MAC stays in use while the kernel's
-		 * entry ages out: XDP traffic does not refresh it. */
-		if (carrier && u->gateway &&
-		    !nl_neigh_resolve(ifindex, u->gateway, mac, resolve_ms))
+		 * entry ages out: XDP traffic does not refresh it.  One not
+		 * known yet is asked for, never waited for: it comes back as
+		 * a neighbour event (on_neigh). */
+		if (carrier && u->gateway && !nl_neigh_resolve(ifindex, u->gateway, mac))
 			memcpy(u->gw_mac, mac, 6);
 	} else {
 		u->addr = 0;
@@ -688,9 +689,30 @@ static void on_link_change(void *data, uint32_t ifindex)
 	struct daemon *d = data;
 	int i;
 
+	d->mon_dirty = 1;
 	for (i = 0; i < d->n; i++)
 		if (d->up[i].ifindex == ifindex || !d->up[i].ifindex)
-			refresh_uplink(d, &d->up[i], 0);
+			refresh_uplink(d, &d->up[i]);
+}
+
+/* A neighbour has a MAC now: an uplink's gateway that was asked for. The
+ * LAN's many neighbours come here too, and cost a compare each. */
+static void on_neigh(void *data, uint32_t ifindex, uint32_t ip)
+{
+	struct daemon *d = data;
+	int i;
+
+	for (i = 0; i < d->n; i++) {
+		struct uplink_rt *u = &d->up[i];
+
+		if (u->ifindex == ifindex && u->gateway == ip) {
+			uint8_t before[6];
+
+			memcpy(before, u->gw_mac, 6);
+			refresh_uplink(d, u);
+			d->mon_dirty |= memcmp(before, u->gw_mac, 6) != 0;
+		}
+	}
 }
 
 static int monitor_io(sd_event_source *s, int fd, uint32_t revents, void *data)
@@ -698,10 +720,14 @@ static int monitor_io(sd_event_source *s, int fd, uint32_t revents, void *data)
 	struct daemon *d = data;
 	int i;
 
-	if (nl_monitor_read(d->mon, on_link_change, d) == -ENOBUFS)
+	d->mon_dirty = 0;
+	if (nl_monitor_read(d->mon, on_link_change, on_neigh, d) == -ENOBUFS) {
 		for (i = 0; i < d->n; i++)
-			refresh_uplink(d, &d->up[i], 0);
-	daemon_reevaluate(d);
+			refresh_uplink(d, &d->up[i]);
+		d->mon_dirty = 1;
+	}
+	if (d->mon_dirty)
+		daemon_reevaluate(d);
 	return 0;
 }
 
@@ -776,7 +802,7 @@ static int refresh_timer(sd_event_source *s, uint64_t usec, void *data)
 	int i;
 
 	for (i = 0; i < d->n; i++)
-		refresh_uplink(d, &d->up[i], 100);
+		refresh_uplink(d, &d->up[i]);
 	daemon_reevaluate(d);
 	return rearm(s, d->cfg->refresh_interval_ms);
 }
@@ -1037,7 +1063,7 @@ static int reload(struct daemon *d, FILE *out)
 		bsc_history_set_retention(d->hist, d->cfg->history_retention_days);
 	free(n);
 	for (i = 0; i < d->n; i++)
-		refresh_uplink(d, &d->up[i], 100);
+		refresh_uplink(d, &d->up[i]);
 	daemon_reevaluate(d);
 	fprintf(out, "reloaded %s\n", d->cfg->path);
 	daemon_record(d, "config", "-", "-", "reloaded", d->cfg->path);
@@ -1213,7 +1239,7 @@ static void setup_uplink(struct daemon *d, int i)
 	 * so no LAN host's ping can be given it and take the replies. */
 	if (u->prober)
 		bsc_prober_echo_id_below(u->prober, u->cfg->nat_port_min);
-	refresh_uplink(d, u, 1000);
+	refresh_uplink(d, u);
 	if (u->cfg->n_probes)
 		sd_event_add_time_relative(d->ev, &u->timer, CLOCK_MONOTONIC, 0, 1, round_timer, u);
 }
@@ -1332,6 +1358,14 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 	ret = setup_lan(cfg, &d->dp.maps);
 	if (ret)
 		goto out;
+	/* The monitor first: the gateways' MACs asked for while the uplinks
+	 * are set up come back on it. */
+	d->mon = nl_monitor_open();
+	if (d->mon)
+		sd_event_add_io(d->ev, NULL, mnl_socket_get_fd(d->mon), EPOLLIN, monitor_io, d);
+	else
+		bsc_log(LOG_WARNING, "no netlink monitor: link and gateway changes seen every %u ms only",
+			cfg->refresh_interval_ms);
 	for (i = 0; i < d->n; i++)
 		setup_uplink(d, i);
 	daemon_reevaluate(d);
@@ -1357,12 +1391,6 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 		bsc_log(LOG_INFO, "XDP %s on %s%s", i == 0 ? "bascule_lan" : "bascule_wan",
 			d->dp.links[i].ifname, d->dp.links[i].adopted ? " (adopted running link)" : "");
 
-	d->mon = nl_monitor_open();
-	if (d->mon)
-		sd_event_add_io(d->ev, NULL, mnl_socket_get_fd(d->mon), EPOLLIN, monitor_io, d);
-	else
-		bsc_log(LOG_WARNING, "no netlink monitor: link changes seen every %u ms only",
-			cfg->refresh_interval_ms);
 	d->ctl = bsc_ctl_listen(d->ev, cfg->control_socket, cfg->control_group, on_request, d,
 				err, sizeof(err));
 	if (!d->ctl)

@@ -72,6 +72,7 @@ struct daemon {
 	struct bsc_events events;
 	struct bsc_ctl *ctl;
 	struct bsc_hooks *hooks;
+	int mon_dirty;                  /* a monitor event that matters to the choice */
 	struct mnl_socket *mon;
 	struct bsc_timeouts to;
 	struct bsc_walk gc;             /* where the expiry pass stands */

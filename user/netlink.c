@@ -267,22 +267,17 @@ static int neigh_use(uint32_t ifindex, uint32_t ip)
 	return req_run(&r, nlh, NULL, NULL);
 }
 
-int nl_neigh_resolve(uint32_t ifindex, uint32_t ip, uint8_t mac[6], int timeout_ms)
+int nl_neigh_resolve(uint32_t ifindex, uint32_t ip, uint8_t mac[6])
 {
-	int waited = 0, ret;
+	int ret;
 
 	if (!nl_neigh_get(ifindex, ip, mac))
 		return 0;
+	/* Never waited for here: the answer comes as an RTM_NEWNEIGH on the
+	 * monitor socket (a gateway that never answers ARP cost the loop 100
+	 * ms per refresh, 1000 at start, when this slept for it). */
 	ret = neigh_use(ifindex, ip);
-	if (ret)
-		return ret;
-	while (waited < timeout_ms) {
-		usleep(20 * 1000);
-		waited += 20;
-		if (!nl_neigh_get(ifindex, ip, mac))
-			return 0;
-	}
-	return -EHOSTUNREACH;
+	return ret ? ret : -EINPROGRESS;
 }
 
 static int route_msg(uint16_t type, uint16_t flags, uint32_t table, uint32_t gw,
@@ -407,7 +402,7 @@ struct mnl_socket *nl_monitor_open(void)
 
 	if (!nl)
 		return NULL;
-	if (mnl_socket_bind(nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR, MNL_SOCKET_AUTOPID) < 0) {
+	if (mnl_socket_bind(nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_NEIGH, MNL_SOCKET_AUTOPID) < 0) {
 		mnl_socket_close(nl);
 		return NULL;
 	}
@@ -416,6 +411,7 @@ struct mnl_socket *nl_monitor_open(void)
 
 struct monitor_ctx {
 	void (*changed)(void *data, uint32_t ifindex);
+	void (*neigh)(void *data, uint32_t ifindex, uint32_t ip);
 	void *data;
 };
 
@@ -431,14 +427,26 @@ static int monitor_cb(const struct nlmsghdr *nlh, void *data)
 		struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 
 		c->changed(c->data, ifa->ifa_index);
+	} else if (nlh->nlmsg_type == RTM_NEWNEIGH && c->neigh) {
+		struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
+		struct nlattr *a;
+
+		if (nd->ndm_family != AF_INET ||
+		    !(nd->ndm_state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
+				       NUD_PERMANENT | NUD_NOARP)))
+			return MNL_CB_OK;
+		mnl_attr_for_each(a, nlh, sizeof(*nd))
+			if (mnl_attr_get_type(a) == NDA_DST && mnl_attr_get_payload_len(a) == 4)
+				c->neigh(c->data, (uint32_t)nd->ndm_ifindex,
+					 *(const uint32_t *)mnl_attr_get_payload(a));
 	}
 	return MNL_CB_OK;
 }
 
 int nl_monitor_read(struct mnl_socket *nl, void (*changed)(void *data, uint32_t ifindex),
-		    void *data)
+		    void (*neigh)(void *data, uint32_t ifindex, uint32_t ip), void *data)
 {
-	struct monitor_ctx c = { .changed = changed, .data = data };
+	struct monitor_ctx c = { .changed = changed, .neigh = neigh, .data = data };
 	char buf[16384];
 	int n, events = 0;
 

@@ -26,9 +26,10 @@ int nl_link_get(uint32_t ifindex, struct nl_link *out);
 int nl_addr4_get(uint32_t ifindex, struct nl_addr *out);
 /* The neighbour's MAC if the kernel has a usable entry; -ENOENT if not. */
 int nl_neigh_get(uint32_t ifindex, uint32_t ip, uint8_t mac[6]);
-/* Ask the kernel to resolve a neighbour now (NTF_USE), then wait for it up
- * to timeout_ms. */
-int nl_neigh_resolve(uint32_t ifindex, uint32_t ip, uint8_t mac[6], int timeout_ms);
+/* The neighbour's MAC if the kernel has it (0); else ask the kernel to
+ * resolve it now (NTF_USE) and return -EINPROGRESS at once: the answer
+ * comes later as an RTM_NEWNEIGH on the monitor socket. */
+int nl_neigh_resolve(uint32_t ifindex, uint32_t ip, uint8_t mac[6]);
 
 /* Routing the controller keeps (rtnetlink):
  * the default route of `table` via gw on ifindex (replaced in place);
@@ -46,12 +47,14 @@ int nl_default_gw(uint32_t ifindex, uint32_t own_metric, uint32_t *gw);
  * device: what Bascule replaces, saved to be put back on a clean stop. */
 int nl_main_default(uint32_t metric, uint32_t *gw, uint32_t *oif);
 
-/* A socket subscribed to link and IPv4 address changes; its fd goes into
- * the event loop, and nl_monitor_read() reports the ifindex of every link
- * whose state or addresses changed. */
+/* A socket subscribed to link, IPv4 address and neighbour changes; its fd
+ * goes into the event loop, and nl_monitor_read() reports the ifindex of
+ * every link whose state or addresses changed, and each IPv4 neighbour
+ * that now has a usable MAC (neigh may be NULL). */
 struct mnl_socket;
 struct mnl_socket *nl_monitor_open(void);
 int nl_monitor_read(struct mnl_socket *nl, void (*changed)(void *data, uint32_t ifindex),
+		    void (*neigh)(void *data, uint32_t ifindex, uint32_t ip),
 		    void *data);
 
 /* The kernel's answer to `ip route get DST from SRC [iif IIF] [oif OIF]`
