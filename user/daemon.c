@@ -784,10 +784,31 @@ static void metrics_view(void *data, struct bsc_metrics_view *v)
 	pthread_mutex_unlock(&d->view_lock);
 }
 
+#define LAG_WINDOW_S 5
+
+/* The tick was due at `due_us` (CLOCK_MONOTONIC): anything that held the
+ * loop shows here as lateness. */
+static void loop_lag(struct daemon *d, uint64_t due_us)
+{
+	uint64_t now = mono_ns(), due = due_us * 1000, lag = now > due ? now - due : 0;
+
+	if (now - d->lag_win_start_ns >= LAG_WINDOW_S * 1000000000ull) {
+		d->lag_max_ns[1] = d->lag_max_ns[0];
+		d->lag_max_ns[0] = 0;
+		d->lag_win_start_ns = now;
+	}
+	if (lag > d->lag_max_ns[0])
+		d->lag_max_ns[0] = lag;
+	if (lag > d->lag_max_all_ns)
+		d->lag_max_all_ns = lag;
+	d->lag_last_ns = lag;
+}
+
 static int tick_timer(sd_event_source *s, uint64_t usec, void *data)
 {
 	struct daemon *d = data;
 
+	loop_lag(d, usec);
 	passive_signal(d, mono_ns());
 	daemon_reevaluate(d);
 	bsc_drill_tick(d);
@@ -959,6 +980,17 @@ static void health_json(struct daemon *d, FILE *out)
 		json_object_object_add(h, "skipped", json_object_new_int64((int64_t)hs.skipped));
 		json_object_object_add(h, "running", json_object_new_int((int)hs.running));
 		json_object_object_add(root, "hooks", h);
+	}
+	{
+		/* the tick timer's lateness: what held the loop, in ms */
+		struct json_object *l = json_object_new_object();
+		uint64_t recent = d->lag_max_ns[0] > d->lag_max_ns[1] ? d->lag_max_ns[0] : d->lag_max_ns[1];
+
+		json_object_object_add(l, "last_ms", json_object_new_double((double)d->lag_last_ns / 1e6));
+		json_object_object_add(l, "max_recent_ms", json_object_new_double((double)recent / 1e6));
+		json_object_object_add(l, "max_ms", json_object_new_double((double)d->lag_max_all_ns / 1e6));
+		json_object_object_add(l, "window_s", json_object_new_int(2 * LAG_WINDOW_S));
+		json_object_object_add(root, "loop_lag", l);
 	}
 	fprintf(out, "%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
 	json_object_put(root);

@@ -73,6 +73,10 @@ struct daemon {
 	struct bsc_ctl *ctl;
 	struct bsc_hooks *hooks;
 	int mon_dirty;                  /* a monitor event that matters to the choice */
+	/* How late the tick timer ran: the loop's own stall gauge.  The worst
+	 * of the current and the previous LAG_WINDOW_S window, and since start. */
+	uint64_t lag_win_start_ns;
+	uint64_t lag_max_ns[2], lag_max_all_ns, lag_last_ns;
 	struct mnl_socket *mon;
 	struct bsc_timeouts to;
 	struct bsc_walk gc;             /* where the expiry pass stands */
