@@ -105,12 +105,20 @@ t_loop_never_held() {
 	silent=$(lag_recent) || return 1
 	# sat's gateway stops answering ARP, its entry is flushed: every
 	# refresh asks for it again
-	ip netns exec "${PREFIX}sat" sysctl -qw net.ipv4.conf.down0.arp_ignore=8 || return 1
+	# (no ARP in or out of the sat router: neither an answer nor a request
+	# of its own the edge could learn the MAC from)
+	ip netns exec "${PREFIX}sat" nft -f - <<-'EOF' || return 1
+		table arp bsc_dead {
+			chain in { type filter hook input priority 0; policy drop; }
+			chain out { type filter hook output priority 0; policy drop; }
+		}
+	EOF
 	"${EDGE[@]}" ip neigh flush to "${LAB_ISP_GW_IP[sat]}" dev wan2
 	sleep 4
 	arp=$(lag_recent) || ok=0
-	echo "= sat with its gateway silent to ARP: $(health_line)"
-	ip netns exec "${PREFIX}sat" sysctl -qw net.ipv4.conf.down0.arp_ignore=0
+	echo "= sat with its gateway silent to ARP: $(health_line); the edge's entry: $("${EDGE[@]}" ip neigh show to "${LAB_ISP_GW_IP[sat]}" dev wan2)"
+	[[ "$(hj 'u["sat"]["health"]')" == down ]] || { echo "sat did not go down: the load did not happen"; ok=0; }
+	ip netns exec "${PREFIX}sat" nft delete table arp bsc_dead
 	# scrapes while the loop runs: metrics, status, flows, health
 	for i in $(seq 10); do
 		"${EDGE[@]}" curl -s --max-time 5 -o /dev/null "http://127.0.0.1:9901/metrics" &
