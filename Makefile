@@ -5,6 +5,7 @@
 #   make bench-failover   measure cut-over and failback in the lab
 #   make deps       install the Debian packages the project needs
 #   make cleanroom  the README's two commands on a fresh Debian 12 root
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each
 
 BUILD     ?= build
 CLANG     ?= clang
@@ -107,6 +108,34 @@ cleanroom:
 bench-failover: deps
 	$(MAKE) all
 	scripts/bench-failover.sh
+
+# ---- fuzz --------------------------------------------------------- begin
+# `make fuzz`: libFuzzer targets (clang, with ASan and UBSan) for what the
+# daemon parses: the configuration, probe specs, DNS, HTTP and SIP replies.
+# FUZZ_SECONDS each (default 60); `make test` runs them for 10 s each.
+.PHONY: fuzz fuzz-build
+FUZZ_SECONDS ?= 60
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -g -O1 -Wall -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
+FUZZ_USER  := config probe health log flows
+FUZZ_OBJ   := $(FUZZ_USER:%=$(BUILD)/fuzz/user/%.o)
+FUZZ_BINS  := $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_probe
+
+$(BUILD)/fuzz/user/%.o: user/%.c $(USER_HDRS) | $(BUILD)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) $(USER_HDRS)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) $< $(FUZZ_OBJ) -o $@ \
+		-linih -lsystemd -lbpf -lm
+
+fuzz-build: $(FUZZ_BINS)
+all: fuzz-build
+
+fuzz: deps
+	$(MAKE) fuzz-build
+	BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+# ---- fuzz ----------------------------------------------------------- end
 
 # ---- bench (issue 5) --------------------------------------------- begin
 # `make bench`: forwarding rate of Bascule, the kernel and a bare XDP

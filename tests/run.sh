@@ -48,6 +48,7 @@ suite probe "$BUILD/tests/test_probe"
 suite probe-lab tests/probe_lab.sh
 suite metrics "$BUILD/tests/test_metrics"
 suite dataplane "$BUILD/tests/test_dataplane"
+suite fuzz tests/fuzz/run.sh
 suite integration tests/integration.sh
 suite hardening tests/hardening.sh
 suite failover tests/failover.sh
