@@ -168,9 +168,22 @@ static void hook_child_reset(void)
 	sigset_t none;
 	int sig;
 
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &dfl, NULL);
+	for (sig = 1; sig < NSIG; sig++) {
+		/* the kernel's own call: glibc's sigaction refuses its two
+		 * reserved signals (32, 33), which a parent may have left
+		 * ignored and exec would pass on */
+		struct {
+			void (*handler)(int);
+			unsigned long flags;
+			void (*restorer)(void);
+			uint64_t mask;
+		} kdfl = { SIG_DFL, 0, NULL, 0 };
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sigaction(sig, &dfl, NULL))
+			syscall(SYS_rt_sigaction, sig, &kdfl, NULL, sizeof(kdfl.mask));
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0); /* its own group: killed whole at the deadline */
