@@ -94,6 +94,8 @@ static void conn_send(struct ctl_conn *k)
 	conn_end(k, 0);
 }
 
+static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
 /* The whole line is in: answer it. */
 static void conn_answer(struct ctl_conn *k)
 {
@@ -102,10 +104,19 @@ static void conn_answer(struct ctl_conn *k)
 
 	k->req[k->req_len] = '\0';
 	k->req[strcspn(k->req, "\r\n")] = '\0';
-	/* a taker (a drill) writes over time with MSG_DONTWAIT, and closes */
-	if (c->taker && c->taker(c->data, k->req, k->fd)) {
-		conn_end(k, 1);
-		return;
+	/* A taker (a drill) writes over time with MSG_DONTWAIT, watches the
+	 * socket itself (the client's hang-up aborts the drill), and closes:
+	 * one fd can be on the loop once, so ours goes first. */
+	if (c->taker) {
+		k->io = sd_event_source_disable_unref(k->io);
+		if (c->taker(c->data, k->req, k->fd)) {
+			conn_end(k, 1);
+			return;
+		}
+		if (sd_event_add_io(c->ev, &k->io, k->fd, EPOLLOUT, on_conn_io, k) < 0) {
+			conn_end(k, 0);
+			return;
+		}
 	}
 	out = open_memstream(&k->reply, &k->reply_len);
 	if (!out) {
