@@ -1317,6 +1317,23 @@ static void test_http_204_expect_200_fails(void **state)
 	assert_loop_idle();
 }
 
+/* Probe idx, "http ADDR:PORT/" with the default status, against a server
+ * that answers `answer`: failed fast with `why`, or ok when why is NULL. */
+static void http_default_case(unsigned idx, const char *answer, const char *why)
+{
+	char spec[96];
+	uint16_t port = http_server_start(1, answer, NULL);
+
+	snprintf(spec, sizeof(spec), "http 127.0.0.1:%u/", port);
+	assert_int_equal(send_spec(idx, spec, 1000), 0);
+	run_until_done(idx + 1, 2000);
+	if (why)
+		assert_failed_fast(idx, why);
+	else
+		assert_ok(idx, 1000);
+	http_server_stop();
+}
+
 static void test_http_default_200_only(void **state)
 {
 	char spec[96];
@@ -1334,25 +1351,9 @@ static void test_http_default_200_only(void **state)
 	assert_non_null(strstr(E.http.req, "\r\nHost: probe.example\r\n"));
 	http_server_stop();
 
-	port = http_server_start(1, "HTTP/1.1 500 Internal Server Error\r\n\r\n", NULL);
-	snprintf(spec, sizeof(spec), "http 127.0.0.1:%u/", port);
-	assert_int_equal(send_spec(1, spec, 1000), 0);
-	run_until_done(2, 2000);
-	assert_failed_fast(1, "http status 500, expected 200");
-	http_server_stop();
-
-	port = http_server_start(1, "HTTP/1.1 204 No Content\r\n\r\n", NULL);
-	snprintf(spec, sizeof(spec), "http 127.0.0.1:%u/", port);
-	assert_int_equal(send_spec(2, spec, 1000), 0);
-	run_until_done(3, 2000);
-	assert_failed_fast(2, "http status 204, expected 200");
-	http_server_stop();
-
-	port = http_server_start(1, "HTTP/1.1 200 OK\r\n\r\n", NULL);
-	snprintf(spec, sizeof(spec), "http 127.0.0.1:%u/", port);
-	assert_int_equal(send_spec(3, spec, 1000), 0);
-	run_until_done(4, 2000);
-	assert_ok(3, 1000);
+	http_default_case(1, "HTTP/1.1 500 Internal Server Error\r\n\r\n", "http status 500, expected 200");
+	http_default_case(2, "HTTP/1.1 204 No Content\r\n\r\n", "http status 204, expected 200");
+	http_default_case(3, "HTTP/1.1 200 OK\r\n\r\n", NULL);
 	assert_exactly_once(4);
 	assert_loop_idle();
 }
