@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "flows.h" /* bsc_now_ns */
 #include "log.h"
 
 void bsc_events_add(struct bsc_events *e, const struct bsc_event *ev)
@@ -80,14 +81,6 @@ struct bsc_hooks {
 	struct bsc_hook_stats st;
 };
 
-static uint64_t hooks_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 struct bsc_hooks *bsc_hooks_new(sd_event *ev, unsigned max_running, uint64_t timeout_ms)
 {
 	struct bsc_hooks *h = calloc(1, sizeof(*h));
@@ -121,7 +114,7 @@ static int on_hook_exit(sd_event_source *s, int fd, uint32_t revents, void *user
 {
 	struct hook_run *r = userdata;
 	struct bsc_hooks *h = r->h;
-	double ms = (double)(hooks_now_ns() - r->start_ns) / 1e6;
+	double ms = (double)(bsc_now_ns() - r->start_ns) / 1e6;
 	int status = 0;
 
 	if (waitpid(r->pid, &status, WNOHANG) != r->pid)
@@ -241,7 +234,7 @@ void bsc_hooks_run(struct bsc_hooks *h, const struct bsc_event *ev, const char *
 		memset(r, 0, sizeof(*r));
 		r->h = h;
 		r->pid = pid;
-		r->start_ns = hooks_now_ns();
+		r->start_ns = bsc_now_ns();
 		snprintf(r->path, sizeof(r->path), "%s", hooks[i]);
 		pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 		r->pidfd = pfd;
