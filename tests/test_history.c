@@ -10,6 +10,8 @@
  *   crash        outages left open by a run that died, or by a clean stop
  *   usage        deltas of cumulative counters, counter resets, hours
  *   retention    what prune removes and what it keeps
+ *   writer       queued writes land in order; a held disk never holds the
+ *                caller, what the queue cannot take is dropped and counted
  *   timeline     availability, observed time and downtime avoided on a
  *                hand-built history with known answers
  *   report       the HTML holds the outage with its duration, escapes a
@@ -585,6 +587,104 @@ static void test_reader_while_writer_is_open(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* the writer thread                                                  */
+/* ------------------------------------------------------------------ */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Queued writes land in order, the same rows as direct ones. */
+static void test_writer_writes_everything_in_order(void **state)
+{
+	struct fx *f = *state;
+	struct bsc_history_writer_stats ws;
+	struct bsc_history *ro = NULL;
+	struct bsc_outage *o;
+	char err[256];
+	int n;
+
+	OK(bsc_history_start_writer(hopen(f), 64));
+	fibre_cut(f->h, T0);
+	OK(bsc_history_drill(f->h, T0 + 20000, T0 + 21000, 1, 310.5, 1000, "{\"passed\": true}"));
+	OK(bsc_history_flush(f->h, 5000));
+	bsc_history_writer_stats(f->h, &ws);
+	assert_int_equal(ws.queued, 10);
+	assert_int_equal(ws.written, 10);
+	assert_int_equal(ws.failed, 0);
+	assert_int_equal(ws.dropped, 0);
+	assert_int_equal(ws.depth, 0);
+	OK(bsc_history_open_ro(f->path, &ro, err, sizeof(err)));
+	OK(bsc_history_outages(ro, 0, INT64_MAX, &o, &n));
+	assert_int_equal(n, 2);
+	assert_int_equal(o[1].start_ms, T0 + 10000);
+	assert_int_equal(o[1].end_ms, T0 + 13212);
+	assert_string_equal(o[1].carried_by, "cell");
+	free(o);
+	bsc_history_close(ro);
+	assert_int_equal(sql_i64(f, "SELECT cutover_ms * 10 FROM drills"), 3105);
+	/* a stop writes what is still queued */
+	OK(bsc_history_transition(f->h, T0 + 30000, "cell", "up", "down", "timeout"));
+	OK(bsc_history_daemon(f->h, T0 + 31000, 0));
+	bsc_history_close(f->h);
+	f->h = NULL;
+	assert_int_equal(sql_i64(f, "SELECT COUNT(*) FROM outages WHERE uplink = 'cell'"), 1);
+	assert_int_equal(sql_i64(f, "SELECT stop_ms FROM runs"), T0 + 31000);
+}
+
+/* A disk that holds the writer (here: another process's write lock, so
+ * that every commit waits its 200 ms busy timeout) never holds the
+ * caller: each call returns at once, and what the queue cannot take is
+ * dropped and counted. */
+static void test_writer_never_waits_for_a_held_disk(void **state)
+{
+	struct fx *f = *state;
+	struct bsc_history_writer_stats ws;
+	double t0, took, worst = 0;
+	sqlite3 *db;
+	int i, rc, refused = 0;
+
+	hopen(f);
+	OK(bsc_history_daemon(f->h, T0, 1));
+	OK(bsc_history_start_writer(f->h, 8));
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	t0 = now_ms();
+	for (i = 0; i < 100; i++) {
+		double t = now_ms();
+
+		rc = bsc_history_transition(f->h, T0 + i, "fiber", i % 2 ? "down" : "up",
+					    i % 2 ? "up" : "down", "flapping");
+		refused += rc != 0;
+		if (now_ms() - t > worst)
+			worst = now_ms() - t;
+	}
+	took = now_ms() - t0;
+	bsc_history_writer_stats(f->h, &ws);
+	print_message("# 100 calls in %.2f ms (longest %.3f ms) with the writer held: queued %llu, dropped %llu\n",
+		      took, worst, (unsigned long long)ws.queued, (unsigned long long)ws.dropped);
+	/* writing them would take 100 x 200 ms; queueing takes microseconds */
+	assert_true(worst < 100);
+	assert_int_equal(ws.queued + ws.dropped, 100);
+	assert_int_equal(ws.dropped, refused);
+	assert_true(ws.queued <= 8 + 1 + (unsigned)(took / 200));
+	assert_true(ws.dropped >= 100 - 8 - 1 - (unsigned)(took / 200));
+	usleep(300 * 1000); /* the writer's first record waits out its busy timeout */
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	OK(bsc_history_flush(f->h, 10000));
+	bsc_history_writer_stats(f->h, &ws);
+	assert_int_equal(ws.written + ws.failed, ws.queued);
+	assert_true(ws.failed >= 1);
+	assert_true(ws.written >= 1);
+	assert_true(ws.write_max_ns >= 150 * 1000000ull); /* the held commit waited */
+}
+
+/* ------------------------------------------------------------------ */
 /* report                                                             */
 /* ------------------------------------------------------------------ */
 
@@ -776,6 +876,8 @@ int main(void)
 		T(test_timeline_availability_known_answers),
 		T(test_timeline_dead_run_ends_at_its_last_record),
 		T(test_reader_while_writer_is_open),
+		T(test_writer_writes_everything_in_order),
+		T(test_writer_never_waits_for_a_held_disk),
 		T(test_report_html_has_the_outage_and_its_duration),
 		T(test_report_escapes_a_hostile_site_name),
 		T(test_report_markdown_says_the_same),

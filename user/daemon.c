@@ -784,6 +784,9 @@ static void metrics_view(void *data, struct bsc_metrics_view *v)
 	pthread_mutex_unlock(&d->view_lock);
 }
 
+/* records the history's writer may have waiting for the disk: minutes of
+ * transitions, hours of samples (about 300 KiB) */
+#define HISTORY_QUEUE 1024
 #define LAG_WINDOW_S 5
 
 /* The tick was due at `due_us` (CLOCK_MONOTONIC): anything that held the
@@ -980,6 +983,21 @@ static void health_json(struct daemon *d, FILE *out)
 		json_object_object_add(h, "skipped", json_object_new_int64((int64_t)hs.skipped));
 		json_object_object_add(h, "running", json_object_new_int((int)hs.running));
 		json_object_object_add(root, "hooks", h);
+	}
+	if (d->hist) {
+		struct bsc_history_writer_stats ws;
+		struct json_object *h = json_object_new_object();
+
+		bsc_history_writer_stats(d->hist, &ws);
+		json_object_object_add(h, "queued", json_object_new_int64((int64_t)ws.queued));
+		json_object_object_add(h, "written", json_object_new_int64((int64_t)ws.written));
+		json_object_object_add(h, "failed", json_object_new_int64((int64_t)ws.failed));
+		json_object_object_add(h, "dropped", json_object_new_int64((int64_t)ws.dropped));
+		json_object_object_add(h, "waiting", json_object_new_int((int)ws.depth));
+		json_object_object_add(h, "waiting_max", json_object_new_int((int)ws.depth_max));
+		json_object_object_add(h, "last_write_ms", json_object_new_double((double)ws.last_write_ns / 1e6));
+		json_object_object_add(h, "write_max_ms", json_object_new_double((double)ws.write_max_ns / 1e6));
+		json_object_object_add(root, "history", h);
 	}
 	{
 		/* the tick timer's lateness: what held the loop, in ms */
@@ -1382,6 +1400,9 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 			d->last_drill.cutover_ms = dr[0].cutover_ms;
 		}
 		free(dr);
+		/* from here on the disk cannot hold the loop: a thread writes */
+		if (bsc_history_start_writer(d->hist, HISTORY_QUEUE))
+			bsc_log(LOG_WARNING, "history: no writer thread: the loop writes it");
 	}
 	init_policy(&d->dp.maps);
 	clear_stale_uplinks(cfg, &d->dp.maps);

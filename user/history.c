@@ -21,11 +21,13 @@
  * the next start at the last record of the run that died.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "history.h"
 #include "log.h"
@@ -35,6 +37,24 @@
 #define BUSY_MS 200             /* the daemon is the only writer */
 #define AUTOCHECKPOINT 0        /* never in a commit: the heartbeat checkpoints */
 
+/* A write for the writer thread: the arguments of one of the calls below,
+ * copied (the caller's strings need not outlive the call). */
+enum hop { H_DAEMON, H_HEARTBEAT, H_TRANSITION, H_ACTIVE, H_USAGE, H_DRILL, H_PRUNE, H_RETENTION };
+
+struct hrec {
+	enum hop op;
+	int64_t t, t2;
+	int flag;                       /* started, passed, has an uplink */
+	double a, b;
+	uint64_t x, y;
+	char uplink[BSC_HISTORY_NAME];
+	char from[24], to[24];
+	char reason[128];
+	char *json;                     /* a drill's, owned by the record */
+};
+
+struct writer;
+
 struct bsc_history {
 	sqlite3 *db;
 	char path[256];
@@ -42,7 +62,11 @@ struct bsc_history {
 	int64_t run_id;                 /* the daemon's current run, 0 = none */
 	int active_known;               /* the active uplink since this run started */
 	char active[BSC_HISTORY_NAME];  /* "" = none (offline) */
+	struct writer *w;               /* the writer thread, once started */
 };
+
+static int deferred(struct bsc_history *h);
+static int enqueue(struct bsc_history *h, const struct hrec *r);
 
 /* ------------------------------------------------------------ schema */
 
@@ -317,6 +341,10 @@ static int open_common(const char *path, int flags, struct bsc_history **out, ch
 
 void bsc_history_set_retention(struct bsc_history *h, uint32_t retention_days)
 {
+	if (deferred(h)) {
+		enqueue(h, &(struct hrec){ .op = H_RETENTION, .x = retention_days });
+		return;
+	}
 	h->retention_days = retention_days;
 }
 
@@ -372,10 +400,229 @@ int bsc_history_open_ro(const char *path, struct bsc_history **out, char *err, s
 	return 0;
 }
 
+/* ------------------------------------------------------------ the writer */
+
+/* Once bsc_history_start_writer has run, the write calls above only queue a
+ * record: the writer thread owns the connection and does the SQL, so a slow
+ * or hung disk (a commit waiting on write(2), a checkpoint on fsync) holds
+ * the writer, never the daemon's event loop.  The queue is bounded: when the
+ * disk is so slow that it fills, a record is dropped and counted, never
+ * waited for. */
+struct writer {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t more, done;
+	struct hrec *ring;
+	unsigned cap, head, n;
+	int stop, busy, exited;
+	struct bsc_history_writer_stats st;
+};
+
+static uint64_t mono_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A write call made by anyone but the writer, once it runs, is queued. */
+static int deferred(struct bsc_history *h)
+{
+	return h->w && !pthread_equal(pthread_self(), h->w->th);
+}
+
+static int enqueue(struct bsc_history *h, const struct hrec *r)
+{
+	struct writer *w = h->w;
+	int rc = 0;
+
+	pthread_mutex_lock(&w->mu);
+	if (w->n == w->cap || w->stop) {
+		if (!w->st.dropped++)
+			bsc_log(LOG_WARNING, "history %s: the disk is not keeping up, %u records queued:"
+				" records are being dropped (counted in health: history.dropped)",
+				h->path, w->n);
+		rc = -1;
+	} else {
+		w->ring[(w->head + w->n) % w->cap] = *r;
+		w->n++;
+		w->st.queued++;
+		if (w->n > w->st.depth_max)
+			w->st.depth_max = w->n;
+		pthread_cond_signal(&w->more);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+static int apply(struct bsc_history *h, struct hrec *r)
+{
+	switch (r->op) {
+	case H_DAEMON:
+		return bsc_history_daemon(h, r->t, r->flag);
+	case H_HEARTBEAT:
+		return bsc_history_heartbeat(h, r->t);
+	case H_TRANSITION:
+		return bsc_history_transition(h, r->t, r->uplink, r->from, r->to, r->reason);
+	case H_ACTIVE:
+		return bsc_history_active(h, r->t, r->flag ? r->uplink : NULL, r->reason);
+	case H_USAGE:
+		return bsc_history_usage(h, r->t, r->uplink, r->x, r->y);
+	case H_DRILL:
+		return bsc_history_drill(h, r->t, r->t2, r->flag, r->a, r->b, r->json);
+	case H_PRUNE:
+		return bsc_history_prune(h, r->t);
+	case H_RETENTION:
+		bsc_history_set_retention(h, (uint32_t)r->x);
+		return 0;
+	}
+	return -1;
+}
+
+static void *writer_main(void *arg)
+{
+	struct bsc_history *h = arg;
+	struct writer *w = h->w;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		struct hrec r;
+		uint64_t t0, dt;
+		int rc;
+
+		while (!w->n && !w->stop)
+			pthread_cond_wait(&w->more, &w->mu);
+		if (!w->n)
+			break; /* stopping, and everything queued is written */
+		r = w->ring[w->head];
+		w->busy = 1;
+		pthread_mutex_unlock(&w->mu);
+		t0 = mono_now_ns();
+		rc = apply(h, &r);
+		dt = mono_now_ns() - t0;
+		free(r.json);
+		pthread_mutex_lock(&w->mu);
+		w->head = (w->head + 1) % w->cap;
+		w->n--;
+		w->busy = 0;
+		if (rc)
+			w->st.failed++;
+		else
+			w->st.written++;
+		w->st.last_write_ns = dt;
+		if (dt > w->st.write_max_ns)
+			w->st.write_max_ns = dt;
+		pthread_cond_broadcast(&w->done);
+	}
+	w->exited = 1;
+	pthread_cond_broadcast(&w->done);
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int bsc_history_start_writer(struct bsc_history *h, unsigned queue_len)
+{
+	struct writer *w;
+
+	if (h->w || !queue_len)
+		return -1;
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->ring = calloc(queue_len, sizeof(*w->ring)))) {
+		free(w);
+		return -1;
+	}
+	w->cap = queue_len;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->more, NULL);
+	pthread_cond_init(&w->done, NULL);
+	/* h->w is set before the thread runs: its first deferred() sees its
+	 * own id in w->th, written by pthread_create before it returns here
+	 * and read by the thread only under w->mu */
+	h->w = w;
+	pthread_mutex_lock(&w->mu);
+	if (pthread_create(&w->th, NULL, writer_main, h)) {
+		pthread_mutex_unlock(&w->mu);
+		h->w = NULL;
+		free(w->ring);
+		free(w);
+		return -1;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+void bsc_history_writer_stats(struct bsc_history *h, struct bsc_history_writer_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!h || !h->w)
+		return;
+	pthread_mutex_lock(&h->w->mu);
+	*st = h->w->st;
+	st->depth = h->w->n;
+	pthread_mutex_unlock(&h->w->mu);
+}
+
+int bsc_history_flush(struct bsc_history *h, unsigned timeout_ms)
+{
+	struct writer *w = h ? h->w : NULL;
+	struct timespec ts;
+	int rc = 0;
+
+	if (!w)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000l;
+	if (ts.tv_nsec >= 1000000000l) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000l;
+	}
+	pthread_mutex_lock(&w->mu);
+	while ((w->n || w->busy) && !w->exited && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&w->done, &w->mu, &ts);
+	rc = w->n || w->busy ? -1 : 0;
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+#define STOP_WAIT_MS 5000
+
+/* Write what is queued and end the thread; -1 if the disk holds it longer
+ * than STOP_WAIT_MS (the thread is left running, with h). */
+static int writer_stop(struct bsc_history *h)
+{
+	struct writer *w = h->w;
+	unsigned left;
+
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_signal(&w->more);
+	pthread_mutex_unlock(&w->mu);
+	if (bsc_history_flush(h, STOP_WAIT_MS)) {
+		pthread_mutex_lock(&w->mu);
+		left = w->n;
+		pthread_mutex_unlock(&w->mu);
+		bsc_log(LOG_ERR, "history %s: the disk held the writer over %d ms at the stop:"
+			" %u record(s) not written", h->path, STOP_WAIT_MS, left);
+		return -1;
+	}
+	pthread_join(w->th, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->more);
+	pthread_cond_destroy(&w->done);
+	free(w->ring);
+	free(w);
+	h->w = NULL;
+	return 0;
+}
+
 void bsc_history_close(struct bsc_history *h)
 {
 	if (!h)
 		return;
+	if (h->w && writer_stop(h))
+		return; /* stuck on the disk: it still holds h (the process ends) */
 	if (h->db && sqlite3_close(h->db) != SQLITE_OK)
 		bsc_log(LOG_ERR, "history %s: closing: %s", h->path, sqlite3_errmsg(h->db));
 	free(h);
@@ -492,8 +739,11 @@ static int close_dead_runs(struct bsc_history *h)
 
 int bsc_history_daemon(struct bsc_history *h, int64_t t_ms, int started)
 {
-	int rc = begin(h);
+	int rc;
 
+	if (deferred(h))
+		return enqueue(h, &(struct hrec){ .op = H_DAEMON, .t = t_ms, .flag = started });
+	rc = begin(h);
 	h->active_known = 0;
 	h->active[0] = '\0';
 	if (rc)
@@ -519,7 +769,11 @@ int bsc_history_daemon(struct bsc_history *h, int64_t t_ms, int started)
 
 int bsc_history_heartbeat(struct bsc_history *h, int64_t t_ms)
 {
-	int rc = touch(h, t_ms);
+	int rc;
+
+	if (deferred(h))
+		return enqueue(h, &(struct hrec){ .op = H_HEARTBEAT, .t = t_ms });
+	rc = touch(h, t_ms);
 
 	/* Copy the WAL back here, outside the failover path; PASSIVE never
 	 * waits for the report's readers. */
@@ -539,6 +793,15 @@ int bsc_history_transition(struct bsc_history *h, int64_t t_ms, const char *upli
 		return -1;
 	}
 	reason = reason ? reason : "";
+	if (deferred(h)) {
+		struct hrec r = { .op = H_TRANSITION, .t = t_ms };
+
+		snprintf(r.uplink, sizeof(r.uplink), "%s", uplink);
+		snprintf(r.from, sizeof(r.from), "%s", from);
+		snprintf(r.to, sizeof(r.to), "%s", to);
+		snprintf(r.reason, sizeof(r.reason), "%s", reason);
+		return enqueue(h, &r);
+	}
 	rc = begin(h);
 	if (!rc)
 		rc = exec(h, "INSERT INTO transitions (t_ms, uplink, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)",
@@ -560,6 +823,13 @@ int bsc_history_active(struct bsc_history *h, int64_t t_ms, const char *uplink,
 	reason = reason ? reason : "";
 	if (uplink && !*uplink)
 		uplink = NULL;
+	if (deferred(h)) {
+		struct hrec r = { .op = H_ACTIVE, .t = t_ms, .flag = uplink != NULL };
+
+		snprintf(r.uplink, sizeof(r.uplink), "%s", uplink ? uplink : "");
+		snprintf(r.reason, sizeof(r.reason), "%s", reason);
+		return enqueue(h, &r);
+	}
 	rc = begin(h);
 	if (!rc)
 		rc = exec(h, "INSERT INTO active (t_ms, uplink, reason) VALUES (?, ?, ?)", "iss",
@@ -589,6 +859,12 @@ int bsc_history_usage(struct bsc_history *h, int64_t t_ms, const char *uplink,
 
 	if (!uplink)
 		return -1;
+	if (deferred(h)) {
+		struct hrec r = { .op = H_USAGE, .t = t_ms, .x = tx_bytes, .y = rx_bytes };
+
+		snprintf(r.uplink, sizeof(r.uplink), "%s", uplink);
+		return enqueue(h, &r);
+	}
 	rc = begin(h);
 	if (rc)
 		return -1;
@@ -629,7 +905,20 @@ int bsc_history_usage(struct bsc_history *h, int64_t t_ms, const char *uplink,
 int bsc_history_drill(struct bsc_history *h, int64_t t_start_ms, int64_t t_end_ms, int passed,
 		      double cutover_ms, double rto_ms, const char *json)
 {
-	int rc = begin(h);
+	int rc;
+
+	if (deferred(h)) {
+		struct hrec r = { .op = H_DRILL, .t = t_start_ms, .t2 = t_end_ms, .flag = passed,
+				  .a = cutover_ms, .b = rto_ms };
+
+		if (json && !(r.json = strdup(json)))
+			return -1;
+		rc = enqueue(h, &r);
+		if (rc)
+			free(r.json);
+		return rc;
+	}
+	rc = begin(h);
 
 	if (!rc)
 		rc = exec(h, "INSERT INTO drills (start_ms, end_ms, passed, cutover_ms, rto_ms, result) VALUES (?, ?, ?, ?, ?, ?)",
@@ -641,11 +930,14 @@ int bsc_history_drill(struct bsc_history *h, int64_t t_start_ms, int64_t t_end_m
 
 int bsc_history_prune(struct bsc_history *h, int64_t now_ms)
 {
-	int64_t cutoff = now_ms - (int64_t)h->retention_days * DAY_MS;
+	int64_t cutoff;
 	int rc, removed = 0;
 
+	if (deferred(h))
+		return enqueue(h, &(struct hrec){ .op = H_PRUNE, .t = now_ms });
 	if (!h->retention_days)
 		return 0;
+	cutoff = now_ms - (int64_t)h->retention_days * DAY_MS;
 	rc = begin(h);
 	/* the last transition of each uplink and the last active uplink before
 	 * the cutoff stay: they say where things stood when the kept time

@@ -59,6 +59,22 @@ void bsc_history_set_retention(struct bsc_history *h, uint32_t retention_days);
  * kept, so that a period starting there still knows where it stood). */
 int bsc_history_prune(struct bsc_history *h, int64_t now_ms);
 
+/* From here on the write calls above queue their record for a thread of
+ * its own and return at once (0 queued, -1 dropped: the queue of queue_len
+ * records was full); the thread does the SQL.  Call it once the start-up
+ * reads are done: the queries below are not for a history with a writer. */
+int bsc_history_start_writer(struct bsc_history *h, unsigned queue_len);
+
+struct bsc_history_writer_stats {
+	uint64_t queued, written, failed, dropped;
+	unsigned depth, depth_max;      /* records waiting now, and at most */
+	uint64_t last_write_ns, write_max_ns;
+};
+
+void bsc_history_writer_stats(struct bsc_history *h, struct bsc_history_writer_stats *st);
+/* Wait until everything queued is written: 0, or -1 after timeout_ms. */
+int bsc_history_flush(struct bsc_history *h, unsigned timeout_ms);
+
 /* ---------------------------------------------------------------- queries */
 
 #define BSC_HISTORY_NAME 32
