@@ -173,6 +173,13 @@ $(BUILD)/linkemu: $(wildcard tests/linkemu/*.c) | $(BUILD)
 	$(CC) $(CFLAGS) $^ -o $@ -lbpf -lelf -lz -lm
 # ---- linkemu (link emulator) --------------------------------------- end
 
+# $(BUILD)/slowfs: a slow disk for the lab (tests/tools/slowfs.c, FUSE 3):
+# the history on it while writes and fsyncs are held (tests/hardening.sh).
+all: $(BUILD)/slowfs
+
+$(BUILD)/slowfs: tests/tools/slowfs.c | $(BUILD)
+	$(CC) $(CFLAGS) $$(pkg-config --cflags fuse3) $< -o $@ $$(pkg-config --libs fuse3)
+
 PREFIX ?= /usr/local
 DESTDIR ?=
 install: $(BUILD)/bascule

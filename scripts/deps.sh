@@ -9,8 +9,9 @@ PKGS=(
 	libmnl-dev libinih-dev libjson-c-dev libsystemd-dev libmicrohttpd-dev pkg-config
 	libsqlite3-dev
 	# tests (sqlite3, tidy and chromium: the history and the report's page;
-	# libclang-rt: libFuzzer and the sanitizers for clang 14, `make fuzz`)
-	libcmocka-dev prometheus sqlite3 tidy chromium libclang-rt-14-dev
+	# libclang-rt: libFuzzer and the sanitizers for clang 14, `make fuzz`;
+	# libfuse3: the lab's slow disk, tests/tools/slowfs.c)
+	libcmocka-dev prometheus sqlite3 tidy chromium libclang-rt-14-dev libfuse3-dev
 	# the lab: namespaces, faults, traffic and services
 	iproute2 nftables ethtool procps util-linux python3 curl dnsutils
 	iputils-ping dnsmasq-base iperf3

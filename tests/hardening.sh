@@ -12,6 +12,8 @@
 #  - a 5G uplink at MTU 1420: a download and an upload through it work (MSS
 #    clamped both ways), and a DF ping too large for it gets
 #    fragmentation-needed with the MTU from the edge (PMTUD for non-TCP);
+#  - a slow disk under the history (slowfs, FUSE: writes and fsyncs held):
+#    the event loop is not held, every record is written once it is fast;
 #  - the blind WAN attacker: an idle HTTP connection under 500 RSTs and 500
 #    FINs with guessed sequence numbers, from the server's address and port
 #    to the NAT port, is still usable after the closed-flow timeout.
@@ -36,7 +38,37 @@ t_lab_up() {
 	site_up || return 1
 	# The sweep opens 65535 flows from one host: a budget that lets it,
 	# so that only the NAT's ranges stand between it and the probes.
-	lab_conf '/^\[bascule\]/a host_new_flows_per_s = 1000000\nhost_new_flows_burst = 1000000'
+	lab_conf '/^\[bascule\]/a host_new_flows_per_s = 1000000\nhost_new_flows_burst = 1000000' || return 1
+	slow_disk_up
+}
+
+# The history on a slow disk (tests/tools/slowfs.c, FUSE): fast until
+# SIGUSR1, then each write waits SLOW_WRITE_MS and each fsync SLOW_FSYNC_MS.
+SLOW_WRITE_MS=200
+SLOW_FSYNC_MS=2000
+SLOWFS_PID=
+slow_disk_up() {
+	mkdir -p "$WORK/disk" "$WORK/slow" || return 1
+	"${SLOWFS:-$ROOT/build/slowfs}" "$WORK/disk" "$WORK/slow" "$SLOW_WRITE_MS" "$SLOW_FSYNC_MS" \
+		2>"$WORK/slowfs.log" &
+	SLOWFS_PID=$!
+	LATE_CLEANUP_HOOKS+=(slow_disk_down)
+	local i
+	for i in $(seq 50); do
+		mountpoint -q "$WORK/slow" && break
+		sleep 0.1
+	done
+	mountpoint -q "$WORK/slow" || { echo "slowfs did not mount: $(cat "$WORK/slowfs.log")"; return 1; }
+	sed -i "s#^history = .*#history = $WORK/slow/history.db#" "$CONF"
+	grep -q "^history = $WORK/slow/history.db\$" "$CONF" || { echo "history not moved"; return 1; }
+	echo "= the history on slowfs at $WORK/slow (backed by $WORK/disk)"
+}
+slow_disk_down() {
+	[[ -n "$SLOWFS_PID" ]] || return 0
+	kill -USR2 "$SLOWFS_PID" 2>/dev/null
+	umount "$WORK/slow" 2>/dev/null || umount -l "$WORK/slow" 2>/dev/null
+	stop_pid "$SLOWFS_PID"
+	SLOWFS_PID=
 }
 
 t_all_up() {
@@ -107,18 +139,12 @@ t_loop_never_held() {
 	# refresh asks for it again
 	# (no ARP in or out of the sat router: neither an answer nor a request
 	# of its own the edge could learn the MAC from)
-	ip netns exec "${PREFIX}sat" nft -f - <<-'EOF' || return 1
-		table arp bsc_dead {
-			chain in { type filter hook input priority 0; policy drop; }
-			chain out { type filter hook output priority 0; policy drop; }
-		}
-	EOF
-	"${EDGE[@]}" ip neigh flush to "${LAB_ISP_GW_IP[sat]}" dev wan2
+	sat_arp dead || return 1
 	sleep 4
 	arp=$(lag_recent) || ok=0
 	echo "= sat with its gateway silent to ARP: $(health_line); the edge's entry: $("${EDGE[@]}" ip neigh show to "${LAB_ISP_GW_IP[sat]}" dev wan2)"
 	[[ "$(hj 'u["sat"]["health"]')" == down ]] || { echo "sat did not go down: the load did not happen"; ok=0; }
-	ip netns exec "${PREFIX}sat" nft delete table arp bsc_dead
+	sat_arp alive
 	# scrapes while the loop runs: metrics, status, flows, health
 	for i in $(seq 10); do
 		"${EDGE[@]}" curl -s --max-time 5 -o /dev/null "http://127.0.0.1:9901/metrics" &
@@ -136,6 +162,55 @@ t_loop_never_held() {
 		{ echo "sat did not come back: $(health_line)"; ok=0; }
 	((ok)) && awk -v l="$LAG_MAX_MS" -v a="$base" -v b="$silent" -v c="$arp" -v d="$scrape" \
 		'BEGIN { exit !(a < l && b < l && c < l && d < l) }'
+}
+
+# A slow disk holds the history's writer, never the loop: with every write
+# of the history's disk held SLOW_WRITE_MS (and every fsync SLOW_FSYNC_MS),
+# sat goes down and up (two transitions, each a commit of several writes:
+# on the loop that was seconds), and the tick's lateness stays within
+# LAG_MAX_MS, fiber up and active throughout; once the disk is fast again
+# every record is written, none dropped.
+sat_arp() { # dead|alive
+	if [[ $1 == dead ]]; then
+		ip netns exec "${PREFIX}sat" nft -f - <<-'EOF' || return 1
+			table arp bsc_dead {
+				chain in { type filter hook input priority 0; policy drop; }
+				chain out { type filter hook output priority 0; policy drop; }
+			}
+		EOF
+		"${EDGE[@]}" ip neigh flush to "${LAB_ISP_GW_IP[sat]}" dev wan2
+	else
+		ip netns exec "${PREFIX}sat" nft delete table arp bsc_dead
+	fi
+}
+t_slow_disk() {
+	local w0 lag held w1 t0 rows ok=1
+	wait_until 300 hj 'all(x["health"] == "up" for x in d["uplinks"])' ||
+		{ echo "not all up: $(health_line)"; return 1; }
+	w0=$(hj 'd["history"]["written"]') || return 1
+	t0=$(date +%s%3N)
+	kill -USR1 "$SLOWFS_PID" || return 1
+	sat_arp dead || return 1
+	wait_until 100 hj 'u["sat"]["health"] == "down"' || { echo "sat did not go down: $(health_line)"; ok=0; }
+	sat_arp alive
+	wait_until 300 hj 'u["sat"]["health"] == "up"' || { echo "sat did not come back: $(health_line)"; ok=0; }
+	sleep 2
+	lag=$(lag_recent) || ok=0
+	held=$(hj '"waiting %d, queued %d, written %d, longest write %.0f ms" % (d["history"]["waiting"], d["history"]["queued"], d["history"]["written"], d["history"]["write_max_ms"])')
+	echo "= slow disk (write $SLOW_WRITE_MS ms, fsync $SLOW_FSYNC_MS ms): $(health_line); history: $held; loop lag (worst of the last 10 s) $lag ms, limit $LAG_MAX_MS"
+	[[ "$(hj 'd["active"]')" == fiber ]] || { echo "fiber is not active"; ok=0; }
+	awk -v h="$(hj 'd["history"]["write_max_ms"]')" -v m="$SLOW_WRITE_MS" 'BEGIN { exit !(h >= m) }' ||
+		{ echo "no write was held: the disk was not slow"; ok=0; }
+	kill -USR2 "$SLOWFS_PID"
+	wait_until 300 hj 'd["history"]["waiting"] == 0' || { echo "the history never caught up"; ok=0; }
+	w1=$(hj 'd["history"]["written"]')
+	echo "= disk fast again: $((w1 - w0)) records written since the disk went slow ($(hj 'd["history"]["dropped"]') dropped, $(hj 'd["history"]["failed"]') failed)"
+	[[ "$(hj 'd["history"]["dropped"]')" == 0 && "$(hj 'd["history"]["failed"]')" == 0 ]] || ok=0
+	rows=$(sqlite3 "$WORK/slow/history.db" "SELECT group_concat(from_state || '>' || to_state, ' ') FROM transitions WHERE uplink = 'sat' AND t_ms >= $t0")
+	echo "= sat's transitions in the history since then: $rows"
+	((w1 - w0 >= 2)) && [[ "$rows" == "up>down down>up" ]] ||
+		{ echo "sat's two transitions were not written"; ok=0; }
+	((ok)) && awk -v l="$LAG_MAX_MS" -v a="$lag" 'BEGIN { exit !(a < l) }'
 }
 
 t_echo_sweep() {
@@ -265,7 +340,7 @@ t_blind_rst() {
 }
 
 echo "# Bascule hardening test: site ${PREFIX}*, work dir $WORK"
-check "prerequisites: root, $BASCULE, traffic tools" t_prereq ip nft timeout || bail_out "prerequisites missing"
+check "prerequisites: root, $BASCULE, traffic tools" t_prereq ip nft timeout sqlite3 || bail_out "prerequisites missing"
 check "lab site ${PREFIX}* is up with its inet services" t_lab_up || bail_out "no lab site"
 check "daemon attaches and prints READY" start_daemon || bail_out "no daemon"
 check "all three uplinks up, fiber active" t_all_up || bail_out "not all up"
@@ -274,6 +349,7 @@ check "forged LAN sources (another prefix, the edge's address, a public one) nev
 check "cell at MTU 1420: download and upload through it, a too-large DF ping gets frag-needed (mtu 1420), one that fits gets its reply" t_mtu_1420
 check "an idle connection under 500 blind RSTs and 500 blind FINs is still usable after the closed timeout" t_blind_rst
 check "the event loop is never held: the tick's worst lateness under silent control clients, a gateway silent to ARP and scrapes stays within ${LAG_MAX_MS} ms" t_loop_never_held
+check "a slow disk (writes held ${SLOW_WRITE_MS} ms, fsyncs ${SLOW_FSYNC_MS} ms) holds the history's writer, not the loop: lateness within ${LAG_MAX_MS} ms, every record written once it is fast" t_slow_disk
 check "a LAN host pinging the probe target with every ICMP id (1-65535) takes no probe reply: fiber stays up and active" t_echo_sweep
 check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone" t_cleanup
 summary

@@ -20,7 +20,9 @@
 # The script sets PREFIX (its namespaces, "${PREFIX}edge" ...) before it
 # calls site_init or harness_init, and B (the CLI on its edge: ip netns exec
 # ... bascule -p PIN [-S CTL]) after. Extra things to stop on cleanup go in
-# CLEANUP_HOOKS (function names, run before the daemon is stopped).
+# CLEANUP_HOOKS (function names, run before the daemon is stopped), or in
+# LATE_CLEANUP_HOOKS (run after it, before the work dir is removed: a file
+# system the daemon writes to).
 
 # Set here, used by the scripts that source this:
 # shellcheck disable=SC2034
@@ -39,6 +41,7 @@ WORK='' SVC='' BPFFS='' PIN='' CTL='' CONF=''
 DAEMON_PID='' DAEMON_LOG='' DAEMON_RC=''
 BG_PIDS=()
 CLEANUP_HOOKS=()
+LATE_CLEANUP_HOOKS=()
 CLEANED=
 
 # ------------------------------------------------------------- the site
@@ -164,6 +167,9 @@ cleanup() {
 		"$h"
 	done
 	stop_pid "$DAEMON_PID"
+	for h in "${LATE_CLEANUP_HOOKS[@]}"; do
+		"$h"
+	done
 	# Also kills whatever still runs in the site's namespaces (services).
 	[[ -n "$PREFIX" ]] && lab_down "$PREFIX" >/dev/null 2>&1
 	if [[ -n "$WORK" ]]; then
