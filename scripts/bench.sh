@@ -550,7 +550,7 @@ for f in 1 1000000; do
 	echo "over a large repeat, $f flow(s), ns/packet: limit ${R[loop_limit,$f]}, lookup limit ${R[loop_look,$f]}, bascule_lan ${R[loop_lan,$f]}, bascule_wan ${R[loop_wan,$f]}"
 done
 echo "bascule_lan new flow over a large repeat: ${R[loop_miss,1000000]} ns"
-echo "flow sweep, 1M flows: ${R[gc]} ms (slices of 65536: longest ${R[gc_slice]} ms); expiring all 1M: ${R[gc_expire]} ms"
+echo "flow sweep, 1M flows: ${R[gc]} ms (slices of 8192: longest ${R[gc_slice]} ms); expiring all 1M: ${R[gc_expire]} ms"
 echo "memory per flow (flows + rev, preallocated LRU hashes): ${R[mem]} bytes"
 echo "flip to effect (map write -> first packet on the new uplink's sink): median ${R[flip]} us over $FLIPS"
 echo "took $((SECONDS - T0)) s"

@@ -1865,6 +1865,23 @@ static void test_gc_walks_batches(void **state)
 	assert_int_equal(per[1], n / 3);
 	assert_int_equal(per[2], n / 3);
 	assert_int_equal(bsc_flows_gc(&E.m, &to, bsc_now_ns()), 0);
+	/* a pass that expires nothing counts the table, per uplink, as it
+	 * goes (what the metrics show: a scrape does not walk the table) */
+	{
+		struct bsc_walk w = { 0 };
+		int steps = 0;
+
+		do {
+			assert_int_equal(bsc_flows_gc_step(&E.m, &to, bsc_now_ns(), &w, 2000), 0);
+			steps++;
+		} while (!w.done && steps < 100);
+		assert_true(w.done);
+		assert_int_equal(w.kept, n);
+		assert_int_equal(w.kept_per[0], n / 3);
+		assert_int_equal(w.kept_per[1], n / 3);
+		assert_int_equal(w.kept_per[2], n / 3);
+		assert_int_equal(w.kept_per[3], 0);
+	}
 	/* the daemon's way: a pass in slices, each going on where the last
 	 * one stopped */
 	{
@@ -1879,6 +1896,7 @@ static void test_gc_walks_batches(void **state)
 		assert_true(w.done);
 		assert_true(steps >= 4);
 		assert_int_equal(sum, n);
+		assert_int_equal(w.kept, 0); /* all expired: none counted */
 		/* the next step starts a new pass: nothing left */
 		assert_int_equal(bsc_flows_gc_step(&E.m, &to, bsc_now_ns(), &w, 2000), 0);
 		assert_true(w.done);

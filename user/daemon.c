@@ -752,6 +752,9 @@ static void snapshot(struct daemon *d)
 	v.drill_passed = d->last_drill.passed;
 	v.drill_end_s = d->last_drill.end_s;
 	v.drill_cutover_ms = d->last_drill.cutover_ms;
+	v.flows_known = d->flows_known;
+	v.flows_total = d->flows_total;
+	memcpy(v.flows_per, d->flows_per, sizeof(v.flows_per));
 	for (i = 0; i < d->n; i++) {
 		struct uplink_rt *u = &d->up[i];
 		struct bsc_metrics_uplink *m = &v.up[i];
@@ -862,6 +865,12 @@ static int gc_timer(sd_event_source *s, uint64_t usec, void *data)
 		d->gc_expired += n;
 	if (!d->gc.done)
 		return rearm(s, 1);
+	if (n >= 0) {
+		/* the table as this pass saw it, for the metrics */
+		d->flows_known = 1;
+		d->flows_total = d->gc.kept;
+		memcpy(d->flows_per, d->gc.kept_per, sizeof(d->flows_per));
+	}
 	if (d->gc_expired > 0)
 		bsc_log(LOG_DEBUG, "expired %d flow(s)", d->gc_expired);
 	d->gc_expired = 0;

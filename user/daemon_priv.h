@@ -81,6 +81,8 @@ struct daemon {
 	struct bsc_timeouts to;
 	struct bsc_walk gc;             /* where the expiry pass stands */
 	int gc_expired;                 /* flows expired so far in this pass */
+	int flows_known;                /* the last finished pass's count: */
+	long flows_total, flows_per[BSC_MAX_UPLINKS];
 	/* TCP flows of failed uplinks being kicked, a slice a turn of the
 	 * loop (daemon.c, kick_timer) */
 	struct {

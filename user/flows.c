@@ -241,6 +241,7 @@ static size_t delete_keys(int fd, const void *keys, size_t ksz, size_t n)
 struct gc_arg {
 	const struct bsc_timeouts *t;
 	uint64_t now;
+	struct bsc_walk *w;     /* counts what stays; NULL: nothing counted */
 };
 
 /* The bump of flow_gen.  The data plane bumps it too (a rebind, a TCP flow
@@ -359,7 +360,14 @@ static int gc_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void *a
 	struct gc_arg *g = arg;
 	uint64_t to = (uint64_t)bsc_flow_timeout(g->t, k->proto, f->tcp) * 1000000000ull;
 
-	return bsc_flow_idle_ns(f->last, g->now) > to;
+	if (bsc_flow_idle_ns(f->last, g->now) > to)
+		return 1;
+	if (g->w) {
+		g->w->kept++;
+		if (f->uplink < BSC_MAX_UPLINKS)
+			g->w->kept_per[f->uplink]++;
+	}
+	return 0;
 }
 
 static void rev_key_from(struct bsc_rev_key *rk, const struct bsc_flow_key *k,
@@ -465,7 +473,7 @@ static int flows_delete_where(const struct bsc_maps *m, flow_cb cb, void *arg)
 int bsc_flows_gc_step(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_t now_ns,
 		      struct bsc_walk *w, uint32_t max)
 {
-	struct gc_arg g = { .t = t, .now = now_ns };
+	struct gc_arg g = { .t = t, .now = now_ns, .w = w };
 
 	if (w->done)
 		memset(w, 0, sizeof(*w)); /* a new pass */
@@ -535,8 +543,13 @@ static int print_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void
 void bsc_flows_print(const struct bsc_maps *m, FILE *out, int limit)
 {
 	struct print_arg p = { .out = out, .left = limit, .now = bsc_now_ns() };
+	struct bsc_walk w = { 0 };
 
-	flows_walk(m, print_cb, &p, NULL, NULL);
+	/* a batch at a time, up to the limit: 50 lines of a million flows
+	 * read a few batches, not the table */
+	while (!w.done && p.left > 0)
+		if (flows_walk_part(m, print_cb, &p, NULL, NULL, &w, WALK_BATCH, 0))
+			break;
 }
 
 size_t bsc_kick_frame(uint8_t *buf, const struct bsc_config *cfg,

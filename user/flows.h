@@ -32,6 +32,10 @@ int bsc_flows_gc(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_
 struct bsc_walk {
 	uint32_t token;         /* batch position in the hash table */
 	int started, done;
+	/* an expiry pass: the flows it left in place so far, in all and per
+	 * uplink; once done, the table as the pass saw it (what the metrics
+	 * show, so that a scrape never walks the table) */
+	long kept, kept_per[BSC_MAX_UPLINKS];
 };
 /* One slice of an expiry pass: walk up to `max` flows from where *w stands
  * and delete those idle past their timeout; w->done tells that the pass
@@ -41,12 +45,13 @@ struct bsc_walk {
 int bsc_flows_gc_step(const struct bsc_maps *m, const struct bsc_timeouts *t, uint64_t now_ns,
 		      struct bsc_walk *w, uint32_t max);
 /* Flows walked per slice of the daemon's expiry pass, and of its TCP kick
- * (tens of ms at a million flows): between slices its event loop serves
- * probes and the control socket. */
-#define BSC_GC_SLICE 65536
+ * (two batches, a few ms): between slices its event loop serves probes and
+ * the control socket.  Slices of 65536 held it 20-40 ms at a million flows
+ * (hardening.sh's 1M-flow check). */
+#define BSC_GC_SLICE 8192
 /* A slice also ends before it would act on more flows than this (delete,
  * kick): each costs a system call or two of its own. */
-#define BSC_SLICE_ACTS 8192
+#define BSC_SLICE_ACTS 1024
 /* Count flows, in total and per uplink (per_uplink may be NULL). */
 long bsc_flows_count(const struct bsc_maps *m, long per_uplink[BSC_MAX_UPLINKS]);
 void bsc_flows_print(const struct bsc_maps *m, FILE *out, int limit);

@@ -147,7 +147,12 @@ static int collect_rows(struct row *rows, const struct bsc_maps *maps,
 		}
 	}
 
-	*total = maps ? bsc_flows_count(maps, per) : 0;
+	if (v && v->flows_known) {
+		*total = v->flows_total;
+		memcpy(per, v->flows_per, sizeof(per));
+	} else {
+		*total = maps ? bsc_flows_count(maps, per) : 0;
+	}
 	for (i = 0; i < n; i++) {
 		struct row *r = &rows[i];
 
@@ -307,11 +312,11 @@ static void render_maps(FILE *out, const struct bsc_maps *maps, const struct row
 		}
 	}
 
-	family(out, "bascule_uplink_flows", "gauge", "Flows currently bound to the uplink.");
+	family(out, "bascule_uplink_flows", "gauge", "Flows bound to the uplink, as the daemon's last expiry pass counted them (every gc_interval_ms; a scrape does not walk the table).");
 	for (i = 0; i < n; i++)
 		sample_u64(out, "bascule_uplink_flows", &rows[i], (uint64_t)rows[i].flows);
 
-	family(out, "bascule_flows", "gauge", "Flows currently in the flow table, all uplinks together.");
+	family(out, "bascule_flows", "gauge", "Flows in the flow table, all uplinks together, as of the last expiry pass.");
 	if (maps)
 		fprintf(out, "bascule_flows %ld\n", total);
 

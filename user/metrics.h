@@ -37,6 +37,11 @@ struct bsc_metrics_view {
 	int drill_known, drill_passed;
 	double drill_end_s;     /* unix time it ended */
 	double drill_cutover_ms; /* < 0: no cut-over was seen */
+	/* the flow table as the daemon's last expiry pass saw it (a scrape
+	 * never walks a table of a million flows itself); unknown until the
+	 * first pass ends: then the scrape counts */
+	int flows_known;
+	long flows_total, flows_per[BSC_MAX_UPLINKS];
 };
 
 /* Fill the view; called from the metrics thread, so it must lock. */
