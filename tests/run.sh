@@ -54,6 +54,7 @@ suite hardening tests/hardening.sh
 suite failover tests/failover.sh
 suite ops tests/ops.sh
 suite drill tests/drill.sh
+SOAK_CYCLES=10 suite soak tests/soak.sh
 suite report tests/report.sh
 suite bench tests/bench_smoke.sh
 suite linkemu tests/linkemu_test.sh
