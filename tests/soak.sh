@@ -1,6 +1,9 @@
 #!/bin/bash
 # tests/soak.sh - the daemon under a long run of what a real site does to
-# it, cycle after cycle, and what it leaves behind: nothing.  Each cycle:
+# it, cycle after cycle, and what it leaves behind: nothing.  Through the
+# whole run, on the emulated links: a 1 ms UDP stream from the LAN host,
+# and TCP downloads of 8 MiB at 1 MiB/s one after another (each spans
+# cut-overs: reset when its uplink dies, the next one starts).  Each cycle:
 # the fibre goes silent (blackhole) and traffic moves to the 5G; the LAN
 # host pings, fetches a page and resolves a name over it; the operator
 # reloads (a probe added or taken away), five control clients connect and
@@ -9,7 +12,10 @@
 #
 # Sampled after each cycle: the daemon's resident memory, its open
 # descriptors and threads, the flows, the hooks and the history's writer.
-# It passes when every cycle failed over and back, descriptors and threads
+# It passes when every cycle failed over and back within FLIP_MAX_MS, only
+# the fibre ever went down (no false failover: the history's transitions),
+# the stream's longest gap stayed under FLIP_MAX_MS, no download hung (each
+# ended, done or reset, before its 60 s limit), descriptors and threads
 # did not grow, memory grew less than RSS_MAX_GROWTH_KB after the first
 # two cycles (the warm-up: arenas, caches), every hook ended, and every
 # history record was written.  RESULT lines at the end give the figures.
@@ -33,6 +39,7 @@ EDGE=(ip netns exec "${PREFIX}edge")
 B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN" -S "$CTL")
 
 CYCLES=${SOAK_CYCLES:-10}
+FLIP_MAX_MS=1000 # failover.sh's bound; the failover benchmark measures ~300 ms
 WARMUP=2
 # 100 cycles grew it 744 kB after the warm-up, 96 kB of it over the last 50
 # (the events ring filling, heap arenas of the metrics and history threads);
@@ -135,6 +142,48 @@ cycle() {
 	FO_MS[i]=$(flip_ms "$tf" cell)
 	FB_MS[i]=$(flip_ms "$tr" fiber)
 	[[ -n "${FO_MS[i]}" && -n "${FB_MS[i]}" ]] || { echo "cycle $i: a flip is missing from the events"; return 1; }
+	((FO_MS[i] < FLIP_MAX_MS)) || { echo "cycle $i: failover took ${FO_MS[i]} ms"; return 1; }
+}
+
+# The traffic of the whole run: the stream, and downloads one after
+# another (curl's exit status and time, one line each).
+DL_LOG='' DL_PID='' GAP=-1 LOST=-1
+t_traffic_start() {
+	DL_LOG=$WORK/downloads.log
+	stream_start soak $((CYCLES * 10 + 120))
+	"${LAN[@]}" bash -c 'while [ ! -e "$1" ]; do
+		curl -s --max-time 60 --limit-rate 1M -o /dev/null -w "%{exitcode} %{time_total} %{size_download}\n" \
+			"http://$2/big.bin"; done >>"$3" 2>/dev/null' - "$WORK/dl.stop" "$LAB_HTTP_IP" "$DL_LOG" &
+	DL_PID=$!
+	BG_PIDS+=("$DL_PID")
+	sleep 1
+	[[ -s "$WORK/soak.json" ]] && { echo "the stream ended at once: $(cat "$WORK/soak.json")"; return 1; }
+	kill -0 "$DL_PID" || { echo "the download loop is not running"; return 1; }
+}
+
+t_traffic_end() {
+	local gap done hung reset
+	touch "$WORK/dl.stop"
+	wait "$DL_PID"
+	stream_stop soak || return 1
+	gap=$(jf "$(cat "$WORK/soak.json")" 'j["longest_gap_ms"]')
+	GAP=$gap
+	LOST=$(jf "$(cat "$WORK/soak.json")" 'j["lost"]')
+	done=$(awk '$1 == 0 && $3 == 8388608' "$DL_LOG" | wc -l)
+	hung=$(awk '$1 == 28' "$DL_LOG" | wc -l)
+	reset=$(awk '$1 != 0 && $1 != 28' "$DL_LOG" | wc -l)
+	echo "= downloads: $done complete, $reset cut by a failover (reset), $hung hung to the 60 s limit"
+	awk -v g="$gap" -v m="$FLIP_MAX_MS" 'BEGIN { exit !(g < m) }' || { echo "the stream's longest gap is $gap ms"; return 1; }
+	((hung == 0)) || { echo "a download hung"; return 1; }
+	((done >= 1)) || { echo "no download completed"; return 1; }
+}
+
+# Only the fibre went down, once a cycle: the history has every transition.
+t_no_false_failover() {
+	local rows
+	rows=$(sqlite3 "$WORK/history.db" "SELECT uplink || '=' || COUNT(*) FROM transitions WHERE to_state = 'down' GROUP BY uplink ORDER BY uplink" | tr '\n' ' ')
+	echo "= transitions to down in the history: ${rows:-none}"
+	[[ "$rows" == "fiber=$CYCLES " ]]
 }
 
 t_cycles() {
@@ -200,15 +249,16 @@ results() {
 	local fo fb
 	read -r -a fo <<<"$(stats "${FO_MS[@]}")"
 	read -r -a fb <<<"$(stats "${FB_MS[@]}")"
-	printf 'RESULT soak_cycles=%d failover_ms_median=%s failover_ms_max=%s failback_ms_median=%s failback_ms_max=%s\n' \
-		"$CYCLES" "${fo[0]}" "${fo[1]}" "${fb[0]}" "${fb[1]}"
+	printf 'RESULT soak_cycles=%d failover_ms_median=%s failover_ms_max=%s failback_ms_median=%s failback_ms_max=%s stream_longest_gap_ms=%s stream_lost=%s\n' \
+		"$CYCLES" "${fo[0]}" "${fo[1]}" "${fb[0]}" "${fb[1]}" \
+		"$GAP" "$LOST"
 	printf 'RESULT soak_rss_kb_cycle1=%s soak_rss_kb_warm=%s soak_rss_kb_end=%s soak_rss_growth_kb=%d soak_fds_start=%s soak_fds_end=%s soak_threads_start=%s soak_threads_end=%s\n' \
 		"${RSS[1]}" "${RSS[WARMUP]}" "${RSS[CYCLES]}" $((RSS[CYCLES] - RSS[WARMUP])) \
 		"$(range_min FDS $((WARMUP + 1)) $((WARMUP + 3)))" "$(range_min FDS $((CYCLES - 2)) "$CYCLES")" \
 		"$(range_min THR $((WARMUP + 1)) $((WARMUP + 3)))" "$(range_min THR $((CYCLES - 2)) "$CYCLES")"
 }
 
-check "prerequisites: root, $BASCULE, traffic tools" t_prereq ip nft curl dig ping || bail_out "prerequisites missing"
+check "prerequisites: root, $BASCULE, traffic tools" t_prereq ip nft curl dig ping sqlite3 || bail_out "prerequisites missing"
 check "lab site ${PREFIX}* is up with its inet services; the soak's settings" t_lab_up || bail_out "no lab site"
 # SOAK_ASAN=1: $BASCULE is an AddressSanitizer build (`make soak` makes
 # one in build/asan): every access checked as it runs, and at the daemon's
@@ -236,7 +286,10 @@ t_sanitizer() {
 
 check "daemon attaches and prints READY" t_start || bail_out "no daemon"
 check "all three uplinks up, fiber active" t_all_up || bail_out "not all up"
+check "traffic for the whole run: a 1 ms UDP stream, 8 MiB downloads one after another" t_traffic_start
 check "$CYCLES cycles: fibre silent -> cell, LAN traffic, a reload, control clients, a scrape, fibre back -> fiber" t_cycles
+check "the stream's longest gap under $FLIP_MAX_MS ms; no download hung, at least one complete" t_traffic_end
+check "no false failover: in the history, only the fibre went down, $CYCLES times" t_no_false_failover
 check "after $CYCLES cycles: no descriptor or thread more, memory within +$RSS_MAX_GROWTH_KB kB of cycle $WARMUP" t_no_growth
 check "every hook ran and ended (4 a cycle), every history record written" t_hooks_history
 [[ "$ASAN" == 1 ]] && check "AddressSanitizer: no bad access during the cycles, LeakSanitizer: nothing leaked at the daemon's exit" t_sanitizer
