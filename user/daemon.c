@@ -787,6 +787,16 @@ static void metrics_view(void *data, struct bsc_metrics_view *v)
 	pthread_mutex_unlock(&d->view_lock);
 }
 
+static void add_count(struct json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+static void add_ms(struct json_object *o, const char *key, uint64_t ns)
+{
+	json_object_object_add(o, key, json_object_new_double((double)ns / 1e6));
+}
+
 /* records the history's writer may have waiting for the disk: minutes of
  * transitions, hours of samples (about 300 KiB) */
 #define HISTORY_QUEUE 1024
@@ -985,12 +995,12 @@ static void health_json(struct daemon *d, FILE *out)
 		struct json_object *h = json_object_new_object();
 
 		bsc_hooks_stats(d->hooks, &hs);
-		json_object_object_add(h, "started", json_object_new_int64((int64_t)hs.started));
-		json_object_object_add(h, "ok", json_object_new_int64((int64_t)hs.ok));
-		json_object_object_add(h, "failed", json_object_new_int64((int64_t)hs.failed));
-		json_object_object_add(h, "killed", json_object_new_int64((int64_t)hs.killed));
-		json_object_object_add(h, "skipped", json_object_new_int64((int64_t)hs.skipped));
-		json_object_object_add(h, "running", json_object_new_int((int)hs.running));
+		add_count(h, "started", hs.started);
+		add_count(h, "ok", hs.ok);
+		add_count(h, "failed", hs.failed);
+		add_count(h, "killed", hs.killed);
+		add_count(h, "skipped", hs.skipped);
+		add_count(h, "running", hs.running);
 		json_object_object_add(root, "hooks", h);
 	}
 	if (d->hist) {
@@ -998,14 +1008,14 @@ static void health_json(struct daemon *d, FILE *out)
 		struct json_object *h = json_object_new_object();
 
 		bsc_history_writer_stats(d->hist, &ws);
-		json_object_object_add(h, "queued", json_object_new_int64((int64_t)ws.queued));
-		json_object_object_add(h, "written", json_object_new_int64((int64_t)ws.written));
-		json_object_object_add(h, "failed", json_object_new_int64((int64_t)ws.failed));
-		json_object_object_add(h, "dropped", json_object_new_int64((int64_t)ws.dropped));
-		json_object_object_add(h, "waiting", json_object_new_int((int)ws.depth));
-		json_object_object_add(h, "waiting_max", json_object_new_int((int)ws.depth_max));
-		json_object_object_add(h, "last_write_ms", json_object_new_double((double)ws.last_write_ns / 1e6));
-		json_object_object_add(h, "write_max_ms", json_object_new_double((double)ws.write_max_ns / 1e6));
+		add_count(h, "queued", ws.queued);
+		add_count(h, "written", ws.written);
+		add_count(h, "failed", ws.failed);
+		add_count(h, "dropped", ws.dropped);
+		add_count(h, "waiting", ws.depth);
+		add_count(h, "waiting_max", ws.depth_max);
+		add_ms(h, "last_write_ms", ws.last_write_ns);
+		add_ms(h, "write_max_ms", ws.write_max_ns);
 		json_object_object_add(root, "history", h);
 	}
 	{
@@ -1013,9 +1023,9 @@ static void health_json(struct daemon *d, FILE *out)
 		struct json_object *l = json_object_new_object();
 		uint64_t recent = d->lag_max_ns[0] > d->lag_max_ns[1] ? d->lag_max_ns[0] : d->lag_max_ns[1];
 
-		json_object_object_add(l, "last_ms", json_object_new_double((double)d->lag_last_ns / 1e6));
-		json_object_object_add(l, "max_recent_ms", json_object_new_double((double)recent / 1e6));
-		json_object_object_add(l, "max_ms", json_object_new_double((double)d->lag_max_all_ns / 1e6));
+		add_ms(l, "last_ms", d->lag_last_ns);
+		add_ms(l, "max_recent_ms", recent);
+		add_ms(l, "max_ms", d->lag_max_all_ns);
 		json_object_object_add(l, "window_s", json_object_new_int(2 * LAG_WINDOW_S));
 		json_object_object_add(root, "loop_lag", l);
 	}
