@@ -141,11 +141,13 @@ static int flows_walk_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 	bv = malloc(batch * sizeof(*bv));
 	if (!bk || !bv)
 		ret = -ENOMEM;
-	while (!ret && !w->done && (!max || walked < max) &&
-	       (!max_collected || !walked || n + batch <= max_collected)) {
+	while (!ret && !w->done && (!max || walked < max) && (!max_collected || n < max_collected)) {
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
 		count = max && max - walked < batch ? max - walked : batch;
+		/* a batch may collect all it reads: never more than is left */
+		if (max_collected && count > max_collected - n)
+			count = (uint32_t)(max_collected - n);
 		if (count < least)
 			count = least;
 		if (bpf_map_lookup_batch(m->flows, w->started ? &w->token : NULL, &out, bk, bv,
