@@ -29,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "flows.h" /* bsc_now_ns */
 #include "history.h"
 #include "log.h"
 
@@ -418,14 +419,6 @@ struct writer {
 	struct bsc_history_writer_stats st;
 };
 
-static uint64_t mono_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* A write call made by anyone but the writer, once it runs, is queued. */
 static int deferred(struct bsc_history *h)
 {
@@ -498,9 +491,9 @@ static void *writer_main(void *arg)
 		r = w->ring[w->head];
 		w->busy = 1;
 		pthread_mutex_unlock(&w->mu);
-		t0 = mono_now_ns();
+		t0 = bsc_now_ns();
 		rc = apply(h, &r);
-		dt = mono_now_ns() - t0;
+		dt = bsc_now_ns() - t0;
 		free(r.json);
 		pthread_mutex_lock(&w->mu);
 		w->head = (w->head + 1) % w->cap;
