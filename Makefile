@@ -8,6 +8,7 @@
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each
 
 BUILD     ?= build
+.DEFAULT_GOAL := all
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 CC        ?= gcc
@@ -24,23 +25,66 @@ BPF_INC   := $(BUILD)/bpf-include
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-nostdlibinc -Iinclude -Ibpf -isystem $(BPF_INC)
 CFLAGS  ?= -O2 -g
+comma := ,
+empty :=
+space := $(empty) $(empty)
 CFLAGS  += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
 LDLIBS  := -lbpf -lelf -lz -lmnl -linih -ljson-c -lsystemd -lmicrohttpd -lpthread -lm -lsqlite3
 
 BPF_SRC  := bpf/bascule.bpf.c
 BPF_HDRS := $(wildcard bpf/lib/*.h) include/bascule.h
-USER_SRC := $(filter-out user/main.c,$(wildcard user/*.c))
-USER_OBJ := $(USER_SRC:user/%.c=$(BUILD)/user/%.o)
-USER_HDRS := $(wildcard user/*.h) include/bascule.h $(BUILD)/bascule.skel.h
+USER_HDRS := $(wildcard user/*/*.h) include/bascule.h $(BUILD)/bascule.skel.h
+
+# ---- the controller's modules ------------------------------------------
+# Each folder of user/ is a module and builds as its own static library,
+# $(BUILD)/lib/libbsc_MODULE.a.  DEPS_m lists the modules m may use (and so
+# include): the layering, checked by `make check-layers`
+# (scripts/check-layers.sh: a module including one outside its closure, or a
+# cycle, fails).  A program links the closure of what it uses, in this order.
+MODULES := cli daemon metrics control report history dataplane config net probe health lib
+DEPS_lib       :=
+DEPS_health    := lib
+DEPS_probe     := lib
+DEPS_net       := lib
+DEPS_config    := health probe lib
+DEPS_dataplane := config health lib
+DEPS_history   := lib
+DEPS_report    := history config lib
+DEPS_control   := dataplane health lib
+DEPS_metrics   := dataplane health lib
+DEPS_daemon    := metrics control history dataplane config net probe health lib
+DEPS_cli       := daemon metrics control report history dataplane config net probe health lib
+
+closure = $(sort $(1) $(foreach m,$(1),$(call closure,$(DEPS_$(m)))))
+# the libraries of modules $(1) and all they use, in link order
+mod_libs = $(patsubst %,$(BUILD)/lib/libbsc_%.a,$(filter $(call closure,$(1)),$(MODULES)))
+
+define module_rules
+$(1)_OBJ := $$(patsubst user/%.c,$$(BUILD)/user/%.o,$$(wildcard user/$(1)/*.c))
+$$(BUILD)/lib/libbsc_$(1).a: $$($(1)_OBJ)
+	@mkdir -p $$(@D)
+	rm -f $$@ && $$(AR) rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
+USER_OBJ := $(foreach m,$(MODULES),$($(m)_OBJ))
 
 TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_dataplane $(BUILD)/tests/test_probe \
 	$(BUILD)/tests/test_health $(BUILD)/tests/test_metrics $(BUILD)/tests/test_history
+# what each test binary tests: it links those modules and what they use
+TEST_MODS_test_unit      := daemon
+TEST_MODS_test_dataplane := dataplane
+TEST_MODS_test_probe     := probe
+TEST_MODS_test_health    := health
+TEST_MODS_test_metrics   := metrics
+TEST_MODS_test_history   := report
+TEST_OBJS_test_dataplane := $(BUILD)/tests/pktbuild.o
 
-.PHONY: all deps test demo bench-failover install clean cleanroom soak
+.PHONY: all deps test demo bench-failover install clean cleanroom soak check-layers
 .DELETE_ON_ERROR:
+.SECONDEXPANSION:
 
-all: $(BUILD)/bascule $(TEST_BINS)
+all: $(BUILD)/bascule $(TEST_BINS) check-layers
 
 $(BUILD)/bascule.bpf.o: $(BPF_SRC) $(BPF_HDRS) | $(BPF_INC)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -60,30 +104,22 @@ $(BUILD)/user/%.o: user/%.c $(USER_HDRS) | $(BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/bascule: $(BUILD)/user/main.o $(USER_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+# unused shared libraries are not recorded (-Wl,--as-needed): a program
+# depends on what its modules call
+LINK = $(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ -Wl,--as-needed $(LDLIBS)
+
+$(BUILD)/bascule: $(call mod_libs,cli)
+	$(LINK)
 
 $(BUILD)/tests/%.o: tests/%.c $(USER_HDRS) $(BPF_HDRS) | $(BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Ibpf -Wno-override-init -c $< -o $@
 
-$(BUILD)/tests/test_unit: $(BUILD)/tests/test_unit.o $(USER_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+$(TEST_BINS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $$(TEST_OBJS_$$*) $$(call mod_libs,$$(TEST_MODS_$$*))
+	$(LINK) -lcmocka
 
-$(BUILD)/tests/test_health: $(BUILD)/tests/test_health.o $(USER_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/tests/test_metrics: $(BUILD)/tests/test_metrics.o $(USER_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/tests/test_history: $(BUILD)/tests/test_history.o $(USER_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/tests/test_probe: $(BUILD)/tests/test_probe.o $(USER_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
-
-$(BUILD)/tests/test_dataplane: $(BUILD)/tests/test_dataplane.o $(BUILD)/tests/pktbuild.o $(USER_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+check-layers:
+	@scripts/check-layers.sh $(foreach m,$(MODULES),$(m):$(subst $(space),$(comma),$(strip $(DEPS_$(m)))))
 
 $(BUILD):
 	@mkdir -p $@
@@ -117,8 +153,9 @@ bench-failover: deps
 FUZZ_SECONDS ?= 60
 FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -g -O1 -Wall -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
-FUZZ_USER  := config probe health log flows
-FUZZ_OBJ   := $(FUZZ_USER:%=$(BUILD)/fuzz/user/%.o)
+# what the targets parse (config, probe) and what those use, instrumented
+FUZZ_SRC   := $(foreach m,$(call closure,config),$(wildcard user/$(m)/*.c))
+FUZZ_OBJ   := $(FUZZ_SRC:user/%.c=$(BUILD)/fuzz/user/%.o)
 FUZZ_BINS  := $(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_probe
 
 $(BUILD)/fuzz/user/%.o: user/%.c $(USER_HDRS) | $(BUILD)
@@ -150,9 +187,9 @@ $(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c tests/bench/bench.h tests/bench/flow
 	$(CLANG) $(BPF_CFLAGS) -Itests/bench -c $< -o $@
 
 # linked with the controller's objects: gcsweep times its flow sweep
-$(BUILD)/bench/bench: tests/bench/bench.c tests/bench/bench.h $(USER_HDRS) $(USER_OBJ) | $(BUILD)
+$(BUILD)/bench/bench: tests/bench/bench.c tests/bench/bench.h $(USER_HDRS) $(call mod_libs,dataplane) | $(BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/bench $< $(USER_OBJ) -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/bench $< $(call mod_libs,dataplane) -o $@ -Wl,--as-needed $(LDLIBS)
 
 .PHONY: bench-build
 bench-build: $(BUILD)/bascule $(BUILD)/bench/bench $(BENCH_BPF)

@@ -35,7 +35,7 @@
 #  4. on fiber only: 10 % random loss each way on top for BENCH_LOSS_S
 #     seconds (default 60), and its false failovers.
 #
-# Flap damping (user/health.c: +1000 per fall, halved every 60 s, held down
+# Flap damping (user/health/health.c: +1000 per fall, halved every 60 s, held down
 # above 2500) would hold the primary down from the third cut on, since cuts
 # come every few seconds here. The bench restarts the daemon (SIGTERM, then
 # run again) whenever the penalty would reach that on the next cut, and says

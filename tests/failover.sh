@@ -16,7 +16,7 @@
 # asserts behaviour; scripts/bench-failover.sh measures.
 #
 # Note on flap damping: every fall of an uplink adds a penalty of 1000 that
-# halves every 60 s, and an uplink is held down above 2500 (user/health.c,
+# halves every 60 s, and an uplink is held down above 2500 (user/health/health.c,
 # not configurable). This suite cuts the fibre three times, spaced so that it
 # never gets there: keep it so when adding a cut.
 #

@@ -26,8 +26,9 @@
 
 #include "bascule.h"
 #include "bascule.skel.h"
-#include "flows.h"
-#include "maps.h"
+#include "dataplane/flows.h"
+#include "lib/clock.h"
+#include "dataplane/maps.h"
 #include "pktbuild.h"
 
 #define LAN_HOST    "10.77.0.10"
@@ -67,7 +68,7 @@ struct env {
 static struct env E;
 
 /* Frames the box itself puts into bascule_lan (the drill's) carry 4 bytes
- * of metadata in front of the data, as user/drill.c sends them; a setup
+ * of metadata in front of the data, as user/daemon/drill.c sends them; a setup
  * sets this for its case, reset_state clears it. */
 static int box_frame;
 #define BOX_META 4
@@ -1789,7 +1790,7 @@ static void test_lan_heals_reverse_entry(void **state)
 	assert_memory_equal(r.out, mac, 6);
 }
 
-/* The controller's sweep (user/flows.c): an idle binding goes with its
+/* The controller's sweep (user/dataplane/flows.c): an idle binding goes with its
  * reverse entry, a fresh one stays. */
 static void test_gc_expires_idle_only(void **state)
 {

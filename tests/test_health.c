@@ -28,7 +28,7 @@
 #include <cmocka.h>
 
 #include "bascule.h"
-#include "health.h"
+#include "health/health.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_history.c - the history database (user/history.c) and the report
- * made from it (user/report.c), with cmocka.
+ * test_history.c - the history database (user/history/) and the report
+ * made from it (user/report/), with cmocka.
  *
  *   schema       created with its tables, WAL, user_version; bad files refused
  *   restart      a closed and reopened database keeps everything
@@ -33,9 +33,9 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "config.h"
-#include "history.h"
-#include "report.h"
+#include "config/config.h"
+#include "history/history.h"
+#include "report/report.h"
 
 #define T0 1700000000000ll      /* 2023-11-14 22:13:20 UTC */
 #define S 1000ll

@@ -28,9 +28,9 @@
 
 #include "bascule.h"
 #include "bascule.skel.h"
-#include "health.h"
-#include "maps.h"
-#include "metrics.h"
+#include "health/health.h"
+#include "dataplane/maps.h"
+#include "metrics/metrics.h"
 
 #define WEIRD_NAME "x\"y\\z"            /* a name that needs escaping */
 #define WEIRD_LABEL "x\\\"y\\\\z"       /* ... and how it must appear */

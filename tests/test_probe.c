@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_probe.c - tests of the health-probe engine (user/probe.c), cmocka.
+ * test_probe.c - tests of the health-probe engine (user/probe/), cmocka.
  *
  *   parse/format  the `probe = ...` syntax: valid specs, every error message,
  *                 format(parse(x)) canonical and stable
@@ -41,7 +41,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "probe.h"
+#include "probe/probe.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MS 1000000ull

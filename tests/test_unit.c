@@ -44,15 +44,17 @@
 #include <cmocka.h>
 
 #include "bascule.h"
-#include "config.h"
-#include "drill.h"
-#include "events.h"
-#include "control.h"
-#include "ctl.h"
-#include "daemon.h"
-#include "daemon_priv.h"
-#include "flows.h"
-#include "maps.h"
+#include "config/config.h"
+#include "daemon/drill.h"
+#include "daemon/events.h"
+#include "control/control.h"
+#include "control/ctl.h"
+#include "daemon/daemon.h"
+#include "daemon/daemon_priv.h"
+#include "dataplane/flows.h"
+#include "lib/checksum.h"
+#include "lib/clock.h"
+#include "dataplane/maps.h"
 #include "lib/csum.h"
 
 /* ------------------------------------------------------------------ */

@@ -62,7 +62,7 @@
 
 #include "bascule.h"
 #include "bench.h"
-#include "flows.h"
+#include "dataplane/flows.h"
 
 #define PKT_LEN 60 /* a 64-byte frame on the wire, FCS excluded */
 /* flows and rev of the bench's daemon (flow_table_size, scripts/bench.sh),
@@ -876,7 +876,7 @@ static struct bpf_object *bsc_private(const char *obj, unsigned lanif, unsigned 
 	bpf_object__for_each_map(m, o)
 		bpf_map__set_pin_path(m, NULL);
 	bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "flows"), nentries);
-	/* as the daemon sizes them (user/dataplane.c) */
+	/* as the daemon sizes them (user/dataplane/dataplane.c) */
 	bpf_map__set_max_entries(bpf_object__find_map_by_name(o, "rev"), nentries + nentries / 16);
 	if (bpf_object__load(o))
 		die("cannot load %s", obj);
@@ -1123,7 +1123,7 @@ static int cmd_nsloop(int argc, char **argv)
 
 /* ------------------------------------------------------------ flow sweep */
 
-/* gcsweep N: the controller's flow sweep (user/flows.c) over N bindings in
+/* gcsweep N: the controller's flow sweep (user/dataplane/flows.c) over N bindings in
  * flows/rev tables of 2097152 entries (the bench daemon's size): with
  * nothing to expire (the steady state: every pass walks the whole table),
  * whole (bsc_flows_gc) and in the daemon's slices; then with everything

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * fuzz_config.c - libFuzzer target: the configuration parser (inih through
- * user/config.c, every key, the probe and check specs, validation) on
+ * user/config/, every key, the probe and check specs, validation) on
  * arbitrary text.  It must never crash, overrun or loop, and its error text
  * must always be terminated.
  */
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

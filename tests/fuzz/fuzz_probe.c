@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probe.h"
+#include "probe/probe.h"
 
 static void spec_roundtrip(const char *s)
 {

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * control.c - operator actions and status, working on the pinned maps so
+ * that they act at once (one map write) and work whether or not the daemon
+ * is running.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <net/if.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control/control.h"
+#include "dataplane/flows.h"
+#include "health/health.h"
+
+static const uint8_t zero_mac[6];
+
+uint32_t bsc_uplink_oper_state(uint32_t admin, int carrier, uint32_t addr, const uint8_t gw_mac[6])
+{
+	int ready = carrier && addr && memcmp(gw_mac, zero_mac, 6);
+
+	return bsc_dataplane_state(ready ? BSC_H_UP : BSC_H_DOWN, admin);
+}
+
+static const char *state_name(uint32_t s)
+{
+	return s < 4 ? bsc_state_names[s] : "?";
+}
+
+static int find_or_complain(const struct bsc_maps *m, const char *name, FILE *out)
+{
+	int idx = bsc_uplink_find(m, name);
+
+	if (idx < 0)
+		fprintf(out, "no uplink called '%s' (see `bascule status`)\n", name);
+	return idx;
+}
+
+int bsc_ctl_uplink_admin(const struct bsc_maps *m, const char *name, uint32_t admin, FILE *out)
+{
+	struct bsc_uplink u;
+	uint32_t old, active;
+	int idx, changed, kicked = 0;
+	char an[BSC_NAME_LEN + 8] = "none";
+
+	idx = find_or_complain(m, name, out);
+	if (idx < 0 || bsc_uplink_read(m, (uint32_t)idx, &u))
+		return -ENOENT;
+	old = u.state;
+	u.admin = admin;
+	/* Without fresh netlink facts, an uplink taken back into service is
+	 * trusted as it was last seen; the daemon corrects it on its next
+	 * refresh. */
+	u.state = bsc_uplink_oper_state(admin, 1, u.addr, u.gw_mac);
+	if (bsc_uplink_write(m, (uint32_t)idx, &u))
+		return -errno;
+	active = bsc_policy_reselect(m, 0, &changed);
+	if (old != BSC_UPLINK_DOWN && u.state == BSC_UPLINK_DOWN)
+		kicked = bsc_flows_kick_tcp(m, (uint32_t)idx);
+	if (active != BSC_NO_UPLINK) {
+		struct bsc_uplink a;
+
+		if (!bsc_uplink_read(m, active, &a))
+			snprintf(an, sizeof(an), "%s", a.name);
+	}
+	fprintf(out, "uplink %s: %s -> %s; active uplink: %s%s", name, state_name(old),
+		state_name(u.state), an, changed ? " (changed)" : "");
+	if (kicked > 0)
+		fprintf(out, "; %d TCP flow(s) being reset", kicked);
+	fprintf(out, "\n");
+	return 0;
+}
+
+int bsc_ctl_uplink_activate(const struct bsc_maps *m, const char *name, FILE *out)
+{
+	struct bsc_policy p;
+	struct bsc_uplink u;
+	uint32_t pol = 0, active;
+	int idx = -1, changed;
+
+	if (name) {
+		idx = find_or_complain(m, name, out);
+		if (idx < 0)
+			return -ENOENT;
+		if (bsc_uplink_read(m, (uint32_t)idx, &u))
+			return -errno;
+		if (u.state != BSC_UPLINK_UP) {
+			fprintf(out, "uplink %s is %s: it cannot take new flows\n", name,
+				state_name(u.state));
+			return -EAGAIN;
+		}
+	}
+	if (bsc_policy_read(m, pol, &p))
+		return -errno;
+	p.preferred = idx < 0 ? BSC_NO_UPLINK : (uint32_t)idx;
+	if (bpf_map_update_elem(m->policy, &pol, &p, BPF_ANY))
+		return -errno;
+	active = bsc_policy_reselect(m, pol, &changed);
+	if (active != BSC_NO_UPLINK && !bsc_uplink_read(m, active, &u))
+		fprintf(out, "active uplink: %s%s\n", u.name, changed ? " (changed)" : "");
+	else
+		fprintf(out, "no uplink can take new flows\n");
+	return 0;
+}
+
+struct status_row {
+	struct bsc_uplink u;
+	struct bsc_uplink_stats st;
+	long flows;
+};
+
+struct status {
+	struct bsc_config cfg;
+	struct bsc_policy pol;
+	struct status_row rows[BSC_MAX_UPLINKS];
+	uint64_t reasons[BSC_R_MAX];
+	long flows;
+};
+
+static int status_read(const struct bsc_maps *m, struct status *s)
+{
+	long per[BSC_MAX_UPLINKS];
+	uint32_t i, zero = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (bpf_map_lookup_elem(m->config, &zero, &s->cfg) || bsc_policy_read(m, 0, &s->pol))
+		return -errno;
+	s->flows = bsc_flows_count(m, per);
+	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
+		if (bsc_uplink_read(m, i, &s->rows[i].u))
+			continue;
+		bsc_uplink_stats_sum(m, i, &s->rows[i].st);
+		s->rows[i].flows = per[i];
+	}
+	bsc_reasons_sum(m, s->reasons);
+	return 0;
+}
+
+static const char *ip_str(uint32_t a, char *buf)
+{
+	return inet_ntop(AF_INET, &a, buf, 16);
+}
+
+static const char *mac_str(const uint8_t *m, char *buf)
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
+/* The daemon's view of one uplink, by name, from its "health" answer. */
+static struct json_object *health_of(struct json_object *health, const char *name)
+{
+	struct json_object *arr, *u, *n;
+	size_t i;
+
+	if (!health || !json_object_object_get_ex(health, "uplinks", &arr))
+		return NULL;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		u = json_object_array_get_idx(arr, i);
+		if (json_object_object_get_ex(u, "name", &n) && !strcmp(json_object_get_string(n), name))
+			return u;
+	}
+	return NULL;
+}
+
+static const char *jstr(struct json_object *o, const char *k, const char *def)
+{
+	struct json_object *v;
+
+	return o && json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : def;
+}
+
+static double jnum(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return o && json_object_object_get_ex(o, k, &v) ? json_object_get_double(v) : 0;
+}
+
+int bsc_status_print(const struct bsc_maps *m, const char *pin_root, struct json_object *health,
+		     FILE *out)
+{
+	struct status s, s2;
+	char a[16], g[16], lan[IF_NAMESIZE] = "?";
+	double dt = 0.25;
+	uint32_t i;
+	int ret = status_read(m, &s);
+
+	if (ret)
+		return ret;
+	/* rates: a second reading a quarter of a second later */
+	usleep((useconds_t)(dt * 1e6));
+	if (status_read(m, &s2))
+		s2 = s;
+	if (!if_indextoname(s.cfg.lan_ifindex, lan))
+		snprintf(lan, sizeof(lan), "#%u", s.cfg.lan_ifindex);
+	if (health)
+		fprintf(out, "daemon: running, active uplink %s\n", jstr(health, "active", "?"));
+	else
+		fprintf(out, "daemon: NOT running (no answer on its control socket): what follows is the data plane, read from the pinned maps; it keeps forwarding as they say\n");
+	fprintf(out, "data plane: pinned at %s, LAN %s, %ld flow(s)\n", pin_root, lan, s.flows);
+	fprintf(out, "%-8s %-6s %-8s %-9s %8s %-6s %-15s %-15s %7s %7s %5s %8s %8s %8s %8s %6s %5s\n",
+		"UPLINK", "IFACE", "STATE", "HEALTH", "SINCE", "ACTIVE", "ADDRESS", "GATEWAY",
+		"RTT-MS", "JIT-MS", "LOSS%", "TX-PPS", "RX-PPS", "TX-MBPS", "RX-MBPS", "FLOWS",
+		"PORT%");
+	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
+		struct status_row *r = &s.rows[i], *r2 = &s2.rows[i];
+		struct json_object *h;
+		char ifn[IF_NAMESIZE] = "?", since[16] = "-";
+
+		if (!r->u.ifindex)
+			continue;
+		h = health_of(health, r->u.name);
+		if (!if_indextoname(r->u.ifindex, ifn))
+			snprintf(ifn, sizeof(ifn), "#%u", r->u.ifindex);
+		if (h)
+			snprintf(since, sizeof(since), "%.1fs", jnum(h, "since_s"));
+		fprintf(out, "%-8s %-6s %-8s %-9s %8s %-6s %-15s %-15s %7.2f %7.2f %5.0f %8.0f %8.0f %8.2f %8.2f %6ld %5.1f\n",
+			r->u.name, ifn, state_name(r->u.state), jstr(h, "health", "-"), since,
+			s.pol.active == i ? "*" : (s.pol.preferred == i ? "pref" : ""),
+			ip_str(r->u.addr, a), ip_str(r->u.gateway, g), jnum(h, "rtt_ms"),
+			jnum(h, "jitter_ms"), jnum(h, "loss_pct"),
+			(double)(r2->st.tx_packets - r->st.tx_packets) / dt,
+			(double)(r2->st.rx_packets - r->st.rx_packets) / dt,
+			(double)(r2->st.tx_bytes - r->st.tx_bytes) * 8 / dt / 1e6,
+			(double)(r2->st.rx_bytes - r->st.rx_bytes) * 8 / dt / 1e6, r->flows,
+			100.0 * (double)r->flows / bsc_uplink_nat_ports(&r->u));
+		if (h)
+			fprintf(out, "         %s; probe targets answering: %.0f of %.0f%s\n",
+				jstr(h, "reason", ""), jnum(h, "targets_answering"), jnum(h, "probes"),
+				!strcmp(jstr(h, "held", "false"), "true") ? " [held down: flapping]" : "");
+		if (h && *jstr(h, "path_warning", ""))
+			fprintf(out, "         warning: %s\n", jstr(h, "path_warning", ""));
+	}
+	fprintf(out, "reasons:");
+	for (i = 0; i < BSC_R_MAX; i++)
+		if (s.reasons[i])
+			fprintf(out, " %s=%llu", bsc_reason_names[i], (unsigned long long)s.reasons[i]);
+	fprintf(out, "\n");
+	return 0;
+}
+
+int bsc_status_json(const struct bsc_maps *m, const char *pin_root, struct json_object *health,
+		    FILE *out)
+{
+	struct json_object *root, *ups, *rs;
+	struct status s;
+	char a[16], mac[18];
+	uint32_t i;
+	int ret = status_read(m, &s);
+
+	if (ret)
+		return ret;
+	root = json_object_new_object();
+	json_object_object_add(root, "daemon_running", json_object_new_boolean(health != NULL));
+	json_object_object_add(root, "pin_root", json_object_new_string(pin_root));
+	json_object_object_add(root, "lan_ifindex", json_object_new_int64(s.cfg.lan_ifindex));
+	json_object_object_add(root, "flows", json_object_new_int64(s.flows));
+	ups = json_object_new_array();
+	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
+		struct status_row *r = &s.rows[i];
+		struct json_object *o, *h;
+
+		if (!r->u.ifindex)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(r->u.name));
+		json_object_object_add(o, "index", json_object_new_int64(i));
+		json_object_object_add(o, "ifindex", json_object_new_int64(r->u.ifindex));
+		json_object_object_add(o, "state", json_object_new_string(state_name(r->u.state)));
+		json_object_object_add(o, "active", json_object_new_boolean(s.pol.active == i));
+		json_object_object_add(o, "preferred", json_object_new_boolean(s.pol.preferred == i));
+		json_object_object_add(o, "priority", json_object_new_int64(r->u.priority));
+		json_object_object_add(o, "address", json_object_new_string(ip_str(r->u.addr, a)));
+		json_object_object_add(o, "gateway", json_object_new_string(ip_str(r->u.gateway, a)));
+		json_object_object_add(o, "gateway_mac", json_object_new_string(mac_str(r->u.gw_mac, mac)));
+		json_object_object_add(o, "tx_packets", json_object_new_int64((int64_t)r->st.tx_packets));
+		json_object_object_add(o, "tx_bytes", json_object_new_int64((int64_t)r->st.tx_bytes));
+		json_object_object_add(o, "rx_packets", json_object_new_int64((int64_t)r->st.rx_packets));
+		json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)r->st.rx_bytes));
+		json_object_object_add(o, "new_flows", json_object_new_int64((int64_t)r->st.new_flows));
+		json_object_object_add(o, "rebound_flows", json_object_new_int64((int64_t)r->st.rebound));
+		json_object_object_add(o, "nat_exhausted", json_object_new_int64((int64_t)r->st.nat_exhausted));
+		json_object_object_add(o, "flows", json_object_new_int64(r->flows));
+		json_object_object_add(o, "nat_port_use_ratio",
+				       json_object_new_double((double)r->flows / bsc_uplink_nat_ports(&r->u)));
+		h = health_of(health, r->u.name);
+		if (h)
+			json_object_object_add(o, "health", json_object_get(h));
+		json_object_array_add(ups, o);
+	}
+	json_object_object_add(root, "uplinks", ups);
+	rs = json_object_new_object();
+	for (i = 0; i < BSC_R_MAX; i++)
+		json_object_object_add(rs, bsc_reason_names[i], json_object_new_int64((int64_t)s.reasons[i]));
+	json_object_object_add(root, "reasons", rs);
+	fprintf(out, "%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
+	json_object_put(root);
+	return 0;
+}
