@@ -50,7 +50,7 @@
 #include "control/control.h"
 #include "control/ctl.h"
 #include "daemon/daemon.h"
-#include "daemon/daemon_priv.h"
+#include "daemon/state.h"
 #include "dataplane/flows.h"
 #include "lib/checksum.h"
 #include "lib/clock.h"

@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 #include "bascule.skel.h"
-#include "daemon/daemon_priv.h"
+#include "daemon/state.h"
 #include "daemon/drill.h"
 #include "dataplane/flows.h"
 #include "history/history.h"

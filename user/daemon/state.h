@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * daemon_priv.h - the controller's state, shared by daemon.c and the parts
- * that act on the running controller from inside its loop (drill.c).
+ * daemon/state.h - the running controller's state, private to the daemon
+ * module: the loop (loop.c), the decision and its application (decide.c,
+ * apply.c), the uplinks' facts and probes (uplinks.c, probing.c), routes,
+ * records and requests share it.  Nothing outside user/daemon/ includes it.
  */
-#ifndef BSC_DAEMON_PRIV_H
-#define BSC_DAEMON_PRIV_H
+#ifndef BSC_DAEMON_STATE_H
+#define BSC_DAEMON_STATE_H
 
 #include <libmnl/libmnl.h>
 #include <pthread.h>
+#include <string.h>
+#include <sys/signalfd.h>
 #include <systemd/sd-event.h>
 
 #include "config/config.h"
@@ -25,6 +29,10 @@ struct bsc_drill;
 #define RULE_PRIO_BASE BSC_RULE_PRIO_BASE
 #define RT_MAIN 254
 #define BSC_STARTUP_GRACE_MS 10000 /* a start with no uplink usable: offline after this */
+/* records the history's writer may have waiting for the disk: minutes of
+ * transitions, hours of samples (about 300 KiB) */
+#define HISTORY_QUEUE 1024
+#define LAG_WINDOW_S 5          /* the loop's lateness: worst of two such windows */
 
 struct round {
 	uint32_t seq;
@@ -124,5 +132,58 @@ void daemon_reevaluate(struct daemon *d);
  * choice reevaluate makes), or BSC_NO_UPLINK. */
 uint32_t daemon_backup_for(struct daemon *d, uint32_t dead);
 const char *daemon_active_name(struct daemon *d);
+
+static inline const struct bsc_health_cfg *daemon_hcfg(const struct uplink_rt *u)
+{
+	return &u->cfg->health;
+}
+
+static inline int daemon_mac_unknown(const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+
+	return !memcmp(mac, zero, 6);
+}
+
+/* decide.c: the decision, pure */
+int daemon_healthy(enum bsc_health h);
+int daemon_usable(uint32_t state);
+/* What the chooser knows of an uplink, with the operator's word. */
+void daemon_candidate_of(const struct uplink_rt *u, uint32_t admin, struct bsc_candidate *c);
+
+/* apply.c */
+void daemon_kicks_start(struct daemon *d, uint32_t failed);
+
+/* probing.c */
+void daemon_health_changed(struct uplink_rt *u, enum bsc_health old);
+void daemon_reschedule_now(struct uplink_rt *u);
+int daemon_round_timer(sd_event_source *s, uint64_t usec, void *data);
+void daemon_on_probe(void *data, unsigned idx, int ok, uint64_t rtt_ns, const char *why);
+void daemon_passive_signal(struct daemon *d, uint64_t now);
+
+/* uplinks.c */
+void daemon_refresh_uplink(struct daemon *d, struct uplink_rt *u);
+int daemon_monitor_io(sd_event_source *s, int fd, uint32_t revents, void *data);
+int daemon_setup_lan(const struct bsc_cfg *cfg, const struct bsc_maps *m);
+void daemon_clear_stale_uplinks(const struct bsc_cfg *cfg, const struct bsc_maps *m);
+void daemon_init_policy(const struct bsc_maps *m);
+void daemon_setup_uplink(struct daemon *d, int i);
+
+/* routes.c */
+void daemon_routes_for_uplink(struct daemon *d, struct uplink_rt *u);
+void daemon_routes_remove(struct daemon *d);
+void daemon_default_route_follow(struct daemon *d);
+
+/* record.c */
+void daemon_history_settle(struct daemon *d);
+void daemon_history_sample(struct daemon *d);
+
+/* requests.c */
+int daemon_on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *data);
+int daemon_take_request(void *data, const char *req, int fd);
+void daemon_on_request(void *data, const char *req, FILE *out);
+
+/* loop.c */
+int daemon_rearm(sd_event_source *s, uint64_t ms);
 
 #endif

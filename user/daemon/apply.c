@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * daemon/apply.c - carrying out the decision (decide.c): the uplinks' map
+ * entries and policy 0's active uplink written in an order that leaves no
+ * flow without an uplink, then what follows a switch (the event, datagram
+ * flows moved on failback, systemd's status, the default route), and the
+ * TCP flows of a failed uplink reset in slices from the loop.
+ */
+#include <bpf/bpf.h>
+#include <systemd/sd-daemon.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/ctl.h"
+#include "daemon/daemon.h"
+#include "daemon/drill.h"
+#include "daemon/state.h"
+#include "dataplane/flows.h"
+#include "history/history.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "net/netlink.h"
+
+
+/* Write an uplink's entry with the operator's word (and a drill's deadline)
+ * as they are now: they may have changed since the entry was read (the
+ * window is a few microseconds). */
+static void uplink_commit(const struct bsc_maps *m, uint32_t idx, struct bsc_uplink *e)
+{
+	struct bsc_uplink now_e;
+
+	if (!bsc_uplink_read(m, idx, &now_e)) {
+		e->admin = now_e.admin;
+		e->drill_until_ns = now_e.drill_until_ns;
+	}
+	bsc_uplink_write(m, idx, e);
+}
+
+/* What follows a new active uplink, once the data plane has it. */
+static void active_switched(struct daemon *d, const struct bsc_candidate *cand, uint32_t prev,
+			    uint32_t active, uint32_t preferred, uint64_t now)
+{
+	const struct bsc_maps *m = &d->dp.maps;
+	const char *old = daemon_active_name(d);
+	char why[96];
+
+	d->active = active;
+	d->active_changes++;
+	snprintf(why, sizeof(why), "%s",
+		 active >= (uint32_t)d->n ? "no daemon_usable uplink" :
+		 preferred == active ? "operator's choice" :
+		 "best daemon_usable uplink by health and priority");
+	daemon_record(d, "active", "-", old, daemon_active_name(d), why);
+	/* Failback leaves existing flows where they are, unless asked:
+	 * then datagram flows follow (TCP ones cannot). */
+	if (d->cfg->failback_moves_flows && prev < (uint32_t)d->n && active < (uint32_t)d->n &&
+	    cand[prev].present && (cand[prev].health == BSC_H_UP ||
+				   cand[prev].health == BSC_H_DEGRADED)) {
+		int k = bsc_flows_unbind_datagrams(m, prev);
+
+		if (k > 0)
+			bsc_log(LOG_NOTICE, "failback: %d UDP/ICMP flow(s) move from %s to %s", k,
+				d->up[prev].cfg->name, daemon_active_name(d));
+	}
+	sd_notifyf(0, "STATUS=forwarding, %d uplink(s), active %s", d->n, daemon_active_name(d));
+	daemon_default_route_follow(d);
+	if (active < (uint32_t)d->n) {
+		struct uplink_rt *u = &d->up[active];
+		struct bsc_uplink_stats st;
+
+		/* the passive signal starts from fresh counters: they
+		 * were not followed while the uplink was on standby */
+		if (!bsc_uplink_stats_sum(m, u->idx, &st)) {
+			u->tx = st.tx_packets;
+			u->rx = st.rx_packets;
+		}
+		u->rx_change_ns = now;
+		u->tx_at_rx_change = u->tx;
+		daemon_reschedule_now(u); /* probe the new active at its fast rate */
+	}
+}
+
+/* Bring the maps in line with what the daemon knows, choose the active
+ * uplink, and act on what changed.
+ *
+ * The order of the writes gives every flow an uplink at every instant: the
+ * uplinks that take new flows now (or keep doing so) first, then policy 0's
+ * new active uplink, and only then the uplinks that stop taking new flows
+ * (failed, drained).  The other way round, a UDP flow of a failed uplink,
+ * or a new flow, that comes in between finds the active uplink not UP and
+ * is dropped (drop_no_uplink).  The TCP flows of a failed uplink are kicked
+ * last, in slices from the loop (kick_timer): not here, where a walk of the
+ * whole flow table would hold the loop and its probes. */
+void daemon_reevaluate(struct daemon *d)
+{
+	struct bsc_candidate cand[BSC_MAX_UPLINKS] = { 0 };
+	const struct bsc_maps *m = &d->dp.maps;
+	struct bsc_uplink next[BSC_MAX_UPLINKS];
+	uint32_t changed = 0, losing = 0, failed = 0;
+	uint32_t pol0 = 0, active, prev = BSC_NO_UPLINK;
+	uint64_t now = bsc_now_ns();
+	struct bsc_policy pol;
+	int i, switched = 0;
+
+	for (i = 0; i < d->n; i++) {
+		struct uplink_rt *u = &d->up[i];
+		struct bsc_uplink *e = &next[i];
+		uint32_t st, old;
+
+		if (bsc_uplink_read(m, u->idx, e))
+			continue;
+		daemon_candidate_of(u, e->admin, &cand[i]);
+		st = bsc_dataplane_state(cand[i].health, e->admin);
+		if (e->state == st && e->addr == u->addr && e->ifindex == u->ifindex &&
+		    e->gateway == u->gateway &&
+		    !memcmp(e->gw_mac, u->gw_mac, 6) && !memcmp(e->mac, u->mac, 6))
+			continue;
+		old = e->state;
+		e->ifindex = u->ifindex;
+		e->addr = u->addr;
+		e->gateway = u->gateway;
+		memcpy(e->mac, u->mac, 6);
+		memcpy(e->gw_mac, u->gw_mac, 6);
+		e->state = st;
+		changed |= 1u << i;
+		if (old == BSC_UPLINK_UP && st != BSC_UPLINK_UP)
+			losing |= 1u << i;      /* no new flows any more */
+		if (daemon_usable(old) && !daemon_usable(st))
+			failed |= 1u << i;      /* nor its flows */
+		if (daemon_usable(st))
+			d->kick.pending &= ~(1u << i); /* back before its kick ended */
+	}
+	for (i = 0; i < d->n; i++)
+		if (changed & ~losing & (1u << i))
+			uplink_commit(m, d->up[i].idx, &next[i]);
+	if (!bsc_policy_read(m, pol0, &pol)) {
+		/* The CLI may have flipped it by hand: start from what is there. */
+		if (pol.active != d->active)
+			d->active = pol.active;
+		active = bsc_choose_active(cand, d->n, d->active, pol.preferred, now,
+					   (uint64_t)d->cfg->failback_hold_ms * 1000000ull);
+		if (active != pol.active) {
+			prev = pol.active;
+			pol.active = active;
+			if (bpf_map_update_elem(m->policy, &pol0, &pol, BPF_ANY))
+				bsc_log(LOG_ERR, "cannot write the active uplink: %s", strerror(errno));
+			else
+				switched = 1;
+		}
+	}
+	for (i = 0; i < d->n; i++)
+		if (losing & (1u << i))
+			uplink_commit(m, d->up[i].idx, &next[i]);
+	daemon_kicks_start(d, failed);
+	if (switched)
+		active_switched(d, cand, prev, pol.active, pol.preferred, now);
+}
+
+/* One slice of the TCP kick of the first uplink that has one pending:
+ * bounded work a turn of the loop, as the expiry pass above. */
+static int kick_timer(sd_event_source *s, uint64_t usec, void *data)
+{
+	struct daemon *d = data;
+	struct uplink_rt *u;
+	int i, k;
+
+	for (i = 0; i < d->n && !(d->kick.pending & (1u << i)); i++)
+		;
+	if (i == d->n)
+		return 0;
+	u = &d->up[i];
+	k = bsc_flows_kick_tcp_step(&d->dp.maps, u->idx, &d->kick.w[i], BSC_GC_SLICE);
+	if (k > 0)
+		d->kick.sent[i] += k;
+	if (k < 0 || d->kick.w[i].done) {
+		d->kick.pending &= ~(1u << i);
+		if (d->kick.sent[i] > 0)
+			bsc_log(LOG_NOTICE, "uplink %s failed: resetting %d TCP flow(s)",
+				u->cfg->name, d->kick.sent[i]);
+	}
+	return d->kick.pending ? daemon_rearm(s, 1) : 0;
+}
+
+/* Kick the TCP flows of the uplinks in `failed` (bit i: d->up[i]), from
+ * the loop; an uplink that fails again starts over. */
+void daemon_kicks_start(struct daemon *d, uint32_t failed)
+{
+	int i;
+
+	if (!failed)
+		return;
+	for (i = 0; i < d->n; i++)
+		if (failed & (1u << i)) {
+			memset(&d->kick.w[i], 0, sizeof(d->kick.w[i]));
+			d->kick.sent[i] = 0;
+		}
+	d->kick.pending |= failed;
+	if (!d->ev)
+		return;
+	if (d->kick.timer)
+		daemon_rearm(d->kick.timer, 0);
+	else if (sd_event_add_time_relative(d->ev, &d->kick.timer, CLOCK_MONOTONIC, 0, 1,
+					    kick_timer, d) < 0)
+		bsc_log(LOG_WARNING, "no timer for the TCP kick: stranded TCP flows wait for "
+			"their next packet");
+}
