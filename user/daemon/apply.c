@@ -49,9 +49,9 @@ static void active_switched(struct daemon *d, const struct bsc_candidate *cand, 
 	d->active = active;
 	d->active_changes++;
 	snprintf(why, sizeof(why), "%s",
-		 active >= (uint32_t)d->n ? "no daemon_usable uplink" :
+		 active >= (uint32_t)d->n ? "no usable uplink" :
 		 preferred == active ? "operator's choice" :
-		 "best daemon_usable uplink by health and priority");
+		 "best usable uplink by health and priority");
 	daemon_record(d, "active", "-", old, daemon_active_name(d), why);
 	/* Failback leaves existing flows where they are, unless asked:
 	 * then datagram flows follow (TCP ones cannot). */
@@ -95,67 +95,44 @@ static void active_switched(struct daemon *d, const struct bsc_candidate *cand, 
  * whole flow table would hold the loop and its probes. */
 void daemon_reevaluate(struct daemon *d)
 {
-	struct bsc_candidate cand[BSC_MAX_UPLINKS] = { 0 };
 	const struct bsc_maps *m = &d->dp.maps;
-	struct bsc_uplink next[BSC_MAX_UPLINKS];
-	uint32_t changed = 0, losing = 0, failed = 0;
-	uint32_t pol0 = 0, active, prev = BSC_NO_UPLINK;
+	struct bsc_uplink cur[BSC_MAX_UPLINKS];
+	struct daemon_plan p;
+	uint32_t have = 0, pol0 = 0, prev;
 	uint64_t now = bsc_now_ns();
 	struct bsc_policy pol;
-	int i, switched = 0;
+	int i, have_pol;
 
-	for (i = 0; i < d->n; i++) {
-		struct uplink_rt *u = &d->up[i];
-		struct bsc_uplink *e = &next[i];
-		uint32_t st, old;
-
-		if (bsc_uplink_read(m, u->idx, e))
-			continue;
-		daemon_candidate_of(u, e->admin, &cand[i]);
-		st = bsc_dataplane_state(cand[i].health, e->admin);
-		if (e->state == st && e->addr == u->addr && e->ifindex == u->ifindex &&
-		    e->gateway == u->gateway &&
-		    !memcmp(e->gw_mac, u->gw_mac, 6) && !memcmp(e->mac, u->mac, 6))
-			continue;
-		old = e->state;
-		e->ifindex = u->ifindex;
-		e->addr = u->addr;
-		e->gateway = u->gateway;
-		memcpy(e->mac, u->mac, 6);
-		memcpy(e->gw_mac, u->gw_mac, 6);
-		e->state = st;
-		changed |= 1u << i;
-		if (old == BSC_UPLINK_UP && st != BSC_UPLINK_UP)
-			losing |= 1u << i;      /* no new flows any more */
-		if (daemon_usable(old) && !daemon_usable(st))
-			failed |= 1u << i;      /* nor its flows */
-		if (daemon_usable(st))
-			d->kick.pending &= ~(1u << i); /* back before its kick ended */
-	}
 	for (i = 0; i < d->n; i++)
-		if (changed & ~losing & (1u << i))
-			uplink_commit(m, d->up[i].idx, &next[i]);
-	if (!bsc_policy_read(m, pol0, &pol)) {
-		/* The CLI may have flipped it by hand: start from what is there. */
-		if (pol.active != d->active)
-			d->active = pol.active;
-		active = bsc_choose_active(cand, d->n, d->active, pol.preferred, now,
-					   (uint64_t)d->cfg->failback_hold_ms * 1000000ull);
-		if (active != pol.active) {
-			prev = pol.active;
-			pol.active = active;
-			if (bpf_map_update_elem(m->policy, &pol0, &pol, BPF_ANY))
-				bsc_log(LOG_ERR, "cannot write the active uplink: %s", strerror(errno));
-			else
-				switched = 1;
+		if (!bsc_uplink_read(m, d->up[i].idx, &cur[i]))
+			have |= 1u << i;
+	/* The map is where the active uplink stands (adopted at a restart). */
+	have_pol = !bsc_policy_read(m, pol0, &pol);
+	if (have_pol)
+		d->active = pol.active;
+	else
+		pol = (struct bsc_policy){ .active = d->active, .preferred = BSC_NO_UPLINK };
+	daemon_plan(d, cur, have, d->active, pol.preferred, now, &p);
+	if (!have_pol)
+		p.active = pol.active; /* unreadable policy: left as it is */
+	d->kick.pending &= ~p.back; /* back before its kick ended */
+	for (i = 0; i < d->n; i++)
+		if (p.changed & ~p.losing & (1u << i))
+			uplink_commit(m, d->up[i].idx, &p.next[i]);
+	prev = pol.active;
+	if (p.active != pol.active) {
+		pol.active = p.active;
+		if (bpf_map_update_elem(m->policy, &pol0, &pol, BPF_ANY)) {
+			bsc_log(LOG_ERR, "cannot write the active uplink: %s", strerror(errno));
+			pol.active = prev;
 		}
 	}
 	for (i = 0; i < d->n; i++)
-		if (losing & (1u << i))
-			uplink_commit(m, d->up[i].idx, &next[i]);
-	daemon_kicks_start(d, failed);
-	if (switched)
-		active_switched(d, cand, prev, pol.active, pol.preferred, now);
+		if (p.losing & (1u << i))
+			uplink_commit(m, d->up[i].idx, &p.next[i]);
+	daemon_kicks_start(d, p.failed);
+	if (pol.active != prev)
+		active_switched(d, p.cand, prev, pol.active, pol.preferred, now);
 }
 
 /* One slice of the TCP kick of the first uplink that has one pending:

@@ -20,14 +20,11 @@
 #include "lib/log.h"
 #include "net/netlink.h"
 
-
 int daemon_healthy(enum bsc_health h)
 {
 	return h == BSC_H_UP || h == BSC_H_DEGRADED;
 }
 
-/* Bring the maps in line with what the daemon knows, choose the active
- * uplink, and act on what changed. */
 /* What the selection knows of an uplink, with the operator's word. */
 void daemon_candidate_of(const struct uplink_rt *u, uint32_t admin, struct bsc_candidate *c)
 {
@@ -65,4 +62,47 @@ uint32_t daemon_backup_for(struct daemon *d, uint32_t dead)
 int daemon_usable(uint32_t state)
 {
 	return state == BSC_UPLINK_UP || state == BSC_UPLINK_DRAINED;
+}
+
+/* The plan: each uplink's entry as the maps must have it (its state from
+ * its health and the operator's word, the kernel's facts), which entries
+ * change, and policy 0's active uplink by the one chooser.  cur[i] is
+ * uplink i's entry as read (have bit i clear: unreadable, left alone). */
+void daemon_plan(const struct daemon *d, const struct bsc_uplink *cur, uint32_t have,
+		 uint32_t active, uint32_t preferred, uint64_t now, struct daemon_plan *p)
+{
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < d->n; i++) {
+		const struct uplink_rt *u = &d->up[i];
+		struct bsc_uplink *e = &p->next[i];
+		uint32_t st, old;
+
+		if (!(have & (1u << i)))
+			continue;
+		*e = cur[i];
+		daemon_candidate_of(u, e->admin, &p->cand[i]);
+		st = bsc_dataplane_state(p->cand[i].health, e->admin);
+		if (e->state == st && e->addr == u->addr && e->ifindex == u->ifindex &&
+		    e->gateway == u->gateway &&
+		    !memcmp(e->gw_mac, u->gw_mac, 6) && !memcmp(e->mac, u->mac, 6))
+			continue;
+		old = e->state;
+		e->ifindex = u->ifindex;
+		e->addr = u->addr;
+		e->gateway = u->gateway;
+		memcpy(e->mac, u->mac, 6);
+		memcpy(e->gw_mac, u->gw_mac, 6);
+		e->state = st;
+		p->changed |= 1u << i;
+		if (old == BSC_UPLINK_UP && st != BSC_UPLINK_UP)
+			p->losing |= 1u << i;   /* no new flows any more */
+		if (daemon_usable(old) && !daemon_usable(st))
+			p->failed |= 1u << i;   /* nor its flows */
+		if (daemon_usable(st))
+			p->back |= 1u << i;     /* usable again: no kick pending */
+	}
+	p->active = bsc_choose_active(p->cand, d->n, active, preferred, now,
+				      (uint64_t)d->cfg->failback_hold_ms * 1000000ull);
 }

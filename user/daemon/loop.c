@@ -292,7 +292,7 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 		daemon_setup_uplink(d, i);
 	daemon_reevaluate(d);
 	/* Where the site stands, flipped or adopted.  A fresh start has no
-	 * uplink daemon_usable until the first probes answer (milliseconds): the
+	 * uplink usable until the first probes answer (milliseconds): the
 	 * site is offline only if none is within the grace (daemon_history_settle). */
 	if (d->hist && d->active < (uint32_t)d->n)
 		bsc_history_active(d->hist, (int64_t)(bsc_real_ns() / 1000000), daemon_active_name(d),

@@ -38,7 +38,7 @@ void daemon_record(struct daemon *d, const char *kind, const char *uplink, const
 				       reason);
 	else if (d->hist && !strcmp(kind, "active")) {
 		daemon_history_settle(d);
-		/* during the start-up grace, only the first daemon_usable uplink */
+		/* during the start-up grace, only the first usable uplink */
 		if (!d->hist_start_ms || d->active < (uint32_t)d->n) {
 			bsc_history_active(d->hist, (int64_t)(ev.realtime_ns / 1000000),
 					   d->active < (uint32_t)d->n ? new : NULL, reason);
@@ -59,14 +59,14 @@ void daemon_record(struct daemon *d, const char *kind, const char *uplink, const
 		bsc_hooks_run(d->hooks, &ev, daemon_active_name(d), d->cfg->hooks, d->cfg->n_hooks);
 }
 
-/* No uplink daemon_usable BSC_STARTUP_GRACE_MS after the start: the site has been
+/* No uplink usable BSC_STARTUP_GRACE_MS after the start: the site has been
  * offline since then, and the history says so from the start. */
 void daemon_history_settle(struct daemon *d)
 {
 	if (d->hist && d->hist_start_ms &&
 	    bsc_now_ns() - d->hist_start_mono >= BSC_STARTUP_GRACE_MS * 1000000ull) {
 		bsc_history_active(d->hist, d->hist_start_ms, NULL,
-				   "daemon started, no uplink daemon_usable");
+				   "daemon started, no uplink usable");
 		d->hist_start_ms = 0;
 	}
 }

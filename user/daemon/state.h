@@ -151,6 +151,19 @@ int daemon_usable(uint32_t state);
 /* What the chooser knows of an uplink, with the operator's word. */
 void daemon_candidate_of(const struct uplink_rt *u, uint32_t admin, struct bsc_candidate *c);
 
+/* The decision for one re-evaluation (decide.c), carried out by apply.c. */
+struct daemon_plan {
+	struct bsc_uplink next[BSC_MAX_UPLINKS]; /* each entry as it must be */
+	struct bsc_candidate cand[BSC_MAX_UPLINKS];
+	uint32_t changed;       /* bit i: next[i] differs from the map */
+	uint32_t losing;        /* ... and stops taking new flows */
+	uint32_t failed;        /* ... and stops carrying its flows */
+	uint32_t back;          /* ... and is usable (a pending kick ends) */
+	uint32_t active;        /* policy 0's active uplink */
+};
+void daemon_plan(const struct daemon *d, const struct bsc_uplink *cur, uint32_t have,
+		 uint32_t active, uint32_t preferred, uint64_t now, struct daemon_plan *p);
+
 /* apply.c */
 void daemon_kicks_start(struct daemon *d, uint32_t failed);
 

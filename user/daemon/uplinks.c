@@ -127,7 +127,7 @@ void daemon_refresh_uplink(struct daemon *d, struct uplink_rt *u)
 	else if (carrier && !u->carrier && u->hs.health == BSC_H_DOWN && u->ifindex)
 		daemon_record(d, "carrier", c->name, "no carrier", "carrier", u->hs.reason);
 	old = u->hs.health;
-	/* Without probes, an uplink is as daemon_healthy as its link looks. */
+	/* Without probes, an uplink is as healthy as its link looks. */
 	if (!c->n_probes) {
 		int ready = carrier && u->addr && !daemon_mac_unknown(u->gw_mac);
 		enum bsc_health h = ready ? BSC_H_UP : BSC_H_DOWN;
