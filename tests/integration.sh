@@ -25,8 +25,9 @@ harness_init integration
 LAN=(ip netns exec "${PREFIX}lan")
 EDGE=(ip netns exec "${PREFIX}edge")
 FIBER=(ip netns exec "${PREFIX}fiber")
-# No -S: this suite asks the pinned maps, never the daemon's socket.
-B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN")
+# Operator actions (`uplink ...`) go to the daemon over its socket: it owns
+# the decision; `status` reads the pinned maps.
+B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN" -S "$CTL")
 
 # On a failure: the daemon's log and `status` (no health: not asked).
 CHECK_TAIL=25

@@ -47,7 +47,7 @@
 #include "config/config.h"
 #include "daemon/drill.h"
 #include "daemon/events.h"
-#include "control/control.h"
+#include "control/admin.h"
 #include "control/ctl.h"
 #include "daemon/daemon.h"
 #include "daemon/state.h"

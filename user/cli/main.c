@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * main.c - the `bascule` command: the daemon (`run`) and the operator's CLI.
+ * cli/main.c - the `bascule` command: its global options, its usage, and
+ * the command table (one per subcommand family: cmd_daemon.c, cmd_maps.c,
+ * probe_cmd.c, report_cmd.c) it dispatches from.
  *
  * Exit codes: 0 done, 1 the action failed, 2 usage or configuration error.
  */
@@ -11,19 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-#include <time.h>
-
+#include "cli/cli.h"
 #include "config/config.h"
 #include "control/ctl.h"
-#include "probe/probe.h"
-#include "control/control.h"
-#include "daemon/daemon.h"
-#include "dataplane/dataplane.h"
-#include "dataplane/flows.h"
-#include "lib/log.h"
 #include "dataplane/maps.h"
-#include "net/netlink.h"
+#include "lib/log.h"
+#include "probe/probe.h"
 #include "report/report.h"
 
 static const char usage[] =
@@ -68,7 +63,7 @@ static const char usage[] =
 	"                                or $BASCULE_CONTROL)\n"
 	"  -v, --verbose                 debug logging\n";
 
-static int bad_usage(const char *msg)
+int bsc_cli_usage(const char *msg)
 {
 	if (msg)
 		fprintf(stderr, "bascule: %s\n", msg);
@@ -76,53 +71,7 @@ static int bad_usage(const char *msg)
 	return 2;
 }
 
-static int cmd_run(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "keep", no_argument, NULL, 'k' },
-		{ 0 },
-	};
-	struct bsc_run_opts o = { 0 };
-	const char *file = NULL;
-	struct bsc_cfg cfg;
-	char err[4096];
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:k", opts, NULL)) != -1) {
-		if (c == 'c')
-			file = optarg;
-		else if (c == 'k')
-			o.keep = 1;
-		else
-			return bad_usage(NULL);
-	}
-	if (!file)
-		return bad_usage("run needs -c FILE");
-	if (bsc_config_load(file, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "%s", err);
-		return 2;
-	}
-	return bsc_daemon_run(&cfg, &o) ? 1 : 0;
-}
-
-static int cmd_check_config(int argc, char **argv)
-{
-	struct bsc_cfg cfg;
-	char err[4096];
-
-	if (argc != 2)
-		return bad_usage("check-config needs FILE");
-	if (bsc_config_load(argv[1], &cfg, err, sizeof(err))) {
-		fprintf(stderr, "%s", err);
-		return 2;
-	}
-	printf("%s: ok (lan %s, %d uplink(s))\n", argv[1], cfg.lan_ifname, cfg.n_uplinks);
-	return 0;
-}
-
-static int open_maps(struct bsc_maps *m, const char *pin_root)
+int bsc_cli_open_maps(struct bsc_maps *m, const char *pin_root)
 {
 	char err[512];
 
@@ -133,329 +82,62 @@ static int open_maps(struct bsc_maps *m, const char *pin_root)
 	return 0;
 }
 
-/* The daemon's health answer, or NULL when it does not run. */
-static struct json_object *daemon_health(const char *control)
+int bsc_cli_ask(const char *control, const char *req, char **answer)
 {
-	struct json_object *h = NULL;
-	char *buf = NULL;
 	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-
-	if (!mem)
-		return NULL;
-	if (!bsc_ctl_request(control, "health", mem)) {
-		fclose(mem);
-		h = json_tokener_parse(buf);
-	} else {
-		fclose(mem);
-	}
-	free(buf);
-	return h;
-}
-
-static int cmd_status(int argc, char **argv, const char *pin_root, const char *control)
-{
-	struct json_object *health;
-	struct bsc_maps m;
-	int json = argc > 1 && (!strcmp(argv[1], "--json") || !strcmp(argv[1], "-j"));
+	FILE *mem;
 	int ret;
 
-	if (open_maps(&m, pin_root))
-		return 1;
-	health = daemon_health(control);
-	ret = json ? bsc_status_json(&m, pin_root, health, stdout) :
-		     bsc_status_print(&m, pin_root, health, stdout);
-	json_object_put(health);
-	bsc_maps_close(&m);
-	return ret ? 1 : 0;
-}
-
-static int cmd_flows(int argc, char **argv, const char *pin_root)
-{
-	struct bsc_maps m;
-	int limit = argc > 1 ? atoi(argv[1]) : 50;
-
-	if (open_maps(&m, pin_root))
-		return 1;
-	bsc_flows_print(&m, stdout, limit > 0 ? limit : 50);
-	bsc_maps_close(&m);
-	return 0;
-}
-
-static int cmd_uplink(int argc, char **argv, const char *pin_root)
-{
-	struct bsc_maps m;
-	const char *verb = argc > 1 ? argv[1] : "", *name = argc > 2 ? argv[2] : NULL;
-	int ret;
-
-	if (strcmp(verb, "auto") && !name)
-		return bad_usage("uplink needs a verb and a NAME");
-	if (open_maps(&m, pin_root))
-		return 1;
-	if (!strcmp(verb, "activate"))
-		ret = bsc_ctl_uplink_activate(&m, name, stdout);
-	else if (!strcmp(verb, "auto"))
-		ret = bsc_ctl_uplink_activate(&m, NULL, stdout);
-	else if (!strcmp(verb, "down"))
-		ret = bsc_ctl_uplink_admin(&m, name, BSC_ADMIN_DOWN, stdout);
-	else if (!strcmp(verb, "drain"))
-		ret = bsc_ctl_uplink_admin(&m, name, BSC_ADMIN_DRAIN, stdout);
-	else if (!strcmp(verb, "up") || !strcmp(verb, "undrain"))
-		ret = bsc_ctl_uplink_admin(&m, name, BSC_ADMIN_AUTO, stdout);
-	else {
-		bsc_maps_close(&m);
-		return bad_usage("uplink verbs: activate, auto, down, drain, up");
-	}
-	bsc_maps_close(&m);
-	return ret ? 1 : 0;
-}
-
-static const char *fmt_time(double t, char *buf, size_t len)
-{
-	time_t s = (time_t)t;
-	struct tm tm;
-
-	localtime_r(&s, &tm);
-	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)((t - (double)s) * 1000));
-	return buf;
-}
-
-/* Ask the daemon; print its JSON, or the table made from it. */
-static int cmd_daemon(const char *control, const char *req, int json)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-	struct json_object *root, *arr;
-	int ret, i;
-
+	*answer = NULL;
+	mem = open_memstream(answer, &len);
 	if (!mem)
-		return 1;
+		return -ENOMEM;
 	ret = bsc_ctl_request(control, req, mem);
 	fclose(mem);
 	if (ret) {
-		fprintf(stderr, "bascule: cannot reach the daemon at %s: %s\n", control, strerror(-ret));
-		free(buf);
-		return 1;
+		free(*answer);
+		*answer = NULL;
 	}
-	if (json) {
-		fputs(buf, stdout);
-		free(buf);
-		return 0;
-	}
-	root = json_tokener_parse(buf);
-	free(buf);
-	if (!root) {
-		fprintf(stderr, "bascule: the daemon's answer is not JSON\n");
-		return 1;
-	}
-	if (!strcmp(req, "events")) {
-		printf("%-12s %-7s %-8s %-9s    %-9s %s\n", "TIME", "KIND", "UPLINK", "FROM", "TO", "REASON");
-		for (i = 0; i < (int)json_object_array_length(root); i++) {
-			struct json_object *e = json_object_array_get_idx(root, i), *f[6];
-			static const char *const k[6] = { "time", "kind", "uplink", "old", "new",
-							  "reason" };
-			char tb[32];
-			int j;
-
-			for (j = 0; j < 6; j++)
-				json_object_object_get_ex(e, k[j], &f[j]);
-			printf("%-12s %-7s %-8s %-9s -> %-9s %s\n",
-			       fmt_time(json_object_get_double(f[0]), tb, sizeof(tb)),
-			       json_object_get_string(f[1]), json_object_get_string(f[2]),
-			       json_object_get_string(f[3]), json_object_get_string(f[4]),
-			       json_object_get_string(f[5]));
-		}
-	} else if (json_object_object_get_ex(root, "uplinks", &arr)) {
-		struct json_object *v;
-
-		json_object_object_get_ex(root, "active", &v);
-		printf("active: %s\n", json_object_get_string(v));
-		printf("%-8s %-9s %9s %8s %10s %5s %6s  %s\n", "UPLINK", "HEALTH", "SINCE", "RTT-MS",
-		       "JITTER-MS", "LOSS%", "PROBES", "REASON");
-		for (i = 0; i < (int)json_object_array_length(arr); i++) {
-			struct json_object *u = json_object_array_get_idx(arr, i), *f[8];
-			static const char *const k[8] = { "name", "health", "since_s", "rtt_ms",
-							  "jitter_ms", "loss_pct", "probes", "reason" };
-			int j;
-
-			for (j = 0; j < 8; j++)
-				json_object_object_get_ex(u, k[j], &f[j]);
-			printf("%-8s %-9s %8.1fs %8.2f %10.2f %5d %6d  %s\n",
-			       json_object_get_string(f[0]), json_object_get_string(f[1]),
-			       json_object_get_double(f[2]), json_object_get_double(f[3]),
-			       json_object_get_double(f[4]), json_object_get_int(f[5]),
-			       json_object_get_int(f[6]), json_object_get_string(f[7]));
-		}
-		for (i = 0; i < (int)json_object_array_length(arr); i++) {
-			struct json_object *u = json_object_array_get_idx(arr, i), *n, *w;
-
-			if (json_object_object_get_ex(u, "path_warning", &w) &&
-			    json_object_object_get_ex(u, "name", &n))
-				printf("warning: %s: %s\n", json_object_get_string(n),
-				       json_object_get_string(w));
-		}
-	}
-	json_object_put(root);
-	return 0;
-}
-
-static int cmd_reload(const char *control)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-	int ret;
-
-	if (!mem)
-		return 1;
-	ret = bsc_ctl_request(control, "reload", mem);
-	fclose(mem);
-	if (ret) {
-		fprintf(stderr, "bascule: cannot reach the daemon at %s: %s\n", control, strerror(-ret));
-		free(buf);
-		return 1;
-	}
-	fputs(buf, stdout);
-	ret = strncmp(buf, "reloaded", 8) ? 1 : 0;
-	free(buf);
 	return ret;
 }
 
-/* The drill's progress lines ("# ...") are shown as they come; the last
- * line is its JSON result. */
-struct drill_out {
-	int json;
-	char line[4096];
-	size_t len;
-	char *result;
+static int cmd_probe(int argc, char **argv, const struct bsc_cli *cli)
+{
+	return bsc_probe_cli(argc, argv);
+}
+
+static int cmd_report(int argc, char **argv, const struct bsc_cli *cli)
+{
+	return bsc_report_cli(argc, argv);
+}
+
+static int cmd_help(int argc, char **argv, const struct bsc_cli *cli)
+{
+	fputs(usage, stdout);
+	return 0;
+}
+
+static const struct bsc_cli_cmd other_cmds[] = {
+	{ "probe", cmd_probe },
+	{ "report", cmd_report },
+	{ "help", cmd_help },
+	{ NULL },
 };
 
-static ssize_t drill_write(void *cookie, const char *buf, size_t size)
+static const struct bsc_cli_cmd *const families[] = {
+	bsc_cli_daemon_cmds, bsc_cli_maps_cmds, other_cmds,
+};
+
+static const struct bsc_cli_cmd *find_cmd(const char *name)
 {
-	struct drill_out *o = cookie;
-	size_t i;
+	const struct bsc_cli_cmd *c;
+	size_t f;
 
-	for (i = 0; i < size; i++) {
-		if (buf[i] != '\n') {
-			if (o->len < sizeof(o->line) - 1)
-				o->line[o->len++] = buf[i];
-			continue;
-		}
-		o->line[o->len] = '\0';
-		if (o->line[0] == '{') {
-			free(o->result);
-			o->result = strdup(o->line);
-		} else if (!o->json) {
-			printf("%s\n", o->line[0] == '#' && o->line[1] == ' ' ? o->line + 2 : o->line);
-			fflush(stdout);
-		}
-		o->len = 0;
-	}
-	return (ssize_t)size;
-}
-
-static int cmd_drill(int argc, char **argv, const char *control)
-{
-	cookie_io_functions_t io = { .write = drill_write };
-	struct drill_out o = { .json = argc > 1 && !strcmp(argv[1], "--json") };
-	struct json_object *root, *v;
-	FILE *f;
-	int ret;
-
-	if (argc > 2 || (argc == 2 && !o.json))
-		return bad_usage("drill takes no argument but --json");
-	f = fopencookie(&o, "w", io);
-	if (!f)
-		return 1;
-	setvbuf(f, NULL, _IONBF, 0);
-	ret = bsc_ctl_request(control, "drill", f);
-	fclose(f);
-	if (!o.result) {
-		fprintf(stderr, "bascule: %s at %s%s%s\n",
-			ret ? "cannot reach the daemon" : "the drill gave no result",
-			control, ret ? ": " : "", ret ? strerror(-ret) : "");
-		return 1;
-	}
-	root = json_tokener_parse(o.result);
-	if (o.json)
-		printf("%s\n", o.result);
-	free(o.result);
-	if (!root || !json_object_object_get_ex(root, "exit_code", &v)) {
-		fprintf(stderr, "bascule: the drill's result is not what was expected\n");
-		json_object_put(root);
-		return 1;
-	}
-	ret = json_object_get_int(v);
-	json_object_put(root);
-	return ret;
-}
-
-/* A daemon stopped with --keep leaves its routing in place (the box's own
- * traffic and the probes keep working across a restart): purge takes it
- * out with the data plane.  The rules are found from the pinned uplinks
- * (their addresses) and the configuration (the table base); the main
- * table's default route stays, since the box still needs one. */
-static int purge_routes(const char *pin_root, const char *conf)
-{
-	struct bsc_maps m;
-	struct bsc_cfg *cfg = calloc(1, sizeof(*cfg));
-	char err[4096];
-	uint32_t i;
-	int n = 0;
-
-	if (!cfg)
-		return -ENOMEM;
-	if (bsc_config_load(conf, cfg, err, sizeof(err))) {
-		fprintf(stderr, "bascule: routes left alone: %s", err);
-		free(cfg);
-		return -EINVAL;
-	}
-	bsc_maps_init(&m);
-	if (cfg->manage_routes && !bsc_maps_open_pinned(&m, pin_root, err, sizeof(err))) {
-		for (i = 0; i < BSC_MAX_UPLINKS; i++) {
-			struct bsc_uplink u;
-			uint32_t table = cfg->route_table_base + i;
-
-			if (bsc_uplink_read(&m, i, &u) || !u.ifindex)
-				continue;
-			if (u.addr && !nl_rule_from(u.addr, table, BSC_RULE_PRIO_BASE + i, 0))
-				n++;
-			if (!nl_route_default_del(table, 0))
-				n++;
-		}
-	}
-	bsc_maps_close(&m);
-	free(cfg);
-	return n;
-}
-
-static int cmd_purge(int argc, char **argv, const char *pin_root)
-{
-	const char *conf = NULL;
-	char err[512];
-	int n, r = 0;
-
-	if (argc == 3 && !strcmp(argv[1], "-c"))
-		conf = argv[2];
-	else if (argc != 1)
-		return bad_usage("purge takes only -c FILE");
-	if (!conf && !access(BSC_DEFAULT_CONFIG, R_OK))
-		conf = BSC_DEFAULT_CONFIG;
-	/* Routes first: they are found through the pinned uplinks map. */
-	if (conf)
-		r = purge_routes(pin_root, conf);
-	n = bsc_dp_purge(pin_root, err, sizeof(err));
-	if (n <= 0) {
-		fprintf(stderr, "bascule: %s\n", err);
-		return 1;
-	}
-	printf("removed %d pin(s) under %s", n, pin_root);
-	if (r > 0)
-		printf(", %d rule(s) and route(s) of manage_routes", r);
-	printf("\n");
-	return 0;
+	for (f = 0; f < sizeof(families) / sizeof(families[0]); f++)
+		for (c = families[f]; c->name; c++)
+			if (!strcmp(c->name, name))
+				return c;
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -467,22 +149,22 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *pin_root = getenv("BASCULE_PIN_ROOT");
-	const char *control = getenv("BASCULE_CONTROL");
+	struct bsc_cli cli = { getenv("BASCULE_PIN_ROOT"), getenv("BASCULE_CONTROL") };
+	const struct bsc_cli_cmd *c;
 	const char *cmd;
-	int c;
+	int o;
 
-	if (!pin_root || !*pin_root)
-		pin_root = BSC_DEFAULT_PIN_ROOT;
-	if (!control || !*control)
-		control = BSC_DEFAULT_CONTROL;
-	while ((c = getopt_long(argc, argv, "+p:vhS:", opts, NULL)) != -1) {
-		switch (c) {
+	if (!cli.pin_root || !*cli.pin_root)
+		cli.pin_root = BSC_DEFAULT_PIN_ROOT;
+	if (!cli.control || !*cli.control)
+		cli.control = BSC_DEFAULT_CONTROL;
+	while ((o = getopt_long(argc, argv, "+p:vhS:", opts, NULL)) != -1) {
+		switch (o) {
 		case 'S':
-			control = optarg;
+			cli.control = optarg;
 			break;
 		case 'p':
-			pin_root = optarg;
+			cli.pin_root = optarg;
 			break;
 		case 'v':
 			bsc_log_level = LOG_DEBUG;
@@ -491,38 +173,16 @@ int main(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			return bad_usage(NULL);
+			return bsc_cli_usage(NULL);
 		}
 	}
 	if (optind >= argc)
-		return bad_usage("a COMMAND is needed");
+		return bsc_cli_usage("a COMMAND is needed");
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
-	if (!strcmp(cmd, "run"))
-		return cmd_run(argc, argv);
-	if (!strcmp(cmd, "check-config"))
-		return cmd_check_config(argc, argv);
-	if (!strcmp(cmd, "status"))
-		return cmd_status(argc, argv, pin_root, control);
-	if (!strcmp(cmd, "flows"))
-		return cmd_flows(argc, argv, pin_root);
-	if (!strcmp(cmd, "uplink"))
-		return cmd_uplink(argc, argv, pin_root);
-	if (!strcmp(cmd, "purge"))
-		return cmd_purge(argc, argv, pin_root);
-	if (!strcmp(cmd, "events") || !strcmp(cmd, "health"))
-		return cmd_daemon(control, cmd, argc > 1 && (!strcmp(argv[1], "--json") ||
-							      !strcmp(argv[1], "-j")));
-	if (!strcmp(cmd, "reload"))
-		return cmd_reload(control);
-	if (!strcmp(cmd, "drill"))
-		return cmd_drill(argc, argv, control);
-	if (!strcmp(cmd, "probe"))
-		return bsc_probe_cli(argc, argv);
-	if (!strcmp(cmd, "report"))
-		return bsc_report_cli(argc, argv);
-	if (!strcmp(cmd, "help"))
-		return fputs(usage, stdout), 0;
-	return bad_usage("unknown command");
+	c = find_cmd(cmd);
+	if (!c)
+		return bsc_cli_usage("unknown command");
+	return c->fn(argc, argv, &cli);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/admin.h"
 #include "control/ctl.h"
 #include "daemon/daemon.h"
 #include "daemon/drill.h"
@@ -241,6 +242,126 @@ int daemon_on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 }
 
 /* Requests answered over time, on their own connection. */
+static void answer(FILE *out, int ok, const char *text)
+{
+	/* the text may hold the client's words: escaped by json-c, never
+	 * pasted into the JSON */
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(ok));
+	json_object_object_add(o, "message", json_object_new_string(text));
+	fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+/* "uplink VERB [NAME]": the operator's word, applied by the one owner of
+ * the decision.  The admin word (or policy 0's preference) goes into the
+ * map, then the daemon re-evaluates with everything it knows: the uplink's
+ * state from its health and that word, the active uplink by the chooser,
+ * the TCP flows of an uplink that stopped carrying them reset in slices.
+ * Answers {"ok": bool, "message": "..."}, the message as the CLI prints it. */
+static void uplink_request(struct daemon *d, const char *args, FILE *out)
+{
+	const struct bsc_maps *m = &d->dp.maps;
+	char verb[16] = "", name[64] = "", msg[256], extra;
+	const struct bsc_uplink_verb *v;
+	struct bsc_uplink e;
+	struct bsc_policy pol;
+	uint32_t pol0 = 0, old, before;
+	int idx = -1, n;
+
+	n = sscanf(args, "%15s %63s %c", verb, name, &extra);
+	v = n >= 1 ? bsc_uplink_verb_find(verb) : NULL;
+	if (!v || n > 2 || (v->needs_name != (n == 2))) {
+		answer(out, 0, "usage: uplink down|drain|up|activate NAME, or uplink auto");
+		return;
+	}
+	if (v->needs_name) {
+		idx = bsc_uplink_find(m, name);
+		if (idx < 0 || idx >= d->n || bsc_uplink_read(m, (uint32_t)idx, &e)) {
+			snprintf(msg, sizeof(msg), "no uplink called '%s' (see `bascule status`)", name);
+			answer(out, 0, msg);
+			return;
+		}
+	}
+	if (bsc_policy_read(m, pol0, &pol)) {
+		answer(out, 0, "the policy map cannot be read");
+		return;
+	}
+	before = pol.active;
+	if (v->kind == BSC_VERB_ADMIN) {
+		old = e.state;
+		e.admin = v->admin;
+		if (bsc_uplink_write(m, (uint32_t)idx, &e)) {
+			answer(out, 0, "the uplinks map cannot be written");
+			return;
+		}
+		bsc_log(LOG_NOTICE, "operator: uplink %s %s", verb, name);
+		daemon_reevaluate(d);
+		if (bsc_uplink_read(m, (uint32_t)idx, &e))
+			e.state = old;
+		snprintf(msg, sizeof(msg), "uplink %s: %s -> %s; active uplink: %s%s%s", name,
+			 bsc_uplink_state_name(old), bsc_uplink_state_name(e.state),
+			 daemon_active_name(d), d->active != before ? " (changed)" : "",
+			 d->kick.pending & (1u << idx) ? "; its TCP flows being reset" : "");
+		answer(out, 1, msg);
+		return;
+	}
+	if (idx >= 0 && e.state != BSC_UPLINK_UP) {
+		snprintf(msg, sizeof(msg), "uplink %s is %s: it cannot take new flows", name,
+			 bsc_uplink_state_name(e.state));
+		answer(out, 0, msg);
+		return;
+	}
+	pol.preferred = idx < 0 ? BSC_NO_UPLINK : (uint32_t)idx;
+	if (bpf_map_update_elem(m->policy, &pol0, &pol, BPF_ANY)) {
+		answer(out, 0, "the policy map cannot be written");
+		return;
+	}
+	bsc_log(LOG_NOTICE, "operator: uplink %s%s%s", verb, idx < 0 ? "" : " ", name);
+	daemon_reevaluate(d);
+	if (d->active < (uint32_t)d->n)
+		snprintf(msg, sizeof(msg), "active uplink: %s%s", daemon_active_name(d),
+			 d->active != before ? " (changed)" : "");
+	else
+		snprintf(msg, sizeof(msg), "no uplink can take new flows");
+	answer(out, 1, msg);
+}
+
+static void events_request(struct daemon *d, const char *args, FILE *out)
+{
+	bsc_events_json(&d->events, out);
+}
+
+static void health_request(struct daemon *d, const char *args, FILE *out)
+{
+	health_json(d, out);
+}
+
+static void reload_request(struct daemon *d, const char *args, FILE *out)
+{
+	reload(d, out);
+}
+
+static void ping_request(struct daemon *d, const char *args, FILE *out)
+{
+	fprintf(out, "pong\n");
+}
+
+/* The control socket's requests: the first word names one. */
+static const struct {
+	const char *name;
+	void (*fn)(struct daemon *d, const char *args, FILE *out);
+	int args;               /* takes words after its name */
+} requests[] = {
+	{ "events", events_request, 0 },
+	{ "health", health_request, 0 },
+	{ "reload", reload_request, 0 },
+	{ "ping", ping_request, 0 },
+	{ "uplink", uplink_request, 1 },
+};
+
+/* Requests answered over time, on their own connection. */
 int daemon_take_request(void *data, const char *req, int fd)
 {
 	if (strcmp(req, "drill"))
@@ -252,23 +373,22 @@ int daemon_take_request(void *data, const char *req, int fd)
 void daemon_on_request(void *data, const char *req, FILE *out)
 {
 	struct daemon *d = data;
+	size_t i, len = strcspn(req, " ");
+	char msg[400];
 
-	if (!strcmp(req, "reload"))
-		reload(d, out);
-	else if (!strcmp(req, "events"))
-		bsc_events_json(&d->events, out);
-	else if (!strcmp(req, "health"))
-		health_json(d, out);
-	else if (!strcmp(req, "ping"))
-		fprintf(out, "pong\n");
-	else {
-		/* the request is the client's text: escaped by json-c, never
-		 * pasted into the JSON */
+	for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+		if (strlen(requests[i].name) != len || strncmp(req, requests[i].name, len))
+			continue;
+		if (req[len] && !requests[i].args)
+			break;
+		requests[i].fn(d, req[len] ? req + len + 1 : "", out);
+		return;
+	}
+	snprintf(msg, sizeof(msg),
+		 "unknown request '%s' (events, health, reload, drill, ping, uplink VERB NAME)", req);
+	{
 		struct json_object *o = json_object_new_object();
-		char msg[400];
 
-		snprintf(msg, sizeof(msg), "unknown request '%s' (events, health, reload, drill, ping)",
-			 req);
 		json_object_object_add(o, "error", json_object_new_string(msg));
 		fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);

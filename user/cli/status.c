@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * control.c - operator actions and status, working on the pinned maps so
- * that they act at once (one map write) and work whether or not the daemon
- * is running.
+ * cli/status.c - `bascule status`: the pinned maps (uplinks, policy, flows,
+ * counters, drop reasons) as a table or as JSON, with the running daemon's
+ * health merged in when it answers.
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -12,98 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "control/control.h"
+#include "cli/status.h"
 #include "dataplane/flows.h"
 #include "health/health.h"
-
-static const uint8_t zero_mac[6];
-
-uint32_t bsc_uplink_oper_state(uint32_t admin, int carrier, uint32_t addr, const uint8_t gw_mac[6])
-{
-	int ready = carrier && addr && memcmp(gw_mac, zero_mac, 6);
-
-	return bsc_dataplane_state(ready ? BSC_H_UP : BSC_H_DOWN, admin);
-}
 
 static const char *state_name(uint32_t s)
 {
 	return s < 4 ? bsc_state_names[s] : "?";
-}
-
-static int find_or_complain(const struct bsc_maps *m, const char *name, FILE *out)
-{
-	int idx = bsc_uplink_find(m, name);
-
-	if (idx < 0)
-		fprintf(out, "no uplink called '%s' (see `bascule status`)\n", name);
-	return idx;
-}
-
-int bsc_ctl_uplink_admin(const struct bsc_maps *m, const char *name, uint32_t admin, FILE *out)
-{
-	struct bsc_uplink u;
-	uint32_t old, active;
-	int idx, changed, kicked = 0;
-	char an[BSC_NAME_LEN + 8] = "none";
-
-	idx = find_or_complain(m, name, out);
-	if (idx < 0 || bsc_uplink_read(m, (uint32_t)idx, &u))
-		return -ENOENT;
-	old = u.state;
-	u.admin = admin;
-	/* Without fresh netlink facts, an uplink taken back into service is
-	 * trusted as it was last seen; the daemon corrects it on its next
-	 * refresh. */
-	u.state = bsc_uplink_oper_state(admin, 1, u.addr, u.gw_mac);
-	if (bsc_uplink_write(m, (uint32_t)idx, &u))
-		return -errno;
-	active = bsc_policy_reselect(m, 0, &changed);
-	if (old != BSC_UPLINK_DOWN && u.state == BSC_UPLINK_DOWN)
-		kicked = bsc_flows_kick_tcp(m, (uint32_t)idx);
-	if (active != BSC_NO_UPLINK) {
-		struct bsc_uplink a;
-
-		if (!bsc_uplink_read(m, active, &a))
-			snprintf(an, sizeof(an), "%s", a.name);
-	}
-	fprintf(out, "uplink %s: %s -> %s; active uplink: %s%s", name, state_name(old),
-		state_name(u.state), an, changed ? " (changed)" : "");
-	if (kicked > 0)
-		fprintf(out, "; %d TCP flow(s) being reset", kicked);
-	fprintf(out, "\n");
-	return 0;
-}
-
-int bsc_ctl_uplink_activate(const struct bsc_maps *m, const char *name, FILE *out)
-{
-	struct bsc_policy p;
-	struct bsc_uplink u;
-	uint32_t pol = 0, active;
-	int idx = -1, changed;
-
-	if (name) {
-		idx = find_or_complain(m, name, out);
-		if (idx < 0)
-			return -ENOENT;
-		if (bsc_uplink_read(m, (uint32_t)idx, &u))
-			return -errno;
-		if (u.state != BSC_UPLINK_UP) {
-			fprintf(out, "uplink %s is %s: it cannot take new flows\n", name,
-				state_name(u.state));
-			return -EAGAIN;
-		}
-	}
-	if (bsc_policy_read(m, pol, &p))
-		return -errno;
-	p.preferred = idx < 0 ? BSC_NO_UPLINK : (uint32_t)idx;
-	if (bpf_map_update_elem(m->policy, &pol, &p, BPF_ANY))
-		return -errno;
-	active = bsc_policy_reselect(m, pol, &changed);
-	if (active != BSC_NO_UPLINK && !bsc_uplink_read(m, active, &u))
-		fprintf(out, "active uplink: %s%s\n", u.name, changed ? " (changed)" : "");
-	else
-		fprintf(out, "no uplink can take new flows\n");
-	return 0;
 }
 
 struct status_row {
