@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * drill.c - a continuity drill, run inside the daemon's event loop.
+ * daemon/drill.c - a continuity drill, run inside the daemon's event loop.
  *
  *   BASELINE  a synthetic flow (ICMP echo from the edge's LAN address, sent
  *             into bascule_lan with BPF_PROG_RUN in live-frame mode, so it
@@ -37,83 +37,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bascule.skel.h"
-#include "daemon/state.h"
 #include "daemon/drill.h"
+#include "daemon/drill_priv.h"
+#include "dataplane/dataplane.h"
 #include "dataplane/flows.h"
+#include "dataplane/maps.h"
 #include "history/history.h"
 #include "lib/checksum.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "net/netlink.h"
-#include "dataplane/maps.h"
 
-#define DEADMAN_NS      2000000000ull   /* a dead daemon's drill ends by this */
-#define BASELINE_NEED   5               /* replies through the primary first */
-#define BASELINE_NS     3000000000ull
-#define VERIFY_NS       3000000000ull
-#define HEARTBEAT_NS    1000000000ull
-#define SEQ_RING        4096
-#define PAYLOAD         "bascule-drill-synthetic-flow-------------------------------"
-#define PAYLOAD_LEN     56
-
-enum phase { BASELINE, OUTAGE, CHECKS, RESTORE, VERIFY, DONE };
 static const char *const phase_names[] = { "baseline", "outage", "checks", "restore", "verify",
 					   "done" };
 
-/* A check is answered by any of its attempts: one datagram lost on a
- * mobile link (0.5 % each way is ordinary) is not a service down.  Attempt k
- * (k = 0, 1, 2) goes out at k/3 of check_timeout_ms, and every attempt ends
- * at check_timeout_ms; a definite answer (refused, a wrong status) ends the
- * check at once. */
-#define CHECK_ATTEMPTS 3
 
-struct check_res {
-	int done, ok;
-	int sent, failed;       /* attempts sent, and failed so far */
-	int attempt;            /* 1-based: the one that answered, or the last */
-	uint64_t t0;            /* first attempt sent (monotonic ns) */
-	double ms;
-	char why[128];
-};
-
-struct bsc_drill {
-	struct daemon *d;
-	/* the [drill] section as it was when the drill started: a reload
-	 * during the drill changes the next one, not this one */
-	struct bsc_drill_cfg dc;
-	int client;
-	sd_event_source *client_io, *send_timer, *raw_io;
-	enum phase ph;
-	uint32_t primary, backup, target;
-	uint32_t lan_ifindex, lan_addr;
-	uint8_t lan_mac[6];
-	int prog_fd, raw;
-	uint16_t id, verify_id, seq;
-	uint64_t sent_at[SEQ_RING];
-	/* instants, CLOCK_MONOTONIC ns (0 = not yet) */
-	uint64_t t_start, t_phase, t_fault, t_detect, t_flip, t_cut, t_restore, t_failback,
-		 t_verified, t_heartbeat;
-	uint64_t real_start;
-	uint64_t sent, answered, via_primary, via_backup, send_errors;
-	double rtt_backup_ms;
-	struct bsc_prober *prober;
-	int checks_pending;
-	struct check_res check[BSC_MAX_CHECKS];
-	/* the primary's flap-damping penalty before the drill: the outage
-	 * the drill makes is no flap, and is not charged as one */
-	double penalty;
-	uint64_t penalty_ns;
-	int forgiven;
-	int exit_code;
-	char result[16];
-	char reason[256];
-};
-
-/* ------------------------------------------------------------ output */
-
-__attribute__((format(printf, 2, 3)))
-static void say(struct bsc_drill *x, const char *fmt, ...)
+void bsc_drill_say(struct bsc_drill *x, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -136,12 +75,12 @@ static void say(struct bsc_drill *x, const char *fmt, ...)
 	(void)!send(x->client, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-static const char *uname_of(struct bsc_drill *x, uint32_t i)
+const char *bsc_drill_uname(struct bsc_drill *x, uint32_t i)
 {
 	return i < (uint32_t)x->d->n ? x->d->up[i].cfg->name : "none";
 }
 
-static double ms_between(uint64_t a, uint64_t b)
+double bsc_drill_ms_between(uint64_t a, uint64_t b)
 {
 	return a && b && b >= a ? (double)(b - a) / 1e6 : -1;
 }
@@ -185,12 +124,12 @@ static char *result_json(struct bsc_drill *x)
 	json_object_object_add(o, "started", json_object_new_string(t));
 	iso_time(end, t, sizeof(t));
 	json_object_object_add(o, "ended", json_object_new_string(t));
-	json_object_object_add(o, "primary", json_object_new_string(uname_of(x, x->primary)));
-	json_object_object_add(o, "backup", json_object_new_string(uname_of(x, x->backup)));
+	json_object_object_add(o, "primary", json_object_new_string(bsc_drill_uname(x, x->primary)));
+	json_object_object_add(o, "backup", json_object_new_string(bsc_drill_uname(x, x->backup)));
 	json_object_object_add(o, "rto_ms", json_object_new_int((int)x->d->cfg->site.rto_ms));
-	json_object_object_add(o, "cutover_ms", ms_or_null(ms_between(x->t_fault, x->t_cut)));
-	json_object_object_add(o, "detection_ms", ms_or_null(ms_between(x->t_fault, x->t_detect)));
-	json_object_object_add(o, "flip_ms", ms_or_null(ms_between(x->t_fault, x->t_flip)));
+	json_object_object_add(o, "cutover_ms", ms_or_null(bsc_drill_ms_between(x->t_fault, x->t_cut)));
+	json_object_object_add(o, "detection_ms", ms_or_null(bsc_drill_ms_between(x->t_fault, x->t_detect)));
+	json_object_object_add(o, "flip_ms", ms_or_null(bsc_drill_ms_between(x->t_fault, x->t_flip)));
 	json_object_object_add(o, "phase_reached", json_object_new_string(phase_names[x->ph]));
 
 	inet_ntop(AF_INET, &x->target, a, sizeof(a));
@@ -221,7 +160,7 @@ static char *result_json(struct bsc_drill *x)
 	json_object_object_add(o, "checks", checks);
 
 	json_object_object_add(fb, "ok", json_object_new_boolean(x->t_failback && x->t_verified));
-	json_object_object_add(fb, "ms", ms_or_null(ms_between(x->t_restore, x->t_failback)));
+	json_object_object_add(fb, "ms", ms_or_null(bsc_drill_ms_between(x->t_restore, x->t_failback)));
 	json_object_object_add(fb, "hold_ms", json_object_new_int((int)x->d->cfg->failback_hold_ms));
 	json_object_object_add(fb, "new_flow_via_primary", json_object_new_boolean(x->t_verified != 0));
 	json_object_object_add(o, "failback", fb);
@@ -230,8 +169,6 @@ static char *result_json(struct bsc_drill *x)
 	json_object_put(o);
 	return s;
 }
-
-/* ------------------------------------------------------------ the primary */
 
 static void play_dead(struct bsc_drill *x, uint64_t until_ns)
 {
@@ -242,7 +179,7 @@ static void play_dead(struct bsc_drill *x, uint64_t until_ns)
 		return;
 	e.drill_until_ns = until_ns;
 	if (bsc_uplink_write(m, x->primary, &e))
-		bsc_log(LOG_ERR, "drill: cannot write uplink %s: %s", uname_of(x, x->primary),
+		bsc_log(LOG_ERR, "drill: cannot write uplink %s: %s", bsc_drill_uname(x, x->primary),
 			strerror(errno));
 }
 
@@ -258,237 +195,6 @@ static void forgive(struct bsc_drill *x)
 	hs->penalty_ns = x->penalty_ns;
 	x->forgiven = 1;
 }
-
-/* ------------------------------------------------------------ synthetic flow */
-
-size_t bsc_drill_build_echo(uint8_t *buf, size_t cap, const uint8_t mac[6], uint32_t src,
-			    uint32_t dst, uint16_t id, uint16_t seq)
-{
-	size_t len = ETH_HLEN + sizeof(struct iphdr) + sizeof(struct icmphdr) + PAYLOAD_LEN;
-	struct ethhdr *eth = (struct ethhdr *)buf;
-	struct iphdr *ip = (struct iphdr *)(eth + 1);
-	struct icmphdr *ic = (struct icmphdr *)(ip + 1);
-
-	if (cap < len)
-		return 0;
-	memset(buf, 0, len);
-	/* As if sent to the box by a host on the LAN: the box itself. */
-	memcpy(eth->h_dest, mac, 6);
-	memcpy(eth->h_source, mac, 6);
-	eth->h_proto = htons(ETH_P_IP);
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = htons((uint16_t)(len - ETH_HLEN));
-	ip->id = htons(seq);
-	ip->frag_off = htons(0x4000);
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_ICMP;
-	ip->saddr = src;
-	ip->daddr = dst;
-	ip->check = bsc_csum(ip, sizeof(*ip), 0);
-	ic->type = ICMP_ECHO;
-	ic->un.echo.id = htons(id);
-	ic->un.echo.sequence = htons(seq);
-	memcpy(ic + 1, PAYLOAD, PAYLOAD_LEN);
-	ic->checksum = bsc_csum(ic, sizeof(*ic) + PAYLOAD_LEN, 0);
-	return len;
-}
-
-static void send_echo(struct bsc_drill *x)
-{
-	/* 4 bytes of metadata in front of the frame: what tells the data
-	 * plane that the box itself, not a LAN host, sends from its own LAN
-	 * address (no frame from the wire has any). */
-	enum { META = 4 };
-	uint8_t frame[128 + META] = { 0 };
-	uint16_t id = x->ph == VERIFY ? x->verify_id : x->id;
-	size_t len = bsc_drill_build_echo(frame + META, sizeof(frame) - META, x->lan_mac,
-					  x->lan_addr, x->target, id, x->seq);
-	struct xdp_md ctx = { .data = META, .data_end = (uint32_t)(len + META),
-			      .ingress_ifindex = x->lan_ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (uint32_t)(len + META),
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1,
-		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
-
-	/* Into bascule_lan as a frame received on the LAN: the data plane
-	 * binds it, translates it and sends it out of an uplink for real. */
-	x->sent_at[x->seq % SEQ_RING] = bsc_now_ns();
-	x->seq++;
-	if (bpf_prog_test_run_opts(x->prog_fd, &o))
-		x->send_errors++;
-	else
-		x->sent++;
-}
-
-static int on_send_timer(sd_event_source *s, uint64_t usec, void *data)
-{
-	struct bsc_drill *x = data;
-
-	if (x->ph != DONE)
-		send_echo(x);
-	sd_event_source_set_time_relative(s, (uint64_t)x->dc.interval_ms * 1000);
-	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-}
-
-static int on_reply(sd_event_source *s, int fd, uint32_t revents, void *data)
-{
-	struct bsc_drill *x = data;
-	uint8_t buf[256], cbuf[128];
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	uint32_t ifindex = 0;
-	uint64_t now;
-	ssize_t n;
-
-	while ((n = recvmsg(fd, &mh, MSG_DONTWAIT)) > 0) {
-		const struct iphdr *ip = (const struct iphdr *)buf;
-		const struct icmphdr *ic;
-		uint16_t id, seq;
-
-		now = bsc_now_ns();
-		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO)
-				ifindex = (uint32_t)((struct in_pktinfo *)CMSG_DATA(cm))->ipi_ifindex;
-		mh.msg_controllen = sizeof(cbuf);
-		if ((size_t)n < sizeof(*ip) || (size_t)n < (size_t)ip->ihl * 4 + sizeof(*ic))
-			continue;
-		ic = (const struct icmphdr *)(buf + ip->ihl * 4);
-		id = ntohs(ic->un.echo.id);
-		seq = ntohs(ic->un.echo.sequence);
-		if (ic->type != ICMP_ECHOREPLY || ip->saddr != x->target || ip->daddr != x->lan_addr ||
-		    (id != x->id && id != x->verify_id))
-			continue;
-		x->answered++;
-		if (ifindex && ifindex == x->d->up[x->primary].ifindex) {
-			x->via_primary++;
-			if (x->ph == VERIFY && id == x->verify_id && !x->t_verified)
-				x->t_verified = now;
-		} else if (ifindex && x->backup < (uint32_t)x->d->n &&
-			   ifindex == x->d->up[x->backup].ifindex) {
-			x->via_backup++;
-			if (!x->t_cut && x->t_fault) {
-				x->t_cut = now;
-				x->rtt_backup_ms = ms_between(x->sent_at[seq % SEQ_RING], now);
-			}
-		}
-	}
-	return 0;
-}
-
-static int flow_open(struct bsc_drill *x, char *why, size_t len)
-{
-	uint32_t filter = ~(1u << ICMP_ECHOREPLY);
-	int one = 1, r;
-
-	x->raw = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
-	if (x->raw < 0 || setsockopt(x->raw, SOL_RAW, 1 /* ICMP_FILTER */, &filter, sizeof(filter)) ||
-	    setsockopt(x->raw, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one))) {
-		snprintf(why, len, "raw ICMP socket: %s", strerror(errno));
-		return -1;
-	}
-	r = sd_event_add_io(x->d->ev, &x->raw_io, x->raw, EPOLLIN, on_reply, x);
-	if (r >= 0)
-		r = sd_event_add_time_relative(x->d->ev, &x->send_timer, CLOCK_MONOTONIC, 0, 100,
-					       on_send_timer, x);
-	if (r < 0) {
-		snprintf(why, len, "event loop: %s", strerror(-r));
-		return -1;
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------ checks */
-
-static void on_check(void *data, unsigned tag, int ok, uint64_t rtt_ns, const char *why)
-{
-	struct bsc_drill *x = data;
-	const struct bsc_drill_cfg *dc = &x->dc;
-	unsigned idx = tag % BSC_MAX_CHECKS;
-	struct check_res *c;
-
-	if (idx >= (unsigned)dc->n_checks || x->check[idx].done)
-		return;
-	c = &x->check[idx];
-	c->attempt = (int)(tag / BSC_MAX_CHECKS) + 1;
-	why = ok ? "" : why ? why : "?";
-	/* a timeout with attempts still to come or in flight: wait for them */
-	if (!ok && !strcmp(why, "timeout") && ++c->failed < CHECK_ATTEMPTS)
-		return;
-	c->done = 1;
-	c->ok = ok;
-	if (!ok)
-		c->attempt = c->sent;
-	c->ms = (double)rtt_ns / 1e6;
-	snprintf(c->why, sizeof(c->why), "%s", why);
-	x->checks_pending--;
-	if (ok)
-		say(x, "check %s over %s: ok in %.1f ms%s", dc->checks[idx].name,
-		    uname_of(x, x->backup), c->ms,
-		    c->attempt > 1 ? c->attempt == 2 ? " (2nd attempt)" : " (3rd attempt)" : "");
-	else
-		say(x, "check %s over %s: FAILED (%s)", dc->checks[idx].name, uname_of(x, x->backup),
-		    c->why);
-}
-
-/* Send attempt c->sent of check i, to end with the check's time. */
-static void check_send(struct bsc_drill *x, int i, uint64_t now)
-{
-	const struct bsc_drill_cfg *dc = &x->dc;
-	struct check_res *c = &x->check[i];
-	uint64_t end = c->t0 + (uint64_t)dc->check_timeout_ms * 1000000ull;
-
-	if (bsc_prober_send(x->prober, (unsigned)(i + c->sent * BSC_MAX_CHECKS), &dc->checks[i].t,
-			    end > now ? end - now : 1) == -ENOMEM) {
-		/* no callback for this one: count it as timed out */
-		if (++c->failed >= CHECK_ATTEMPTS && !c->done) {
-			c->done = 1;
-			c->attempt = CHECK_ATTEMPTS;
-			snprintf(c->why, sizeof(c->why), "out of memory");
-			x->checks_pending--;
-		}
-	}
-	c->sent++;
-}
-
-static int checks_start(struct bsc_drill *x)
-{
-	const struct bsc_drill_cfg *dc = &x->dc;
-	struct uplink_rt *b = &x->d->up[x->backup];
-	uint64_t now = bsc_now_ns();
-	int i;
-
-	if (!dc->n_checks)
-		return 0;
-	x->prober = bsc_prober_new(x->d->ev, b->cfg->ifname, on_check, x);
-	if (!x->prober)
-		return -1;
-	bsc_prober_set_source(x->prober, b->addr);
-	x->checks_pending = dc->n_checks;
-	for (i = 0; i < dc->n_checks; i++) {
-		x->check[i].t0 = now;
-		check_send(x, i, now);
-	}
-	return 0;
-}
-
-/* From the drill's tick: the next attempt of each check still unanswered. */
-static void checks_retry(struct bsc_drill *x, uint64_t now)
-{
-	const struct bsc_drill_cfg *dc = &x->dc;
-	uint64_t step = (uint64_t)dc->check_timeout_ms * 1000000ull / CHECK_ATTEMPTS;
-	int i;
-
-	for (i = 0; x->prober && i < dc->n_checks; i++) {
-		struct check_res *c = &x->check[i];
-
-		if (!c->done && c->sent < CHECK_ATTEMPTS && now >= c->t0 + (uint64_t)c->sent * step)
-			check_send(x, i, now);
-	}
-}
-
-/* ------------------------------------------------------------ life */
 
 static void drill_free(struct bsc_drill *x)
 {
@@ -519,8 +225,8 @@ static void finish(struct bsc_drill *x, int code, const char *result, const char
 	va_end(ap);
 	json = result_json(x);
 	x->ph = DONE;
-	say(x, "%s: %s", result, x->reason);
-	daemon_record(x->d, "drill", uname_of(x, x->primary), "drill", result, x->reason);
+	bsc_drill_say(x, "%s: %s", result, x->reason);
+	daemon_record(x->d, "drill", bsc_drill_uname(x, x->primary), "drill", result, x->reason);
 	if (x->client >= 0 && json) {
 		size_t l = strlen(json);
 
@@ -533,13 +239,13 @@ static void finish(struct bsc_drill *x, int code, const char *result, const char
 		x->d->last_drill.known = 1;
 		x->d->last_drill.passed = code == BSC_DRILL_PASSED;
 		x->d->last_drill.end_s = (double)bsc_real_ns() / 1e9;
-		x->d->last_drill.cutover_ms = x->t_cut ? ms_between(x->t_fault, x->t_cut) : -1;
+		x->d->last_drill.cutover_ms = x->t_cut ? bsc_drill_ms_between(x->t_fault, x->t_cut) : -1;
 	}
 	/* the history keeps the drills that ran (a refusal changed nothing) */
 	if (x->d->hist && json && x->t_fault &&
 	    bsc_history_drill(x->d->hist, (int64_t)(x->real_start / 1000000ull),
 			      (int64_t)(bsc_real_ns() / 1000000ull), code == BSC_DRILL_PASSED,
-			      x->t_cut ? ms_between(x->t_fault, x->t_cut) : -1,
+			      x->t_cut ? bsc_drill_ms_between(x->t_fault, x->t_cut) : -1,
 			      x->d->cfg->site.rto_ms, json))
 		bsc_log(LOG_WARNING, "drill: its result could not be kept in the history");
 	free(json);
@@ -563,7 +269,7 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *data)
 	x->client = -1;
 	x->client_io = sd_event_source_disable_unref(x->client_io);
 	finish(x, BSC_DRILL_ABORTED, "aborted",
-	       "interrupted: the client went away (Ctrl-C?); %s given back", uname_of(x, x->primary));
+	       "interrupted: the client went away (Ctrl-C?); %s given back", bsc_drill_uname(x, x->primary));
 	return 0;
 }
 
@@ -584,6 +290,7 @@ static uint32_t first_icmp_target(const struct bsc_uplink_cfg *u)
 }
 
 static void refuse(struct daemon *d, int fd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static void refuse(struct daemon *d, int fd, const char *fmt, ...)
 {
 	struct json_object *o = json_object_new_object();
@@ -659,7 +366,7 @@ void bsc_drill_start(struct daemon *d, int fd)
 	x->lan_ifindex = c.lan_ifindex;
 	x->lan_addr = c.lan_addr;
 	memcpy(x->lan_mac, c.lan_mac, 6);
-	x->prog_fd = bpf_program__fd(d->dp.skel->progs.bascule_lan);
+	x->prog_fd = bsc_dp_lan_prog_fd(&d->dp);
 	x->t_start = x->t_heartbeat = bsc_now_ns();
 	x->real_start = bsc_real_ns();
 	/* identifiers unlikely to meet a LAN host's or a probe's */
@@ -689,7 +396,7 @@ void bsc_drill_start(struct daemon *d, int fd)
 			return;
 		}
 	}
-	if (flow_open(x, why, sizeof(why))) {
+	if (bsc_drill_flow_open(x, why, sizeof(why))) {
 		x->client = -1;
 		drill_free(x);
 		refuse(d, fd, "%s", why);
@@ -698,9 +405,9 @@ void bsc_drill_start(struct daemon *d, int fd)
 	sd_event_add_io(d->ev, &x->client_io, fd, EPOLLIN | EPOLLRDHUP, on_client, x);
 	d->drill = x;
 	enter(x, BASELINE);
-	say(x, "drill: %s is the primary, %s the backup; RTO %u ms; synthetic flow every %u ms",
-	    uname_of(x, primary), uname_of(x, backup), x->d->cfg->site.rto_ms, dc->interval_ms);
-	daemon_record(d, "drill", uname_of(x, primary), "-", "started", "continuity drill");
+	bsc_drill_say(x, "drill: %s is the primary, %s the backup; RTO %u ms; synthetic flow every %u ms",
+	    bsc_drill_uname(x, primary), bsc_drill_uname(x, backup), x->d->cfg->site.rto_ms, dc->interval_ms);
+	daemon_record(d, "drill", bsc_drill_uname(x, primary), "-", "started", "continuity drill");
 }
 
 static int backup_failed(struct bsc_drill *x)
@@ -710,7 +417,7 @@ static int backup_failed(struct bsc_drill *x)
 	if (b->hs.health == BSC_H_UP || b->hs.health == BSC_H_DEGRADED)
 		return 0;
 	finish(x, BSC_DRILL_ABORTED, "aborted", "the backup %s failed during the drill (%s): %s given back at once",
-	       b->cfg->name, b->hs.reason, uname_of(x, x->primary));
+	       b->cfg->name, b->hs.reason, bsc_drill_uname(x, x->primary));
 	return 1;
 }
 
@@ -732,7 +439,7 @@ void bsc_drill_tick(struct daemon *d)
 		play_dead(x, now + DEADMAN_NS);
 	if (now - x->t_heartbeat >= HEARTBEAT_NS) {
 		x->t_heartbeat = now;
-		say(x, "%s: active %s, %s %s, synthetic flow %llu sent / %llu answered",
+		bsc_drill_say(x, "%s: active %s, %s %s, synthetic flow %llu sent / %llu answered",
 		    phase_names[x->ph], daemon_active_name(d), p->cfg->name,
 		    bsc_health_names[p->hs.health], (unsigned long long)x->sent,
 		    (unsigned long long)x->answered);
@@ -744,7 +451,7 @@ void bsc_drill_tick(struct daemon *d)
 			enter(x, OUTAGE);
 			x->t_fault = now;
 			play_dead(x, now + DEADMAN_NS);
-			say(x, "%s played dead (its replies are dropped in the data plane)",
+			bsc_drill_say(x, "%s played dead (its replies are dropped in the data plane)",
 			    p->cfg->name);
 			daemon_record(d, "drill", p->cfg->name, "up", "played dead", "drill outage");
 		} else if (in_phase > BASELINE_NS) {
@@ -765,18 +472,18 @@ void bsc_drill_tick(struct daemon *d)
 		if (backup_failed(x))
 			return;
 		if (x->t_cut) {
-			say(x, "cut-over: the synthetic flow answers through %s %.1f ms after the fault (%s declared down after %.1f ms)",
-			    uname_of(x, x->backup), ms_between(x->t_fault, x->t_cut), p->cfg->name,
-			    ms_between(x->t_fault, x->t_detect));
+			bsc_drill_say(x, "cut-over: the synthetic flow answers through %s %.1f ms after the fault (%s declared down after %.1f ms)",
+			    bsc_drill_uname(x, x->backup), bsc_drill_ms_between(x->t_fault, x->t_cut), p->cfg->name,
+			    bsc_drill_ms_between(x->t_fault, x->t_detect));
 			enter(x, CHECKS);
-			if (checks_start(x)) {
+			if (bsc_drill_checks_start(x)) {
 				finish(x, BSC_DRILL_ABORTED, "aborted", "cannot run the checks over %s",
-				       uname_of(x, x->backup));
+				       bsc_drill_uname(x, x->backup));
 			}
 		} else if (in_phase > (uint64_t)dc->cutover_timeout_ms * 1000000ull) {
 			finish(x, BSC_DRILL_FAILED, "failed",
 			       "no cut-over within %u ms: the synthetic flow never answered through %s",
-			       dc->cutover_timeout_ms, uname_of(x, x->backup));
+			       dc->cutover_timeout_ms, bsc_drill_uname(x, x->backup));
 		}
 		return;
 	case CHECKS:
@@ -795,14 +502,14 @@ void bsc_drill_tick(struct daemon *d)
 			x->checks_pending = 0;
 		}
 		if (x->checks_pending > 0) {
-			checks_retry(x, now);
+			bsc_drill_checks_retry(x, now);
 			return;
 		}
 		enter(x, RESTORE);
 		x->t_restore = now;
 		play_dead(x, 0);
 		forgive(x);
-		say(x, "%s given back; waiting for the failback (hold %u ms)", p->cfg->name,
+		bsc_drill_say(x, "%s given back; waiting for the failback (hold %u ms)", p->cfg->name,
 		    d->cfg->failback_hold_ms);
 		daemon_record(d, "drill", p->cfg->name, "played dead", "given back", "drill restore");
 		return;
@@ -811,8 +518,8 @@ void bsc_drill_tick(struct daemon *d)
 						       d->cfg->failback_hold_ms + 30000;
 		if (d->active == x->primary) {
 			x->t_failback = now;
-			say(x, "failback to %s %.1f ms after it was given back", p->cfg->name,
-			    ms_between(x->t_restore, now));
+			bsc_drill_say(x, "failback to %s %.1f ms after it was given back", p->cfg->name,
+			    bsc_drill_ms_between(x->t_restore, now));
 			enter(x, VERIFY);
 		} else if (in_phase > (uint64_t)fb_timeout * 1000000ull) {
 			finish(x, BSC_DRILL_FAILED, "failed",
@@ -833,7 +540,7 @@ void bsc_drill_tick(struct daemon *d)
 		for (i = 0; i < dc->n_checks; i++)
 			failed += !x->check[i].ok;
 		{
-			double cut = ms_between(x->t_fault, x->t_cut);
+			double cut = bsc_drill_ms_between(x->t_fault, x->t_cut);
 
 			if (cut > x->d->cfg->site.rto_ms)
 				finish(x, BSC_DRILL_FAILED, "failed",
@@ -842,11 +549,11 @@ void bsc_drill_tick(struct daemon *d)
 			else if (failed)
 				finish(x, BSC_DRILL_FAILED, "failed",
 				       "%d of %d service check(s) failed over %s", failed, dc->n_checks,
-				       uname_of(x, x->backup));
+				       bsc_drill_uname(x, x->backup));
 			else
 				finish(x, BSC_DRILL_PASSED, "passed",
 				       "cut-over %.1f ms (RTO %u ms), %d check(s) ok over %s, failback ok",
-				       cut, x->d->cfg->site.rto_ms, dc->n_checks, uname_of(x, x->backup));
+				       cut, x->d->cfg->site.rto_ms, dc->n_checks, bsc_drill_uname(x, x->backup));
 		}
 		return;
 	case DONE:
@@ -858,5 +565,5 @@ void bsc_drill_stop(struct daemon *d, const char *why)
 {
 	if (d->drill)
 		finish(d->drill, BSC_DRILL_ABORTED, "aborted", "%s; %s given back", why,
-		       uname_of(d->drill, d->drill->primary));
+		       bsc_drill_uname(d->drill, d->drill->primary));
 }

@@ -256,3 +256,8 @@ int bsc_dp_purge(const char *pin_root, char *err, size_t errlen)
 		snprintf(err, errlen, "nothing pinned under %s", pin_root);
 	return n;
 }
+
+int bsc_dp_lan_prog_fd(const struct bsc_dp *dp)
+{
+	return bpf_program__fd(dp->skel->progs.bascule_lan);
+}

@@ -41,6 +41,8 @@ int bsc_dp_attach(struct bsc_dp *dp, const char *ifname, int lan, char *err, siz
 /* keep: leave programs attached and maps pinned (restart, upgrade);
  * otherwise detach everything and remove the pins. */
 void bsc_dp_close(struct bsc_dp *dp, int keep);
+/* The LAN program's fd: a drill runs its synthetic flow through it. */
+int bsc_dp_lan_prog_fd(const struct bsc_dp *dp);
 /* Remove what a (possibly killed) daemon left pinned: detaches too. */
 int bsc_dp_purge(const char *pin_root, char *err, size_t errlen);
 
