@@ -84,7 +84,10 @@ TEST_OBJS_test_dataplane := $(BUILD)/tests/pktbuild.o
 .DELETE_ON_ERROR:
 .SECONDEXPANSION:
 
-all: $(BUILD)/bascule $(TEST_BINS) check-layers
+# everything `make test` needs: the controller, the unit tests, the fuzz
+# targets, the bench and its programs, the link emulator, the slow disk
+all: $(BUILD)/bascule $(TEST_BINS) check-layers fuzz-build bench-build $(BUILD)/linkemu \
+	$(BUILD)/slowfs
 
 $(BUILD)/bascule.bpf.o: $(BPF_SRC) $(BPF_HDRS) | $(BPF_INC)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -167,7 +170,6 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) $(USER_HDRS)
 		-linih -lsystemd -lbpf -lm
 
 fuzz-build: $(FUZZ_BINS)
-all: fuzz-build
 
 fuzz: deps
 	$(MAKE) fuzz-build
@@ -193,8 +195,6 @@ $(BUILD)/bench/bench: tests/bench/bench.c tests/bench/bench.h $(USER_HDRS) $(cal
 
 .PHONY: bench-build
 bench-build: $(BUILD)/bascule $(BUILD)/bench/bench $(BENCH_BPF)
-# built with everything else: `make test` runs the short bench
-all: bench-build
 
 bench: deps
 	$(MAKE) bench-build
@@ -203,9 +203,6 @@ bench: deps
 
 # ---- linkemu (link emulator) ------------------------------------- begin
 # $(BUILD)/linkemu: the lab's link emulator (tests/linkemu/, tests/linkemu_test.sh).
-LINKEMU_BIN := $(BUILD)/linkemu
-all: $(LINKEMU_BIN)
-
 $(BUILD)/linkemu: $(wildcard tests/linkemu/*.c) | $(BUILD)
 	$(CC) $(CFLAGS) $^ -o $@ -lbpf -lelf -lz -lm
 # ---- linkemu (link emulator) --------------------------------------- end
@@ -224,7 +221,6 @@ soak: deps
 
 # $(BUILD)/slowfs: a slow disk for the lab (tests/tools/slowfs.c, FUSE 3):
 # the history on it while writes and fsyncs are held (tests/hardening.sh).
-all: $(BUILD)/slowfs
 
 $(BUILD)/slowfs: tests/tools/slowfs.c | $(BUILD)
 	$(CC) $(CFLAGS) $$(pkg-config --cflags fuse3) $< -o $@ $$(pkg-config --libs fuse3)

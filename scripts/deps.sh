@@ -12,6 +12,8 @@ PKGS=(
 	# libclang-rt: libFuzzer and the sanitizers for clang 14, `make fuzz`;
 	# libfuse3: the lab's slow disk, tests/tools/slowfs.c)
 	libcmocka-dev prometheus sqlite3 tidy chromium libclang-rt-14-dev libfuse3-dev
+	# docs: the man pages are linted (mandoc -Tlint) by the docs suite
+	mandoc
 	# the lab: namespaces, faults, traffic and services
 	iproute2 nftables ethtool procps util-linux python3 curl dnsutils
 	iputils-ping dnsmasq-base iperf3

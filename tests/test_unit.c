@@ -2020,6 +2020,105 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sock
 	return (ssize_t)len;
 }
 
+/* The decision as a pure function (daemon/decide.c): from the uplinks'
+ * health, facts and the operator's word to each entry and the active
+ * uplink, with no map in sight.  Two uplinks, 0 preferred by priority. */
+static void plan_daemon(struct daemon *d, struct bsc_cfg *cfg, struct bsc_uplink cur[2])
+{
+	static const uint8_t gw_mac[6] = { 0x02, 0, 0, 0, 0x99, 0x01 };
+	int i;
+
+	memset(d, 0, sizeof(*d));
+	bsc_config_defaults(cfg);
+	cfg->failback_hold_ms = 1000;
+	d->cfg = cfg;
+	d->n = 2;
+	for (i = 0; i < 2; i++) {
+		struct uplink_rt *u = &d->up[i];
+
+		cfg->uplinks[i].priority = (uint32_t)i + 1;
+		u->cfg = &cfg->uplinks[i];
+		u->idx = (uint32_t)i;
+		u->ifindex = 100 + (uint32_t)i;
+		u->addr = htonl(0xc6336401u + ((uint32_t)i << 8));
+		u->gateway = u->addr + htonl(1);
+		memcpy(u->gw_mac, gw_mac, 6);
+		u->hs.health = BSC_H_UP;
+		u->healthy_since = 1;
+		memset(&cur[i], 0, sizeof(cur[i]));
+		cur[i].ifindex = u->ifindex;
+		cur[i].addr = u->addr;
+		cur[i].gateway = u->gateway;
+		memcpy(cur[i].gw_mac, gw_mac, 6);
+		cur[i].mac[5] = 0;
+		cur[i].state = BSC_UPLINK_UP;
+		cur[i].admin = BSC_ADMIN_AUTO;
+	}
+}
+
+static void test_plan_is_pure_decision(void **state)
+{
+	const uint64_t now = 100ull * 1000000000;
+	struct bsc_uplink cur[2];
+	struct daemon *d = calloc(1, sizeof(*d));
+	struct daemon_plan p;
+	struct bsc_cfg *cfg = calloc(1, sizeof(*cfg));
+
+	assert_non_null(d);
+	assert_non_null(cfg);
+	/* nothing changed: no write, the active stays */
+	plan_daemon(d, cfg, cur);
+	daemon_plan(d, cur, 3, 0, BSC_NO_UPLINK, now, &p);
+	assert_int_equal(p.changed, 0);
+	assert_int_equal(p.active, 0);
+	/* the active uplink fails: its entry goes down, it loses new flows and
+	 * its flows, uplink 1 takes over */
+	d->up[0].hs.health = BSC_H_DOWN;
+	daemon_plan(d, cur, 3, 0, BSC_NO_UPLINK, now, &p);
+	assert_int_equal(p.changed, 1);
+	assert_int_equal(p.losing, 1);
+	assert_int_equal(p.failed, 1);
+	assert_int_equal(p.back, 0);
+	assert_int_equal(p.next[0].state, BSC_UPLINK_DOWN);
+	assert_int_equal(p.active, 1);
+	/* an unreadable entry (have bit clear) is left alone */
+	daemon_plan(d, cur, 2, 0, BSC_NO_UPLINK, now, &p);
+	assert_int_equal(p.changed, 0);
+	/* drained by the operator: no new flows, its flows stay */
+	plan_daemon(d, cfg, cur);
+	cur[0].admin = BSC_ADMIN_DRAIN;
+	daemon_plan(d, cur, 3, 0, BSC_NO_UPLINK, now, &p);
+	assert_int_equal(p.losing, 1);
+	assert_int_equal(p.failed, 0);
+	assert_int_equal(p.next[0].state, BSC_UPLINK_DRAINED);
+	assert_int_equal(p.active, 1);
+	/* back, but healthy for less than the failback hold: 1 stays active */
+	plan_daemon(d, cfg, cur);
+	cur[0].state = BSC_UPLINK_DOWN;
+	d->up[0].healthy_since = now - 500ull * 1000000;
+	daemon_plan(d, cur, 3, 1, BSC_NO_UPLINK, now, &p);
+	assert_int_equal(p.changed, 1);
+	assert_int_equal(p.back, 1);
+	assert_int_equal(p.next[0].state, BSC_UPLINK_UP);
+	assert_int_equal(p.active, 1);
+	/* past the hold: failback to 0 */
+	d->up[0].healthy_since = now - 1500ull * 1000000;
+	daemon_plan(d, cur, 3, 1, BSC_NO_UPLINK, now, &p);
+	assert_int_equal(p.active, 0);
+	/* ... unless the operator prefers 1 */
+	daemon_plan(d, cur, 3, 1, 1, now, &p);
+	assert_int_equal(p.active, 1);
+	/* probes say up, but the gateway's MAC is unknown: it cannot carry */
+	plan_daemon(d, cfg, cur);
+	memset(d->up[0].gw_mac, 0, 6);
+	daemon_plan(d, cur, 3, 0, BSC_NO_UPLINK, now, &p);
+	assert_int_equal(p.next[0].state, BSC_UPLINK_DOWN);
+	assert_int_equal(p.failed, 1);
+	assert_int_equal(p.active, 1);
+	free(d);
+	free(cfg);
+}
+
 /* A daemon on the maps of the test, not started: two uplinks, both up,
  * uplink 0 the active one. */
 static struct bsc_cfg fo_cfg;
@@ -2584,6 +2683,7 @@ int main(void)
 	ADD(test_flow_gen_bump_loses_nothing);
 	ADD(test_sweep_spares_a_flow_rebound_meanwhile);
 	ADD(test_failover_always_an_uplink);
+	ADD(test_plan_is_pure_decision);
 	ADD(test_failover_drain_always_an_uplink);
 	ADD(test_failover_kicks_in_slices);
 	ADD(test_ctl_socket_directory);
