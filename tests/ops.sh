@@ -372,8 +372,9 @@ t_prometheus() {
 # Drain: no new flows on fiber, the ones there stay. Undrain (= `uplink up`):
 # fiber takes new flows again. Draining is an operator's word, not a health
 # fact: fiber stays "up" in health all along, its healthy_since does not
-# move, so no failback hold applies on undrain: the CLI re-selects fiber at
-# once (bsc_policy_reselect) and the daemon keeps that choice.
+# move, so no failback hold applies on undrain: the daemon, which gets the
+# operator's word over its socket and owns the decision, re-selects fiber at
+# once.
 t_drain() {
 	local o up st pf pc
 	known_state || return 1
@@ -381,6 +382,8 @@ t_drain() {
 	sleep 1
 	o=$("${B[@]}" uplink drain fiber) || { echo "uplink drain fiber failed: $o"; return 1; }
 	echo "= uplink drain fiber: $o"
+	grep -q "operator: uplink drain fiber" "$DAEMON_LOG" ||
+		{ echo "the daemon did not get the operator's word (no 'operator: uplink drain fiber' in its log)"; return 1; }
 	sleep 0.5
 	pc=$((20000 + RANDOM % 10000))
 	up=$(new_flow_uplink "$pc") || return 1
@@ -504,7 +507,7 @@ t_sighup() {
 # SIGKILL under a 1 ms stream: the data plane goes on alone; `status` says
 # the daemon is not running and still shows the maps; a restart adopts it.
 t_kill() {
-	local o js
+	local o js nd sd ud
 	known_state || return 1
 	stream_start kill
 	sleep 1
@@ -512,9 +515,20 @@ t_kill() {
 	o=$("${B[@]}" status 2>&1) || { echo "status failed with the daemon dead: $o"; return 1; }
 	echo "$o" | sed 's/^/=   /'
 	js=$("${B[@]}" status --json) || return 1
+	# no daemon: the CLI applies the operator's word to the pinned maps
+	# itself, and says so
+	nd=$("${B[@]}" uplink drain sat 2>&1) || { echo "uplink drain sat with no daemon failed: $nd"; return 1; }
+	echo "= uplink drain sat, no daemon: $nd"
+	sd=$(sj 'u["sat"]["state"]') || return 1
 	start_daemon daemon-restarted.log || return 1
 	sleep 1
+	ud=$("${B[@]}" uplink up sat 2>&1) || { echo "uplink up sat failed: $ud"; return 1; }
+	echo "= uplink up sat, daemon back: $ud"
 	stream_stop kill || return 1
+	[[ "$nd" == *"no daemon at"*"applied to the pinned maps"* && "$sd" == drained ]] ||
+		{ echo "with no daemon, 'uplink drain sat' did not drain sat in the maps (state $sd)"; return 1; }
+	[[ "$ud" != *"no daemon"* ]] && grep -q "operator: uplink up sat" "$DAEMON_LOG" ||
+		{ echo "with the daemon back, 'uplink up sat' did not go to it"; return 1; }
 	grep -q '^daemon: NOT running' <<<"$o" || { echo "status did not say the daemon is NOT running"; return 1; }
 	awk '$1 == "fiber" && $3 == "up" && $6 == "*" { f = 1 } END { exit !f }' <<<"$o" ||
 		{ echo "status does not show fiber up and active from the maps"; return 1; }
@@ -665,7 +679,7 @@ check "reload of a restart-only change (an uplink's interface): refused, 'needs 
 check "reload changing the history file, the metrics address or control_group: refused by name, nothing opened" t_reload_history_metrics
 check "SIGHUP reloads (config event)" t_sighup
 
-check "SIGKILL under a 1 ms stream: status says NOT running and shows the maps; restart; 0 lost" t_kill
+check "SIGKILL under a 1 ms stream: status says NOT running and shows the maps; uplink drain applied to the maps with no daemon, uplink up through the restarted one; 0 lost" t_kill
 check "the restarted daemon adopted the links and the flows, and serves metrics" t_adopted
 check "failover after the restart: fiber blackholed -> cell active; restored" t_failover_after_restart
 check "SIGTERM: exit 0" t_sigterm_plain
