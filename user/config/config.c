@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * config.c - INI configuration: the reader (inih), sections, repeated keys,
+ * config/config.c - INI configuration: the reader (inih), sections, repeated keys,
  * defaults, validation, loading; the errors collected.
  *
  * inih does not tell a handler which line it is on, so the file is fed

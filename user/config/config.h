@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * config.h - the controller's configuration: one [bascule] section for the
+ * config/config.h - the controller's configuration: one [bascule] section for the
  * engine, one [uplink NAME] section per uplink, and what the continuity-plan
  * report says about the site: [site] and [contact NAME].  Parsed with inih,
  * validated with messages that name the file, the line and what was expected.

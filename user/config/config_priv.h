@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * config_priv.h - what the two halves of the configuration parser share:
+ * config/config_priv.h - what the two halves of the configuration parser share:
  * config.c (the reader, sections, repeated keys, defaults, validation, load)
  * and keys.c (the key table and the parsers of values).  The state of one
  * parse, the kinds of section, the error collector and the key look-up.

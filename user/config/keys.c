@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * keys.c - the configuration's keys: one table of every key of every
+ * config/keys.c - the configuration's keys: one table of every key of every
  * section, and the parsers of their values.
  *
  * A row names the section, the key, the kind of value (a number in a range,

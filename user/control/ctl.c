@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * ctl.c - control socket.  The socket file is created 0660 in a 0750
+ * control/ctl.c - control socket.  The socket file is created 0660 in a 0750
  * directory, owned by root and the configured group (default: root only),
  * so only root or that group can ask the daemon anything.  Requests are
  * short lines.  Every connection is non-blocking, on its own I/O source

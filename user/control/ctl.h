@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * ctl.h - the daemon's control socket (Unix stream, root or one configured
+ * control/ctl.h - the daemon's control socket (Unix stream, root or one configured
  * group only): one request line in, one reply, close.
  */
 #ifndef BSC_CTL_H

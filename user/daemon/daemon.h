@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * daemon.h - `bascule run`: bring the data plane up from a configuration,
+ * daemon/daemon.h - `bascule run`: bring the data plane up from a configuration,
  * keep the maps in step with the kernel's view of the uplinks, expire flows.
  */
 #ifndef BSC_DAEMON_H

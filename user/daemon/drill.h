@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * drill.h - `bascule drill`: a continuity drill run by the daemon on the
+ * daemon/drill.h - `bascule drill`: a continuity drill run by the daemon on the
  * live site.  The active uplink is played dead inside Bascule (its replies
  * are dropped by the data plane until a deadline the daemon keeps pushing
  * forward), so the real detection and failover path runs; a synthetic flow

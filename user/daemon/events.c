@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * events.c - the event ring and the hook runner.
+ * daemon/events.c - the event ring and the hook runner.
  *
  * Hooks never hold up a failover: the daemon forks and execs, and watches
  * each child's exit through a pidfd on its event loop, never waiting.  At

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * events.h - what happened to the uplinks, kept in memory for
+ * daemon/events.h - what happened to the uplinks, kept in memory for
  * `bascule events`, logged, and handed to the operator's hook scripts.
  */
 #ifndef BSC_EVENTS_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * dataplane.c - the BPF object's life cycle.
+ * dataplane/dataplane.c - the BPF object's life cycle.
  *
  * Maps are pinned by name under the pin root (libbpf's pin_root_path), so
  * that a restarted controller picks them up with every NAT binding intact.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * dataplane.h - loading the BPF object, pinning its maps, attaching its
+ * dataplane/dataplane.h - loading the BPF object, pinning its maps, attaching its
  * programs with pinned bpf_links, and taking it all down again.
  */
 #ifndef BSC_DATAPLANE_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * flows.c - flow expiry, counting and listing, and the TCP kick.
+ * dataplane/flows.c - flow expiry, counting and listing, and the TCP kick.
  *
  * Expiry runs in the controller rather than the data plane: the LRU maps
  * already bound memory, and a periodic sweep keeps the per-packet path free

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * flows.h - the controller's side of the flow table: expiry, counting,
+ * dataplane/flows.h - the controller's side of the flow table: expiry, counting,
  * listing, and waking up TCP connections stranded on a failed uplink.
  */
 #ifndef BSC_FLOWS_H

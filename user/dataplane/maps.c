@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * maps.c - access to the data plane's maps shared by the daemon and the CLI:
+ * dataplane/maps.c - access to the data plane's maps shared by the daemon and the CLI:
  * opening the pins, reading and writing uplinks and policies, choosing the
  * active uplink, summing per-CPU counters.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * maps.h - file descriptors of the data plane's maps, either from a freshly
+ * dataplane/maps.h - file descriptors of the data plane's maps, either from a freshly
  * loaded skeleton or from the pins (the CLI, a restarted daemon), and the
  * operations on them that both the daemon and the CLI use.
  */

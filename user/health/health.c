@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * health.c - the uplink state machine, flap damping, probing rates, and the
+ * health/health.c - the uplink state machine, flap damping, probing rates, and the
  * choice of the active uplink.
  *
  *   unknown --good round--------------------------> up / degraded

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * health.h - deciding whether an uplink is healthy, and which uplink new
+ * health/health.h - deciding whether an uplink is healthy, and which uplink new
  * flows take.  Pure logic on an injected clock (nanoseconds): no sockets, no
  * maps, so every sequence of probe results gives the same transitions in a
  * unit test as in the daemon.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* log.c - leveled logging to stderr (journald picks it up under systemd). */
+/* lib/log.c - leveled logging to stderr (journald picks it up under systemd). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>

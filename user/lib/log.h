@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* log.h - one logging call for the controller: stderr with a level tag. */
+/* lib/log.h - one logging call for the controller: stderr with a level tag. */
 #ifndef BSC_LOG_H
 #define BSC_LOG_H
 

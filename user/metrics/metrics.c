@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * metrics.c - Prometheus metrics (text exposition format 0.0.4) over HTTP.
+ * metrics/metrics.c - Prometheus metrics (text exposition format 0.0.4) over HTTP.
  *
  * libmicrohttpd serves GET /metrics from its own thread.  Every scrape reads
  * the data plane's maps afresh (uplinks, policy 0, the per-CPU counters

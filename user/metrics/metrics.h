@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * metrics.h - Prometheus metrics over HTTP (libmicrohttpd, its own thread).
+ * metrics/metrics.h - Prometheus metrics over HTTP (libmicrohttpd, its own thread).
  * Counters come straight from the pinned maps at scrape time; what only the
  * controller knows (health, probe figures, transitions) comes from a view
  * the daemon hands over under its lock.

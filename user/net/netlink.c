@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * netlink.c - rtnetlink queries with libmnl: link MAC and carrier, the IPv4
+ * net/netlink.c - rtnetlink queries with libmnl: link MAC and carrier, the IPv4
  * address of an uplink, and its gateway's MAC (resolving it when the kernel
  * has no entry yet, since XDP needs the MAC before the first packet).
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * netlink.h - what the controller asks the kernel about links, addresses and
+ * net/netlink.h - what the controller asks the kernel about links, addresses and
  * neighbours (rtnetlink through libmnl).
  */
 #ifndef BSC_NETLINK_H
