@@ -1,5 +1,5 @@
 #!/bin/bash
-# scripts/demo.sh - Bascule in under a minute, on a lab site (see shared/docs/lab.md).
+# scripts/demo.sh - Bascule in under a minute, on a lab site (see docs/lab.md).
 #
 # Builds the site bsc-demo-* (an office LAN, an edge box running Bascule,
 # fibre, 5G and satellite ISPs, and "the Internet"), then tells the story:

@@ -2,7 +2,7 @@
 # lab.sh - build, break and tear down Bascule's test site on network namespaces.
 #
 # One site = six namespaces named ${PREFIX}lan, edge, fiber, cell, sat, inet
-# (see shared/docs/lab.md). Nothing is created in, or linked to, the root
+# (see docs/lab.md). Nothing is created in, or linked to, the root
 # namespace; all test traffic stays between these namespaces.
 #
 #   scripts/lab.sh up       PREFIX                  build the site
