@@ -225,14 +225,31 @@ soak: deps
 $(BUILD)/slowfs: tests/tools/slowfs.c | $(BUILD)
 	$(CC) $(CFLAGS) $$(pkg-config --cflags fuse3) $< -o $@ $$(pkg-config --libs fuse3)
 
+# `make check-docs`: the man pages lint clean, the bash completion and the
+# alerting rules pass their tests (tests/run.sh runs the same as suite docs).
+.PHONY: check-docs
+check-docs:
+	mandoc -Tlint -W warning docs/man/bascule.8 docs/man/bascule.conf.5
+	tests/completion_test.sh
+	tests/prom_rules.sh
+
 PREFIX ?= /usr/local
 DESTDIR ?=
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= /usr/share/bash-completion/completions
 install: $(BUILD)/bascule
 	install -D -m 0755 $(BUILD)/bascule $(DESTDIR)$(PREFIX)/sbin/bascule
 	install -D -m 0644 scripts/bascule.service $(DESTDIR)/etc/systemd/system/bascule.service
 	install -D -m 0644 scripts/bascule-drill.service $(DESTDIR)/etc/systemd/system/bascule-drill.service
 	install -D -m 0644 scripts/bascule-drill.timer $(DESTDIR)/etc/systemd/system/bascule-drill.timer
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/bascule/README.md
+	install -d $(DESTDIR)$(PREFIX)/share/doc/bascule/docs
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/bascule/docs/
+	install -D -m 0644 docs/man/bascule.8 $(DESTDIR)$(MANDIR)/man8/bascule.8
+	install -D -m 0644 docs/man/bascule.conf.5 $(DESTDIR)$(MANDIR)/man5/bascule.conf.5
+	install -D -m 0644 scripts/completion/bascule.bash $(DESTDIR)$(BASHCOMPDIR)/bascule
+	install -D -m 0644 scripts/prometheus/bascule.rules.yml \
+		$(DESTDIR)$(PREFIX)/share/bascule/bascule.rules.yml
 	test -e $(DESTDIR)/etc/bascule/bascule.conf || \
 		install -D -m 0640 scripts/bascule.conf.example $(DESTDIR)/etc/bascule/bascule.conf
 

@@ -25,8 +25,10 @@ result() { # result RC DESCRIPTION [OUTPUT]
 }
 
 if ! command -v promtool >/dev/null; then
-	echo "1..0 # SKIP promtool is not installed (apt-get install prometheus)"
-	exit 0
+	# required (scripts/deps.sh installs it): missing is a failure
+	echo "not ok 1 - promtool is not installed (apt-get install prometheus)"
+	echo "1..1"
+	exit 1
 fi
 
 out=$(promtool check rules "$RULES" 2>&1)

@@ -58,6 +58,9 @@ SOAK_CYCLES=10 suite soak tests/soak.sh
 suite report tests/report.sh
 suite bench tests/bench_smoke.sh
 suite linkemu tests/linkemu_test.sh
+suite layout tests/layout.sh
+suite completion tests/completion_test.sh
+suite prom-rules tests/prom_rules.sh
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

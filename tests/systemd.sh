@@ -63,6 +63,13 @@ t_systemd_pid1() {
 t_install() {
 	make -s install >"$WORK/install.log" 2>&1 || { cat "$WORK/install.log"; return 1; }
 	[[ -x "$SBIN" && -f /etc/systemd/system/$UNIT ]] || { echo "make install put no unit or binary"; return 1; }
+	local f
+	for f in /usr/local/share/man/man8/bascule.8 /usr/local/share/man/man5/bascule.conf.5 \
+		/usr/share/bash-completion/completions/bascule /usr/local/share/bascule/bascule.rules.yml; do
+		[[ -s "$f" ]] || { echo "make install put no $f"; return 1; }
+	done
+	mandoc -T utf8 /usr/local/share/man/man8/bascule.8 | grep -q "uplink" ||
+		{ echo "the installed bascule(8) does not render"; return 1; }
 	# The lab's config with every path at the unit's default.
 	install -m 0640 "$ROOT/scripts/lab.conf" "$CONF_ETC" || return 1
 	for k in "pin_root = $PIN" "control_socket = $CTL" "history = $HISTORY"; do
@@ -173,7 +180,7 @@ t_stop_purge() {
 
 echo "# Bascule under systemd: site ${PREFIX}*, work dir $WORK"
 check "systemd is PID 1 and the system is up" t_systemd_pid1 || bail_out "no systemd"
-check "make install: unit and binary in place; systemd-analyze verify finds nothing" t_install || bail_out "no unit"
+check "make install: unit, binary, man pages, completion and alert rules in place; systemd-analyze verify finds nothing" t_install || bail_out "no unit"
 check "lab site ${PREFIX}* is up; bpffs on /sys/fs/bpf" t_lab || bail_out "no lab"
 check "systemctl start: READY (Type=notify), active/running, STATUS= set, watchdog 5 s; all up, fiber active" t_start || bail_out "no service"
 check "the history is written under ProtectSystem=strict ($HISTORY, folder 0750)" t_history

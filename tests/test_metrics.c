@@ -147,6 +147,7 @@ static void set_view_uplink(int i, const char *name, int health, int held, int c
 	u->probes_sent = sent;
 	u->probes_ok = ok;
 	u->probes_failed = failed;
+	u->priority = 10 * ((uint32_t)i + 1);
 }
 
 static void view_cb(void *data, struct bsc_metrics_view *v)
@@ -220,6 +221,10 @@ static int group_setup(void **state)
 	E.view.drill_passed = 0;
 	E.view.drill_end_s = START_TIME + 60.5;
 	E.view.drill_cutover_ms = 1234.5;
+	E.view.loop_lag_ns = 3250000;
+	E.view.hist_on = 1;
+	E.view.hist_failed = 3;
+	E.view.hist_dropped = 5;
 	return 0;
 }
 
@@ -513,6 +518,11 @@ static void test_render_values(void **state)
 	expect_line(t, "bascule_drill_last_end_time_seconds 1700000060.500");
 	expect_line(t, "bascule_drill_last_passed 0");
 	expect_line(t, "bascule_drill_last_cutover_seconds 1.234500");
+	expect_line(t, "bascule_uplink_priority{uplink=\"fiber\"} 10");
+	expect_line(t, "bascule_uplink_priority{uplink=\"sat\"} 30");
+	expect_line(t, "bascule_loop_lag_seconds 0.003250");
+	expect_line(t, "bascule_history_write_failures_total 3");
+	expect_line(t, "bascule_history_records_dropped_total 5");
 
 	/* from the maps */
 	expect_line(t, "bascule_uplink_dataplane_state{uplink=\"fiber\",state=\"up\"} 1");
@@ -610,7 +620,9 @@ static void test_render_structure(void **state)
 		"bascule_uplink_nat_port_use_ratio", "bascule_packets_total",
 		"bascule_start_time_seconds", "bascule_drills_total",
 		"bascule_drill_last_end_time_seconds", "bascule_drill_last_passed",
-		"bascule_drill_last_cutover_seconds",
+		"bascule_drill_last_cutover_seconds", "bascule_uplink_priority",
+		"bascule_loop_lag_seconds", "bascule_history_write_failures_total",
+		"bascule_history_records_dropped_total",
 	};
 	char fam[128] = "", seen[4096] = " ";
 	int samples = 0, families = 0, help_ok = 0;

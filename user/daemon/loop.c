@@ -53,6 +53,15 @@ static void snapshot(struct daemon *d)
 	v.flows_known = d->flows_known;
 	v.flows_total = d->flows_total;
 	memcpy(v.flows_per, d->flows_per, sizeof(v.flows_per));
+	v.loop_lag_ns = d->lag_max_ns[0] > d->lag_max_ns[1] ? d->lag_max_ns[0] : d->lag_max_ns[1];
+	if (d->hist) {
+		struct bsc_history_writer_stats ws;
+
+		bsc_history_writer_stats(d->hist, &ws);
+		v.hist_on = 1;
+		v.hist_failed = ws.failed;
+		v.hist_dropped = ws.dropped;
+	}
 	for (i = 0; i < d->n; i++) {
 		struct uplink_rt *u = &d->up[i];
 		struct bsc_metrics_uplink *m = &v.up[i];
@@ -63,6 +72,7 @@ static void snapshot(struct daemon *d)
 		m->carrier = u->carrier;
 		m->path_warning = u->path_warning[0] != 0;
 		m->active = d->active == u->idx;
+		m->priority = u->cfg->priority;
 		m->rtt_ms = u->hs.rtt_us / 1000.0;
 		m->jitter_ms = u->hs.jitter_us / 1000.0;
 		m->loss_pct = u->hs.loss_pct;

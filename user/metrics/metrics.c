@@ -186,6 +186,10 @@ static void render_view(FILE *out, const struct row *rows, int n)
 				rows[i].label, bsc_health_names[h], h == cur);
 	}
 
+	family(out, "bascule_uplink_priority", "gauge",
+	       "The uplink's configured priority: the lowest is the primary, the others backups.");
+	for (i = 0; i < n; i++)
+		sample_u64(out, "bascule_uplink_priority", &rows[i], rows[i].vu->priority);
 	family(out, "bascule_uplink_held", "gauge",
 	       "Whether the uplink is held down by flap damping (1) or not (0).");
 	for (i = 0; i < n; i++)
@@ -357,6 +361,19 @@ void bsc_metrics_render(FILE *out, const struct bsc_maps *maps, const struct bsc
 		family(out, "bascule_drills_total", "counter",
 		       "Continuity drills run since the controller started (a refused one is not counted).");
 		fprintf(out, "bascule_drills_total %" PRIu64 "\n", v->drills);
+		family(out, "bascule_loop_lag_seconds", "gauge",
+		       "How late the controller's event loop ran its tick, worst of the last 5 to 10 s: what held the loop (probes and failover wait behind it).");
+		fprintf(out, "bascule_loop_lag_seconds %.6f\n", (double)v->loop_lag_ns / 1e9);
+		if (v->hist_on) {
+			family(out, "bascule_history_write_failures_total", "counter",
+			       "History records the database refused (SQLite errors) since the start.");
+			fprintf(out, "bascule_history_write_failures_total %" PRIu64 "\n",
+				v->hist_failed);
+			family(out, "bascule_history_records_dropped_total", "counter",
+			       "History records dropped since the start because the writer's queue was full (a disk that does not keep up).");
+			fprintf(out, "bascule_history_records_dropped_total %" PRIu64 "\n",
+				v->hist_dropped);
+		}
 		if (v->drill_known) {
 			family(out, "bascule_drill_last_end_time_seconds", "gauge",
 			       "End of the last continuity drill since the Unix epoch, in seconds.");

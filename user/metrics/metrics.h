@@ -20,6 +20,7 @@ struct bsc_metrics_uplink {
 	int carrier;
 	int path_warning;       /* the kernel's routing cannot carry its probes */
 	int active;             /* new flows of policy 0 go here */
+	uint32_t priority;      /* configured; the lowest is the primary */
 	double rtt_ms, jitter_ms;
 	unsigned loss_pct;
 	uint64_t transitions;   /* health changes since start */
@@ -42,6 +43,11 @@ struct bsc_metrics_view {
 	 * first pass ends: then the scrape counts */
 	int flows_known;
 	long flows_total, flows_per[BSC_MAX_UPLINKS];
+	/* the loop's worst lateness over the last 5 to 10 s */
+	uint64_t loop_lag_ns;
+	/* the history's writer (history on: hist_on) */
+	int hist_on;
+	uint64_t hist_failed, hist_dropped;
 };
 
 /* Fill the view; called from the metrics thread, so it must lock. */
