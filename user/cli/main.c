@@ -19,7 +19,7 @@
 #include "dataplane/maps.h"
 #include "lib/log.h"
 #include "probe/probe.h"
-#include "report/report.h"
+#include "cli/report_cmd.h"
 
 static const char usage[] =
 	"usage: bascule [-p PIN_ROOT] COMMAND [ARGS]\n"

@@ -33,10 +33,6 @@ struct bsc_report_opts {
 int bsc_report_write(const struct bsc_cfg *cfg, struct bsc_history *h,
 		     const struct bsc_report_opts *o, FILE *out);
 
-/* `bascule report -c FILE [--db PATH] [--days N | --from DATE --to DATE]
- * [--format html|md] [-o FILE]`: exit code 0, 1 (failed) or 2 (usage). */
-int bsc_report_cli(int argc, char **argv);
-
 /* "3.212 s", "4 min 12.345 s", "2 h 03 min 07 s", "3 d 04 h 10 min". */
 void bsc_report_duration(int64_t ms, char *buf, size_t len);
 
