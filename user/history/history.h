@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * history.h - what happened to the site, kept on disk across restarts in an
+ * history/history.h - what happened to the site, kept on disk across restarts in an
  * SQLite database: the daemon's runs, uplink transitions, the active uplink,
  * outages (kept up to date from the transitions), drills, and the data used
  * per uplink; with retention.  The daemon writes (bsc_history_open), the
