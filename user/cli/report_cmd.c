@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * report_cmd.c - `bascule report`: its arguments (the configuration, the
+ * cli/report_cmd.c - `bascule report`: its arguments (the configuration, the
  * history, the period, the format, the output), opening the history
  * read-only (none is not an error: the plan is written without it), and
  * where the page goes: stdout, or a file written aside and renamed.  The

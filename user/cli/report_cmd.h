@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * report_cmd.h - the `bascule report` subcommand (report_cmd.c); the report
+ * cli/report_cmd.h - the `bascule report` subcommand (report_cmd.c); the report
  * it writes is report/report.h's.
  */
 #ifndef BSC_CLI_REPORT_CMD_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * probe.c - health probes through one given uplink: ICMP echo, TCP connect,
+ * probe/probe.c - health probes through one given uplink: ICMP echo, TCP connect,
  * DNS query, HTTP GET.
  *
  * The controller must know whether each uplink works, not only the active

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * probe.h - health probes sent through one uplink, whatever uplink is active:
+ * probe/probe.h - health probes sent through one uplink, whatever uplink is active:
  * ICMP echo, TCP connect (SYN-ACK or RST both mean "alive"), DNS query over
  * UDP, HTTP GET with an expected status (and body text), SIP OPTIONS.  Asynchronous, on sd-event.
  */

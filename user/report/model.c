@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * model.c - the report's figures: the history of the period read into
+ * report/model.c - the report's figures: the history of the period read into
  * struct model (timeline, outages, drills, availability, observed and
  * covered time, data used), what is computed from it (outage counts, how
  * long an outage lasted, the uplinks by priority), and the figures as text

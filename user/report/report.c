@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * report.c - the continuity plan: what the site has, what happens on its
+ * report/report.c - the continuity plan: what the site has, what happens on its
  * own during an outage, what the staff check, whom to call, and what the
  * history measured (drills against the RTO, outages with a timeline,
  * availability, metered data, the cost of the backups against the cost of

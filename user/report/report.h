@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * report.h - `bascule report`: the site's continuity plan, from the
+ * report/report.h - `bascule report`: the site's continuity plan, from the
  * configuration and the history, as one self-contained HTML page (inline
  * CSS and SVG, nothing fetched) or as Markdown.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * report_priv.h - what the files of the report share (report.h is the
+ * report/report_priv.h - what the files of the report share (report.h is the
  * public API):
  *
  *   writer.c             the writer: struct doc and the rpt_* primitives

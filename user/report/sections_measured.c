@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * sections_measured.c - the report's sections measured by the history:
+ * report/sections_measured.c - the report's sections measured by the history:
  * drills against the RTO, outages with a timeline (the chart in HTML, a
  * table of changes in Markdown) and close-ups, availability, metered data,
  * the cost of the backups against the cost of downtime they avoided, and

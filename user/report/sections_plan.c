@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * sections_plan.c - the report's head and the sections of the plan itself,
+ * report/sections_plan.c - the report's head and the sections of the plan itself,
  * from the configuration: at a glance (with the history's headline
  * figures), the site and its links, what happens on its own during an
  * outage, what the staff check, whom to call.  Plain sentences, for the

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * svg.c - the report's chart: the timeline as inline SVG (one lane per
+ * report/svg.c - the report's chart: the timeline as inline SVG (one lane per
  * uplink, the line of the uplink carrying traffic, a time axis aligned on
  * local time, a legend), for the period and for close-ups of outages.
  * HTML only; the Markdown has the timeline as a table (sections_measured.c).

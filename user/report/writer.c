@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * writer.c - the report's output: the primitives every section writes with
+ * report/writer.c - the report's output: the primitives every section writes with
  * (text, bold, code, headings, paragraphs, lists, tables, cells), each
  * writing HTML or Markdown as struct doc says, so that both formats come
  * from the same calls and say the same thing.  Every string is escaped
