@@ -5,18 +5,7 @@
 # repository for its documentation.  TAP; neither root nor the network.
 set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.." || exit 1
-n=0 failed=0
-
-result() { # result RC DESCRIPTION [OUTPUT]
-	n=$((n + 1))
-	if (($1 == 0)); then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-	fi
-	[[ -n ${3:-} ]] && printf '%s\n' "$3" | sed 's/^/#   /'
-}
+source tests/tap.sh
 
 # The module table as the Makefile has it.
 mapfile -t table < <(make -s -n check-layers | tr ' ' '\n' | grep ':')
@@ -67,5 +56,4 @@ done
 ((${#cmds[@]} > 10 && ${#miss[@]} == 0))
 result $? "bascule(8) documents each of the ${#cmds[@]} commands of the CLI's table" "${miss[*]/#/missing: }"
 
-echo "1..$n"
-((failed == 0))
+tap_end

@@ -11,18 +11,7 @@ cd "$(dirname "$(readlink -f "$0")")/.." || exit 1
 RULES=scripts/prometheus/bascule.rules.yml
 TESTS=tests/prom/bascule.rules.test.yml
 METRICS=user/metrics/metrics.c
-n=0 failed=0
-
-result() { # result RC DESCRIPTION [OUTPUT]
-	n=$((n + 1))
-	if (($1 == 0)); then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[[ -n ${3:-} ]] && printf '%s\n' "$3" | sed 's/^/#   /'
-	fi
-}
+source tests/tap.sh
 
 if ! command -v promtool >/dev/null; then
 	# required (scripts/deps.sh installs it): missing is a failure
@@ -52,5 +41,4 @@ else
 		"${missing[*]/#/not exported: }"
 fi
 
-echo "1..$n"
-((failed == 0))
+tap_end
