@@ -2197,6 +2197,79 @@ static void failover_case(int drain)
 	bsc_maps_close(&m);
 }
 
+/* The operator's word over the control socket ("uplink VERB NAME"): the
+ * daemon applies it and decides; a malformed or hostile request changes
+ * nothing and is answered in JSON with ok false. */
+static char *ask(struct daemon *d, const char *req)
+{
+	static char buf[1024];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	assert_non_null(f);
+	daemon_on_request(d, req, f);
+	fclose(f);
+	return buf;
+}
+
+static void test_uplink_requests_to_the_daemon(void **state)
+{
+	static const char *const refused[] = {
+		"uplink", "uplink frob up0", "uplink down", "uplink down nosuch",
+		"uplink down up0 up1", "uplink auto up0", "uplink activate",
+		"uplink down \"up0\"", "uplink down up0%s%n",
+	};
+	struct bsc_policy p;
+	struct bsc_uplink u;
+	struct bsc_maps m;
+	struct daemon *d;
+	size_t i;
+	char *a;
+
+	maps_make(&m);
+	d = fo_daemon(&m);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		a = ask(d, refused[i]);
+		if (!strstr(a, "\"ok\":false")) {
+			print_error("'%s' answered %s\n", refused[i], a);
+			fail();
+		}
+		assert_int_equal(bsc_uplink_read(&m, 0, &u), 0);
+		assert_int_equal(u.admin, BSC_ADMIN_AUTO);
+		assert_int_equal(bsc_policy_read(&m, 0, &p), 0);
+		assert_int_equal(p.active, 0);
+	}
+	/* an unknown request is still an error object */
+	assert_non_null(strstr(ask(d, "uplinks down up0"), "\"error\""));
+	/* down: the admin word in the map, the state and the choice by the
+	 * daemon, the answer as the CLI prints it */
+	a = ask(d, "uplink down up0");
+	assert_non_null(strstr(a, "\"ok\":true"));
+	assert_non_null(strstr(a, "uplink up0: up -> down; active uplink: up1 (changed)"));
+	assert_int_equal(bsc_uplink_read(&m, 0, &u), 0);
+	assert_int_equal(u.admin, BSC_ADMIN_DOWN);
+	assert_int_equal(u.state, BSC_UPLINK_DOWN);
+	assert_int_equal(bsc_policy_read(&m, 0, &p), 0);
+	assert_int_equal(p.active, 1);
+	/* activate a down uplink: refused, nothing moves */
+	a = ask(d, "uplink activate up0");
+	assert_non_null(strstr(a, "\"ok\":false"));
+	assert_non_null(strstr(a, "cannot take new flows"));
+	/* up, then activate up1 and back to auto: up0 by priority (its
+	 * health never left up, so no failback hold) */
+	assert_non_null(strstr(ask(d, "uplink up up0"), "active uplink: up0 (changed)"));
+	assert_non_null(strstr(ask(d, "uplink activate up1"), "active uplink: up1 (changed)"));
+	assert_int_equal(bsc_policy_read(&m, 0, &p), 0);
+	assert_int_equal(p.preferred, 1);
+	assert_non_null(strstr(ask(d, "uplink auto"), "active uplink: up0 (changed)"));
+	assert_int_equal(bsc_policy_read(&m, 0, &p), 0);
+	assert_int_equal(p.preferred, BSC_NO_UPLINK);
+	/* drain: no new flows, the choice moves */
+	a = ask(d, "uplink drain up0");
+	assert_non_null(strstr(a, "up -> drained; active uplink: up1"));
+	free(d);
+	bsc_maps_close(&m);
+}
+
 static void test_failover_always_an_uplink(void **state)
 {
 	failover_case(0);
@@ -2684,6 +2757,7 @@ int main(void)
 	ADD(test_sweep_spares_a_flow_rebound_meanwhile);
 	ADD(test_failover_always_an_uplink);
 	ADD(test_plan_is_pure_decision);
+	ADD(test_uplink_requests_to_the_daemon);
 	ADD(test_failover_drain_always_an_uplink);
 	ADD(test_failover_kicks_in_slices);
 	ADD(test_ctl_socket_directory);

@@ -277,8 +277,8 @@ static void uplink_request(struct daemon *d, const char *args, FILE *out)
 		return;
 	}
 	if (v->needs_name) {
-		idx = bsc_uplink_find(m, name);
-		if (idx < 0 || idx >= d->n || bsc_uplink_read(m, (uint32_t)idx, &e)) {
+		idx = bsc_config_find_uplink(d->cfg, name);
+		if (idx < 0 || idx >= d->n || bsc_uplink_read(m, d->up[idx].idx, &e)) {
 			snprintf(msg, sizeof(msg), "no uplink called '%s' (see `bascule status`)", name);
 			answer(out, 0, msg);
 			return;
