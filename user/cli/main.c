@@ -18,7 +18,7 @@
 #include "control/ctl.h"
 #include "dataplane/maps.h"
 #include "lib/log.h"
-#include "probe/probe.h"
+#include "cli/probe_cmd.h"
 #include "cli/report_cmd.h"
 
 static const char usage[] =

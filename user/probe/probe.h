@@ -76,9 +76,6 @@ int bsc_prober_send(struct bsc_prober *p, unsigned idx, const struct bsc_probe_t
 /* Probes in flight. */
 unsigned bsc_prober_pending(const struct bsc_prober *p);
 
-/* `bascule probe IFACE SOURCE TARGET...`: send each probe once, print. */
-int bsc_probe_cli(int argc, char **argv);
-
 /* Exposed for the unit tests. */
 size_t bsc_dns_build_query(uint8_t *buf, size_t cap, uint16_t id, const char *qname);
 /* The rcode of an answer to (id, qname, A, IN), or -1: not such an answer. */
