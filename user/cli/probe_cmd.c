@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * probe_cmd.c - `bascule probe [-t MS] IFACE SOURCE TARGET...`: parse every
+ * cli/probe_cmd.c - `bascule probe [-t MS] IFACE SOURCE TARGET...`: parse every
  * target, send each probe once through the probe engine (probe/), wait for
  * all of them, print one line each.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * probe_cmd.h - the `bascule probe` subcommand.
+ * cli/probe_cmd.h - the `bascule probe` subcommand.
  */
 #ifndef BSC_CLI_PROBE_CMD_H
 #define BSC_CLI_PROBE_CMD_H

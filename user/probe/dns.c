@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * dns.c - the DNS engine: one A query over UDP to the resolver; NOERROR or
+ * probe/dns.c - the DNS engine: one A query over UDP to the resolver; NOERROR or
  * NXDOMAIN means it resolves, any other rcode that it answers but does not.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * http.c - the HTTP engine, once tcp.c has connected: send the GET, read
+ * probe/http.c - the HTTP engine, once tcp.c has connected: send the GET, read
  * the reply, and judge it (the status expected, then the contains= text in
  * the body; a redirect is reported as a likely captive portal).
  */

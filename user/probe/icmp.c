@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * icmp.c - the ICMP echo engine.  ICMP probes share their prober's raw
+ * probe/icmp.c - the ICMP echo engine.  ICMP probes share their prober's raw
  * socket (opened on the first one, re-opened on a new source address or a
  * re-created device) and are told apart by echo identifier (per prober)
  * and sequence (per probe); an ICMP error quoting one of our echoes fails

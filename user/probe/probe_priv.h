@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * probe_priv.h - what the files of the probe engine share, not part of its
+ * probe/probe_priv.h - what the files of the probe engine share, not part of its
  * API (probe/probe.h): the probe and prober structures, the probe life
  * cycle (prober.c), the socket helpers, each engine's entry point, and the
  * helpers of the target syntax and wire formats the engines reuse.

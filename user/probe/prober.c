@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * prober.c - the prober: health probes through one given uplink (ICMP
+ * probe/prober.c - the prober: health probes through one given uplink (ICMP
  * echo, TCP connect, DNS query, HTTP GET, SIP OPTIONS), their life cycle,
  * the sockets they use, and their results.  The engines of each kind are
  * in icmp.c, tcp.c, http.c, dns.c and sip.c; what they share is in

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * sip.c - the SIP engine: one OPTIONS over UDP; the final reply carrying
+ * probe/sip.c - the SIP engine: one OPTIONS over UDP; the final reply carrying
  * our Call-ID decides (the status expected, or a 2xx or a server's own
  * 4xx).
  */

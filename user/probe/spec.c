@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * spec.c - the probe target syntax: a `probe = ...` value parsed into a
+ * probe/spec.c - the probe target syntax: a `probe = ...` value parsed into a
  * struct bsc_probe_target (bsc_probe_target_parse), and formatted back the
  * same way for logs and status (bsc_probe_target_format).  Also the
  * target's default port and address text, which the engines use too.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * tcp.c - the TCP connect engine: a SYN-ACK or the target's RST means
+ * probe/tcp.c - the TCP connect engine: a SYN-ACK or the target's RST means
  * "alive", a refusal by an ICMP error on the way does not.  HTTP probes
  * start here too, and go on in http.c once connected.
  */

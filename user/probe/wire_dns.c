@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * wire_dns.c - the DNS wire format of a DNS probe, pure (no socket): the
+ * probe/wire_dns.c - the DNS wire format of a DNS probe, pure (no socket): the
  * query for an A record, and whether a datagram is the answer to it (its
  * rcode).
  */

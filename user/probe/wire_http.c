@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * wire_http.c - the HTTP wire format of an HTTP probe, pure (no socket):
+ * probe/wire_http.c - the HTTP wire format of an HTTP probe, pure (no socket):
  * the GET request, the status line (shared with SIP's, which has the same
  * shape), a header's value, where the body starts.
  */

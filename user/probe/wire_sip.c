@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * wire_sip.c - the SIP wire format of a SIP probe, pure (no socket): the
+ * probe/wire_sip.c - the SIP wire format of a SIP probe, pure (no socket): the
  * OPTIONS request, the status of a reply carrying our Call-ID, and which
  * final statuses show a live server.
  */
