@@ -163,13 +163,17 @@ t_loop_never_held() {
 	mf=$("${EDGE[@]}" curl -s --max-time 5 "http://127.0.0.1:9901/metrics" | awk '$1 == "bascule_flows" { print $2 }')
 	echo "= metrics: bascule_flows $mf"
 	((${mf:-0} >= BIG_FLOWS)) || { echo "the metrics do not show the $BIG_FLOWS flows"; ok=0; }
-	# scrapes while the loop runs: metrics, status, flows, health
+	# scrapes while the loop runs: metrics, status, flows, health.  The
+	# clients run niced: ten `status` each counting a million flows on two
+	# cores starve any process of CPU (54.9 ms seen in the clean room, the
+	# loop doing nothing of its own); what is measured is whether serving
+	# them holds the loop.
 	for i in $(seq 10); do
-		"${EDGE[@]}" curl -s --max-time 5 -o /dev/null "http://127.0.0.1:9901/metrics" &
+		nice -n 10 "${EDGE[@]}" curl -s --max-time 5 -o /dev/null "http://127.0.0.1:9901/metrics" &
 		pids+=($!)
-		bsc status --json >/dev/null &
+		nice -n 10 timeout 5 "${B[@]}" status --json >/dev/null &
 		pids+=($!)
-		bsc flows >/dev/null &
+		nice -n 10 timeout 5 "${B[@]}" flows >/dev/null &
 		pids+=($!)
 		sleep 0.1
 	done

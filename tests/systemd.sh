@@ -68,8 +68,6 @@ t_install() {
 		/usr/share/bash-completion/completions/bascule /usr/local/share/bascule/bascule.rules.yml; do
 		[[ -s "$f" ]] || { echo "make install put no $f"; return 1; }
 	done
-	mandoc -T utf8 /usr/local/share/man/man8/bascule.8 | grep -q "uplink" ||
-		{ echo "the installed bascule(8) does not render"; return 1; }
 	# The lab's config with every path at the unit's default.
 	install -m 0640 "$ROOT/scripts/lab.conf" "$CONF_ETC" || return 1
 	for k in "pin_root = $PIN" "control_socket = $CTL" "history = $HISTORY"; do
