@@ -164,19 +164,12 @@ static int cmd_events(int argc, char **argv, const struct bsc_cli *cli)
 
 static int cmd_reload(int argc, char **argv, const struct bsc_cli *cli)
 {
-	const char *control = cli->control;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
-	int ret;
+	char *buf;
+	int ret = bsc_cli_ask(cli->control, "reload", &buf);
 
-	if (!mem)
-		return 1;
-	ret = bsc_ctl_request(control, "reload", mem);
-	fclose(mem);
 	if (ret) {
-		fprintf(stderr, "bascule: cannot reach the daemon at %s: %s\n", control, strerror(-ret));
-		free(buf);
+		fprintf(stderr, "bascule: cannot reach the daemon at %s: %s\n", cli->control,
+			strerror(-ret));
 		return 1;
 	}
 	fputs(buf, stdout);

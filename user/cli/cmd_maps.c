@@ -27,19 +27,12 @@
 static struct json_object *daemon_health(const char *control)
 {
 	struct json_object *h = NULL;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&buf, &len);
+	char *buf;
 
-	if (!mem)
-		return NULL;
-	if (!bsc_ctl_request(control, "health", mem)) {
-		fclose(mem);
+	if (!bsc_cli_ask(control, "health", &buf)) {
 		h = json_tokener_parse(buf);
-	} else {
-		fclose(mem);
+		free(buf);
 	}
-	free(buf);
 	return h;
 }
 

@@ -13,13 +13,9 @@
 #include <unistd.h>
 
 #include "cli/status.h"
+#include "control/admin.h"
 #include "dataplane/flows.h"
 #include "health/health.h"
-
-static const char *state_name(uint32_t s)
-{
-	return s < 4 ? bsc_state_names[s] : "?";
-}
 
 struct status_row {
 	struct bsc_uplink u;
@@ -134,7 +130,7 @@ int bsc_status_print(const struct bsc_maps *m, const char *pin_root, struct json
 		if (h)
 			snprintf(since, sizeof(since), "%.1fs", jnum(h, "since_s"));
 		fprintf(out, "%-8s %-6s %-8s %-9s %8s %-6s %-15s %-15s %7.2f %7.2f %5.0f %8.0f %8.0f %8.2f %8.2f %6ld %5.1f\n",
-			r->u.name, ifn, state_name(r->u.state), jstr(h, "health", "-"), since,
+			r->u.name, ifn, bsc_uplink_state_name(r->u.state), jstr(h, "health", "-"), since,
 			s.pol.active == i ? "*" : (s.pol.preferred == i ? "pref" : ""),
 			ip_str(r->u.addr, a), ip_str(r->u.gateway, g), jnum(h, "rtt_ms"),
 			jnum(h, "jitter_ms"), jnum(h, "loss_pct"),
@@ -185,7 +181,7 @@ int bsc_status_json(const struct bsc_maps *m, const char *pin_root, struct json_
 		json_object_object_add(o, "name", json_object_new_string(r->u.name));
 		json_object_object_add(o, "index", json_object_new_int64(i));
 		json_object_object_add(o, "ifindex", json_object_new_int64(r->u.ifindex));
-		json_object_object_add(o, "state", json_object_new_string(state_name(r->u.state)));
+		json_object_object_add(o, "state", json_object_new_string(bsc_uplink_state_name(r->u.state)));
 		json_object_object_add(o, "active", json_object_new_boolean(s.pol.active == i));
 		json_object_object_add(o, "preferred", json_object_new_boolean(s.pol.preferred == i));
 		json_object_object_add(o, "priority", json_object_new_int64(r->u.priority));
