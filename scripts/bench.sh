@@ -65,9 +65,12 @@ source "$ROOT/scripts/lab.sh"
 # copying every frame, some hundreds of kpps) would cap long before Bascule.
 export LAB_LINKEMU=0
 
-BASCULE=${BASCULE:-$ROOT/build/bascule}
-BENCH=${BENCH:-$ROOT/build/bench/bench}
-BPF_OBJ=${BPF_OBJ:-$ROOT/build/bascule.bpf.o}
+BUILD=${BUILD:-build}
+BUILD_DIR=$BUILD
+[[ "$BUILD" == /* ]] || BUILD_DIR=$ROOT/$BUILD
+BASCULE=${BASCULE:-$BUILD_DIR/bascule}
+BENCH=${BENCH:-$BUILD_DIR/bench/bench}
+BPF_OBJ=${BPF_OBJ:-$BUILD_DIR/bascule.bpf.o}
 PREFIX=bsc-b5-$$-
 WORK=$(mktemp -d /tmp/bsc-bench.XXXXXX)
 BPFFS=$WORK/bpf

@@ -55,7 +55,7 @@ SLOW_FSYNC_MS=2000
 SLOWFS_PID=
 slow_disk_up() {
 	mkdir -p "$WORK/disk" "$WORK/slow" || return 1
-	"${SLOWFS:-$ROOT/build/slowfs}" "$WORK/disk" "$WORK/slow" "$SLOW_WRITE_MS" "$SLOW_FSYNC_MS" \
+	"${SLOWFS:-$BUILD_DIR/slowfs}" "$WORK/disk" "$WORK/slow" "$SLOW_WRITE_MS" "$SLOW_FSYNC_MS" \
 		2>"$WORK/slowfs.log" &
 	SLOWFS_PID=$!
 	LATE_CLEANUP_HOOKS+=(slow_disk_down)
@@ -155,7 +155,7 @@ t_loop_never_held() {
 	sat_arp alive
 	# a million flows in the table (bench lookup-fill: UDP bindings made
 	# now, on fiber), swept every gc_interval_ms, then expired
-	"${EDGE[@]}" "${BENCH:-$ROOT/build/bench/bench}" lookup-fill "$PIN" 0 "$BIG_FLOWS" || { echo "could not fill the table"; return 1; }
+	"${EDGE[@]}" "${BENCH:-$BUILD_DIR/bench/bench}" lookup-fill "$PIN" 0 "$BIG_FLOWS" || { echo "could not fill the table"; return 1; }
 	wait_until 100 sj "d['flows'] >= $BIG_FLOWS" || { echo "the table does not hold $BIG_FLOWS flows: $(sj "d['flows']")"; ok=0; }
 	sleep 5
 	big=$(lag_recent) || ok=0

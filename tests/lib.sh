@@ -31,7 +31,11 @@ ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 # shellcheck source=scripts/lab.sh
 source "$ROOT/scripts/lab.sh"
 
-BASCULE=${BASCULE:-$ROOT/build/bascule}
+# $BUILD as make and tests/run.sh use it: relative to the tree, or absolute.
+BUILD=${BUILD:-build}
+BUILD_DIR=$BUILD
+[[ "$BUILD" == /* ]] || BUILD_DIR=$ROOT/$BUILD
+BASCULE=${BASCULE:-$BUILD_DIR/bascule}
 PY=$LAB_PY
 TOOLS=$LAB_TOOLS
 T_START=$SECONDS
@@ -393,6 +397,7 @@ print([o["counter"]["packets"] for o in json.load(sys.stdin)["nftables"] if "cou
 SUITE=
 CHECK_OUT=
 N=0
+PLAN=0
 PASSED=0
 FAILED=0
 IN_CHECK=
@@ -405,8 +410,15 @@ DIAG_HEALTH=1
 
 # harness_init NAME: site_init NAME, and the traps: cleanup on exit; on
 # Ctrl-C or SIGTERM a "not ok" line, cleanup, the summary, exit 130 / 143.
+#
+# The plan: every check of a suite is one top-level `check "..."` line of
+# its script, so their count is printed first as the TAP plan ("1..N"); a
+# suite that bails out, or dies, shows the checks it did not run (and
+# tests/run.sh counts them as failures).
 harness_init() {
 	SUITE=$1
+	PLAN=$(grep -c '^check ' "$(readlink -f "$0")")
+	echo "1..$PLAN"
 	site_init "$1"
 	CHECK_OUT=$(mktemp "/tmp/bsc-$1-out.XXXXXX")
 	exec 3>&1 4>&2
@@ -417,7 +429,11 @@ harness_init() {
 
 summary() {
 	echo "# took $((SECONDS - T_START)) s"
-	echo "$SUITE: $PASSED passed, $FAILED failed"
+	if ((N < PLAN)); then
+		echo "$SUITE: $PASSED passed, $FAILED failed, $((PLAN - N)) not run"
+	else
+		echo "$SUITE: $PASSED passed, $FAILED failed"
+	fi
 }
 
 on_exit() {

@@ -33,7 +33,12 @@
 
 _LINKEMU_SELF="$(readlink -f "${BASH_SOURCE[0]}")"
 _LINKEMU_ROOT="$(dirname "$(dirname "$_LINKEMU_SELF")")"
-LINKEMU=${LINKEMU:-$_LINKEMU_ROOT/build/linkemu}
+# The build directory: $BUILD as make and tests/run.sh use it (relative to
+# the tree, or absolute), build by default.
+BUILD=${BUILD:-build}
+BUILD_DIR=$BUILD
+[[ "$BUILD" == /* ]] || BUILD_DIR=$_LINKEMU_ROOT/$BUILD
+LINKEMU=${LINKEMU:-$BUILD_DIR/linkemu}
 LINKEMU_RUN=${LINKEMU_RUN:-/tmp/linkemu}
 
 declare -A _LINKEMU_GW=([fiber]=192.0.2.1 [cell]=198.51.100.1 [sat]=100.64.0.1)
@@ -247,7 +252,7 @@ if [[ $EUID -ne 0 ]]; then
 	exit 1
 fi
 if [[ ! -x "$LINKEMU" ]]; then
-	make -C "$_LINKEMU_ROOT" build/linkemu >/dev/null || true
+	make -C "$_LINKEMU_ROOT" BUILD="$BUILD" "$BUILD/linkemu" >/dev/null || true
 fi
 [[ -x "$LINKEMU" ]] || { nok "build/linkemu exists (make)"; finish; }
 

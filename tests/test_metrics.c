@@ -832,10 +832,10 @@ static void test_http_ipv6(void **state)
 
 	(void)state;
 	if (!port) {
-		/* No IPv6 on this kernel.  Not a skip: cmocka's TAP prints a
-		 * skip as "not ok", which the runner counts as a failure. */
+		/* No IPv6 on this kernel: a skip, which tests/run.sh counts
+		 * apart and shows with this reason (and which fails the run). */
 		print_message("# ::1 unavailable (IPv6 disabled), [v6]:PORT not tested\n");
-		return;
+		skip();
 	}
 	snprintf(url, sizeof(url), "[::1]:%u", port);
 	m = bsc_metrics_start(url, &E.m, view_cb, &E, err, sizeof(err));
