@@ -412,12 +412,24 @@ t_drain() {
 }
 
 # A reload under a 1 ms stream: "reloaded", nothing lost, a config event.
+# An observable change: cell and sat swap priorities and sat gets a fourth
+# probe. The reload must apply both (the maps' priorities, the new probe
+# sent and answered through sat) under a stream that loses nothing; then the
+# file before it is reloaded, and the priorities are back.
+NEW_PROBE="dns 203.0.113.53 bascule.test"
+prio_is() { sj "(u['cell']['priority'], u['sat']['priority']) == ($1, $2)"; }
 t_reload_ok() {
 	local t0 o rc
 	known_state || return 1
+	cp "$CONF" "$WORK/before-reload.conf" || return 1
 	conf_set bascule failback_hold_ms 2500 || return 1
 	conf_set "uplink sat" timeout_ms 450 || return 1
+	conf_set "uplink cell" priority 30 || return 1
+	conf_set "uplink sat" priority 20 || return 1
+	sed -i "/^\[uplink sat\]/a probe = $NEW_PROBE" "$CONF" || return 1
 	"$BASCULE" check-config "$CONF" >/dev/null || return 1
+	[[ "$(prio_is 20 30)" == True ]] || { echo "cell and sat do not start at 20 and 30"; return 1; }
+	[[ "$(hj 'len(u["sat"]["targets"])')" == 3 ]] || { echo "sat does not start with 3 probes"; return 1; }
 	stream_start reload
 	sleep 1
 	t0=$(now)
@@ -433,7 +445,16 @@ t_reload_ok() {
 	[[ "$(stream_lost reload)" == 0 ]] || { echo "the stream lost datagrams across the reload"; return 1; }
 	ev_lines "$t0"
 	[[ "$(ev "$t0" 'len(cfg) == 1 and cfg[0]["new"] == "reloaded"')" == True ]] || { echo "no config reload event"; return 1; }
-	flow_path reload "${LAB_ISP_EDGE_IP[fiber]}"
+	flow_path reload "${LAB_ISP_EDGE_IP[fiber]}" || return 1
+	echo "= after the reload: priorities cell, sat = $(sj '(u["cell"]["priority"], u["sat"]["priority"])')"
+	[[ "$(prio_is 30 20)" == True ]] || { echo "the reload did not swap cell's and sat's priorities in the maps"; return 1; }
+	wait_until 50 hj "any(t['probe'] == '$NEW_PROBE' and t['answering'] for t in u['sat']['targets'])" ||
+		{ echo "sat's new probe '$NEW_PROBE' is not answered 5 s after the reload: $(hj 'u["sat"]["targets"]')"; return 1; }
+	echo "= sat's new probe answered ${WAITED} s after the reload ($(hj 'len(u["sat"]["targets"])') probes)"
+	cp "$WORK/before-reload.conf" "$CONF" || return 1
+	o=$("${B[@]}" reload 2>&1) || { echo "reload of the file before failed: $o"; return 1; }
+	[[ "$(prio_is 20 30)" == True ]] || { echo "reloading the file before did not give cell and sat back 20 and 30"; return 1; }
+	[[ "$(hj 'len(u["sat"]["targets"])')" == 3 ]] || { echo "sat still has its fourth probe"; return 1; }
 }
 
 # refused_reload WHAT: $CONF is broken; the reload must be refused (exit
@@ -489,18 +510,21 @@ t_reload_history_metrics() {
 	[[ ! -e "$WORK/other-history.db" ]] || { echo "the refused reload created the new history file"; return 1; }
 }
 
+# SIGHUP reloads: cell's priority 20 -> 25 reaches the maps, then back.
 t_sighup() {
-	local t0
-	conf_set bascule failback_hold_ms 3000 || return 1
-	t0=$(now)
-	kill -HUP "$DAEMON_PID" || return 1
-	for _ in $(seq 50); do
-		[[ "$(ev "$t0" 'len(cfg)' 2>/dev/null)" == 0 ]] || break
-		sleep 0.1
+	local t0 p
+	for p in 25 20; do
+		conf_set "uplink cell" priority "$p" || return 1
+		t0=$(now)
+		kill -HUP "$DAEMON_PID" || return 1
+		wait_until 50 sj "u['cell']['priority'] == $p" ||
+			{ echo "cell's priority is not $p 5 s after SIGHUP: $(sj 'u["cell"]["priority"]')"; return 1; }
+		echo "= SIGHUP: cell's priority $p after ${WAITED} s"
+		ev_lines "$t0"
+		daemon_alive || { echo "the daemon died on SIGHUP"; return 1; }
+		[[ "$(ev "$t0" 'len(cfg) == 1 and cfg[0]["new"] == "reloaded"')" == True ]] ||
+			{ echo "no config reload event after SIGHUP"; return 1; }
 	done
-	ev_lines "$t0"
-	daemon_alive || { echo "the daemon died on SIGHUP"; return 1; }
-	[[ "$(ev "$t0" 'len(cfg) == 1 and cfg[0]["new"] == "reloaded"')" == True ]] || { echo "no config reload event after SIGHUP"; return 1; }
 	grep -q "config -: - -> reloaded" "$DAEMON_LOG" || { echo "no reload in the daemon's log"; return 1; }
 }
 
@@ -552,20 +576,33 @@ t_adopted() {
 	[[ "$code" == 200 ]] || { echo "the restarted daemon does not serve metrics:"; grep -i metrics "$DAEMON_LOG"; return 1; }
 }
 
+# Through the adopted maps: the restarted daemon must move traffic, not only
+# its state flags. A stream running before the fault goes fiber -> cell as one
+# flow, and a new flow during the fault is bound to cell.
 t_failover_after_restart() {
-	local t0
-	wait_until 50 hj "$ALL_UP" || { echo "not all up: $(health_line)"; return 1; }
+	local t0 up pc
+	known_state || return 1
+	stream_start restartfo
+	sleep 1
 	t0=$(now)
 	lab_fault "$PREFIX" blackhole fiber || return 1
 	if ! wait_until 50 hj 'd["active"] == "cell" and u["fiber"]["health"] == "down"'; then
 		echo "cell not active 5 s after blackholing fiber: $(health_line)"
+		stream_stop restartfo
 		lab_fault "$PREFIX" restore fiber
 		return 1
 	fi
 	echo "= fiber blackholed: $(health_line) after ${WAITED} s"
+	sleep 1
+	pc=$((40000 + RANDOM % 10000))
+	up=$(new_flow_uplink "$pc")
+	echo "= a new DNS flow (port $pc) during the fault went via uplink ${up:-none}"
+	stream_stop restartfo || { lab_fault "$PREFIX" restore fiber; return 1; }
 	ev_lines "$t0"
 	known_state || return 1
 	echo "= restored: $(health_line)"
+	[[ "$up" == 1 ]] || { echo "the new flow is not on uplink 1 (cell)"; return 1; }
+	flow_path restartfo "${LAB_ISP_EDGE_IP[fiber]}" "${LAB_ISP_EDGE_IP[cell]}"
 }
 
 t_sigterm_plain() {
@@ -673,15 +710,15 @@ check "metrics: a Prometheus in the edge namespace scrapes 3 series of bascule_u
 
 check "drain fiber: its stream stays on fiber, a new flow goes via cell, state drained; undrain: new flows on fiber at once" t_drain
 
-check "reload under a 1 ms stream: 'reloaded', 0 lost, a config event" t_reload_ok
+check "reload under a 1 ms stream: cell and sat swap priorities in the maps, sat's new probe is answered, 0 lost, a config event; the file before restores them" t_reload_ok
 check "reload of a broken file: refused with file:line, daemon still forwards, no config event" t_reload_bad_file
 check "reload of a restart-only change (an uplink's interface): refused, 'needs a restart'" t_reload_restart_only
 check "reload changing the history file, the metrics address or control_group: refused by name, nothing opened" t_reload_history_metrics
-check "SIGHUP reloads (config event)" t_sighup
+check "SIGHUP reloads: cell's priority 20 -> 25 -> 20 in the maps, config events" t_sighup
 
 check "SIGKILL under a 1 ms stream: status says NOT running and shows the maps; uplink drain applied to the maps with no daemon, uplink up through the restarted one; 0 lost" t_kill
 check "the restarted daemon adopted the links and the flows, and serves metrics" t_adopted
-check "failover after the restart: fiber blackholed -> cell active; restored" t_failover_after_restart
+check "failover after the restart, through the adopted maps: a running stream moves fiber -> cell as one flow, a new flow is bound to cell; restored" t_failover_after_restart
 check "SIGTERM: exit 0" t_sigterm_plain
 
 check "under NOTIFY_SOCKET and WATCHDOG_USEC=1 s: READY=1 with STATUS=, then >= 3 WATCHDOG=1 in 3 s" t_notify
