@@ -78,7 +78,11 @@ TEST_MODS_test_probe     := probe
 TEST_MODS_test_health    := health
 TEST_MODS_test_metrics   := metrics
 TEST_MODS_test_history   := report
-TEST_OBJS_test_dataplane := $(BUILD)/tests/pktbuild.o
+# every test binary: the shared cmocka runner; those that load the BPF
+# object: the shared loader
+$(foreach t,$(TEST_BINS),$(eval TEST_OBJS_$(notdir $(t)) := $(BUILD)/tests/lib/runner.o))
+TEST_OBJS_test_dataplane += $(BUILD)/tests/pktbuild.o $(BUILD)/tests/lib/bpfload.o
+TEST_OBJS_test_metrics   += $(BUILD)/tests/lib/bpfload.o
 
 .PHONY: all deps test demo bench-failover install clean cleanroom soak check-layers
 .DELETE_ON_ERROR:

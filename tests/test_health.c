@@ -29,8 +29,8 @@
 
 #include "bascule.h"
 #include "health/health.h"
+#include "lib/runner.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define MS(x) ((uint64_t)(x) * 1000000ull)
 #define S(x)  ((uint64_t)(x) * 1000000000ull)
@@ -1453,90 +1453,70 @@ static void test_dataplane_state(void **st)
 /* runner                                                             */
 /* ------------------------------------------------------------------ */
 
-static struct CMUnitTest tests[128];
-static size_t ntests;
-
-static void add(const char *name, CMUnitTestFunction fn, void *st)
-{
-	if (ntests >= ARRAY_SIZE(tests)) {
-		fprintf(stderr, "test_health: too many tests\n");
-		exit(2);
-	}
-	tests[ntests++] = (struct CMUnitTest){ name, fn, NULL, NULL, st };
-}
-
-#define ADD(fn) add(#fn, fn, NULL)
-#define ADD_ROWS(table, fn)                                             \
-	do {                                                            \
-		size_t i_;                                              \
-		for (i_ = 0; i_ < ARRAY_SIZE(table); i_++)              \
-			add(table[i_].what, fn, &table[i_]);            \
-	} while (0)
-
 int main(void)
 {
-	ADD(test_defaults);
-	ADD(test_init);
-	ADD(test_unknown_up_on_first_good_round);
-	ADD(test_unknown_up_after_bad_rounds_short_of_down);
-	ADD(test_unknown_down_after_down_after_bad_rounds);
-	ADD(test_unknown_down_follows_config);
-	ADD(test_up_down_at_the_down_after_th_bad_round);
-	ADD(test_up_down_reason_follows_config);
-	ADD(test_up_good_round_resets_bad_run);
-	ADD(test_up_long_alternation_never_down);
-	ADD(test_down_up_after_up_after_good_rounds);
-	ADD(test_down_interrupted_good_run_restarts);
-	ADD(test_down_up_after_follows_config);
-	ADD(test_carrier_lost_down_at_once);
-	ADD(test_carrier_lost_from_degraded);
-	ADD(test_carrier_rounds_while_lost_change_nothing);
-	ADD(test_carrier_back_stays_down_until_up_after);
-	ADD(test_carrier_flicker_restarts_good_run);
-	ADD(test_carrier_lost_while_down_adds_no_penalty);
-	ADD(test_carrier_probes_while_lost_not_counted);
-	ADD(test_carrier_back_clears_the_window);
-	ADD(test_window_stats);
-	ADD(test_degraded_on_loss);
-	ADD(test_degraded_on_bad_round_too);
-	ADD(test_degraded_needs_half_a_window);
-	ADD(test_degraded_on_rtt);
-	ADD(test_degraded_on_jitter);
-	ADD(test_limits_of_zero_disable);
-	ADD(test_hysteresis_loss);
-	ADD(test_hysteresis_rtt);
-	ADD(test_hysteresis_jitter);
-	ADD(test_degraded_recovers_only_on_good_round);
-	ADD(test_degraded_down_after_bad_rounds);
-	ADD(test_window_reset_when_down);
-	ADD(test_down_back_over_limits_is_degraded);
-	ADD(test_quorum_one_of_three_rides_out_random_loss);
-	ADD(test_quorum_three_of_three_goes_down_on_random_loss);
-	ADD(test_quorum_one_dead_target_never_down);
-	ADD(test_default_window_rides_out_random_loss);
-	ADD(test_quorum_two_with_two_dead_goes_down);
-	ADD(test_penalty_halves_every_half_life);
-	ADD(test_damping_three_quick_downs_held);
-	ADD(test_damping_hold_and_release_exact);
-	ADD(test_damping_two_downs_not_held);
-	ADD(test_damping_spaced_downs_never_held);
-	ADD_ROWS(interval_cases, test_interval);
-	ADD(test_interval_follows_config);
-	ADD(test_choose_best_priority);
-	ADD(test_choose_up_beats_degraded);
-	ADD(test_choose_degraded_current_left_for_up);
-	ADD(test_choose_degraded_current_kept_if_none_up);
-	ADD(test_choose_failback_waits_for_hold);
-	ADD(test_choose_failback_to_degraded_current_not_held);
-	ADD(test_choose_failback_to_best_stable);
-	ADD(test_choose_no_failback_at_equal_priority);
-	ADD(test_choose_current_unusable_takes_best_at_once);
-	ADD(test_choose_none_usable);
-	ADD(test_choose_admin_never_chosen);
-	ADD(test_choose_absent_ignored);
-	ADD(test_choose_preferred_wins_while_usable);
-	ADD(test_choose_preferred_ignored_when_unusable);
-	ADD_ROWS(dp_cases, test_dataplane_state);
+	T_ADD(test_defaults);
+	T_ADD(test_init);
+	T_ADD(test_unknown_up_on_first_good_round);
+	T_ADD(test_unknown_up_after_bad_rounds_short_of_down);
+	T_ADD(test_unknown_down_after_down_after_bad_rounds);
+	T_ADD(test_unknown_down_follows_config);
+	T_ADD(test_up_down_at_the_down_after_th_bad_round);
+	T_ADD(test_up_down_reason_follows_config);
+	T_ADD(test_up_good_round_resets_bad_run);
+	T_ADD(test_up_long_alternation_never_down);
+	T_ADD(test_down_up_after_up_after_good_rounds);
+	T_ADD(test_down_interrupted_good_run_restarts);
+	T_ADD(test_down_up_after_follows_config);
+	T_ADD(test_carrier_lost_down_at_once);
+	T_ADD(test_carrier_lost_from_degraded);
+	T_ADD(test_carrier_rounds_while_lost_change_nothing);
+	T_ADD(test_carrier_back_stays_down_until_up_after);
+	T_ADD(test_carrier_flicker_restarts_good_run);
+	T_ADD(test_carrier_lost_while_down_adds_no_penalty);
+	T_ADD(test_carrier_probes_while_lost_not_counted);
+	T_ADD(test_carrier_back_clears_the_window);
+	T_ADD(test_window_stats);
+	T_ADD(test_degraded_on_loss);
+	T_ADD(test_degraded_on_bad_round_too);
+	T_ADD(test_degraded_needs_half_a_window);
+	T_ADD(test_degraded_on_rtt);
+	T_ADD(test_degraded_on_jitter);
+	T_ADD(test_limits_of_zero_disable);
+	T_ADD(test_hysteresis_loss);
+	T_ADD(test_hysteresis_rtt);
+	T_ADD(test_hysteresis_jitter);
+	T_ADD(test_degraded_recovers_only_on_good_round);
+	T_ADD(test_degraded_down_after_bad_rounds);
+	T_ADD(test_window_reset_when_down);
+	T_ADD(test_down_back_over_limits_is_degraded);
+	T_ADD(test_quorum_one_of_three_rides_out_random_loss);
+	T_ADD(test_quorum_three_of_three_goes_down_on_random_loss);
+	T_ADD(test_quorum_one_dead_target_never_down);
+	T_ADD(test_default_window_rides_out_random_loss);
+	T_ADD(test_quorum_two_with_two_dead_goes_down);
+	T_ADD(test_penalty_halves_every_half_life);
+	T_ADD(test_damping_three_quick_downs_held);
+	T_ADD(test_damping_hold_and_release_exact);
+	T_ADD(test_damping_two_downs_not_held);
+	T_ADD(test_damping_spaced_downs_never_held);
+	T_ADD_ROWS(NULL, interval_cases, test_interval);
+	T_ADD(test_interval_follows_config);
+	T_ADD(test_choose_best_priority);
+	T_ADD(test_choose_up_beats_degraded);
+	T_ADD(test_choose_degraded_current_left_for_up);
+	T_ADD(test_choose_degraded_current_kept_if_none_up);
+	T_ADD(test_choose_failback_waits_for_hold);
+	T_ADD(test_choose_failback_to_degraded_current_not_held);
+	T_ADD(test_choose_failback_to_best_stable);
+	T_ADD(test_choose_no_failback_at_equal_priority);
+	T_ADD(test_choose_current_unusable_takes_best_at_once);
+	T_ADD(test_choose_none_usable);
+	T_ADD(test_choose_admin_never_chosen);
+	T_ADD(test_choose_absent_ignored);
+	T_ADD(test_choose_preferred_wins_while_usable);
+	T_ADD(test_choose_preferred_ignored_when_unusable);
+	T_ADD_ROWS(NULL, dp_cases, test_dataplane_state);
 
-	return _cmocka_run_group_tests("bascule_health", tests, ntests, NULL, NULL) ? 1 : 0;
+	return t_run("bascule_health", NULL, NULL) ? 1 : 0;
 }

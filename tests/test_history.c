@@ -36,6 +36,7 @@
 #include "config/config.h"
 #include "history/history.h"
 #include "report/report.h"
+#include "lib/runner.h"
 
 #define T0 1700000000000ll      /* 2023-11-14 22:13:20 UTC */
 #define S 1000ll
@@ -859,33 +860,32 @@ static void test_duration_format(void **state)
 	}
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+/* with the fixture: a fresh history file */
+#define T(fn) t_add_fixture(#fn, fn, fx_setup, fx_teardown, NULL)
 
 int main(void)
 {
-	static const struct CMUnitTest tests[] = {
-		T(test_schema_created),
-		T(test_open_refuses_what_is_not_a_history),
-		T(test_outage_open_close_duration),
-		T(test_carried_by_follows_the_active_uplinks),
-		T(test_reopen_keeps_everything),
-		T(test_restart_closes_outages_of_a_dead_run),
-		T(test_clean_stop_closes_open_outages),
-		T(test_usage_deltas_and_counter_reset),
-		T(test_prune_keeps_the_retention_and_the_last_state),
-		T(test_timeline_availability_known_answers),
-		T(test_timeline_dead_run_ends_at_its_last_record),
-		T(test_reader_while_writer_is_open),
-		T(test_writer_writes_everything_in_order),
-		T(test_writer_never_waits_for_a_held_disk),
-		T(test_report_html_has_the_outage_and_its_duration),
-		T(test_report_escapes_a_hostile_site_name),
-		T(test_report_markdown_says_the_same),
-		cmocka_unit_test(test_report_without_history),
-		cmocka_unit_test(test_duration_format),
-	};
+	T(test_schema_created);
+	T(test_open_refuses_what_is_not_a_history);
+	T(test_outage_open_close_duration);
+	T(test_carried_by_follows_the_active_uplinks);
+	T(test_reopen_keeps_everything);
+	T(test_restart_closes_outages_of_a_dead_run);
+	T(test_clean_stop_closes_open_outages);
+	T(test_usage_deltas_and_counter_reset);
+	T(test_prune_keeps_the_retention_and_the_last_state);
+	T(test_timeline_availability_known_answers);
+	T(test_timeline_dead_run_ends_at_its_last_record);
+	T(test_reader_while_writer_is_open);
+	T(test_writer_writes_everything_in_order);
+	T(test_writer_never_waits_for_a_held_disk);
+	T(test_report_html_has_the_outage_and_its_duration);
+	T(test_report_escapes_a_hostile_site_name);
+	T(test_report_markdown_says_the_same);
+	T_ADD(test_report_without_history);
+	T_ADD(test_duration_format);
 
 	setenv("TZ", "UTC", 1);
 	tzset();
-	return cmocka_run_group_tests_name("bascule_history", tests, NULL, NULL) ? 1 : 0;
+	return t_run("bascule_history", NULL, NULL) ? 1 : 0;
 }

@@ -27,7 +27,8 @@
 #include <cmocka.h>
 
 #include "bascule.h"
-#include "bascule.skel.h"
+#include "lib/bpfload.h"
+#include "lib/runner.h"
 #include "health/health.h"
 #include "dataplane/maps.h"
 #include "metrics/metrics.h"
@@ -161,7 +162,6 @@ static void view_cb(void *data, struct bsc_metrics_view *v)
 static int group_setup(void **state)
 {
 	struct bsc_policy p = { .active = 1, .preferred = BSC_NO_UPLINK };
-	struct bpf_map *map;
 	uint32_t zero = 0, i;
 
 	(void)state;
@@ -176,21 +176,9 @@ static int group_setup(void **state)
 	E.ncpu = libbpf_num_possible_cpus();
 	if (E.ncpu <= 0)
 		return -1;
-	E.skel = bascule_bpf__open();
+	E.skel = t_bpf_load(&E.m, 4096, 4096);
 	if (!E.skel)
 		return -1;
-	/* No pinning: the tests own their maps. */
-	bpf_object__for_each_map(map, E.skel->obj)
-		bpf_map__set_pin_path(map, NULL);
-	bpf_map__set_max_entries(E.skel->maps.flows, 4096);
-	bpf_map__set_max_entries(E.skel->maps.rev, 4096);
-	if (bascule_bpf__load(E.skel)) {
-		fprintf(stderr, "cannot load the BPF object\n");
-		return -1;
-	}
-#define X(n) E.m.n = bpf_map__fd(E.skel->maps.n);
-	BSC_MAP_NAMES(X)
-#undef X
 
 	/* The data plane's side.  Policy 0 says cell is active while the view
 	 * says fiber: the metric must follow the map. */
@@ -931,19 +919,16 @@ static void test_start_stop_repeatedly(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_render_values),
-		cmocka_unit_test(test_render_every_reason),
-		cmocka_unit_test(test_render_state_sets),
-		cmocka_unit_test(test_render_structure),
-		cmocka_unit_test(test_render_promtool),
-		cmocka_unit_test(test_render_flows_from_the_last_pass),
-		cmocka_unit_test(test_render_without_view),
-		cmocka_unit_test(test_http_ipv4),
-		cmocka_unit_test(test_http_ipv6),
-		cmocka_unit_test(test_bad_listen),
-		cmocka_unit_test(test_start_stop_repeatedly),
-	};
-
-	return cmocka_run_group_tests_name("metrics", tests, group_setup, group_teardown);
+	T_ADD(test_render_values);
+	T_ADD(test_render_every_reason);
+	T_ADD(test_render_state_sets);
+	T_ADD(test_render_structure);
+	T_ADD(test_render_promtool);
+	T_ADD(test_render_flows_from_the_last_pass);
+	T_ADD(test_render_without_view);
+	T_ADD(test_http_ipv4);
+	T_ADD(test_http_ipv6);
+	T_ADD(test_bad_listen);
+	T_ADD(test_start_stop_repeatedly);
+	return t_run("metrics", group_setup, group_teardown);
 }

@@ -56,12 +56,12 @@
 #include "lib/clock.h"
 #include "dataplane/maps.h"
 #include "lib/csum.h"
+#include "lib/runner.h"
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                            */
 /* ------------------------------------------------------------------ */
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define CONF_NAME "t.conf"
 
 static char errbuf[8192];
@@ -2335,43 +2335,6 @@ static void test_failover_kicks_in_slices(void **state)
 	bsc_maps_close(&m);
 }
 
-/* ------------------------------------------------------------------ */
-/* runner                                                             */
-/* ------------------------------------------------------------------ */
-
-static struct CMUnitTest tests[256];
-static char *owned_names[256];
-static size_t ntests, nowned;
-
-static void add(const char *name, CMUnitTestFunction fn, void *st)
-{
-	if (ntests >= ARRAY_SIZE(tests)) {
-		fprintf(stderr, "test_unit: too many tests\n");
-		exit(2);
-	}
-	tests[ntests++] = (struct CMUnitTest){ name, fn, NULL, NULL, st };
-}
-
-static void add_row(const char *prefix, const char *what, CMUnitTestFunction fn, void *st)
-{
-	char *name;
-
-	if (asprintf(&name, "%s: %s", prefix, what) < 0) {
-		fprintf(stderr, "test_unit: out of memory\n");
-		exit(2);
-	}
-	owned_names[nowned++] = name;
-	add(name, fn, st);
-}
-
-#define ADD(fn) add(#fn, fn, NULL)
-#define ADD_ROWS(prefix, table, fn)                                     \
-	do {                                                            \
-		size_t i_;                                              \
-		for (i_ = 0; i_ < ARRAY_SIZE(table); i_++)              \
-			add_row(prefix, table[i_].what, fn, &table[i_]); \
-	} while (0)
-
 /* The control socket's directory: created when missing, left alone when
  * there (its mode is not the daemon's to change), refused when others may
  * write to it or it is not root's. */
@@ -2708,64 +2671,58 @@ static void test_ctl_clients_cannot_stall(void **state)
 
 int main(void)
 {
-	size_t i;
-	int failed;
+	T_ADD(test_config_lab_conf_parses);
+	T_ADD(test_config_unset_keys_get_defaults);
+	T_ADD(test_config_nat_ports);
+	T_ADD(test_nat_ranges_clear_of_ephemeral);
+	T_ADD(test_config_host_flow_budget);
+	T_ADD(test_config_shipped_files_parse);
+	T_ADD(test_config_every_global_key_is_read);
+	T_ADD(test_config_limits_are_inclusive);
+	T_ADD(test_config_comments_and_spacing);
+	T_ADD(test_config_eight_uplinks_fit);
+	T_ADD(test_config_parse_starts_from_defaults);
+	T_ADD(test_config_find_uplink);
+	T_ADD(test_config_site_contacts_costs_are_read);
+	T_ADD(test_config_report_defaults);
+	T_ADD(test_config_load_line_too_long);
+	T_ADD(test_config_drill);
+	T_ADD(test_drill_echo_frame);
+	T_ADD_ROWS("config rejects", bad_configs, test_config_rejects);
+	T_ADD(test_config_reports_every_value_error);
+	T_ADD(test_config_reports_every_missing_piece);
+	T_ADD(test_config_reports_syntax_error_among_others);
+	T_ADD(test_config_refuses_repeats_and_dead_values);
+	T_ADD(test_config_small_error_buffer_is_terminated);
+	T_ADD(test_config_load_missing_file_names_the_path);
+	T_ADD(test_config_load_reads_a_file);
+	T_ADD(test_config_load_errors_name_file_and_line);
+	T_ADD_ROWS("select uplink", select_cases, test_select_uplink);
+	T_ADD_ROWS("oper state", oper_cases, test_oper_state);
+	T_ADD_ROWS("flow timeout", timeout_cases, test_flow_timeout);
+	T_ADD(test_flow_idle_from_tick);
+	T_ADD(test_bsc_csum_rfc1071_example);
+	T_ADD(test_bsc_csum_matches_reference);
+	T_ADD(test_csum_replace_ipv4_header);
+	T_ADD(test_csum_replace_tcp_nat);
+	T_ADD(test_csum_replace_udp_nat);
+	T_ADD(test_csum_apply_nat_and_ttl);
+	T_ADD(test_udp_zero_checksum_stays_zero);
+	T_ADD(test_udp_computed_zero_becomes_ffff);
+	T_ADD_ROWS("kick frame", kick_cases, test_kick_frame);
+	T_ADD(test_kick_frame_checksums_random);
+	T_ADD(test_reason_names_complete_and_unique);
+	T_ADD(test_state_names_match_enum);
+	T_ADD(test_flow_gen_bump_loses_nothing);
+	T_ADD(test_sweep_spares_a_flow_rebound_meanwhile);
+	T_ADD(test_failover_always_an_uplink);
+	T_ADD(test_plan_is_pure_decision);
+	T_ADD(test_uplink_requests_to_the_daemon);
+	T_ADD(test_failover_drain_always_an_uplink);
+	T_ADD(test_failover_kicks_in_slices);
+	T_ADD(test_ctl_socket_directory);
+	T_ADD(test_hooks_clean_and_bounded);
+	T_ADD(test_ctl_clients_cannot_stall);
 
-	ADD(test_config_lab_conf_parses);
-	ADD(test_config_unset_keys_get_defaults);
-	ADD(test_config_nat_ports);
-	ADD(test_nat_ranges_clear_of_ephemeral);
-	ADD(test_config_host_flow_budget);
-	ADD(test_config_shipped_files_parse);
-	ADD(test_config_every_global_key_is_read);
-	ADD(test_config_limits_are_inclusive);
-	ADD(test_config_comments_and_spacing);
-	ADD(test_config_eight_uplinks_fit);
-	ADD(test_config_parse_starts_from_defaults);
-	ADD(test_config_find_uplink);
-	ADD(test_config_site_contacts_costs_are_read);
-	ADD(test_config_report_defaults);
-	ADD(test_config_load_line_too_long);
-	ADD(test_config_drill);
-	ADD(test_drill_echo_frame);
-	ADD_ROWS("config rejects", bad_configs, test_config_rejects);
-	ADD(test_config_reports_every_value_error);
-	ADD(test_config_reports_every_missing_piece);
-	ADD(test_config_reports_syntax_error_among_others);
-	ADD(test_config_refuses_repeats_and_dead_values);
-	ADD(test_config_small_error_buffer_is_terminated);
-	ADD(test_config_load_missing_file_names_the_path);
-	ADD(test_config_load_reads_a_file);
-	ADD(test_config_load_errors_name_file_and_line);
-	ADD_ROWS("select uplink", select_cases, test_select_uplink);
-	ADD_ROWS("oper state", oper_cases, test_oper_state);
-	ADD_ROWS("flow timeout", timeout_cases, test_flow_timeout);
-	ADD(test_flow_idle_from_tick);
-	ADD(test_bsc_csum_rfc1071_example);
-	ADD(test_bsc_csum_matches_reference);
-	ADD(test_csum_replace_ipv4_header);
-	ADD(test_csum_replace_tcp_nat);
-	ADD(test_csum_replace_udp_nat);
-	ADD(test_csum_apply_nat_and_ttl);
-	ADD(test_udp_zero_checksum_stays_zero);
-	ADD(test_udp_computed_zero_becomes_ffff);
-	ADD_ROWS("kick frame", kick_cases, test_kick_frame);
-	ADD(test_kick_frame_checksums_random);
-	ADD(test_reason_names_complete_and_unique);
-	ADD(test_state_names_match_enum);
-	ADD(test_flow_gen_bump_loses_nothing);
-	ADD(test_sweep_spares_a_flow_rebound_meanwhile);
-	ADD(test_failover_always_an_uplink);
-	ADD(test_plan_is_pure_decision);
-	ADD(test_uplink_requests_to_the_daemon);
-	ADD(test_failover_drain_always_an_uplink);
-	ADD(test_failover_kicks_in_slices);
-	ADD(test_ctl_socket_directory);
-	ADD(test_hooks_clean_and_bounded);
-	ADD(test_ctl_clients_cannot_stall);
-
-	failed = _cmocka_run_group_tests("bascule_unit", tests, ntests, NULL, NULL);
-	for (i = 0; i < nowned; i++)
-		free(owned_names[i]);
-	return failed ? 1 : 0;
+	return t_run("bascule_unit", NULL, NULL) ? 1 : 0;
 }
