@@ -210,17 +210,20 @@ int l4_csum_ok(const uint8_t *frame, size_t len, int eth)
 	const uint8_t *l4 = ip + hl;
 	size_t l4len = tot - hl;
 
-	if ((size_t)(ip - frame) + tot > len)
+	if ((size_t)(ip - frame) + tot > len || tot < hl)
 		return 0;
 	switch (ip[9]) {
 	case 6:
-		return sum16(l4, l4len, pseudo_sum(ip, 6, l4len)) == 0xffff;
+		return l4len >= 20 && sum16(l4, l4len, pseudo_sum(ip, 6, l4len)) == 0xffff;
 	case 17:
-		if (!l4[6] && !l4[7])
-			return 1;
+		/* A zero UDP checksum is "none" on the wire, but every frame
+		 * these tests feed in carries one: a data plane that zeroed it
+		 * would be hiding a checksum it failed to fix. */
+		if (l4len < 8 || (!l4[6] && !l4[7]))
+			return 0;
 		return sum16(l4, l4len, pseudo_sum(ip, 17, l4len)) == 0xffff;
 	case 1:
-		return sum16(l4, l4len, 0) == 0xffff;
+		return l4len >= 8 && sum16(l4, l4len, 0) == 0xffff;
 	}
-	return 1;
+	return 0; /* no L4 checksum this knows of: nothing verified */
 }

@@ -54,8 +54,9 @@ void mac_parse(const char *s, uint8_t out[6]);
 uint16_t sum16(const void *buf, size_t len, uint32_t init);
 /* 1 when the IPv4 header checksum of the frame verifies. */
 int ip_csum_ok(const uint8_t *frame, size_t len, int eth);
-/* 1 when the L4 checksum (TCP, UDP unless zero, ICMP over the whole
- * message) verifies. */
+/* 1 when the frame is TCP, UDP or ICMP and its L4 checksum (ICMP: over
+ * the whole message) is present and verifies; a zero UDP checksum, a
+ * truncated header or any other protocol is 0: nothing was verified. */
 int l4_csum_ok(const uint8_t *frame, size_t len, int eth);
 
 /* Offsets into an untagged Ethernet/IPv4 frame. */

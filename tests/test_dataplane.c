@@ -25,7 +25,8 @@
 #include <cmocka.h>
 
 #include "bascule.h"
-#include "bascule.skel.h"
+#include "lib/bpfload.h"
+#include "lib/runner.h"
 #include "dataplane/flows.h"
 #include "lib/clock.h"
 #include "dataplane/maps.h"
@@ -1385,6 +1386,17 @@ static const struct dp_case cases[] = {
 	  BSC_R_DROP_MALFORMED, 0, {}, NULL },
 };
 
+/* Does a frame built from s carry an L4 checksum l4_csum_ok can verify?
+ * (untagged, unfragmented TCP, UDP with a checksum, or ICMP) */
+static int has_l4_csum(const struct pspec *s)
+{
+	if (s->vlan_proto || s->eth_proto || s->no_eth || (s->frag & 0x3fff))
+		return 0;
+	if (s->proto == 17)
+		return !s->udp_csum_zero;
+	return s->proto == 6 || s->proto == 1;
+}
+
 static void run_case(void **state)
 {
 	const struct dp_case *c = *state;
@@ -1422,7 +1434,10 @@ static void run_case(void **state)
 	if (c->has_out) {
 		wlen = pkt_build(&c->out, want, sizeof(want));
 		assert_true(ip_csum_ok(r.out, r.out_len, 1));
-		assert_true(l4_csum_ok(r.out, r.out_len, 1));
+		/* verified on its own (and then byte for byte): a frame that
+		 * should carry an L4 checksum carries one that verifies */
+		if (has_l4_csum(&c->out))
+			assert_true(l4_csum_ok(r.out, r.out_len, 1));
 		assert_int_equal(r.out_len, wlen);
 		assert_memory_equal(r.out, want, wlen);
 	}
@@ -2027,14 +2042,30 @@ static int on_cpu(int cpu)
 /* A flow moved by one CPU is not sent on its old binding by another CPU
  * whose cache still holds it, even when the old uplink is back at once: a
  * rebind bumps the generation.  (Should a tick begin while the test moves
- * between CPUs, the cache has expired anyway and this proves nothing.) */
+ * between CPUs, the cache has expired anyway and the attempt proves
+ * nothing: it is made again, as is one where the cache was not in play.) */
+/* The data plane's tick now: bpf_ktime_get_coarse_ns() is the kernel's
+ * CLOCK_MONOTONIC_COARSE. */
+static uint32_t coarse_tick(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)(((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) >> BSC_TICK_SHIFT);
+}
+
 static void test_flow_cache_rebind_on_another_cpu(void **state)
 {
 	struct pspec via_cell = { VIA_CELL, UDP_Q };
+	struct bsc_flow_key k = { .proto = 17 };
+	struct bsc_flow f;
 	uint8_t want[256];
 	size_t wlen;
 	struct run r;
 	cpu_set_t old;
+	uint16_t port;
+	uint32_t t0;
+	int tries, cached;
 
 	(void)state;
 	if (libbpf_num_possible_cpus() < 2 || sched_getaffinity(0, sizeof(old), &old) ||
@@ -2042,22 +2073,48 @@ static void test_flow_cache_rebind_on_another_cpu(void **state)
 		skip();
 		return;
 	}
-	reset_state();
-	on_cpu(0);
-	bind_flow(&udp_q);
-	bind_flow(&udp_q); /* CPU 0's cache: the fibre binding */
-	on_cpu(1);
-	set_uplink_state(0, BSC_UPLINK_DOWN);
-	set_policy(1);
-	bind_flow(&udp_q); /* moved to cell here */
-	set_uplink_state(0, BSC_UPLINK_UP);
-	on_cpu(0);
-	run_spec(LAN, 0, &udp_q, &r);
+	k.saddr = ip4(LAN_HOST);
+	k.daddr = ip4(REMOTE);
+	k.sport = htons(40000);
+	k.dport = htons(53);
+	for (tries = 0; tries < 20; tries++) {
+		reset_state();
+		on_cpu(0);
+		t0 = coarse_tick();
+		bind_flow(&udp_q);
+		bind_flow(&udp_q); /* CPU 0's cache: the fibre binding */
+		/* Is it there? A port changed behind the cache's back is not
+		 * seen by a packet that the cache serves. */
+		assert_int_equal(flow_get(&udp_q, &f), 0);
+		port = f.nat_port;
+		f.nat_port = htons(40999);
+		assert_int_equal(bpf_map_update_elem(E.m.flows, &k, &f, BPF_EXIST), 0);
+		run_spec(LAN, 0, &udp_q, &r);
+		cached = r.verdict == XDP_REDIRECT && (r.out[34] << 8 | r.out[35]) == ntohs(port);
+		f.nat_port = port;
+		assert_int_equal(bpf_map_update_elem(E.m.flows, &k, &f, BPF_EXIST), 0);
+
+		on_cpu(1);
+		set_uplink_state(0, BSC_UPLINK_DOWN);
+		set_policy(1);
+		bind_flow(&udp_q); /* moved to cell here */
+		set_uplink_state(0, BSC_UPLINK_UP);
+		on_cpu(0);
+		run_spec(LAN, 0, &udp_q, &r);
+		/* CPU 0's cache held the fibre binding, and its tick had not
+		 * ended when the packet came: only the generation kept it from
+		 * serving. Otherwise the attempt proved nothing: again. */
+		if (!cached || coarse_tick() != t0)
+			continue;
+		sched_setaffinity(0, sizeof(old), &old);
+		assert_int_equal(r.verdict, XDP_REDIRECT);
+		wlen = pkt_build(&via_cell, want, sizeof(want));
+		assert_int_equal(r.out_len, wlen);
+		assert_memory_equal(r.out, want, wlen);
+		return;
+	}
 	sched_setaffinity(0, sizeof(old), &old);
-	assert_int_equal(r.verdict, XDP_REDIRECT);
-	wlen = pkt_build(&via_cell, want, sizeof(want));
-	assert_int_equal(r.out_len, wlen);
-	assert_memory_equal(r.out, want, wlen);
+	fail_msg("in 20 tries, CPU 0's cache never held the binding through a tick");
 }
 
 /* ------------------------------------------------------------ setup */
@@ -2065,7 +2122,6 @@ static void test_flow_cache_rebind_on_another_cpu(void **state)
 static int group_setup(void **state)
 {
 	const char *devs[4] = { "bt0", "bt2", "bt4", "bt6" };
-	struct bpf_map *map;
 	int i;
 
 	(void)state;
@@ -2090,21 +2146,9 @@ static int group_setup(void **state)
 	}
 	for (i = 0; i < 4; i++)
 		E.ifidx[i] = if_nametoindex(devs[i]);
-	E.skel = bascule_bpf__open();
+	E.skel = t_bpf_load(&E.m, 16384, 131072);
 	if (!E.skel)
 		return -1;
-	/* No pinning: the tests own their maps. */
-	bpf_object__for_each_map(map, E.skel->obj)
-		bpf_map__set_pin_path(map, NULL);
-	bpf_map__set_max_entries(E.skel->maps.flows, 16384);
-	bpf_map__set_max_entries(E.skel->maps.rev, 131072);
-	if (bascule_bpf__load(E.skel)) {
-		fprintf(stderr, "cannot load the BPF object\n");
-		return -1;
-	}
-#define X(n) E.m.n = bpf_map__fd(E.skel->maps.n);
-	BSC_MAP_NAMES(X)
-#undef X
 	E.prog[LAN] = bpf_program__fd(E.skel->progs.bascule_lan);
 	E.prog[WAN] = bpf_program__fd(E.skel->progs.bascule_wan);
 	build_quotes();
@@ -2120,35 +2164,28 @@ static int group_teardown(void **state)
 
 int main(void)
 {
-	size_t n = sizeof(cases) / sizeof(cases[0]), i;
-	struct CMUnitTest *t = calloc(n + 32, sizeof(*t));
-	int ret;
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		t[i].name = cases[i].name;
-		t[i].test_func = run_case;
-		t[i].initial_state = (void *)&cases[i];
-	}
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_not_configured_passes);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_round_trip_counters);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_policy_flip_moves_new_flows_only);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_two_hosts_same_port);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_wan_rst_follows_the_data);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_host_flow_budget);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_budget_by_address_and_mac);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_binding_as_stored);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_reply_refreshes_binding);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_reply_binding_gone);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_reply_fin_tracked_within_tick);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_lan_heals_reverse_entry);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_gc_expires_idle_only);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_gc_walks_batches);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_unbind_datagrams);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flow_cache_serves_and_invalidates);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flow_cache_after_unbind);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flow_cache_not_for_fin);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_flow_cache_rebind_on_another_cpu);
-	ret = _cmocka_run_group_tests("dataplane", t, n, group_setup, group_teardown);
-	free(t);
-	return ret;
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		t_add(cases[i].name, run_case, (void *)&cases[i]);
+	T_ADD(test_not_configured_passes);
+	T_ADD(test_round_trip_counters);
+	T_ADD(test_policy_flip_moves_new_flows_only);
+	T_ADD(test_two_hosts_same_port);
+	T_ADD(test_wan_rst_follows_the_data);
+	T_ADD(test_host_flow_budget);
+	T_ADD(test_budget_by_address_and_mac);
+	T_ADD(test_binding_as_stored);
+	T_ADD(test_reply_refreshes_binding);
+	T_ADD(test_reply_binding_gone);
+	T_ADD(test_reply_fin_tracked_within_tick);
+	T_ADD(test_lan_heals_reverse_entry);
+	T_ADD(test_gc_expires_idle_only);
+	T_ADD(test_gc_walks_batches);
+	T_ADD(test_unbind_datagrams);
+	T_ADD(test_flow_cache_serves_and_invalidates);
+	T_ADD(test_flow_cache_after_unbind);
+	T_ADD(test_flow_cache_not_for_fin);
+	T_ADD(test_flow_cache_rebind_on_another_cpu);
+	return t_run("dataplane", group_setup, group_teardown);
 }
