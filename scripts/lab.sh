@@ -307,9 +307,10 @@ _lab_fault() {
 		# Own table, so a loss can be set, changed or stacked on a blackhole.
 		# It drops N% of forwarded packets in each direction, so a round trip
 		# (request + echo) is lost with 1 - (1 - N/100)^2.
-		local rule="numgen random mod 100 < $arg drop"
+		# The counter lets a test see that the fault was there.
+		local rule="numgen random mod 100 < $arg counter drop"
 		# numgen yields 0..99: nft rejects "< 100" and "< 0" is pointless.
-		((arg == 100)) && rule="drop"
+		((arg == 100)) && rule="counter drop"
 		((arg == 0)) && rule=""
 		nsx "$isp" nft delete table inet bsc_loss 2>/dev/null || true
 		nsx "$isp" nft -f - <<-EOF

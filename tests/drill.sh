@@ -36,6 +36,7 @@ harness_init drill
 B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN" -S "$CTL")
 ALL_UP='d["active"] == "fiber" and all(x["health"] == "up" for x in d["uplinks"])'
 DRILL_PID=
+RAN=() # the results (exit codes) of the drills that ran, in order
 stop_drill_cli() { stop_pid "$DRILL_PID"; DRILL_PID=; }
 CLEANUP_HOOKS+=(stop_drill_cli)
 
@@ -48,8 +49,13 @@ drill() {
 	shift
 	timeout 120 "${B[@]}" drill --json "$@" >"$WORK/$name.json" 2>"$WORK/$name.err"
 	DRILL_RC=$?
+	ran "$DRILL_RC"
 	echo "= exit $DRILL_RC: $(jf "$(cat "$WORK/$name.json")" 'j["drill"] + ": " + j["reason"]' 2>/dev/null)"
 }
+
+# ran CODE: a drill ended with CODE; one that passed, failed or was
+# aborted ran, and the history keeps it (a refused one changed nothing).
+ran() { case $1 in 0 | 1 | 4) RAN+=("$1") ;; esac; }
 
 # dj NAME EXPR: a Python expression on drill NAME's result (as j).
 dj() { jf "$(cat "$WORK/$1.json")" "$2"; }
@@ -61,17 +67,6 @@ fiber_deadline() {
 }
 
 drop_drill() { sj 'r.get("drop_drill", 0)'; }
-
-# wait_for TENTHS CMD...: until CMD succeeds, TENTHS x 0.1 s at most.
-wait_for() {
-	local i n=$1
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	"$@"
-}
 
 known_state() {
 	local isp
@@ -113,8 +108,13 @@ t_daemon_ready() {
 t_pass() {
 	local before after
 	before=$(drop_drill)
-	drill pass || return 1
+	# An independent witness: a LAN host's 1 ms UDP stream through the drill.
+	stream_go drillstream 120 || return 1
+	drill pass
+	stream_flowing 500 # back through fiber
+	stream_stop drillstream || return 1
 	((DRILL_RC == 0)) || { cat "$WORK/pass.json"; return 1; }
+	stream_agrees drillstream "$(dj pass 'j["cutover_ms"]')" || return 1
 	echo "= cut-over $(dj pass 'j["cutover_ms"]') ms (fiber declared down after $(dj pass 'j["detection_ms"]') ms), failback $(dj pass 'j["failback"]["ms"]') ms, flow $(dj pass 'j["synthetic_flow"]')"
 	[[ $(dj pass 'j["drill"] == "passed" and j["primary"] == "fiber" and j["backup"] == "cell" and j["exit_code"] == 0') == True ]] || return 1
 	[[ $(dj pass '0 < j["cutover_ms"] <= j["rto_ms"] == 1000 and j["detection_ms"] > 0') == True ]] ||
@@ -136,6 +136,19 @@ t_pass() {
 	drill_metrics_ok 1 1 "$(dj pass 'j["cutover_ms"]')"
 }
 
+# stream_agrees NAME CUTOVER_MS: the longest gap of the LAN stream NAME
+# agrees with the drill's cut-over (the fault to the synthetic flow's first
+# answer through the backup): within 100 ms, for the two flows' intervals
+# (1 ms and 5 ms), the moment each is moved, and two processes scheduled
+# on a loaded machine.
+stream_agrees() {
+	local gap
+	gap=$(jf "$(cat "$WORK/$1.json")" 'j["longest_gap_ms"]') || return 1
+	echo "= the LAN stream's longest gap ${gap} ms; the drill's cut-over $2 ms"
+	"$PY" -c 'import sys; g, c = map(float, sys.argv[1:]); sys.exit(not (c - 100 <= g <= c + 100))' "$gap" "$2" ||
+		{ echo "the LAN stream's gap does not agree with the drill's cut-over"; return 1; }
+}
+
 # drill_metrics_ok RUNS PASSED CUTOVER_MS (as the JSON rounds it, to 0.1 ms):
 # the daemon's metrics (the default 127.0.0.1:9901, in the edge namespace)
 # say so of the drills.
@@ -155,6 +168,7 @@ t_pass_text() {
 	local out rc
 	out=$(timeout 120 "${B[@]}" drill 2>&1)
 	rc=$?
+	ran $rc
 	echo "$out" | sed 's/^/=   /'
 	((rc == 0)) || return 1
 	grep -q '^cut-over: the synthetic flow answers through cell .* ms after the fault' <<<"$out" &&
@@ -189,6 +203,7 @@ t_abort_backup_cut() {
 	wait "$DRILL_PID"
 	DRILL_RC=$?
 	DRILL_PID=
+	ran $DRILL_RC
 	sed 's/^/=   /' "$WORK/abort.out"
 	((DRILL_RC == 4)) || return 1
 	grep -q '^aborted: the backup cell failed during the drill' "$WORK/abort.out" || return 1
@@ -262,15 +277,21 @@ t_second_refused() {
 	wait "$DRILL_PID"
 	DRILL_RC=$?
 	DRILL_PID=
+	ran $DRILL_RC
 	grep -q '^passed' "$WORK/first.out" || { cat "$WORK/first.out"; return 1; }
 }
 
 t_ctrl_c() {
+	local rc
 	drill_bg ctrlc 'played dead' || return 1
 	kill -INT "$DRILL_PID"
+	wait_gone "$DRILL_PID" 50 || { echo "the CLI still runs 5 s after SIGINT"; stop_drill_cli; return 1; }
 	wait "$DRILL_PID"
-	echo "= the CLI exited with status $? on SIGINT"
+	rc=$?
 	DRILL_PID=
+	echo "= the CLI ended within ${WAITED_MS} ms of SIGINT, status $rc"
+	((rc == 130)) || { echo "the CLI did not end by SIGINT (status $rc, not 128 + 2)"; return 1; }
+	ran 4 # aborted by the daemon
 	wait_for 20 grep -q 'drill.*aborted.*interrupted' "$DAEMON_LOG" ||
 		{ echo "the daemon did not abort the drill"; return 1; }
 	[[ $(fiber_deadline) == 0 ]] || { echo "fiber still played dead"; return 1; }
@@ -349,12 +370,18 @@ t_daemon_killed() {
 	d0=$(fiber_deadline)
 	echo "= deadline left by the dead daemon: $d0"
 	[[ $d0 != 0 ]] || { echo "no deadline in force after the kill"; return 1; }
-	# the deadline (2 s) passes: fiber's replies flow again, nothing more
-	# is dropped for the drill
-	sleep 2.5
+	# the deadline (at most 2 s ahead, on the data plane's monotonic clock)
+	# passes: fiber's replies flow again, nothing more is dropped for the drill
+	"$PY" - "$d0" <<-'EOF' || return 1
+		import sys, time
+		d0 = int(sys.argv[1]); now = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+		print("= the deadline is %.2f s ahead" % ((d0 - now) / 1e9))
+		if d0 - now > 2.1e9: sys.exit("more than the drill's 2 s ahead")
+		time.sleep(max(0, d0 - now) / 1e9 + 0.05)
+	EOF
 	d1=$(drop_drill)
 	nsx edge ping -c 3 -i 0.2 -W 1 -I "${LAB_ISP_EDGE_IP[fiber]}" "${LAB_TARGETS[0]}" >/dev/null ||
-		{ echo "fiber still dead 2.5 s after the daemon died"; return 1; }
+		{ echo "fiber still dead after the deadline the dead daemon left"; return 1; }
 	d2=$(drop_drill)
 	[[ $d1 == "$d2" ]] || { echo "drop_drill still counting after the deadline ($d1 -> $d2)"; return 1; }
 	start_daemon daemon-restarted.log || return 1
@@ -365,16 +392,30 @@ t_daemon_killed() {
 	drill_metrics_ok 0 1 "$(dj loose 'j["cutover_ms"]')"
 }
 
-# The drills that ran are in the history, and the continuity plan shows the
-# passing one with its measured cut-over.
+# The drills that ran are in the history, and the continuity plan lists
+# the last ten newest first with their results, in the order they ran
+# here, the first with its measured cut-over and the last summed up above
+# the table.
 t_report() {
-	local md cut
-	md=$("${B[@]}" report -c "$CONF" --format md 2>&1) || { echo "$md"; return 1; }
-	cut=$(dj pass 'j["cutover_ms"]')
-	echo "= cut-over of the first drill: $cut ms"
-	grep -F "$cut ms" <<<"$md" | sed 's/^/=   /'
-	grep -qF "$cut ms" <<<"$md" || { echo "the report does not show $cut ms"; echo "$md" | grep -i -A12 drill; return 1; }
-	grep -qi "passed" <<<"$md" && grep -qi "failed" <<<"$md"
+	local md
+	md=$WORK/report.md
+	"${B[@]}" report -c "$CONF" --format md -o "$md" || return 1
+	echo "= the drills run here, in order (exit codes): ${RAN[*]}"
+	"$PY" - "$md" "$(dj pass 'j["cutover_ms"]')" "${RAN[@]}" <<-'EOF'
+		import re, sys
+		md, first_cut, ran = open(sys.argv[1]).read(), float(sys.argv[2]), sys.argv[3:]
+		rows = re.findall(r"^\| (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \| ([^|]*) \| ([^|]*) \| (passed|failed) \|$", md, re.M)
+		for r in rows: print("=   | %s |" % " | ".join(r))
+		got = [r[3] for r in reversed(rows)]
+		want = ["passed" if c == "0" else "failed" for c in ran][-10:] # the report shows the last 10
+		if got != want:
+		    sys.exit("the report's drills, oldest first: %s; the suite ran: %s" % (got, want))
+		if len(ran) <= 10 and rows[-1][1] != "%.1f ms" % first_cut:
+		    sys.exit("the first drill's cut-over: %r in the report, %.1f ms measured" % (rows[-1][1], first_cut))
+		last = "The last drill, on %s, **%s**" % (rows[0][0], rows[0][3])
+		if last not in md:
+		    sys.exit("no '%s' above the table" % last)
+	EOF
 }
 
 t_exit_clean() {
@@ -385,10 +426,10 @@ t_exit_clean() {
 # ------------------------------------------------------------- the run
 
 echo "# Bascule drill test: site ${PREFIX}*, work dir $WORK"
-check "prerequisites: root, $BASCULE, bpftool" t_prereq bpftool ip nft ping || bail_out "prerequisites missing"
-check "lab site ${PREFIX}* is up with its inet services (SIP at $LAB_SIP_IP)" t_lab_up || bail_out "no lab site"
+setup "prerequisites: root, $BASCULE, bpftool" t_prereq bpftool ip nft ping
+setup "lab site ${PREFIX}* is up with its inet services (SIP at $LAB_SIP_IP)" t_lab_up
 check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_out "no daemon"
-check "drill on a healthy site: exit 0, cut-over measured under the RTO, 4 checks ok over cell, failback to fiber, drop_drill counted" t_pass
+check "drill on a healthy site: exit 0, cut-over measured under the RTO and agreeing with a LAN stream's longest gap, 4 checks ok over cell, failback to fiber, drop_drill counted" t_pass
 check "drill, text output: cut-over line, each check, passed" t_pass_text
 check "cell and sat cut: the drill refuses (exit 3, no healthy backup) and touches nothing" t_refuse_no_backup
 check "backup's carrier cut during the drill: aborted (exit 4), fiber given back at once" t_abort_backup_cut
@@ -396,11 +437,11 @@ check "SIP responder stopped: the drill fails (exit 1), voip check failed, the o
 check "the SIP server ignores the first OPTIONS: the check's second attempt answers, the drill passes" t_check_retry
 check "RTO 20 ms: the drill fails (exit 1) on the cut-over" t_fail_rto
 check "a second drill while one runs is refused (exit 3); the first passes" t_second_refused
-check "Ctrl-C on the CLI: the daemon aborts the drill and gives fiber back" t_ctrl_c
+check "Ctrl-C on the CLI: it ends by SIGINT within 5 s, the daemon aborts the drill and gives fiber back" t_ctrl_c
 check "strict rp_filter with manage_routes: the drill passes, no path warning" t_strict_rp_managed
 check "manage_routes off: unroutable backups named in health; on the operator's own routes, strict rp_filter refuses the drill by name, loose passes" t_own_routing
 check "daemon SIGKILLed during a drill: the deadline ends the outage by itself; the restarted daemon clears it" t_daemon_killed
-check "bascule report: the drills are in the history, the first with its measured cut-over" t_report
+check "bascule report: the drills that ran, newest first, with their results in the order they ran; the first with its measured cut-over" t_report
 check "SIGTERM: exit 0" t_exit_clean
 check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone" t_cleanup
 

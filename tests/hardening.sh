@@ -388,8 +388,8 @@ t_blind_rst() {
 }
 
 echo "# Bascule hardening test: site ${PREFIX}*, work dir $WORK"
-check "prerequisites: root, $BASCULE, traffic tools" t_prereq ip nft timeout sqlite3 || bail_out "prerequisites missing"
-check "lab site ${PREFIX}* is up with its inet services" t_lab_up || bail_out "no lab site"
+setup "prerequisites: root, $BASCULE, traffic tools" t_prereq ip nft timeout sqlite3
+setup "lab site ${PREFIX}* is up with its inet services" t_lab_up
 check "daemon attaches and prints READY" start_daemon || bail_out "no daemon"
 check "all three uplinks up, fiber active" t_all_up || bail_out "not all up"
 check "a LAN host on the box's port $BOX_PORT does not take the box's answers; its flow is on a NAT port" t_box_port

@@ -186,19 +186,14 @@ t_auto_back_to_fiber() {
 }
 
 t_udp_flip() {
-	local js rb0 rb1 rc
+	local js rb0 rb1
 	restore_uplinks || return 1
 	rb0=$(reason flow_rebound) || return 1
-	stream_start flip 4
-	sleep 1.5
-	"${B[@]}" uplink down fiber || { echo "uplink down fiber failed"; return 1; }
-	wait "$SP"
-	rc=$?
+	stream_go flip 4 || return 1
+	"${B[@]}" uplink down fiber || { echo "uplink down fiber failed"; stream_stop flip; return 1; }
+	stream_flowing 500 || { stream_stop flip; return 1; } # through cell
+	stream_stop flip || return 1
 	js=$(cat "$WORK/flip.json")
-	[[ $rc -eq 0 ]] || { echo "udpstream failed ($rc): $js"; return 1; }
-	sleep 0.2 # the echo server's log is written after each echo
-	tail -n +"$((N0 + 1))" "$SVC/udpecho.seq" >"$WORK/flip.seq"
-	echo "= stream: $(jf "$js" '"sent %(sent)d, lost %(lost)d, longest gap %(longest_gap_ms)s ms" % j')"
 	# Same source port, first from fibre's address, then from cell's, never back.
 	flow_path flip "${LAB_ISP_EDGE_IP[fiber]}" "${LAB_ISP_EDGE_IP[cell]}" || return 1
 	rb1=$(reason flow_rebound) || return 1
@@ -242,13 +237,22 @@ t_tcp_reset() {
 	((rr1 - rr0 >= 1))
 }
 
+# Unsolicited datagrams from the WAN, with a route at the ISP that would
+# deliver them and the edge's kernel forwarding on: 20 to the LAN host's own
+# address are dropped as unsolicited (that counter moves by exactly 20), 20
+# to the uplink's address at a NAT port with no binding are dropped as
+# nobody's (by at least 20), and the LAN host's listener gets none.
 t_unsolicited() {
-	local port sp d0 d1 js fwd
+	local port sp u0 u1 b0 b1 js fwd i
 	restore_uplinks || return 1
 	fwd=$("${EDGE[@]}" sysctl -n net.ipv4.ip_forward)
 	ip -n "${PREFIX}fiber" route replace 10.77.0.0/24 via "${LAB_ISP_EDGE_IP[fiber]}" || return 1
-	port=$((40000 + RANDOM % 20000))
-	d0=$(reason drop_wan_unsolicited) || return 1
+	# a port of the NAT's range (16384-32767) that no binding holds
+	for ((i = 0; i < 20; i++)); do
+		port=$((16384 + RANDOM % 16384))
+		bsc flows 100000 | grep -q " as ${LAB_ISP_EDGE_IP[fiber]}:$port " || break
+	done
+	u0=$(reason drop_wan_unsolicited) && b0=$(reason drop_wan_no_binding) || return 1
 	rm -f "$WORK/sink.ready"
 	"${LAN[@]}" "$PY" "$TOOLS/udpsink.py" listen "$port" --duration 2 \
 		--ready "$WORK/sink.ready" >"$WORK/sink.json" 2>&1 &
@@ -264,12 +268,14 @@ t_unsolicited() {
 	fi
 	wait "$sp"
 	js=$(cat "$WORK/sink.json")
-	d1=$(reason drop_wan_unsolicited) || return 1
+	u1=$(reason drop_wan_unsolicited) && b1=$(reason drop_wan_no_binding) || return 1
 	ip -n "${PREFIX}fiber" route del 10.77.0.0/24 2>/dev/null
-	echo "= 20 to 10.77.0.10:$port + 20 to 192.0.2.2:$port from fiber (edge ip_forward=$fwd):" \
-		"LAN listener got $(jf "$js" 'j["received"]'); drop_wan_unsolicited +$((d1 - d0))"
+	echo "= 20 to 10.77.0.10:$port + 20 to ${LAB_ISP_EDGE_IP[fiber]}:$port from fiber (edge ip_forward=$fwd):" \
+		"LAN listener got $(jf "$js" 'j["received"]'); drop_wan_unsolicited +$((u1 - u0)), drop_wan_no_binding +$((b1 - b0))"
 	[[ "$(jf "$js" 'j["received"]')" == 0 ]] || { echo "the LAN host received: $js"; return 1; }
-	((d1 - d0 >= 20))
+	# exact where nothing else is counted; the no-binding drops also take
+	# the late replies to flows the checks before reset
+	((u1 - u0 == 20 && b1 - b0 >= 20)) || { echo "expected drop_wan_unsolicited +20 and drop_wan_no_binding +20 or more"; return 1; }
 }
 
 t_no_lan_source() {
@@ -288,12 +294,11 @@ t_no_lan_source() {
 t_kill_restart() {
 	local js nf_before nf_after lost
 	nf_before=$(sj 'sum(x["new_flows"] for x in d["uplinks"])') || return 1
-	stream_start kill 3
-	sleep 0.7
+	stream_go kill 3 || return 1
 	kill -KILL "$DAEMON_PID"
 	wait "$DAEMON_PID" 2>/dev/null
 	DAEMON_PID=
-	sleep 0.5
+	stream_flowing 300 || { wait "$SP"; return 1; } # the data plane forwards alone
 	start_daemon || { wait "$SP"; return 1; }
 	wait "$SP" || { echo "udpstream failed"; return 1; }
 	js=$(cat "$WORK/kill.json")
@@ -313,8 +318,8 @@ t_sigterm() {
 # ------------------------------------------------------------- the run
 
 echo "# Bascule integration test: site ${PREFIX}*, work dir $WORK"
-check "prerequisites: root, $BASCULE, traffic tools" t_prereq curl dig ping nft sha256sum || bail_out "prerequisites missing"
-check "lab site ${PREFIX}* is up with its inet services" t_lab_up || bail_out "no lab site"
+setup "prerequisites: root, $BASCULE, traffic tools" t_prereq curl dig ping nft sha256sum
+setup "lab site ${PREFIX}* is up with its inet services" t_lab_up
 check "nftables counters installed in the ISP namespaces" t_isp_counters
 check "daemon attaches and prints READY" start_daemon || bail_out "no daemon"
 check "status: 3 uplinks up, fiber active" t_status_initial
@@ -326,12 +331,12 @@ check "UDP: 1 s stream to $LAB_UDPECHO_IP:$LAB_UDPECHO_PORT, >= 99 % echoed" t_u
 check "XDP forwarded every datagram and echo of the stream" t_xdp_udp
 check "ICMP: ping -c 3 ${LAB_TARGETS[0]} gets 3 replies" t_ping
 
-check "edge kernel forwarding turned off" t_forwarding 0
+setup "edge kernel forwarding turned off" t_forwarding 0
 check "forwarding off: 8 MiB download, sha256 matches" t_tcp_download
 check "forwarding off: XDP forwarded the download (> 5000)" t_xdp_download
 check "forwarding off: dig answers $LAB_HTTP_IP" dns_query
 check "forwarding off: ping gets 3 replies" t_ping
-check "edge kernel forwarding turned back on" t_forwarding 1
+setup "edge kernel forwarding turned back on" t_forwarding 1
 
 check "ISPs: only fibre carried the traffic so far, from 192.0.2.2" t_isp_saw_fiber_only
 check "uplink activate cell: a new flow leaves through cell, none through fibre" t_new_flow_via_cell
@@ -339,7 +344,7 @@ check "uplink auto: fiber active again" t_auto_back_to_fiber
 
 check "UDP flow in progress moves fiber -> cell on 'uplink down fiber' (same port, < 2 % lost, gap < 500 ms, flow_rebound)" t_udp_flip
 check "TCP on an uplink taken down is reset at once (< 1 s, tx_rst_uplink_down)" t_tcp_reset
-check "WAN -> LAN unsolicited UDP never reaches the LAN (drop_wan_unsolicited)" t_unsolicited
+check "WAN -> LAN unsolicited UDP never reaches the LAN: 20 to the LAN host dropped as unsolicited, 20 to a NAT port with no binding as nobody's" t_unsolicited
 check "ISPs never saw a 10.77.0.0/24 source address" t_no_lan_source
 check "back to the known state: all up, fiber active" restore_uplinks
 

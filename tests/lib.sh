@@ -242,6 +242,17 @@ ev_lines() {
 	ev "$1" '"\n".join("= event +%.3f s: %s %s %s -> %s (%s)" % (x["time"] - t0, x["kind"], x["uplink"], x["old"], x["new"], x["reason"]) for x in e) or "= no event"'
 }
 
+# wait_for TENTHS CMD...: until CMD succeeds, TENTHS x 0.1 s at most.
+wait_for() {
+	local i n=$1
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
 # wait_until TENTHS FUNC EXPR: poll `FUNC EXPR` (sj, hj) until it prints
 # True, TENTHS x 0.1 s at most. Sets WAITED (seconds, one decimal).
 WAITED=
@@ -295,15 +306,42 @@ stream_start() {
 	BG_PIDS+=("$SP")
 }
 
+# stream_flowing [N]: wait (10 s at most) until the echo server has logged
+# N (200) more datagrams than when called: the stream is going, and through
+# whatever path it has now. Not a timer: on a loaded machine it waits longer.
+stream_flowing() {
+	local n=${1:-200} n0 i
+	n0=$(wc -l <"$SVC/udpecho.seq")
+	for ((i = 0; i < 100; i++)); do
+		(($(wc -l <"$SVC/udpecho.seq") - n0 >= n)) && return 0
+		sleep 0.1
+	done
+	echo "the stream is not flowing: $(($(wc -l <"$SVC/udpecho.seq") - n0)) echoes in 10 s, not $n"
+	return 1
+}
+
+# stream_go NAME [SECONDS]: stream_start, and wait until it flows; if it
+# does not, it is stopped.
+stream_go() {
+	stream_start "$@"
+	stream_flowing || { stream_stop "$1"; return 1; }
+}
+
 # stream_stop NAME: stop it, wait for its report, keep what the echo server
 # saw of it in $WORK/NAME.seq. Prints the report's summary.
 stream_stop() {
-	local rc
+	local rc got i
 	touch "$WORK/$1.stop"
 	wait "$SP"
 	rc=$?
 	[[ $rc -eq 0 ]] || { echo "udpstream failed ($rc): $(cat "$WORK/$1.json")"; return 1; }
-	sleep 0.2 # the echo server's log is written after each echo
+	# The echo server logs each datagram after echoing it: wait (3 s at
+	# most) until it has logged at least the echoes the stream received.
+	got=$(jf "$(cat "$WORK/$1.json")" 'j["received"]') || return 1
+	for ((i = 0; i < 30; i++)); do
+		(($(wc -l <"$SVC/udpecho.seq") - N0 >= got)) && break
+		sleep 0.1
+	done
 	tail -n +"$((N0 + 1))" "$SVC/udpecho.seq" >"$WORK/$1.seq"
 	echo "= stream: $(jf "$(cat "$WORK/$1.json")" '"sent %(sent)d, echoed %(received)d, lost %(lost)d, longest gap %(longest_gap_ms).1f ms" % j')"
 }
@@ -496,6 +534,23 @@ check() {
 		sed 's/^= //; s/^/#   /' "$CHECK_OUT" | tail -n "$CHECK_TAIL"
 		diagnostics
 		return 1
+	fi
+}
+
+# setup DESC CMD...: a step the checks stand on (the prerequisites, the lab,
+# a sysctl), not a check of Bascule: not counted, not in the plan. If it
+# fails, its output is shown and the suite bails out; the checks it leaves
+# unrun count as failures (run.sh holds each suite to its plan).
+setup() {
+	local desc=$1
+	shift
+	if "$@" >"$CHECK_OUT" 2>&1; then
+		echo "# setup: $desc"
+		sed -n 's/^= /#   /p' "$CHECK_OUT"
+	else
+		echo "# setup failed: $desc"
+		sed 's/^= //; s/^/#   /' "$CHECK_OUT" | tail -n "$CHECK_TAIL"
+		bail_out "setup failed: $desc"
 	fi
 }
 

@@ -378,19 +378,19 @@ t_prometheus() {
 t_drain() {
 	local o up st pf pc
 	known_state || return 1
-	stream_start drain
-	sleep 1
+	stream_go drain || return 1
 	o=$("${B[@]}" uplink drain fiber) || { echo "uplink drain fiber failed: $o"; return 1; }
 	echo "= uplink drain fiber: $o"
 	grep -q "operator: uplink drain fiber" "$DAEMON_LOG" ||
 		{ echo "the daemon did not get the operator's word (no 'operator: uplink drain fiber' in its log)"; return 1; }
-	sleep 0.5
+	wait_until 50 sj 'u["fiber"]["state"] == "drained" and u["cell"]["active"]' ||
+		{ echo "fiber not drained with cell active 5 s after the drain"; return 1; }
 	pc=$((20000 + RANDOM % 10000))
 	up=$(new_flow_uplink "$pc") || return 1
 	echo "= a new DNS flow (port $pc) during the drain went via uplink $up"
 	st=$(sj '"%s %s %s" % (u["fiber"]["state"], u["fiber"]["health"]["health"], ",".join(x["name"] for x in d["uplinks"] if x["active"]))') || return 1
 	echo "= status --json: fiber state, fiber health, active = $st"
-	sleep 1
+	stream_flowing 500 # still through fiber
 	stream_stop drain || return 1
 	flow_path drain "${LAB_ISP_EDGE_IP[fiber]}" || return 1
 	[[ "$up" == 1 ]] || { echo "the new flow went via uplink $up, not 1 (cell)"; return 1; }
@@ -430,13 +430,12 @@ t_reload_ok() {
 	"$BASCULE" check-config "$CONF" >/dev/null || return 1
 	[[ "$(prio_is 20 30)" == True ]] || { echo "cell and sat do not start at 20 and 30"; return 1; }
 	[[ "$(hj 'len(u["sat"]["targets"])')" == 3 ]] || { echo "sat does not start with 3 probes"; return 1; }
-	stream_start reload
-	sleep 1
+	stream_go reload || return 1
 	t0=$(now)
 	o=$("${B[@]}" reload 2>&1)
 	rc=$?
 	echo "= bascule reload: exit $rc: $o"
-	sleep 1
+	stream_flowing 500 # after the reload
 	stream_stop reload || return 1
 	if ((rc != 0)) || [[ "$o" != reloaded* ]]; then
 		echo "expected 'reloaded ...' and exit 0"
@@ -533,8 +532,7 @@ t_sighup() {
 t_kill() {
 	local o js nd sd ud
 	known_state || return 1
-	stream_start kill
-	sleep 1
+	stream_go kill || return 1
 	stop_daemon KILL || return 1
 	o=$("${B[@]}" status 2>&1) || { echo "status failed with the daemon dead: $o"; return 1; }
 	echo "$o" | sed 's/^/=   /'
@@ -545,7 +543,7 @@ t_kill() {
 	echo "= uplink drain sat, no daemon: $nd"
 	sd=$(sj 'u["sat"]["state"]') || return 1
 	start_daemon daemon-restarted.log || return 1
-	sleep 1
+	stream_flowing 500 # with the daemon back
 	ud=$("${B[@]}" uplink up sat 2>&1) || { echo "uplink up sat failed: $ud"; return 1; }
 	echo "= uplink up sat, daemon back: $ud"
 	stream_stop kill || return 1
@@ -582,8 +580,7 @@ t_adopted() {
 t_failover_after_restart() {
 	local t0 up pc
 	known_state || return 1
-	stream_start restartfo
-	sleep 1
+	stream_go restartfo || return 1
 	t0=$(now)
 	lab_fault "$PREFIX" blackhole fiber || return 1
 	if ! wait_until 50 hj 'd["active"] == "cell" and u["fiber"]["health"] == "down"'; then
@@ -593,7 +590,7 @@ t_failover_after_restart() {
 		return 1
 	fi
 	echo "= fiber blackholed: $(health_line) after ${WAITED} s"
-	sleep 1
+	stream_flowing 500 # through cell
 	pc=$((40000 + RANDOM % 10000))
 	up=$(new_flow_uplink "$pc")
 	echo "= a new DNS flow (port $pc) during the fault went via uplink ${up:-none}"
@@ -612,7 +609,7 @@ t_sigterm_plain() {
 
 # Readiness and the watchdog, systemd's way, without systemd.
 t_notify() {
-	local n r gap
+	local n r gap i
 	rm -f "$WORK/notify.log" "$WORK/notify.ready"
 	"${EDGE[@]}" "$PY" "$TOOLS/notifylisten.py" "$NOTIFY" --log "$WORK/notify.log" \
 		--ready "$WORK/notify.ready" >"$WORK/notifylisten.out" 2>&1 &
@@ -623,7 +620,12 @@ t_notify() {
 	# shellcheck disable=SC2016 # $$ is the inner shell's, on purpose
 	start_daemon daemon-notify.log env NOTIFY_SOCKET="$NOTIFY" WATCHDOG_USEC=1000000 \
 		sh -c 'export WATCHDOG_PID=$$; exec "$@"' sh || return 1
-	sleep 3.2
+	# until READY=1 and 4 pings after it (10 s at most)
+	for ((i = 0; i < 100; i++)); do
+		r=$(grep -n ' READY=1' "$WORK/notify.log" | head -n 1 | cut -d: -f1)
+		[[ -n "$r" ]] && (($(tail -n +"$((r + 1))" "$WORK/notify.log" | grep -c ' WATCHDOG=1') >= 4)) && break
+		sleep 0.1
+	done
 	sed 's/^/=   /' "$WORK/notify.log" | head -n 4
 	r=$(grep -n ' READY=1' "$WORK/notify.log" | head -n 1 | cut -d: -f1)
 	[[ -n "$r" ]] || { echo "no READY=1"; return 1; }
@@ -654,7 +656,7 @@ t_journal() {
 		i=0; while [ ! -e "$3" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 		shift 3
 		JOURNAL_STREAM=9:1 exec "$@"' "$PY" "$TOOLS/notifylisten.py" "$jlog" "$jready" || return 1
-	sleep 1
+	wait_for 100 grep -q 'active.*fiber' "$jlog"
 	stop_daemon TERM || return 1
 	pkill -f "notifylisten.py /run/systemd/journal/socket --log $jlog" 2>/dev/null
 	grep -m 3 'BASCULE_UPLINK=' "$jlog" | sed 's/^/=   /'
@@ -666,11 +668,12 @@ t_journal() {
 	! grep -q 'uplink fiber: unknown -> up' "$DAEMON_LOG" || { echo "the transition was also logged as a plain line"; return 1; }
 }
 
+stopping_after() { tail -n +"$(($1 + 1))" "$WORK/notify.log" | grep -q ' STOPPING=1'; }
 t_notify_stopping() {
 	local before
 	before=$(wc -l <"$WORK/notify.log")
 	stop_daemon TERM || return 1
-	sleep 0.3
+	wait_for 30 stopping_after "$before"
 	tail -n +"$((before + 1))" "$WORK/notify.log" | sed 's/^/=   /'
 	tail -n +"$((before + 1))" "$WORK/notify.log" | grep -q ' STOPPING=1' || { echo "no STOPPING=1 after SIGTERM"; return 1; }
 	stop_pid "$LISTEN_PID" 10
@@ -692,9 +695,9 @@ t_clean_exit() {
 # ------------------------------------------------------------- the run
 
 echo "# Bascule operations test: site ${PREFIX}*, work dir $WORK"
-check "prerequisites: root, $BASCULE, curl, dig, setpriv, promtool, prometheus" t_prereq curl dig ping nft ip setpriv timeout promtool prometheus || bail_out "prerequisites missing"
+setup "prerequisites: root, $BASCULE, curl, dig, setpriv, promtool, prometheus" t_prereq curl dig ping nft ip setpriv timeout promtool prometheus
 check "check-config: lab.conf and bascule.conf.example ok (0); two errors at once, each with file:line (2)" t_check_config
-check "lab site ${PREFIX}* is up with its inet services" t_lab_up || bail_out "no lab site"
+setup "lab site ${PREFIX}* is up with its inet services" t_lab_up
 check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_out "no daemon"
 
 check "status: daemon running, 3 uplinks with STATE/HEALTH, fiber marked *" t_status_text

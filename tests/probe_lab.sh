@@ -128,7 +128,7 @@ icmp_error_is_reported() {
 	echo "= took $((t1 - t0)) ms"
 	grep -q "^FAIL icmp 203.0.113.99 .*icmp: host unreachable (from ${LAB_ISP_GW_IP[cell]})$" <<<"$out" &&
 		grep -q "^FAIL tcp 203.0.113.99:80 .*connect 203.0.113.99:80: No route to host$" <<<"$out" &&
-		((t1 - t0 < 1500))
+		((t1 - t0 < 2000)) # reported, not waited out to the 2 s deadline
 }
 
 blackhole_times_out() {
@@ -141,7 +141,8 @@ blackhole_times_out() {
 	show "$out"
 	echo "= took $((t1 - t0)) ms for a 500 ms timeout"
 	n=$(grep -c '^FAIL .*  timeout$' <<<"$out")
-	[[ $rc == 1 && $n == 4 ]] && ((t1 - t0 >= 500 && t1 - t0 < 1500)) || return 1
+	# never before the deadline; the upper bound only says they ended
+	[[ $rc == 1 && $n == 4 ]] && ((t1 - t0 >= 500 && t1 - t0 < 3000)) || return 1
 	# The fibre is not affected.
 	probe fiber -t 500 "${TARGETS[@]}" >/dev/null
 }

@@ -182,6 +182,73 @@ t_report_outage() {
 	EOF
 }
 
+# The figures the report computes, recomputed here: availability from its
+# own table's milliseconds (up or degraded over the time known), fiber down
+# as long as the daemon's events said and once, the backups never down, the
+# site never offline; the backups' yearly cost and the hours that pay for
+# them from the configuration's prices, in the HTML and the Markdown.
+t_report_figures() {
+	"$PY" - "$WORK/report.html" "$WORK/report.md" "$OUT_MS" "$CONF" <<-'EOF'
+		import configparser, html.parser, math, sys
+		class Rows(html.parser.HTMLParser):
+		    def __init__(self):
+		        super().__init__()
+		        self.table = None; self.rows = []; self.cell = None
+		    def handle_starttag(self, tag, attrs):
+		        a = dict(attrs)
+		        if tag == "table": self.table = a.get("class")
+		        elif tag == "tr" and self.table == "availability": self.rows.append([])
+		        elif tag == "td" and self.table == "availability":
+		            self.cell = [a.get("data-ms"), ""]; self.rows[-1].append(self.cell)
+		    def handle_endtag(self, tag):
+		        if tag == "td": self.cell = None
+		        if tag == "table": self.table = None
+		    def handle_data(self, data):
+		        if self.cell is not None: self.cell[1] += data
+		page = open(sys.argv[1]).read()
+		md = open(sys.argv[2]).read()
+		out_ms = int(sys.argv[3])
+		p = Rows(); p.feed(page)
+		rows = {r[0][1]: r for r in p.rows if len(r) == 7}
+		bad = []
+		def pct(up_ms, known_ms):
+		    if known_ms <= 0: return "not known"
+		    v = 100.0 * up_ms / known_ms
+		    return "100 %" if v >= 100 else "%.3f %%" % (math.floor(v * 1000) / 1000)
+		for name in ("fiber", "cell", "sat"):
+		    if name not in rows:
+		        sys.exit("no availability row for %s: %s" % (name, sorted(rows)))
+		    r = rows[name]
+		    down, deg, unk, obs = (int(r[i][0]) for i in (2, 3, 4, 6))
+		    n = int(r[5][1])
+		    want = pct(obs - unk - down, obs - unk)
+		    print("= %s: %s available, down %d ms in %d outage(s), unknown %d ms, observed %d ms" % (
+		        name, r[1][1], down, n, unk, obs))
+		    if r[1][1] != want: bad.append("%s: %s available, its own figures give %s" % (name, r[1][1], want))
+		    if name == "fiber":
+		        if abs(down - out_ms) > 2 or n != 1:
+		            bad.append("fiber down %d ms in %d outage(s); the events: %d ms, once" % (down, n, out_ms))
+		    elif down or n:
+		        bad.append("%s down %d ms in %d outage(s)" % (name, down, n))
+		s = rows.get("whole site")
+		if not s or s[1][1] != "100 %" or int(s[2][0]) != 0 or s[5][1] != "0":
+		    bad.append("the site was never offline: %s" % [c[1] for c in s or []])
+		c = configparser.ConfigParser(strict=False, inline_comment_prefixes=(";", "#"), interpolation=None)
+		c.read_string("".join(l for l in open(sys.argv[4]) if not l.lstrip().startswith("probe")))
+		ups = [x for x in c.sections() if x.startswith("uplink ")]
+		primary = min(ups, key=lambda x: int(c[x]["priority"]))
+		yearly = 12 * sum(float(c[x].get("monthly_cost", "0")) for x in ups if x != primary)
+		cur, per_hour = c["site"]["currency"], float(c["site"]["downtime_cost_per_hour"])
+		money = ("%.0f %s" if yearly >= 1000 else "%.2f %s") % (yearly, cur)
+		for text, kind in ((page, "HTML"), (md, "Markdown")):
+		    for want in ("cost %s a year" % money, "%.1f hours a year" % (yearly / per_hour)):
+		        if want not in text.replace("<strong>", "").replace("</strong>", "").replace("**", ""):
+		            bad.append("no '%s' in the %s" % (want, kind))
+		print("= backups (not %s): %s a year, paid for by %.1f hours offline avoided" % (primary[7:], money, yearly / per_hour))
+		if bad: sys.exit("\n".join(bad))
+	EOF
+}
+
 t_report_content() {
 	local f=$WORK/report.html m=$WORK/report.md x
 	for x in "Boulangerie Martin" "Julien Moreau" "Take a card payment" "Orange Pro" \
@@ -263,8 +330,8 @@ t_chromium() {
 # ------------------------------------------------------------- the run
 
 echo "# Bascule history and report test: site ${PREFIX}*, work dir $WORK"
-check "prerequisites: root, $BASCULE, sqlite3, tidy, chromium" t_prereq sqlite3 tidy "$CHROMIUM" ip nft timeout || bail_out "prerequisites missing"
-check "lab site up, daemon READY with its history in the work dir, all up, fiber active" t_lab_up || bail_out "no lab site"
+setup "prerequisites: root, $BASCULE, sqlite3, tidy, chromium" t_prereq sqlite3 tidy "$CHROMIUM" ip nft timeout
+setup "lab site up, daemon READY with its history in the work dir, all up, fiber active" t_lab_up
 check "fiber carrier cut for 3 s: cell takes over, fiber back; the daemon's events give the outage" t_outage || bail_out "no outage"
 check "history: one fiber outage with the events' start, end and length, carried by cell" t_history_rows
 check "restart (SIGTERM, start): a clean stop recorded, 2 runs, the outage kept" t_restart
@@ -273,6 +340,7 @@ check "three starts with every uplink up: no site outage in the history" t_no_st
 check "bascule report (HTML and Markdown) from the live database, 0640, no planted symlink followed" t_report || bail_out "no report"
 check "report: the fiber outage with its length to the ms, carried by cell" t_report_outage
 check "report: site, contacts, checks, providers, timeline, costs; Markdown the same" t_report_content
+check "report's figures recomputed: availability from its own milliseconds, fiber's outage as the events say, backups' yearly cost from the prices (HTML and Markdown)" t_report_figures
 check "report: valid HTML (tidy, strict parse, self-contained, SVG well-formed)" t_html_valid
 check "headless Chromium: a screenshot that is not blank, a DOM with the SVG" t_chromium
 check "a start with every carrier cut: the site offline from the start, written after the 10 s grace, closed when fiber is back" t_offline_start

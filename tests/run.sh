@@ -91,13 +91,13 @@ suite probe-lab 8 120 tests/probe_lab.sh
 suite metrics 11 120 "$BUILD/tests/test_metrics"
 suite dataplane 148 180 "$BUILD/tests/test_dataplane"
 suite fuzz 2 240 tests/fuzz/run.sh
-suite integration 28 180 tests/integration.sh
-suite hardening 12 300 tests/hardening.sh
-suite failover 21 360 tests/failover.sh
-suite ops 27 240 tests/ops.sh
-suite drill 18 360 tests/drill.sh
-SOAK_CYCLES=10 suite soak 11 300 tests/soak.sh
-suite report 14 240 tests/report.sh
+suite integration 24 180 tests/integration.sh
+suite hardening 10 300 tests/hardening.sh
+suite failover 19 360 tests/failover.sh
+suite ops 25 240 tests/ops.sh
+suite drill 16 360 tests/drill.sh
+SOAK_CYCLES=10 suite soak 9 300 tests/soak.sh
+suite report 13 240 tests/report.sh
 suite bench 1 300 tests/bench_smoke.sh
 suite linkemu 17 300 tests/linkemu_test.sh
 suite layout 10 120 tests/layout.sh

@@ -273,8 +273,8 @@ results() {
 		"$(range_min THR $((CYCLES / 2 - 1)) $((CYCLES / 2 + 1)))" "$(range_min THR $((CYCLES - 2)) "$CYCLES")"
 }
 
-check "prerequisites: root, $BASCULE, traffic tools" t_prereq ip nft curl dig ping sqlite3 || bail_out "prerequisites missing"
-check "lab site ${PREFIX}* is up with its inet services; the soak's settings" t_lab_up || bail_out "no lab site"
+setup "prerequisites: root, $BASCULE, traffic tools" t_prereq ip nft curl dig ping sqlite3
+setup "lab site ${PREFIX}* is up with its inet services; the soak's settings" t_lab_up
 # SOAK_ASAN=1: $BASCULE is an AddressSanitizer build (`make soak` makes
 # one in build/asan): every access checked as it runs, and at the daemon's
 # exit LeakSanitizer reports what was never freed.  Its heap keeps freed

@@ -140,12 +140,11 @@ t_reload() {
 t_restart() {
 	local pid lost
 	pid=$(show MainPID)
-	stream_start restart 30
-	sleep 1
+	stream_go restart 30 || return 1
 	timeout 30 systemctl restart "$UNIT" || return 1
 	[[ "$(show ActiveState)" == active && "$(show MainPID)" != "$pid" ]] ||
 		{ echo "not a new running daemon: $(show ActiveState) pid $(show MainPID)"; return 1; }
-	sleep 1
+	stream_flowing 500 # through the new daemon
 	stream_stop restart || return 1
 	lost=$(jf "$(cat "$WORK/restart.json")" 'j["lost"]')
 	journal | grep "adopted running link" | tail -n 4 | sed 's/^/=   /'
@@ -177,9 +176,9 @@ t_stop_purge() {
 }
 
 echo "# Bascule under systemd: site ${PREFIX}*, work dir $WORK"
-check "systemd is PID 1 and the system is up" t_systemd_pid1 || bail_out "no systemd"
+setup "systemd is PID 1 and the system is up" t_systemd_pid1
 check "make install: unit, binary, man pages, completion and alert rules in place; systemd-analyze verify finds nothing" t_install || bail_out "no unit"
-check "lab site ${PREFIX}* is up; bpffs on /sys/fs/bpf" t_lab || bail_out "no lab"
+setup "lab site ${PREFIX}* is up; bpffs on /sys/fs/bpf" t_lab
 check "systemctl start: READY (Type=notify), active/running, STATUS= set, watchdog 5 s; all up, fiber active" t_start || bail_out "no service"
 check "the history is written under ProtectSystem=strict ($HISTORY, folder 0750)" t_history
 check "systemctl reload applies a changed priority in the same process" t_reload
