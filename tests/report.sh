@@ -148,26 +148,13 @@ t_report() {
 # The outage row of the HTML: its data-ms is the daemon's outage, to the
 # millisecond; the text says the same; cell carried the traffic.
 t_report_outage() {
-	"$PY" - "$WORK/report.html" "$OUT_MS" <<-'EOF'
-		import html.parser, sys
-		class Rows(html.parser.HTMLParser):
-		    def __init__(self):
-		        super().__init__()
-		        self.table = None; self.rows = []; self.cell = None
-		    def handle_starttag(self, tag, attrs):
-		        a = dict(attrs)
-		        if tag == "table": self.table = a.get("class")
-		        elif tag == "tr" and self.table == "outages": self.rows.append([])
-		        elif tag == "td" and self.table == "outages":
-		            self.cell = [a.get("data-ms"), ""]; self.rows[-1].append(self.cell)
-		    def handle_endtag(self, tag):
-		        if tag == "td": self.cell = None
-		        if tag == "table": self.table = None
-		    def handle_data(self, data):
-		        if self.cell is not None: self.cell[1] += data
-		p = Rows(); p.feed(open(sys.argv[1]).read())
+	"$PY" - "$WORK/report.html" "$OUT_MS" "$TOOLS" <<-'EOF'
+		import sys
+		sys.path.insert(0, sys.argv[3])
+		from reporttable import rows
+		table = rows(sys.argv[1], "outages")
 		want = int(sys.argv[2])
-		fiber = [r for r in p.rows if len(r) >= 6 and r[3][1] == "fiber down"]
+		fiber = [r for r in table if len(r) >= 6 and r[3][1] == "fiber down"]
 		if len(fiber) != 1:
 		    sys.exit("expected one 'fiber down' row, found %d" % len(fiber))
 		r = fiber[0]
@@ -188,28 +175,15 @@ t_report_outage() {
 # site never offline; the backups' yearly cost and the hours that pay for
 # them from the configuration's prices, in the HTML and the Markdown.
 t_report_figures() {
-	"$PY" - "$WORK/report.html" "$WORK/report.md" "$OUT_MS" "$CONF" <<-'EOF'
-		import configparser, html.parser, math, sys
-		class Rows(html.parser.HTMLParser):
-		    def __init__(self):
-		        super().__init__()
-		        self.table = None; self.rows = []; self.cell = None
-		    def handle_starttag(self, tag, attrs):
-		        a = dict(attrs)
-		        if tag == "table": self.table = a.get("class")
-		        elif tag == "tr" and self.table == "availability": self.rows.append([])
-		        elif tag == "td" and self.table == "availability":
-		            self.cell = [a.get("data-ms"), ""]; self.rows[-1].append(self.cell)
-		    def handle_endtag(self, tag):
-		        if tag == "td": self.cell = None
-		        if tag == "table": self.table = None
-		    def handle_data(self, data):
-		        if self.cell is not None: self.cell[1] += data
+	"$PY" - "$WORK/report.html" "$WORK/report.md" "$OUT_MS" "$CONF" "$TOOLS" <<-'EOF'
+		import configparser, math, sys
+		sys.path.insert(0, sys.argv[5])
+		from reporttable import rows as table_rows
 		page = open(sys.argv[1]).read()
 		md = open(sys.argv[2]).read()
 		out_ms = int(sys.argv[3])
-		p = Rows(); p.feed(page)
-		rows = {r[0][1]: r for r in p.rows if len(r) == 7}
+		table = table_rows(sys.argv[1], "availability")
+		rows = {r[0][1]: r for r in table if len(r) == 7}
 		bad = []
 		def pct(up_ms, known_ms):
 		    if known_ms <= 0: return "not known"
