@@ -95,12 +95,13 @@ daemon_alive() {
 # $CONF, its output in $WORK/LOG (daemon.log), under WRAPPER (a command that
 # ends by running its arguments); wait up to 10 s for READY on its stdout.
 # shellcheck disable=SC2120 # the arguments are optional
+RUN_ARGS=() # more arguments of `bascule run` (--keep)
 start_daemon() {
 	local i name=${1:-}
 	(($#)) && shift
 	DAEMON_LOG=$WORK/${name:-daemon.log}
 	# (not nsx: $! must be the daemon itself)
-	ip netns exec "${PREFIX}edge" "$@" "$BASCULE" run -c "$CONF" >"$DAEMON_LOG" 2>&1 </dev/null &
+	ip netns exec "${PREFIX}edge" "$@" "$BASCULE" run -c "$CONF" "${RUN_ARGS[@]}" >"$DAEMON_LOG" 2>&1 </dev/null &
 	DAEMON_PID=$!
 	for i in $(seq 100); do
 		grep -qx READY "$DAEMON_LOG" && break

@@ -602,6 +602,58 @@ t_failover_after_restart() {
 	flow_path restartfo "${LAB_ISP_EDGE_IP[fiber]}" "${LAB_ISP_EDGE_IP[cell]}"
 }
 
+# The documented upgrade (docs/operations.md, "Upgrade without cutting the
+# site off"): a daemon run with --keep stops and leaves the data plane
+# pinned and forwarding; the next one adopts the same links and swaps its
+# freshly loaded programs into them (bpf_link_update: atomic). A 1 ms
+# stream across the stop, the time with no daemon and the start loses
+# nothing; the links keep their ids, the programs in them are new. (The
+# same binary stands in for the new version: its programs are loaded anew
+# all the same.) The plain daemon is back at the end.
+link_progs() {
+	local ifc
+	for ifc in lan0 wan0 wan1 wan2; do
+		bpftool -j link show pinned "$PIN/link_$ifc" |
+			"$PY" -c 'import json, sys; l = json.load(sys.stdin); print("%s:%d:%d" % (sys.argv[1], l["id"], l["prog_id"]))' "$ifc" ||
+			return 1
+	done
+}
+t_upgrade() {
+	local before after
+	known_state || return 1
+	stop_daemon TERM || return 1 # the plain one detaches: no stream yet
+	RUN_ARGS=(--keep)
+	start_daemon daemon-keep.log || { RUN_ARGS=(); return 1; }
+	wait_until 300 hj "$ALL_UP" || { RUN_ARGS=(); echo "not all up: $(health_line)"; return 1; }
+	before=$(link_progs | tr "\n" " ") && [[ -n "$before" ]] || { RUN_ARGS=(); return 1; }
+	stream_go upgrade || { RUN_ARGS=(); return 1; }
+	stop_daemon TERM || { RUN_ARGS=(); stream_stop upgrade; return 1; }
+	echo "= --keep daemon: exit $DAEMON_RC; pinned: $(ls "$PIN" | grep -c '^link_') link(s)"
+	stream_flowing 300 || { RUN_ARGS=(); stream_stop upgrade; return 1; } # no daemon
+	start_daemon daemon-upgraded.log || { RUN_ARGS=(); stream_stop upgrade; return 1; }
+	RUN_ARGS=()
+	stream_flowing 300
+	stream_stop upgrade || return 1
+	after=$(link_progs | tr "\n" " ") && [[ -n "$after" ]] || return 1
+	echo "= links (interface:link id:program id) before: $before"
+	echo "= after: $after"
+	((DAEMON_RC == 0)) || { echo "the --keep daemon exited with $DAEMON_RC"; return 1; }
+	[[ "$(stream_lost upgrade)" == 0 ]] || { echo "the stream lost datagrams across the upgrade"; return 1; }
+	[[ $(grep -c "adopted running link" "$DAEMON_LOG") == 4 ]] || { echo "the new daemon did not adopt the 4 links"; return 1; }
+	"$PY" - "$before" "$after" <<-'EOF' || return 1
+		import sys
+		b, a = ([x.split(":") for x in s.split()] for s in sys.argv[1:])
+		if len(b) != 4 or len(a) != 4:
+		    sys.exit("not the 4 pinned links each time")
+		if [x[:2] for x in b] != [x[:2] for x in a]:
+		    sys.exit("the links changed: not adopted")
+		if any(x[2] == y[2] for x, y in zip(b, a)):
+		    sys.exit("a link still runs its old program")
+	EOF
+	# the plain daemon again, for what follows
+	stop_daemon TERM && start_daemon daemon-plain.log && wait_until 300 hj "$ALL_UP"
+}
+
 t_sigterm_plain() {
 	stop_daemon TERM || return 1
 	((DAEMON_RC == 0))
@@ -695,7 +747,7 @@ t_clean_exit() {
 # ------------------------------------------------------------- the run
 
 echo "# Bascule operations test: site ${PREFIX}*, work dir $WORK"
-setup "prerequisites: root, $BASCULE, curl, dig, setpriv, promtool, prometheus" t_prereq curl dig ping nft ip setpriv timeout promtool prometheus
+setup "prerequisites: root, $BASCULE, curl, dig, bpftool, setpriv, promtool, prometheus" t_prereq curl dig ping nft ip bpftool setpriv timeout promtool prometheus
 check "check-config: lab.conf and bascule.conf.example ok (0); two errors at once, each with file:line (2)" t_check_config
 setup "lab site ${PREFIX}* is up with its inet services" t_lab_up
 check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_out "no daemon"
@@ -722,6 +774,7 @@ check "SIGHUP reloads: cell's priority 20 -> 25 -> 20 in the maps, config events
 check "SIGKILL under a 1 ms stream: status says NOT running and shows the maps; uplink drain applied to the maps with no daemon, uplink up through the restarted one; 0 lost" t_kill
 check "the restarted daemon adopted the links and the flows, and serves metrics" t_adopted
 check "failover after the restart, through the adopted maps: a running stream moves fiber -> cell as one flow, a new flow is bound to cell; restored" t_failover_after_restart
+check "upgrade as documented: a --keep daemon stops, the data plane forwards alone, the next daemon adopts the same links and swaps new programs into them; a 1 ms stream loses nothing" t_upgrade
 check "SIGTERM: exit 0" t_sigterm_plain
 
 check "under NOTIFY_SOCKET and WATCHDOG_USEC=1 s: READY=1 with STATUS=, then >= 3 WATCHDOG=1 in 3 s" t_notify
