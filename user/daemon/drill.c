@@ -561,6 +561,11 @@ void bsc_drill_tick(struct daemon *d)
 	}
 }
 
+double bsc_drill_running_s(const struct daemon *d)
+{
+	return d->drill ? (double)(bsc_now_ns() - d->drill->t_start) / 1e9 : -1;
+}
+
 void bsc_drill_stop(struct daemon *d, const char *why)
 {
 	if (d->drill)

@@ -33,6 +33,8 @@ void bsc_drill_start(struct daemon *d, int fd);
 void bsc_drill_tick(struct daemon *d);
 /* The daemon is stopping: give the uplink back at once, report aborted. */
 void bsc_drill_stop(struct daemon *d, const char *why);
+/* How long the running drill has run, in seconds; -1 when none runs. */
+double bsc_drill_running_s(const struct daemon *d);
 
 /* Exposed for the unit tests: the synthetic flow's frame (Ethernet, IPv4,
  * ICMP echo request), checksums filled in.  Returns its length. */

@@ -43,8 +43,8 @@ struct check_res {
 
 struct bsc_drill {
 	struct daemon *d;
-	/* the [drill] section as it was when the drill started: a reload
-	 * during the drill changes the next one, not this one */
+	/* the [drill] section as it was when the drill started (a reload is
+	 * refused while a drill runs) */
 	struct bsc_drill_cfg dc;
 	int client;
 	sd_event_source *client_io, *send_timer, *raw_io;

@@ -134,6 +134,13 @@ static int reload(struct daemon *d, FILE *out)
 
 	if (!n)
 		return -ENOMEM;
+	/* A drill measures the configuration it started with (its uplinks'
+	 * priorities, the RTO, the failback hold): not one changed under it. */
+	if (bsc_drill_running_s(d) >= 0) {
+		snprintf(err, sizeof(err), "a drill is running (since %.1f s ago): reload when it has ended, or end it with Ctrl-C",
+			 bsc_drill_running_s(d));
+		goto refuse;
+	}
 	if (bsc_config_load(d->cfg_store.path, n, err, sizeof(err))) {
 		fprintf(out, "refused, the running configuration stays:\n%s", err);
 		bsc_log(LOG_WARNING, "reload refused: %s", err);
