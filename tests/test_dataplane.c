@@ -972,6 +972,17 @@ static void c_readdressed(const struct run *r)
 static uint8_t q_udp[256], o_udp[256], q_tcp[256], o_tcp[256], q_ping[256], o_ping[256];
 static uint8_t q_udp_to_host[256], o_udp_from_remote[256];
 static uint8_t q_udp_to_host2[256]; /* another host's flow, for forged quotes */
+static uint8_t q_udp_opt[256], o_udp_opt[256]; /* the quote has IP options */
+static uint8_t q_udp0[256], o_udp0[256];       /* ... a zero UDP checksum */
+static uint8_t q_udp_cell[256];                /* ... was sent from cell */
+static uint8_t o_ping_edge[256];               /* the box's own echo */
+/* what a LAN host quotes about a TCP segment or an echo reply it got, and
+ * that quote as the remote sent it (to fiber's address) */
+static uint8_t q_tcp_to_host[256], o_tcp_from_remote[256];
+static uint8_t q_pong_to_host[256], o_pong_from_remote[256];
+#define QTCPA_LEN (20 + 20)
+#define QPONG_LEN (20 + 8 + 56)
+#define QUDPOPT_LEN (24 + 8 + 32)
 #define QUDP_LEN (20 + 8 + 32)  /* whole datagram */
 #define QTCP8_LEN (20 + 8)      /* RFC 792 minimum: no TCP checksum inside */
 #define QTCP_LEN (20 + 20 + 100)
@@ -993,6 +1004,26 @@ static void build_quotes(void)
 	pkt_build(&s, q_ping, sizeof(q_ping));
 	s.src = LAN_HOST;
 	pkt_build(&s, o_ping, sizeof(o_ping));
+	s = (struct pspec){ .no_eth = 1, .src = FIBER_ADDR, .dst = REMOTE, .ttl = 1, UDP_Q, .opt_len = 4 };
+	assert_true(pkt_build(&s, q_udp_opt, sizeof(q_udp_opt)));
+	s.src = LAN_HOST;
+	assert_true(pkt_build(&s, o_udp_opt, sizeof(o_udp_opt)));
+	s = (struct pspec){ .no_eth = 1, .src = FIBER_ADDR, .dst = REMOTE, .ttl = 1, UDP_Q, .udp_csum_zero = 1 };
+	assert_true(pkt_build(&s, q_udp0, sizeof(q_udp0)));
+	s.src = LAN_HOST;
+	assert_true(pkt_build(&s, o_udp0, sizeof(o_udp0)));
+	s = (struct pspec){ .no_eth = 1, .src = CELL_ADDR, .dst = REMOTE, .ttl = 1, UDP_Q };
+	assert_true(pkt_build(&s, q_udp_cell, sizeof(q_udp_cell)));
+	s = (struct pspec){ .no_eth = 1, .src = EDGE_LAN, .dst = REMOTE, .ttl = 1, PING };
+	assert_true(pkt_build(&s, o_ping_edge, sizeof(o_ping_edge)));
+	s = (struct pspec){ .no_eth = 1, .src = REMOTE, .dst = LAN_HOST, .ttl = 63, TCP_SYNACK };
+	assert_true(pkt_build(&s, q_tcp_to_host, sizeof(q_tcp_to_host)));
+	s.dst = FIBER_ADDR;
+	assert_true(pkt_build(&s, o_tcp_from_remote, sizeof(o_tcp_from_remote)));
+	s = (struct pspec){ .no_eth = 1, .src = REMOTE, .dst = LAN_HOST, .ttl = 63, PONG };
+	assert_true(pkt_build(&s, q_pong_to_host, sizeof(q_pong_to_host)));
+	s.dst = FIBER_ADDR;
+	assert_true(pkt_build(&s, o_pong_from_remote, sizeof(o_pong_from_remote)));
 	/* another host's flow, quoted by a host that did not get it */
 	s = (struct pspec){ .no_eth = 1, .src = REMOTE, .dst = LAN_HOST2, .ttl = 63, UDP_A };
 	pkt_build(&s, q_udp_to_host2, sizeof(q_udp_to_host2));
@@ -1305,6 +1336,18 @@ static const struct dp_case cases[] = {
 	  .in = { FROM_HOST, ICMP_ERR(3, 3, q_udp_to_host, 20 + 8 + 48) },
 	  .verdict = XDP_REDIRECT, .reason = BSC_R_ICMP_ERR_XLATED,
 	  .out = { VIA_FIBER, ICMP_ERR(3, 3, o_udp_from_remote, 20 + 8 + 48) } },
+	{ .name = "lan port unreachable about a tcp segment is translated, its quoted tcp checksum too",
+	  .prog = LAN,
+	  .setup = s_tcp,
+	  .in = { FROM_HOST, ICMP_ERR(3, 3, q_tcp_to_host, QTCPA_LEN) },
+	  .verdict = XDP_REDIRECT, .reason = BSC_R_ICMP_ERR_XLATED,
+	  .out = { VIA_FIBER, ICMP_ERR(3, 3, o_tcp_from_remote, QTCPA_LEN) } },
+	{ .name = "lan icmp error about an echo reply is translated",
+	  .prog = LAN,
+	  .setup = s_ping,
+	  .in = { FROM_HOST, ICMP_ERR(3, 3, q_pong_to_host, QPONG_LEN) },
+	  .verdict = XDP_REDIRECT, .reason = BSC_R_ICMP_ERR_XLATED,
+	  .out = { VIA_FIBER, ICMP_ERR(3, 3, o_pong_from_remote, QPONG_LEN) } },
 	{ .name = "lan icmp error about an unknown flow goes to the kernel",
 	  .prog = LAN,
 	  .in = { FROM_HOST, ICMP_ERR(3, 3, q_udp_to_host, 20 + 8 + 48) },
@@ -1471,6 +1514,46 @@ static const struct dp_case cases[] = {
 	  .in = { AT_FIBER, .src = ROUTER, ICMP_ERR(11, 0, q_ping, QPING_LEN) },
 	  .verdict = XDP_REDIRECT, .reason = BSC_R_ICMP_ERR_XLATED,
 	  .out = { TO_HOST, .src = ROUTER, ICMP_ERR(11, 0, o_ping, QPING_LEN) } },
+	{ .name = "wan parameter problem about udp is translated with its quote",
+	  .prog = WAN,
+	  .setup = s_udp,
+	  .in = { AT_FIBER, .src = ROUTER, ICMP_ERR(12, 0, q_udp, QUDP_LEN) },
+	  .verdict = XDP_REDIRECT, .reason = BSC_R_ICMP_ERR_XLATED,
+	  .out = { TO_HOST, .src = ROUTER, ICMP_ERR(12, 0, o_udp, QUDP_LEN) } },
+	{ .name = "wan frag-needed quoting 8 bytes of udp is translated",
+	  .prog = WAN,
+	  .setup = s_udp,
+	  .in = { AT_FIBER, .src = ROUTER, ICMP_ERR(3, 4, q_udp, 20 + 8) },
+	  .verdict = XDP_REDIRECT, .reason = BSC_R_ICMP_ERR_XLATED,
+	  .out = { TO_HOST, .src = ROUTER, ICMP_ERR(3, 4, o_udp, 20 + 8) } },
+	{ .name = "wan frag-needed quoting udp with a zero checksum keeps it zero",
+	  .prog = WAN,
+	  .setup = s_udp,
+	  .in = { AT_FIBER, .src = ROUTER, ICMP_ERR(3, 4, q_udp0, QUDP_LEN) },
+	  .verdict = XDP_REDIRECT, .reason = BSC_R_ICMP_ERR_XLATED,
+	  .out = { TO_HOST, .src = ROUTER, ICMP_ERR(3, 4, o_udp0, QUDP_LEN) } },
+	{ .name = "wan frag-needed quoting a packet with ip options is translated behind them",
+	  .prog = WAN,
+	  .setup = s_udp,
+	  .in = { AT_FIBER, .src = ROUTER, ICMP_ERR(3, 4, q_udp_opt, QUDPOPT_LEN) },
+	  .verdict = XDP_REDIRECT, .reason = BSC_R_ICMP_ERR_XLATED,
+	  .out = { TO_HOST, .src = ROUTER, ICMP_ERR(3, 4, o_udp_opt, QUDPOPT_LEN) } },
+	{ .name = "wan icmp error on fiber quoting a packet sent from cell's address is the kernel's",
+	  .prog = WAN,
+	  .setup = s_udp,
+	  .in = { AT_FIBER, .src = ROUTER, ICMP_ERR(3, 4, q_udp_cell, QUDP_LEN) },
+	  .verdict = XDP_PASS, .reason = BSC_R_PASS_ICMP },
+	{ .name = "wan icmp error on cell about a flow bound on fiber is the kernel's",
+	  .prog = WAN, .uplink = 1,
+	  .setup = s_udp,
+	  .in = { AT_CELL, .src = ROUTER, ICMP_ERR(3, 4, q_udp, QUDP_LEN) },
+	  .verdict = XDP_PASS, .reason = BSC_R_PASS_ICMP },
+	{ .name = "wan time exceeded about the box's own echo (the drill's flow) goes to its kernel, translated",
+	  .prog = WAN,
+	  .setup = s_edge_ping,
+	  .in = { AT_FIBER, .src = ROUTER, ICMP_ERR(11, 0, q_ping, QPING_LEN) },
+	  .verdict = XDP_PASS, .reason = BSC_R_PASS_LOCAL,
+	  .out = { AT_FIBER, .src = ROUTER, .dst = EDGE_LAN, .ttl = 63, ICMP_ERR(11, 0, o_ping_edge, QPING_LEN) } },
 	{ .name = "wan icmp error about a nat port with no binding is the kernel's (it never answers one)",
 	  .prog = WAN,
 	  .in = { AT_FIBER, .src = ROUTER, ICMP_ERR(3, 4, q_udp, QUDP_LEN) },
