@@ -278,6 +278,84 @@ t_unsolicited() {
 	((u1 - u0 == 20 && b1 - b0 >= 20)) || { echo "expected drop_wan_unsolicited +20 and drop_wan_no_binding +20 or more"; return 1; }
 }
 
+# Idle expiry, with a reply in flight: udp_timeout = 3 s. A LAN host sends
+# one datagram to a remote that answers at once, then again only once the
+# flow has expired from the table; the first answer reaches the host, the
+# late ones are dropped as nobody's and never reach it.
+t_idle_expiry() {
+	local port nat i d0 d1 js srv cli
+	sed -i '/^\[bascule\]/a udp_timeout = 3' "$CONF" || return 1
+	bsc reload | grep -q '^reloaded' || { echo "the reload to udp_timeout = 3 failed"; return 1; }
+	port=$((41000 + RANDOM % 1000))
+	rm -f "$WORK/late.ready" "$WORK/late.go" "$WORK/late.sent"
+	ip netns exec "${PREFIX}inet" "$PY" - "$LAB_UDPECHO_IP" "$WORK" <<-'EOF' &
+		import socket, sys, os, time
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		s.bind((sys.argv[1], 7777))
+		open(os.path.join(sys.argv[2], "late.ready"), "w").close()
+		s.settimeout(30)
+		_, peer = s.recvfrom(2048)
+		s.sendto(b"at once", peer)
+		end = time.monotonic() + 30
+		while not os.path.exists(os.path.join(sys.argv[2], "late.go")) and time.monotonic() < end:
+		    time.sleep(0.05)
+		for i in range(3):
+		    s.sendto(b"late %d" % i, peer)
+		open(os.path.join(sys.argv[2], "late.sent"), "w").close()
+	EOF
+	srv=$!
+	BG_PIDS+=("$srv")
+	wait_file "$WORK/late.ready" 50 || { echo "the late replier did not start"; return 1; }
+	"${LAN[@]}" "$PY" - "$LAB_UDPECHO_IP" "$port" "$WORK" >"$WORK/late.json" <<-'EOF' &
+		import json, os, socket, sys, time
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		s.bind(("0.0.0.0", int(sys.argv[2])))
+		s.sendto(b"hello", (sys.argv[1], 7777))
+		got = []
+		end = time.monotonic() + 40
+		while time.monotonic() < end:
+		    s.settimeout(0.2)
+		    try:
+		        got.append(s.recv(2048).decode())
+		    except socket.timeout:
+		        if os.path.exists(os.path.join(sys.argv[3], "late.done")):
+		            break
+		print(json.dumps({"received": got}), flush=True)
+	EOF
+	cli=$!
+	BG_PIDS+=("$cli")
+	for ((i = 0; i < 50; i++)); do
+		nat=$(bsc flows 100000 | awk -v s="10.77.0.10:$port" '$2 ~ "^" s "$" || $2 == s { split($(NF-2), a, ":"); print a[2] }' | head -n 1)
+		[[ -n "$nat" ]] && break
+		sleep 0.1
+	done
+	echo "= the host's flow from port $port: NAT port ${nat:-none}"
+	[[ -n "$nat" ]] || { bsc flows 20; return 1; }
+	# gone from the table: 3 s idle, then the next sweep (gc_interval_ms)
+	for ((i = 0; i < 200; i++)); do
+		bsc flows 100000 | grep -q "10.77.0.10:$port " || break
+		sleep 0.1
+	done
+	echo "= expired from the table after $((i / 10)) s"
+	((i < 200)) || { echo "the idle flow did not expire in 20 s"; return 1; }
+	d0=$(reason drop_wan_no_binding) || return 1
+	touch "$WORK/late.go"
+	wait_file "$WORK/late.sent" 50 || { echo "the late replies were not sent"; return 1; }
+	for ((i = 0; i < 50; i++)); do # until the three are counted (5 s at most)
+		(($(reason drop_wan_no_binding) - d0 >= 3)) && break
+		sleep 0.1
+	done
+	touch "$WORK/late.done"
+	wait "$cli"
+	d1=$(reason drop_wan_no_binding) || return 1
+	js=$(cat "$WORK/late.json")
+	sed -i '/^udp_timeout = 3$/d' "$CONF"
+	bsc reload >/dev/null
+	echo "= the host received: $(jf "$js" 'j["received"]'); drop_wan_no_binding +$((d1 - d0))"
+	[[ "$(jf "$js" 'j["received"] == ["at once"]')" == True ]] || { echo "expected only the answer before the expiry"; return 1; }
+	((d1 - d0 >= 3)) || { echo "the late replies were not dropped as nobody's"; return 1; }
+}
+
 t_no_lan_source() {
 	local isp n bad=0
 	for isp in "${LAB_ISPS[@]}"; do
@@ -345,6 +423,7 @@ check "uplink auto: fiber active again" t_auto_back_to_fiber
 check "UDP flow in progress moves fiber -> cell on 'uplink down fiber' (same port, < 2 % lost, gap < 500 ms, flow_rebound)" t_udp_flip
 check "TCP on an uplink taken down is reset at once (< 1 s, tx_rst_uplink_down)" t_tcp_reset
 check "WAN -> LAN unsolicited UDP never reaches the LAN: 20 to the LAN host dropped as unsolicited, 20 to a NAT port with no binding as nobody's" t_unsolicited
+check "idle expiry (udp_timeout 3 s): a flow idle past its timeout leaves the table; the remote's late replies are dropped as nobody's, the answer before it arrived" t_idle_expiry
 check "ISPs never saw a 10.77.0.0/24 source address" t_no_lan_source
 check "back to the known state: all up, fiber active" restore_uplinks
 

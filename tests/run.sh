@@ -91,7 +91,7 @@ suite probe-lab 8 120 tests/probe_lab.sh
 suite metrics 11 120 "$BUILD/tests/test_metrics"
 suite dataplane 157 180 "$BUILD/tests/test_dataplane"
 suite fuzz 2 240 tests/fuzz/run.sh
-suite integration 24 180 tests/integration.sh
+suite integration 25 180 tests/integration.sh
 suite hardening 10 300 tests/hardening.sh
 suite failover 19 360 tests/failover.sh
 suite ops 26 240 tests/ops.sh
