@@ -49,13 +49,14 @@ drill() {
 	shift
 	timeout 120 "${B[@]}" drill --json "$@" >"$WORK/$name.json" 2>"$WORK/$name.err"
 	DRILL_RC=$?
-	ran "$DRILL_RC"
+	ran "$DRILL_RC" && LAST_DRILL=$name
 	echo "= exit $DRILL_RC: $(jf "$(cat "$WORK/$name.json")" 'j["drill"] + ": " + j["reason"]' 2>/dev/null)"
 }
 
 # ran CODE: a drill ended with CODE; one that passed, failed or was
 # aborted ran, and the history keeps it (a refused one changed nothing).
-ran() { case $1 in 0 | 1 | 4) RAN+=("$1") ;; esac; }
+ran() { case $1 in 0 | 1 | 4) RAN+=("$1") ;; *) return 1 ;; esac; }
+LAST_DRILL= # the JSON result (drill NAME) of the last drill that ran
 
 # dj NAME EXPR: a Python expression on drill NAME's result (as j).
 dj() { jf "$(cat "$WORK/$1.json")" "$2"; }
@@ -213,6 +214,51 @@ t_abort_backup_cut() {
 	echo "= fiber up $(awk -v a="$(now)" -v b="$t0" 'BEGIN { printf "%.3f", a - b }') s after cell's cut"
 	lab_conf || return 1
 	bsc reload | grep -q reloaded || return 1
+	known_state
+}
+
+# The backup silently dead (blackholed at its ISP, carrier up), a moment
+# before the drill: the drill starts on a backup that still looks up, the
+# synthetic flow never answers through it, its probes find it down, and the
+# drill stops there: aborted (exit 4), fiber given back, no cut-over.
+t_backup_silent() {
+	lab_fault "$PREFIX" blackhole cell || return 1
+	drill silent
+	lab_fault "$PREFIX" restore cell || return 1
+	[[ $(fiber_deadline) == 0 ]] || { echo "fiber still played dead"; return 1; }
+	((DRILL_RC == 4)) || { cat "$WORK/silent.json"; return 1; }
+	[[ $(dj silent 'j["drill"] == "aborted" and "the backup cell failed" in j["reason"] and j["cutover_ms"] is None') == True ]] ||
+		{ echo "not aborted for the backup, or a cut-over measured"; return 1; }
+	# the site is on fiber again (cell comes back by its own up_after and
+	# damping, which the health suite covers)
+	wait_until 50 hj 'd["active"] == "fiber" and u["fiber"]["health"] == "up"' ||
+		{ echo "fiber not active again: $(health_line)"; return 1; }
+}
+
+# A cut-over that never comes: the drill's target (203.0.113.2, which cell
+# does not probe) is dropped at cell's ISP, so cell stays up while the
+# synthetic flow never answers through it; after cutover_timeout_ms (1.5 s)
+# the drill fails (exit 1) and gives fiber back.
+t_cutover_timeout() {
+	lab_conf 's/^target = 203.0.113.1$/target = 203.0.113.2/' '/^\[drill\]/a cutover_timeout_ms = 1500' || return 1
+	grep -q '^target = 203.0.113.2$' "$CONF" || { echo "the drill's target not rewritten"; return 1; }
+	bsc reload | grep -q reloaded || return 1
+	nsx cell nft -f - <<-EOF || return 1
+		table ip bsc_drilltarget {
+			chain forward_drop {
+				type filter hook forward priority -10; policy accept;
+				ip daddr 203.0.113.2 counter drop
+			}
+		}
+	EOF
+	drill notarget
+	nsx cell nft delete table ip bsc_drilltarget
+	lab_conf || return 1
+	bsc reload | grep -q reloaded || return 1
+	[[ $(fiber_deadline) == 0 ]] || { echo "fiber still played dead"; return 1; }
+	((DRILL_RC == 1)) || { cat "$WORK/notarget.json"; return 1; }
+	[[ $(dj notarget 'j["drill"] == "failed" and "no cut-over within 1500 ms" in j["reason"]') == True ]] ||
+		{ echo "not failed on the cut-over timeout"; return 1; }
 	known_state
 }
 
@@ -442,24 +488,25 @@ t_daemon_killed() {
 
 # The drills that ran are in the history, and the continuity plan lists
 # the last ten newest first with their results, in the order they ran
-# here; the last (the loose-rp_filter drill: the SIGKILLed one never
-# ended) with its measured cut-over, and summed up above the table.
+# here; the last with its cut-over as its result gave it (or none), and
+# summed up above the table.
 t_report() {
 	local md
 	md=$WORK/report.md
 	"${B[@]}" report -c "$CONF" --format md -o "$md" || return 1
 	echo "= the drills run here, in order (exit codes): ${RAN[*]}"
-	"$PY" - "$md" "$(dj loose 'j["cutover_ms"]')" "${RAN[@]}" <<-'EOF'
+	"$PY" - "$md" "$(dj "$LAST_DRILL" 'j["cutover_ms"]')" "${RAN[@]}" <<-'EOF'
 		import re, sys
-		md, last_cut, ran = open(sys.argv[1]).read(), float(sys.argv[2]), sys.argv[3:]
+		md, last_cut, ran = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3:]
+		want_cut = "no cut-over" if last_cut == "None" else "%.1f ms" % float(last_cut)
 		rows = re.findall(r"^\| (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \| ([^|]*) \| ([^|]*) \| (passed|failed) \|$", md, re.M)
 		for r in rows: print("=   | %s |" % " | ".join(r))
 		got = [r[3] for r in reversed(rows)]
 		want = ["passed" if c == "0" else "failed" for c in ran][-10:] # the report shows the last 10
 		if got != want:
 		    sys.exit("the report's drills, oldest first: %s; the suite ran: %s" % (got, want))
-		if rows[0][1] != "%.1f ms" % last_cut:
-		    sys.exit("the last drill's cut-over: %r in the report, %.1f ms measured" % (rows[0][1], last_cut))
+		if rows[0][1] != want_cut:
+		    sys.exit("the last drill's cut-over: %r in the report, %r measured" % (rows[0][1], want_cut))
 		last = "The last drill, on %s, **%s**" % (rows[0][0], rows[0][3])
 		if last not in md:
 		    sys.exit("no '%s' above the table" % last)
@@ -491,7 +538,9 @@ check "SIGTERM during a drill: aborted and fiber given back, the CLI says so (ex
 check "strict rp_filter with manage_routes: the drill passes, no path warning" t_strict_rp_managed
 check "manage_routes off: unroutable backups named in health; on the operator's own routes, strict rp_filter refuses the drill by name, loose passes" t_own_routing
 check "daemon SIGKILLed during a drill: the deadline ends the outage by itself; the restarted daemon clears it" t_daemon_killed
-check "bascule report: the last ten drills that ran, newest first, with their results in the order they ran; the last with its measured cut-over" t_report
+check "no cut-over (the drill's target dropped at cell's ISP, cell up): failed after cutover_timeout_ms (exit 1), fiber given back" t_cutover_timeout
+check "backup silently dead (blackholed) as the drill starts: aborted (exit 4) when its probes find it down, no cut-over, fiber given back" t_backup_silent
+check "bascule report: the last ten drills that ran, newest first, with their results in the order they ran; the last with its cut-over (none: it never cut over)" t_report
 check "SIGTERM: exit 0" t_exit_clean
 check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone" t_cleanup
 
