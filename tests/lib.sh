@@ -91,11 +91,12 @@ daemon_alive() {
 	[[ -n "$DAEMON_PID" ]] && kill -0 "$DAEMON_PID" 2>/dev/null
 }
 
+RUN_ARGS=() # more arguments of `bascule run` for start_daemon (--keep)
+
 # start_daemon [LOG [WRAPPER...]]: run the controller on the edge with
 # $CONF, its output in $WORK/LOG (daemon.log), under WRAPPER (a command that
 # ends by running its arguments); wait up to 10 s for READY on its stdout.
 # shellcheck disable=SC2120 # the arguments are optional
-RUN_ARGS=() # more arguments of `bascule run` (--keep)
 start_daemon() {
 	local i name=${1:-}
 	(($#)) && shift
@@ -310,6 +311,7 @@ stream_start() {
 # stream_flowing [N]: wait (10 s at most) until the echo server has logged
 # N (200) more datagrams than when called: the stream is going, and through
 # whatever path it has now. Not a timer: on a loaded machine it waits longer.
+# shellcheck disable=SC2120 # the suites pass N
 stream_flowing() {
 	local n=${1:-200} n0 i
 	n0=$(wc -l <"$SVC/udpecho.seq")

@@ -619,7 +619,7 @@ link_progs() {
 	done
 }
 t_upgrade() {
-	local before after
+	local before after links
 	known_state || return 1
 	stop_daemon TERM || return 1 # the plain one detaches: no stream yet
 	RUN_ARGS=(--keep)
@@ -628,7 +628,8 @@ t_upgrade() {
 	before=$(link_progs | tr "\n" " ") && [[ -n "$before" ]] || { RUN_ARGS=(); return 1; }
 	stream_go upgrade || { RUN_ARGS=(); return 1; }
 	stop_daemon TERM || { RUN_ARGS=(); stream_stop upgrade; return 1; }
-	echo "= --keep daemon: exit $DAEMON_RC; pinned: $(ls "$PIN" | grep -c '^link_') link(s)"
+	links=("$PIN"/link_*)
+	echo "= --keep daemon: exit $DAEMON_RC; pinned: ${#links[@]} link(s)"
 	stream_flowing 300 || { RUN_ARGS=(); stream_stop upgrade; return 1; } # no daemon
 	start_daemon daemon-upgraded.log || { RUN_ARGS=(); stream_stop upgrade; return 1; }
 	RUN_ARGS=()
