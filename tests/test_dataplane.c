@@ -2394,10 +2394,14 @@ static void test_gc_walks_batches(void **state)
 }
 
 /* Failback with failback_moves_flows: the datagram flows of the old uplink
- * are released (their next packet binds them again), TCP ones stay. */
+ * are marked to move, TCP ones stay; until a marked flow's next packet, a
+ * reply over the old uplink still reaches the host; that packet rebinds it
+ * to the active uplink (its port kept) and releases the old reverse entry. */
 static void test_unbind_datagrams(void **state)
 {
+	struct pspec reply = { AT_FIBER, UDP_A };
 	struct bsc_flow f;
+	struct run r;
 
 	(void)state;
 	reset_state();
@@ -2406,12 +2410,79 @@ static void test_unbind_datagrams(void **state)
 	bind_flow(&ping);
 	assert_int_equal(bsc_flows_unbind_datagrams(&E.m, 1), 0);
 	assert_int_equal(bsc_flows_unbind_datagrams(&E.m, 0), 2);
-	assert_int_not_equal(flow_get(&udp_q, &f), 0);
-	assert_int_not_equal(flow_get(&ping, &f), 0);
-	assert_false(rev_has(0, 17, REMOTE, 53, 40000));
-	assert_false(rev_has(0, 1, REMOTE, 0, 0x4242));
+	assert_int_equal(bsc_flows_unbind_datagrams(&E.m, 0), 0); /* marked once */
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	assert_int_equal(f.nat_addr, 0);
+	assert_int_equal(f.uplink, 0);
+	assert_int_equal(flow_get(&ping, &f), 0);
+	assert_int_equal(f.nat_addr, 0);
 	assert_int_equal(flow_get(&tcp_syn, &f), 0);
+	assert_int_equal(f.nat_addr, ip4(FIBER_ADDR));
 	assert_true(rev_has(0, 6, REMOTE, 80, 40001));
+	/* a reply in flight over fiber still reaches the host */
+	run_spec(WAN, 0, &reply, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_memory_equal(r.out + 30, &(uint32_t){ ip4(LAN_HOST) }, 4);
+	/* the flow's next packet moves it to the active uplink */
+	set_policy(1);
+	run_spec(LAN, 0, &udp_q, &r);
+	assert_int_equal(r.verdict, XDP_REDIRECT);
+	assert_int_equal(r.reasons[BSC_R_REBOUND], 1);
+	assert_memory_equal(r.out + 26, &(uint32_t){ ip4(CELL_ADDR) }, 4);
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	assert_int_equal(f.uplink, 1);
+	assert_int_equal(f.nat_addr, ip4(CELL_ADDR));
+	assert_false(rev_has(0, 17, REMOTE, 53, 40000));
+	assert_true(rev_has(1, 17, REMOTE, 53, 40000));
+}
+
+/* A host with its new-flow budget spent keeps all its datagram flows
+ * across a failover and across a failback that moves them: moving a flow
+ * is not opening one. (When the failback deleted them, each came back as
+ * a new flow, and all three here were dropped by the budget.) */
+static void test_moving_flows_spends_no_budget(void **state)
+{
+	struct pspec s = { FROM_HOST, UDP_Q };
+	struct bsc_config c;
+	uint32_t zero = 0;
+	struct run r;
+	int i;
+
+	(void)state;
+	reset_state();
+	clear_hash(E.m.hosts, 4);
+	assert_int_equal(bpf_map_lookup_elem(E.m.config, &zero, &c), 0);
+	c.host_flow_rate = 1; /* one per second: no refill within the test */
+	c.host_flow_burst = 3;
+	assert_int_equal(bpf_map_update_elem(E.m.config, &zero, &c, BPF_ANY), 0);
+	set_policy(1); /* fiber is out: the host's three flows on cell */
+	for (i = 0; i < 3; i++) {
+		s.sport = (uint16_t)(41000 + i);
+		run_spec(LAN, 0, &s, &r);
+		assert_int_equal(r.verdict, XDP_REDIRECT);
+	}
+	s.sport = 41003; /* the budget is spent */
+	run_spec(LAN, 0, &s, &r);
+	assert_int_equal(r.reasons[BSC_R_DROP_HOST_LIMIT], 1);
+	/* failback with failback_moves_flows: cell's datagram flows move */
+	set_policy(0);
+	assert_int_equal(bsc_flows_unbind_datagrams(&E.m, 1), 3);
+	for (i = 0; i < 3; i++) {
+		s.sport = (uint16_t)(41000 + i);
+		run_spec(LAN, 0, &s, &r);
+		assert_int_equal(r.verdict, XDP_REDIRECT);
+		assert_int_equal(r.reasons[BSC_R_REBOUND], 1);
+		assert_memory_equal(r.out + 26, &(uint32_t){ ip4(FIBER_ADDR) }, 4);
+	}
+	/* and at a failover: fiber fails under them, they move to cell */
+	set_uplink_state(0, BSC_UPLINK_DOWN);
+	set_policy(1);
+	for (i = 0; i < 3; i++) {
+		s.sport = (uint16_t)(41000 + i);
+		run_spec(LAN, 0, &s, &r);
+		assert_int_equal(r.verdict, XDP_REDIRECT);
+		assert_int_equal(r.reasons[BSC_R_REBOUND], 1);
+	}
 }
 
 /* The flow cache (bascule.h): a second packet of a flow within the tick is
@@ -2655,6 +2726,7 @@ int main(void)
 	T_ADD(test_gc_expires_idle_only);
 	T_ADD(test_gc_walks_batches);
 	T_ADD(test_unbind_datagrams);
+	T_ADD(test_moving_flows_spends_no_budget);
 	T_ADD(test_flow_cache_serves_and_invalidates);
 	T_ADD(test_flow_cache_after_unbind);
 	T_ADD(test_flow_cache_not_for_fin);

@@ -515,10 +515,11 @@ static int print_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void
 	inet_ntop(AF_INET, &k->saddr, s, sizeof(s));
 	inet_ntop(AF_INET, &k->daddr, d, sizeof(d));
 	inet_ntop(AF_INET, &f->nat_addr, n, sizeof(n));
-	fprintf(p->out, "%-4s %15s:%-5u -> %15s:%-5u via uplink %u as %s:%u  idle %.1fs\n",
+	fprintf(p->out, "%-4s %15s:%-5u -> %15s:%-5u via uplink %u as %s:%u  idle %.1fs%s\n",
 		proto_name(k->proto), s, ntohs(k->sport), d, ntohs(k->dport), f->uplink, n,
 		ntohs(f->nat_port),
-		(double)bsc_flow_idle_ns(f->last, p->now) / 1e9);
+		(double)bsc_flow_idle_ns(f->last, p->now) / 1e9,
+		f->nat_addr ? "" : "  (moving: rebound by its next packet)");
 	return 0;
 }
 
@@ -587,9 +588,38 @@ static int datagram_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, v
 	return k->proto != IPPROTO_TCP && f->uplink == *(uint32_t *)arg;
 }
 
+/* The datagram flows of an uplink are marked to move (nat_addr 0, which no
+ * uplink has): the data plane rebinds each on its next packet from the LAN
+ * as it does when an uplink fails (to the active uplink, the old port
+ * released then), which spends none of the host's new-flow budget.
+ * Deleting them made each a new flow, and a host with more datagram flows
+ * than its burst lost the rest until its bucket refilled.  Meanwhile a
+ * reply still on its way over the old uplink reaches the host.  The data
+ * plane may move or close a flow between the walk and the write: each is
+ * read again just before, so a race costs at most one flow rebound twice. */
 int bsc_flows_unbind_datagrams(const struct bsc_maps *m, uint32_t uplink)
 {
-	return flows_delete_where(m, datagram_cb, &uplink);
+	struct bsc_flow_key *keys = NULL;
+	struct bsc_flow f;
+	size_t n = 0, i;
+	int moved = 0, ret;
+
+	ret = flows_walk(m, datagram_cb, &uplink, &keys, &n);
+	if (ret < 0) {
+		free(keys);
+		return ret;
+	}
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || !datagram_cb(&keys[i], &f, &uplink) ||
+		    !f.nat_addr)
+			continue;
+		f.nat_addr = 0;
+		moved += !bpf_map_update_elem(m->flows, &keys[i], &f, BPF_EXIST);
+	}
+	if (moved)
+		bsc_flows_invalidate(m); /* no cached copy of them serves */
+	free(keys);
+	return moved;
 }
 
 /* Live TCP flows only: a connection that already closed needs no reset. */

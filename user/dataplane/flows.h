@@ -56,9 +56,11 @@ int bsc_flows_gc_step(const struct bsc_maps *m, const struct bsc_timeouts *t, ui
 long bsc_flows_count(const struct bsc_maps *m, long per_uplink[BSC_MAX_UPLINKS]);
 void bsc_flows_print(const struct bsc_maps *m, FILE *out, int limit);
 
-/* Release the UDP and ICMP bindings on `uplink` (TCP ones stay: their
- * address cannot change): their next packet binds them to the active uplink
- * again, keeping the LAN port where it can.  Returns how many. */
+/* Move the UDP and ICMP bindings on `uplink` (TCP ones stay: their
+ * address cannot change): each is marked (nat_addr 0), and its next packet
+ * from the LAN rebinds it to the active uplink, keeping its port where it
+ * can, as at a failover: no new flow, so no host's budget is spent.
+ * Returns how many were marked. */
 int bsc_flows_unbind_datagrams(const struct bsc_maps *m, uint32_t uplink);
 
 /* For every TCP flow on `uplink`, send the LAN host an out-of-window ACK
