@@ -199,8 +199,11 @@ t_udp_flip() {
 	flow_path flip "${LAB_ISP_EDGE_IP[fiber]}" "${LAB_ISP_EDGE_IP[cell]}" || return 1
 	rb1=$(reason flow_rebound) || return 1
 	echo "= flow_rebound +$((rb1 - rb0))"
-	jf "$js" 'j["lost"] * 100 < j["sent"] * 2 and j["longest_gap_ms"] < 500' | grep -qx True ||
-		{ echo "too much loss or too long a gap"; return 1; }
+	# Lost: the flip's gap (a datagram a millisecond) and cell's own random
+	# loss (its profile drops 0.5 % each way: ~1 % of the 3 s over it, 5 sd
+	# under the 2 % limit at these counts); more would be the flip's doing.
+	jf "$js" '(j["lost"] - j["longest_gap_ms"]) * 100 < j["sent"] * 2 and j["longest_gap_ms"] < 500' | grep -qx True ||
+		{ echo "too much loss beyond the gap, or too long a gap"; return 1; }
 	((rb1 - rb0 >= 1))
 }
 
@@ -421,7 +424,7 @@ check "ISPs: only fibre carried the traffic so far, from 192.0.2.2" t_isp_saw_fi
 check "uplink activate cell: a new flow leaves through cell, none through fibre" t_new_flow_via_cell
 check "uplink auto: fiber active again" t_auto_back_to_fiber
 
-check "UDP flow in progress moves fiber -> cell on 'uplink down fiber' (same port, < 2 % lost, gap < 500 ms, flow_rebound)" t_udp_flip
+check "UDP flow in progress moves fiber -> cell on 'uplink down fiber' (same port, gap < 500 ms, < 2 % lost besides it, flow_rebound)" t_udp_flip
 check "TCP on an uplink taken down is reset at once (< 1 s, tx_rst_uplink_down)" t_tcp_reset
 check "WAN -> LAN unsolicited UDP never reaches the LAN: 20 to the LAN host dropped as unsolicited, 20 to a NAT port with no binding as nobody's" t_unsolicited
 check "idle expiry (udp_timeout 3 s): a flow idle past its timeout leaves the table; the remote's late replies are dropped as nobody's, the answer before it arrived" t_idle_expiry
