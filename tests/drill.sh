@@ -89,6 +89,16 @@ drill_bg() {
 		{ echo "no '$pattern' in 10 s:"; cat "$WORK/$name.out"; return 1; }
 }
 
+# drill_bg_end TENTHS WHY: wait (TENTHS x 0.1 s at most) for drill_bg's CLI
+# to end, its exit status in DRILL_RC; if it does not, say WHY, stop it and
+# fail.
+drill_bg_end() {
+	wait_gone "$DRILL_PID" "$1" || { echo "$2"; stop_drill_cli; return 1; }
+	wait "$DRILL_PID"
+	DRILL_RC=$?
+	DRILL_PID=
+}
+
 # ------------------------------------------------------------- checks
 
 t_lab_up() {
@@ -200,10 +210,7 @@ t_abort_backup_cut() {
 	drill_bg abort 'check office-vpn over cell: ok' || return 1
 	t0=$(now)
 	lab_fault "$PREFIX" carrier cell || return 1
-	wait_gone "$DRILL_PID" 50 || { echo "the drill did not end 5 s after the backup's cut"; return 1; }
-	wait "$DRILL_PID"
-	DRILL_RC=$?
-	DRILL_PID=
+	drill_bg_end 50 "the drill did not end 5 s after the backup's cut" || return 1
 	ran $DRILL_RC
 	sed 's/^/=   /' "$WORK/abort.out"
 	((DRILL_RC == 4)) || return 1
@@ -319,10 +326,7 @@ t_second_refused() {
 	drill second
 	((DRILL_RC == 3)) || return 1
 	[[ $(dj second '"already running" in j["reason"]') == True ]] || return 1
-	wait_gone "$DRILL_PID" 300 || return 1
-	wait "$DRILL_PID"
-	DRILL_RC=$?
-	DRILL_PID=
+	drill_bg_end 300 "the first drill did not end in 30 s" || return 1
 	ran $DRILL_RC
 	grep -q '^passed' "$WORK/first.out" || { cat "$WORK/first.out"; return 1; }
 }
@@ -332,10 +336,8 @@ t_ctrl_c() {
 	drill_bg ctrlc 'played dead' || return 1
 	kill -INT "$DRILL_PID"
 	ran 4 # it ran, however the CLI ends: the daemon aborts it when the client goes
-	wait_gone "$DRILL_PID" 50 || { echo "the CLI still runs 5 s after SIGINT"; stop_drill_cli; return 1; }
-	wait "$DRILL_PID"
-	rc=$?
-	DRILL_PID=
+	drill_bg_end 50 "the CLI still runs 5 s after SIGINT" || return 1
+	rc=$DRILL_RC
 	echo "= the CLI ended within ${WAITED_MS} ms of SIGINT, status $rc"
 	((rc == 130)) || { echo "the CLI did not end by SIGINT (status $rc, not 128 + 2)"; return 1; }
 	wait_for 20 grep -q 'drill.*aborted.*interrupted' "$DAEMON_LOG" ||
@@ -354,10 +356,7 @@ t_reload_mid_drill() {
 	rc=$?
 	echo "= bascule reload during the drill: exit $rc: $(head -n 2 <<<"$o" | tr '\n' ' ')"
 	kill -HUP "$DAEMON_PID"
-	wait_gone "$DRILL_PID" 300 || { echo "the drill did not end in 30 s"; stop_drill_cli; return 1; }
-	wait "$DRILL_PID"
-	DRILL_RC=$?
-	DRILL_PID=
+	drill_bg_end 300 "the drill did not end in 30 s" || return 1
 	ran $DRILL_RC
 	((rc == 1)) && grep -q "a drill is running" <<<"$o" ||
 		{ echo "the reload was not refused for the drill"; return 1; }
@@ -377,10 +376,7 @@ t_sigterm_mid_drill() {
 	drill_bg sigterm 'played dead' || return 1
 	stop_daemon TERM || return 1
 	ran 4
-	wait_gone "$DRILL_PID" 50 || { echo "the CLI still runs 5 s after the daemon stopped"; stop_drill_cli; return 1; }
-	wait "$DRILL_PID"
-	DRILL_RC=$?
-	DRILL_PID=
+	drill_bg_end 50 "the CLI still runs 5 s after the daemon stopped" || return 1
 	sed 's/^/=   /' "$WORK/sigterm.out" | tail -n 2
 	((DAEMON_RC == 0)) || { echo "the daemon exited with $DAEMON_RC"; return 1; }
 	((DRILL_RC == 4)) || { echo "the CLI exited with $DRILL_RC, not 4 (aborted)"; return 1; }

@@ -300,6 +300,15 @@ print("= %d samples: active %s; fiber %s, probe loss up to %d%%; cell %s" % (
 	((bad == 0))
 }
 
+# table_packets CMD...: the packets counted by the rules of the table that
+# CMD (an `nft -j list table`) prints.
+table_packets() {
+	"$@" | "$PY" -c '
+import json, sys
+print(sum(e["counter"]["packets"] for o in json.load(sys.stdin)["nftables"] if "rule" in o
+          for e in o["rule"]["expr"] if "counter" in e))'
+}
+
 t_random_loss() {
 	local c m
 	known_state || return 1
@@ -307,10 +316,8 @@ t_random_loss() {
 	observe 20 'True' || return 1
 	# The fault was there: fiber's ISP dropped packets (its rule's
 	# counter), and fibre's probes saw losses in some sample.
-	c=$("${FIBERNS[@]}" nft -j list table inet bsc_loss | "$PY" -c '
-import json, sys
-print(sum(e["counter"]["packets"] for o in json.load(sys.stdin)["nftables"] if "rule" in o
-          for e in o["rule"]["expr"] if "counter" in e))') || { echo "no loss table at fiber's ISP"; return 1; }
+	c=$(table_packets "${FIBERNS[@]}" nft -j list table inet bsc_loss) ||
+		{ echo "no loss table at fiber's ISP"; return 1; }
 	m=$(awk '{ if ($3 > m) m = $3 } END { print m + 0 }' "$WORK/observe.samples")
 	echo "= the fault dropped $c packet(s); the probes' loss reached $m %"
 	((c > 0)) || { echo "the loss fault dropped nothing"; return 1; }
@@ -329,9 +336,7 @@ t_dead_target() {
 		}
 	EOF
 	observe 10 'u["fiber"]["health"] == "up" and u["cell"]["health"] == "up"' || return 1
-	c=$("${INET[@]}" nft -j list table ip bsc_deadtarget | "$PY" -c '
-import json, sys
-print(sum(o["rule"]["expr"][1]["counter"]["packets"] for o in json.load(sys.stdin)["nftables"] if "rule" in o))')
+	c=$(table_packets "${INET[@]}" nft -j list table ip bsc_deadtarget)
 	echo "= $c packet(s) to ${LAB_TARGETS[0]} dropped in inet"
 	"${INET[@]}" nft delete table ip bsc_deadtarget
 	((c > 0))

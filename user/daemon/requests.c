@@ -130,15 +130,17 @@ static int reload(struct daemon *d, FILE *out)
 {
 	struct bsc_cfg *n = malloc(sizeof(*n));
 	char err[4096];
+	double drill_s;
 	int i;
 
 	if (!n)
 		return -ENOMEM;
 	/* A drill measures the configuration it started with (its uplinks'
 	 * priorities, the RTO, the failback hold): not one changed under it. */
-	if (bsc_drill_running_s(d) >= 0) {
+	drill_s = bsc_drill_running_s(d);
+	if (drill_s >= 0) {
 		snprintf(err, sizeof(err), "a drill is running (since %.1f s ago): reload when it has ended, or end it with Ctrl-C",
-			 bsc_drill_running_s(d));
+			 drill_s);
 		goto refuse;
 	}
 	if (bsc_config_load(d->cfg_store.path, n, err, sizeof(err))) {
