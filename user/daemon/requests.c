@@ -272,7 +272,8 @@ static void answer(FILE *out, int ok, const char *text)
 static void uplink_request(struct daemon *d, const char *args, FILE *out)
 {
 	const struct bsc_maps *m = &d->dp.maps;
-	char verb[16] = "", name[64] = "", msg[256], extra;
+	char verb[16] = "", name[64] = "", msg[320], extra;
+	const char *drill_note = "";
 	const struct bsc_uplink_verb *v;
 	struct bsc_uplink e;
 	struct bsc_policy pol;
@@ -293,6 +294,19 @@ static void uplink_request(struct daemon *d, const char *args, FILE *out)
 			return;
 		}
 	}
+	/* The operator's word comes first: a drill running is aborted (its
+	 * primary given back) before the word is applied, so the site is in
+	 * the state the operator asked for, not in a drill's outage. */
+	if (bsc_drill_running_s(d) >= 0) {
+		snprintf(msg, sizeof(msg), "the operator's `uplink %s%s%s` came during the drill", verb,
+			 n == 2 ? " " : "", name);
+		bsc_drill_stop(d, msg);
+		drill_note = "; the drill that was running is aborted";
+		if (idx >= 0 && bsc_uplink_read(m, d->up[idx].idx, &e)) {
+			answer(out, 0, "the uplinks map cannot be read");
+			return;
+		}
+	}
 	if (bsc_policy_read(m, pol0, &pol)) {
 		answer(out, 0, "the policy map cannot be read");
 		return;
@@ -309,10 +323,10 @@ static void uplink_request(struct daemon *d, const char *args, FILE *out)
 		daemon_reevaluate(d);
 		if (bsc_uplink_read(m, (uint32_t)idx, &e))
 			e.state = old;
-		snprintf(msg, sizeof(msg), "uplink %s: %s -> %s; active uplink: %s%s%s", name,
+		snprintf(msg, sizeof(msg), "uplink %s: %s -> %s; active uplink: %s%s%s%s", name,
 			 bsc_uplink_state_name(old), bsc_uplink_state_name(e.state),
 			 daemon_active_name(d), d->active != before ? " (changed)" : "",
-			 d->kick.pending & (1u << idx) ? "; its TCP flows being reset" : "");
+			 d->kick.pending & (1u << idx) ? "; its TCP flows being reset" : "", drill_note);
 		answer(out, 1, msg);
 		return;
 	}
@@ -330,10 +344,10 @@ static void uplink_request(struct daemon *d, const char *args, FILE *out)
 	bsc_log(LOG_NOTICE, "operator: uplink %s%s%s", verb, idx < 0 ? "" : " ", name);
 	daemon_reevaluate(d);
 	if (d->active < (uint32_t)d->n)
-		snprintf(msg, sizeof(msg), "active uplink: %s%s", daemon_active_name(d),
-			 d->active != before ? " (changed)" : "");
+		snprintf(msg, sizeof(msg), "active uplink: %s%s%s", daemon_active_name(d),
+			 d->active != before ? " (changed)" : "", drill_note);
 	else
-		snprintf(msg, sizeof(msg), "no uplink can take new flows");
+		snprintf(msg, sizeof(msg), "no uplink can take new flows%s", drill_note);
 	answer(out, 1, msg);
 }
 
