@@ -527,6 +527,64 @@ t_sighup() {
 	grep -q "config -: - -> reloaded" "$DAEMON_LOG" || { echo "no reload in the daemon's log"; return 1; }
 }
 
+# scraped_prio FILE P: one of the last 3 scrapes in FILE saw cell's priority P.
+scraped_prio() { tail -n 3 "$1" | grep -q "\"prio\": \[\"$2\"\]}\$"; }
+
+# Scrapes while the configuration is reloaded under them: three scrapers
+# in the edge namespace (the endpoint takes 4 connections per address)
+# fetch /metrics back to back while cell's priority is reloaded 20 <-> 25
+# twenty times. Every scrape is answered 200 with the three uplinks' series
+# and one cell priority, 20 or 25 (the metrics thread reads a snapshot
+# taken under a lock, never the configuration being replaced); every reload
+# is taken and seen by a scrape within 5 s.
+t_scrapes_during_reloads() {
+	local i p o rc=0 f=$WORK/scrapes.jsonl stop=$WORK/scrapes.stop pid
+	rm -f "$f" "$stop"
+	"${EDGE[@]}" "$PY" - "http://$METRICS/metrics" "$stop" "$f" 3 <<-'EOF' &
+		import json, os, re, sys, threading, urllib.request
+		url, stop, out, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+		lock, f = threading.Lock(), open(out, "a", buffering=1)
+		def scrape(k):
+		    while not os.path.exists(stop):
+		        try:
+		            with urllib.request.urlopen(url, timeout=5) as r:
+		                code, body = r.status, r.read().decode()
+		        except Exception as e:
+		            code, body = repr(e), ""
+		        row = {"k": k, "code": code,
+		               "up": sorted(re.findall(r'^bascule_uplink_up\{uplink="(\w+)"\} [01]$', body, re.M)),
+		               "prio": re.findall(r'^bascule_uplink_priority\{uplink="cell"\} (\d+)$', body, re.M)}
+		        with lock:
+		            f.write(json.dumps(row) + "\n")
+		ts = [threading.Thread(target=scrape, args=(k,)) for k in range(n)]
+		for t in ts: t.start()
+		for t in ts: t.join()
+	EOF
+	pid=$!
+	for i in $(seq 1 20); do
+		p=$((i % 2 ? 25 : 20))
+		conf_set "uplink cell" priority "$p" || { rc=1; break; }
+		o=$(bsc reload 2>&1) && grep -q "^reloaded" <<<"$o" || { echo "reload $i: $o"; rc=1; break; }
+		wait_for 50 scraped_prio "$f" "$p" ||
+			{ echo "reload $i (cell priority $p) not seen by a scrape within 5 s"; rc=1; break; }
+	done
+	touch "$stop"
+	wait_gone "$pid" 100 || { echo "the scrapers did not stop"; stop_pid "$pid"; rc=1; }
+	conf_set "uplink cell" priority 20 && bsc reload >/dev/null || rc=1
+	((rc == 0)) || return 1
+	"$PY" - "$f" <<-'EOF' || return 1
+		import json, sys
+		rows = [json.loads(l) for l in open(sys.argv[1])]
+		bad = [r for r in rows if r["code"] != 200 or r["up"] != ["cell", "fiber", "sat"] or r["prio"] not in (["20"], ["25"])]
+		per = [sum(r["k"] == k for r in rows) for k in range(3)]
+		seen = sorted({r["prio"][0] for r in rows if r["prio"]})
+		print("= %d scrapes (%s per scraper) during 20 reloads; cell's priority seen: %s; %d bad" % (len(rows), "/".join(map(str, per)), " ".join(seen), len(bad)))
+		for r in bad[:5]: print("=   bad:", r)
+		sys.exit(bool(bad) or min(per) < 20 or seen != ["20", "25"])
+	EOF
+	daemon_alive || { echo "the daemon died"; return 1; }
+}
+
 # SIGKILL under a 1 ms stream: the data plane goes on alone; `status` says
 # the daemon is not running and still shows the maps; a restart adopts it.
 t_kill() {
@@ -772,6 +830,7 @@ check "reload of a restart-only change (an uplink's interface): refused, 'needs 
 check "reload changing the history file, the metrics address or control_group: refused by name, nothing opened" t_reload_history_metrics
 check "SIGHUP reloads: cell's priority 20 -> 25 -> 20 in the maps, config events" t_sighup
 
+check "3 concurrent scrapers during 20 reloads (cell's priority 20 <-> 25): every scrape 200 with the 3 uplinks and cell's priority 20 or 25, each reload seen by a scrape within 5 s" t_scrapes_during_reloads
 check "SIGKILL under a 1 ms stream: status says NOT running and shows the maps; uplink drain applied to the maps with no daemon, uplink up through the restarted one; 0 lost" t_kill
 check "the restarted daemon adopted the links and the flows, and serves metrics" t_adopted
 check "failover after the restart, through the adopted maps: a running stream moves fiber -> cell as one flow, a new flow is bound to cell; restored" t_failover_after_restart

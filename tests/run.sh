@@ -94,7 +94,7 @@ suite fuzz 2 240 tests/fuzz/run.sh
 suite integration 25 180 tests/integration.sh
 suite hardening 10 300 tests/hardening.sh
 suite failover 19 360 tests/failover.sh
-suite ops 26 240 tests/ops.sh
+suite ops 27 240 tests/ops.sh
 suite drill 23 360 tests/drill.sh
 SOAK_CYCLES=10 suite soak 9 300 tests/soak.sh
 suite report 13 240 tests/report.sh
