@@ -6,9 +6,11 @@ appends one line per datagram, "<seq> <srcip>:<srcport>", where seq is the
 payload's first 8 bytes as a big-endian uint64 (udpstream.py puts its
 sequence number there), or "-" for shorter payloads. Tests read that log to
 see which source address and port (i.e. which uplink's NAT) each datagram
-arrived from.
+arrived from. With --tell, each answer is the datagram followed by the
+sender's address and port as seen here (4 + 2 bytes, network order), so
+the sender itself sees which uplink's NAT carried it (manyflows.py).
 
-usage: udpecho.py ADDR PORT [--log FILE]
+usage: udpecho.py ADDR PORT [--log FILE] [--tell]
 """
 import argparse
 import socket
@@ -21,6 +23,8 @@ def main():
     ap.add_argument("addr")
     ap.add_argument("port", type=int)
     ap.add_argument("--log", help="append '<seq> <ip>:<port>' per datagram")
+    ap.add_argument("--tell", action="store_true",
+                    help="append the sender's address and port to each answer")
     args = ap.parse_args()
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -35,7 +39,10 @@ def main():
     while True:
         data, peer = sock.recvfrom(65535)
         try:
-            sock.sendto(data, peer)
+            if args.tell:
+                sock.sendto(data + socket.inet_aton(peer[0]) + struct.pack("!H", peer[1]), peer)
+            else:
+                sock.sendto(data, peer)
         except OSError:
             # No route back (a fault is being injected): keep serving.
             pass
