@@ -410,7 +410,7 @@ t_edge_before() {
 t_tcp_reset() {
 	local fl js res dt
 	tcphold_start 15 || { echo "tcphold never got data: $(cat "$WORK/tcphold.json")"; return 1; }
-	sleep 0.3
+	# the connection got data: its binding is there
 	fl=$(bsc flows | grep " $LAB_TCPHOLD_IP:$LAB_TCPHOLD_PORT ")
 	echo "= flow: $fl"
 	grep -q "via uplink 0 " <<<"$fl" || { echo "the connection is not on fiber (uplink 0)"; return 1; }
