@@ -69,18 +69,31 @@ endef
 $(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
 USER_OBJ := $(foreach m,$(MODULES),$($(m)_OBJ))
 
-TEST_BINS := $(BUILD)/tests/test_unit $(BUILD)/tests/test_dataplane $(BUILD)/tests/test_probe \
+TEST_BINS := $(BUILD)/tests/test_config $(BUILD)/tests/test_lib \
+	$(BUILD)/tests/test_dataplane_unit $(BUILD)/tests/test_control $(BUILD)/tests/test_daemon \
+	$(BUILD)/tests/test_dataplane $(BUILD)/tests/test_probe \
 	$(BUILD)/tests/test_health $(BUILD)/tests/test_metrics $(BUILD)/tests/test_history
 # what each test binary tests: it links those modules and what they use
-TEST_MODS_test_unit      := daemon
+TEST_MODS_test_config    := config
+TEST_MODS_test_lib       := lib
+TEST_MODS_test_dataplane_unit := dataplane
+TEST_MODS_test_control   := control
+TEST_MODS_test_daemon    := daemon
 TEST_MODS_test_dataplane := dataplane
 TEST_MODS_test_probe     := probe
 TEST_MODS_test_health    := health
 TEST_MODS_test_metrics   := metrics
 TEST_MODS_test_history   := report
 # every test binary: the shared cmocka runner; those that load the BPF
-# object: the shared loader
+# object: the shared loader; the controller's unit tests: what they share
+# (a configuration from text, the reference checksums, maps made by hand)
 $(foreach t,$(TEST_BINS),$(eval TEST_OBJS_$(notdir $(t)) := $(BUILD)/tests/lib/runner.o))
+TEST_OBJS_test_config    += $(BUILD)/tests/lib/unit.o
+TEST_OBJS_test_lib       += $(BUILD)/tests/lib/csumref.o
+TEST_OBJS_test_dataplane_unit += $(BUILD)/tests/lib/unit.o $(BUILD)/tests/lib/csumref.o \
+	$(BUILD)/tests/lib/handmaps.o
+TEST_OBJS_test_control   += $(BUILD)/tests/lib/unit.o
+TEST_OBJS_test_daemon    += $(BUILD)/tests/lib/unit.o $(BUILD)/tests/lib/handmaps.o
 TEST_OBJS_test_dataplane += $(BUILD)/tests/pktbuild.o $(BUILD)/tests/lib/bpfload.o
 TEST_OBJS_test_metrics   += $(BUILD)/tests/lib/bpfload.o
 

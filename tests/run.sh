@@ -83,7 +83,11 @@ suite() {
 # four times what it takes on 2 cores: a limit catches a hang, it does not
 # time anything), the command.
 export CMOCKA_MESSAGE_OUTPUT=TAP
-suite unit 167 120 "$BUILD/tests/test_unit"
+suite unit-config 96 60 "$BUILD/tests/test_config"
+suite unit-lib 8 60 "$BUILD/tests/test_lib"
+suite unit-dataplane 42 60 "$BUILD/tests/test_dataplane_unit"
+suite unit-control 13 120 "$BUILD/tests/test_control"
+suite unit-daemon 8 120 "$BUILD/tests/test_daemon"
 suite history 19 120 "$BUILD/tests/test_history"
 suite health 88 60 "$BUILD/tests/test_health"
 suite probe 129 180 "$BUILD/tests/test_probe"
