@@ -133,7 +133,10 @@ LINK = $(CC) $(CFLAGS) $(filter %.o,$^) $(filter %.a,$^) -o $@ -Wl,--as-needed $
 $(BUILD)/bascule: $(call mod_libs,cli)
 	$(LINK)
 
-$(BUILD)/tests/%.o: tests/%.c $(USER_HDRS) $(BPF_HDRS) | $(BUILD)
+# the tests' own headers: an edit rebuilds what includes them
+TEST_HDRS := $(wildcard tests/*.h tests/lib/*.h tests/dataplane/*.h)
+
+$(BUILD)/tests/%.o: tests/%.c $(USER_HDRS) $(BPF_HDRS) $(TEST_HDRS) | $(BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Ibpf -c $< -o $@
 

@@ -93,7 +93,7 @@ suite health 88 60 "$BUILD/tests/test_health"
 suite probe 129 180 "$BUILD/tests/test_probe"
 suite probe-lab 8 120 tests/probe_lab.sh
 suite metrics 11 120 "$BUILD/tests/test_metrics"
-suite dataplane 161 180 "$BUILD/tests/test_dataplane"
+suite dataplane 162 180 "$BUILD/tests/test_dataplane"
 suite fuzz 2 240 tests/fuzz/run.sh
 suite integration 25 180 tests/integration.sh
 suite hardening 10 300 tests/hardening.sh

@@ -7,14 +7,18 @@
  * against the real maps (idle flows go, 9000 flows in batches and in the
  * daemon's slices, datagram flows unbound on failback without spending the
  * host's budget); the flow cache (served, invalidated by the generation, a
- * failback unbind, a FIN, a flow moved by another CPU).
+ * failback unbind, a FIN, a flow moved by another CPU); the sweep racing the
+ * data plane on another thread (replies in flight to the flows it expires,
+ * flows re-bound while it takes them).
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <pthread.h>
 #include <sched.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dataplane/flows.h"
 #include "lib/clock.h"
@@ -579,6 +583,255 @@ static void test_flow_cache_rebind_on_another_cpu(void **state)
 	fail_msg("in 20 tries, CPU 0's cache never held the binding through a tick");
 }
 
+
+/* The sweep racing the data plane.  A thread plays the data plane: over and
+ * over, a reply from the remote to every flow's NAT port (read from its
+ * binding just before, so a reply is in flight when the sweep takes it),
+ * a packet from the LAN for every odd flow (live: never idle), and, now and
+ * then, one for an even flow (which re-binds it if the sweep took it).  The
+ * main thread ages the even flows (idle for ten ticks), then sweeps the
+ * table in small slices, as the daemon does, while the thread runs; the
+ * thread is paused between rounds and the tables checked:
+ *  - every binding has its reverse entry, and every reverse entry its
+ *    binding (no NAT port leaked, no flow without its way back);
+ *  - the live flows were never taken (same NAT port: their own);
+ *  - every reply delivered went to its own flow's host and port, with good
+ *    checksums, and every reply not delivered was counted as
+ *    drop_wan_no_binding; no other drop; every LAN packet forwarded.
+ * The race is proven to have happened: replies to flows the sweep took,
+ * dropped, and flows re-bound on another port while their old reverse
+ * entry was still there. */
+#define RACE_FLOWS 1024
+#define RACE_PORT0 20000
+#define RACE_ROUNDS 30
+
+static struct {
+	int run, paused, stop;          /* __atomic */
+	uint32_t iter;                  /* __atomic: the thread's rounds so far */
+	uint64_t replies, delivered, dropped, misdelivered, bad_csum, odd_lost;
+	uint64_t lan, lan_not_forwarded, other_verdict;
+} race;
+
+static uint16_t race_nat_port(int j, uint16_t last)
+{
+	struct pspec s = { FROM_HOST, UDP_Q, .sport = (uint16_t)(RACE_PORT0 + j) };
+	struct bsc_flow f;
+
+	return flow_get(&s, &f) ? last : ntohs(f.nat_port);
+}
+
+/* One packet through a program, no cmocka (not the test's thread). */
+static int race_run(int which, const struct pspec *s, uint8_t *out, uint32_t *out_len)
+{
+	uint8_t in[256];
+	struct xdp_md ctx = { 0 };
+	size_t len = pkt_build(s, in, sizeof(in));
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (uint32_t)len,
+		    .data_out = out, .data_size_out = 256, .repeat = 1, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
+
+	ctx.data_end = (uint32_t)len;
+	ctx.ingress_ifindex = which == WAN ? E.ifidx[0] : E.ifidx[3];
+	if (bpf_prog_test_run_opts(E.prog[which], &o))
+		return -1;
+	*out_len = o.data_size_out;
+	return (int)o.retval;
+}
+
+static void *race_dataplane(void *arg)
+{
+	static uint16_t port[RACE_FLOWS];
+	uint8_t out[256], host_mac[6];
+	uint32_t host = ip4(LAN_HOST), n, iter = 0;
+	int j, v;
+
+	mac_parse(HOST_MAC, host_mac);
+	for (j = 0; j < RACE_FLOWS; j++)
+		port[j] = (uint16_t)(RACE_PORT0 + j);
+	while (!__atomic_load_n(&race.stop, __ATOMIC_ACQUIRE)) {
+		if (!__atomic_load_n(&race.run, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&race.paused, 1, __ATOMIC_RELEASE);
+			usleep(100);
+			continue;
+		}
+		__atomic_store_n(&race.paused, 0, __ATOMIC_RELEASE);
+		iter++;
+		__atomic_store_n(&race.iter, iter, __ATOMIC_RELEASE);
+		for (j = 0; j < RACE_FLOWS && __atomic_load_n(&race.run, __ATOMIC_ACQUIRE); j++) {
+			struct pspec a = { AT_FIBER, UDP_A, .dport = 0 };
+			struct pspec q = { FROM_HOST, UDP_Q, .sport = (uint16_t)(RACE_PORT0 + j) };
+
+			port[j] = race_nat_port(j, port[j]);
+			a.dport = port[j];
+			v = race_run(WAN, &a, out, &n);
+			race.replies++;
+			if (v == XDP_REDIRECT) {
+				race.delivered++;
+				if (n < 14 + 20 + 8 || memcmp(out, host_mac, 6) ||
+				    memcmp(out + 14 + 16, &host, 4) ||
+				    ((out[14 + 22] << 8) | out[14 + 23]) != RACE_PORT0 + j)
+					race.misdelivered++;
+				else if (!ip_csum_ok(out, n, 1) || !l4_csum_ok(out, n, 1))
+					race.bad_csum++;
+			} else if (v == XDP_DROP) {
+				race.dropped++;
+				race.odd_lost += j & 1; /* a live flow's reply */
+			} else {
+				race.other_verdict++;
+			}
+			if ((j & 1) || (iter + (uint32_t)j) % 4 == 0) {
+				v = race_run(LAN, &q, out, &n);
+				race.lan++;
+				race.lan_not_forwarded += v != XDP_REDIRECT;
+			}
+		}
+	}
+	return arg;
+}
+
+static void race_pause(int run)
+{
+	__atomic_store_n(&race.run, run, __ATOMIC_RELEASE);
+	if (!run)
+		while (!__atomic_load_n(&race.paused, __ATOMIC_ACQUIRE))
+			usleep(100);
+}
+
+/* Every binding has its reverse entry and every reverse entry its binding;
+ * returns how many of either were missing, and counts in *moved the even
+ * flows bound on another port than their own. */
+static int race_tables_agree(int *moved)
+{
+	struct bsc_flow_key fk, *pf = NULL, nf;
+	struct bsc_rev_key rk, *pr = NULL, nr;
+	struct bsc_flow f;
+	struct bsc_rev v;
+	int bad = 0;
+
+	while (!bpf_map_get_next_key(E.m.flows, pf, &nf)) {
+		fk = nf;
+		pf = &fk;
+		if (bpf_map_lookup_elem(E.m.flows, &fk, &f))
+			continue;
+		memset(&rk, 0, sizeof(rk));
+		rk.raddr = fk.daddr;
+		rk.rport = fk.dport;
+		rk.nat_port = f.nat_port;
+		rk.proto = fk.proto;
+		rk.uplink = f.uplink;
+		if (bpf_map_lookup_elem(E.m.rev, &rk, &v) || v.lan_addr != fk.saddr ||
+		    v.lan_port != fk.sport)
+			bad++;
+		*moved += f.nat_port != fk.sport;
+	}
+	while (!bpf_map_get_next_key(E.m.rev, pr, &nr)) {
+		rk = nr;
+		pr = &rk;
+		if (bpf_map_lookup_elem(E.m.rev, &rk, &v))
+			continue;
+		memset(&fk, 0, sizeof(fk));
+		fk.saddr = v.lan_addr;
+		fk.daddr = rk.raddr;
+		fk.sport = v.lan_port;
+		fk.dport = rk.rport;
+		fk.proto = rk.proto;
+		if (bpf_map_lookup_elem(E.m.flows, &fk, &f) || f.uplink != rk.uplink ||
+		    f.nat_port != rk.nat_port)
+			bad++;
+	}
+	return bad;
+}
+
+static void test_sweep_races_the_dataplane(void **state)
+{
+	struct bsc_timeouts to = { .tcp_established = 7440, .tcp_transitory = 240,
+				   .tcp_closed = 10, .udp = 5, .icmp = 30 };
+	uint64_t reasons0[BSC_R_MAX], reasons1[BSC_R_MAX];
+	int j, round, swept = 0, moved = 0, i, bad = 0, live_gone = 0;
+	pthread_t th;
+	struct bsc_flow f;
+
+	(void)state;
+	reset_state();
+	memset(&race, 0, sizeof(race));
+	for (j = 0; j < RACE_FLOWS; j++) {
+		struct pspec q = { FROM_HOST, UDP_Q, .sport = (uint16_t)(RACE_PORT0 + j) };
+
+		bind_flow(&q);
+	}
+	assert_int_equal(bsc_reasons_sum(&E.m, reasons0), 0);
+	assert_int_equal(pthread_create(&th, NULL, race_dataplane, NULL), 0);
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		struct bsc_walk w = { 0 };
+		uint32_t old = tick_now() - 10, it;
+		int m = 0;
+
+		race_pause(0);
+		/* the even flows idle for ten ticks, those the sweep took bound again */
+		for (j = 0; j < RACE_FLOWS; j += 2) {
+			struct pspec q = { FROM_HOST, UDP_Q, .sport = (uint16_t)(RACE_PORT0 + j) };
+
+			if (flow_get(&q, &f)) {
+				bind_flow(&q);
+				assert_int_equal(flow_get(&q, &f), 0);
+			}
+			f.last = old;
+			flow_put(&q, &f);
+		}
+		it = __atomic_load_n(&race.iter, __ATOMIC_ACQUIRE);
+		race_pause(1);
+		while (__atomic_load_n(&race.iter, __ATOMIC_ACQUIRE) == it)
+			usleep(50); /* the thread is on its way through the flows */
+		/* slices of 8, the loop's other work between them */
+		do {
+			swept += bsc_flows_gc_step(&E.m, &to, bsc_now_ns(), &w, 8);
+			usleep(100);
+		} while (!w.done);
+		race_pause(0);
+		bad = race_tables_agree(&m);
+		moved += m;
+		for (j = 1; j < RACE_FLOWS; j += 2) {
+			struct pspec q = { FROM_HOST, UDP_Q, .sport = (uint16_t)(RACE_PORT0 + j) };
+
+			/* a live flow stays, on its own port */
+			live_gone += flow_get(&q, &f) || ntohs(f.nat_port) != RACE_PORT0 + j;
+		}
+		if (bad || live_gone)
+			break;
+	}
+	/* the thread stopped before any verdict: a failure must not leave it
+	 * running under the next test */
+	__atomic_store_n(&race.stop, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	if (bad)
+		fail_msg("round %d: %d binding(s) or reverse entries without the other", round, bad);
+	if (live_gone)
+		fail_msg("round %d: %d live flow(s) taken by the sweep", round, live_gone);
+	assert_int_equal(bsc_reasons_sum(&E.m, reasons1), 0);
+	print_message("# %d rounds: %d flows swept; %" PRIu64 " replies in flight, %" PRIu64
+		      " delivered, %" PRIu64 " dropped; %" PRIu64 " LAN packets; %d bindings found on another port than their own\n",
+		      RACE_ROUNDS, swept, race.replies, race.delivered, race.dropped, race.lan, moved);
+	assert_int_equal(race.misdelivered, 0);
+	assert_int_equal(race.bad_csum, 0);
+	assert_int_equal(race.other_verdict, 0);
+	assert_int_equal(race.odd_lost, 0);
+	assert_int_equal(race.lan_not_forwarded, 0);
+	assert_int_equal(race.delivered + race.dropped, race.replies);
+	/* every reply not delivered is counted, as no binding, and nothing else dropped */
+	for (i = 0; i < BSC_R_MAX; i++) {
+		uint64_t d = reasons1[i] - reasons0[i];
+
+		if (i == BSC_R_DROP_WAN_NO_BINDING)
+			assert_int_equal(d, race.dropped);
+		else if (d && !strncmp(bsc_reason_names[i], "drop_", 5))
+			fail_msg("%s grew by %" PRIu64 " in the race", bsc_reason_names[i], d);
+	}
+	/* the race did happen: expired flows' replies dropped, flows re-bound
+	 * while their old reverse entry was still there */
+	assert_true(swept >= RACE_FLOWS / 2);
+	assert_true(race.dropped > 0);
+}
+
 void add_flows_tests(void)
 {
 	T_ADD(test_binding_as_stored);
@@ -594,4 +847,5 @@ void add_flows_tests(void)
 	T_ADD(test_flow_cache_after_unbind);
 	T_ADD(test_flow_cache_not_for_fin);
 	T_ADD(test_flow_cache_rebind_on_another_cpu);
+	T_ADD(test_sweep_races_the_dataplane);
 }
