@@ -96,7 +96,7 @@ TEST_OBJS_test_control   += $(BUILD)/tests/lib/unit.o
 TEST_OBJS_test_daemon    += $(BUILD)/tests/lib/unit.o $(BUILD)/tests/lib/handmaps.o
 TEST_OBJS_test_dataplane += $(BUILD)/tests/pktbuild.o $(BUILD)/tests/lib/bpfload.o \
 	$(patsubst %,$(BUILD)/tests/dataplane/%.o,common rows_forward rows_icmp rows_drill \
-		rows_hardening flows)
+		rows_hardening rows_classes flows)
 TEST_OBJS_test_metrics   += $(BUILD)/tests/lib/bpfload.o
 
 .PHONY: all deps test demo bench-failover install clean cleanroom soak check-layers
@@ -143,7 +143,7 @@ $(BUILD)/tests/%.o: tests/%.c $(USER_HDRS) $(BPF_HDRS) $(TEST_HDRS) | $(BUILD)
 # the data-plane rows' frames are a base (VIA_FIBER, TO_HOST...) with some
 # fields overridden: in the files of those frames only (tests/dataplane/
 # rows_*.c, and flows.c's tests), overriding an initializer is the idiom
-$(patsubst %,$(BUILD)/tests/dataplane/%.o,rows_forward rows_icmp rows_drill rows_hardening \
+$(patsubst %,$(BUILD)/tests/dataplane/%.o,rows_forward rows_icmp rows_drill rows_hardening rows_classes \
 	flows): CFLAGS += -Wno-override-init
 
 $(TEST_BINS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $$(TEST_OBJS_$$*) $$(call mod_libs,$$(TEST_MODS_$$*))

@@ -39,7 +39,7 @@ static __always_inline int count(__u32 reason, int verdict)
 
 static __always_inline int verdict_of(__u32 reason)
 {
-	return reason >= BSC_R_DROP_MALFORMED && reason <= BSC_R_DROP_DRILL ?
+	return reason >= BSC_R_DROP_MALFORMED && reason <= BSC_R_DROP_CLASS_NO_UPLINK ?
 		       XDP_DROP : XDP_PASS;
 }
 
@@ -128,9 +128,10 @@ static __always_inline void set_macs(struct ethhdr *eth, const __u8 *src, const 
 	mac_copy(eth->h_source, src);
 }
 
-static __always_inline void stats_tx(__u32 uplink, __u32 len, int to_wan)
+static __always_inline void stats_tx(__u32 uplink, __u32 cls, __u32 len, int to_wan)
 {
-	struct bsc_uplink_stats *st = bpf_map_lookup_elem(&uplink_stats, &uplink);
+	__u32 row = stats_row(uplink, cls);
+	struct bsc_uplink_stats *st = bpf_map_lookup_elem(&uplink_stats, &row);
 
 	if (!st)
 		return;
@@ -145,19 +146,19 @@ static __always_inline void stats_tx(__u32 uplink, __u32 len, int to_wan)
 
 /* The last steps of both directions: MACs, counters, redirect (the TTL is
  * the caller's: nat_rewrite or ip_ttl_dec). */
-static __always_inline int send_to_uplink(struct pkt *p, __u32 uplink,
+static __always_inline int send_to_uplink(struct pkt *p, __u32 uplink, __u32 cls,
 					  const struct bsc_uplink *up)
 {
 	set_macs(p->eth, up->mac, up->gw_mac);
-	stats_tx(uplink, p->len, 1);
+	stats_tx(uplink, cls, p->len, 1);
 	return redirect_to(uplink, BSC_R_FWD_LAN);
 }
 
-static __always_inline int send_to_lan(struct pkt *p, __u32 uplink,
+static __always_inline int send_to_lan(struct pkt *p, __u32 uplink, __u32 cls,
 				       const struct bsc_config *cfg, const __u8 *lan_mac)
 {
 	set_macs(p->eth, cfg->lan_mac, lan_mac);
-	stats_tx(uplink, p->len, 0);
+	stats_tx(uplink, cls, p->len, 0);
 	return redirect_to(BSC_LAN_SLOT, BSC_R_FWD_WAN);
 }
 
@@ -212,9 +213,9 @@ static __always_inline int flow_key_eq(const struct bsc_flow_key *cached,
 				       const struct bsc_flow_key *k)
 {
 	const __u64 *x = (const void *)cached, *y = (const void *)k;
-	const __u64 mask = bpf_cpu_to_be64(0xffffffffff00ffffULL);
+	const __u64 mask = bpf_cpu_to_be64(0xffffffffff0000ffULL);
 
-	_Static_assert(__builtin_offsetof(struct bsc_flow_key, pad) == 13, "pad[0] is byte 13");
+	_Static_assert(__builtin_offsetof(struct bsc_flow_key, pad) == 13, "pad[0..1] are bytes 13, 14");
 	return x[0] == y[0] && (x[1] & mask) == y[1];
 }
 
@@ -264,7 +265,7 @@ static __always_inline int lan_icmp_error(struct pkt *p)
 	icmp_err_xlate(p, &in, 0, f->nat_addr, f->nat_port);
 	ip_ttl_dec(p->ip);
 	count(BSC_R_ICMP_ERR_XLATED, 0);
-	return send_to_uplink(p, f->uplink, up);
+	return send_to_uplink(p, f->uplink, f->policy, up);
 }
 
 /* A frame the box itself put in through BPF_PROG_TEST_RUN (the drill's
@@ -315,6 +316,74 @@ static __always_inline int source_guard_ok(struct xdp_md *ctx, const struct pkt 
 	    fib.ifindex != cfg->lan_ifindex)
 		return 1;
 	return mac_eq(fib.dmac, p->eth->h_source);
+}
+
+/* What a rule is matched against (by value: the loop's callback sees the
+ * caller's stack, not its packet pointers). */
+struct classify_ctx {
+	__u32 saddr, daddr;
+	__u16 sport, dport;     /* host order */
+	__u8  proto, dscp, ports, pad;
+	__u8  mac[6];
+	__u16 n;                /* rules in use */
+	__u32 cls;              /* the answer: 0 until a rule matches */
+};
+
+static long classify_one(__u64 i, void *data)
+{
+	struct classify_ctx *c = data;
+	struct bsc_class_rule *r;
+	__u32 key = (__u32)i;
+
+	if (i >= c->n)
+		return 1;
+	r = bpf_map_lookup_elem(&class_rules, &key);
+	if (!r)
+		return 1;
+	if ((c->saddr & r->src_mask) != r->src || (c->daddr & r->dst_mask) != r->dst)
+		return 0;
+	if (r->proto && r->proto != c->proto)
+		return 0;
+	if (r->dscp != BSC_DSCP_ANY && r->dscp != c->dscp)
+		return 0;
+	if (r->sport_lo > 0 || r->sport_hi < 0xffff || r->dport_lo > 0 || r->dport_hi < 0xffff) {
+		if (!c->ports || c->sport < r->sport_lo || c->sport > r->sport_hi ||
+		    c->dport < r->dport_lo || c->dport > r->dport_hi)
+			return 0;
+	}
+	if (r->has_mac && !mac_eq(r->mac, c->mac))
+		return 0;
+	c->cls = r->cls;
+	return 1;
+}
+
+/* The class of a new flow: the first rule of class_rules that it matches
+ * (bascule.h, struct bsc_class_rule), 0 when none does.  On the new-flow
+ * path only: the binding keeps the class.  bpf_loop: the verifier checks
+ * one round, whatever the number of rules. */
+static __always_inline __u32 classify(const struct pkt *p, const struct bsc_flow_key *k,
+				      const struct bsc_config *cfg)
+{
+	struct classify_ctx c = {
+		.saddr = k->saddr, .daddr = k->daddr,
+		.sport = bpf_ntohs(k->sport), .dport = bpf_ntohs(k->dport),
+		.proto = k->proto, .dscp = p->ip->tos >> 2,
+		.ports = k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP,
+		.n = cfg->n_class_rules,
+	};
+
+	if (!c.n)
+		return 0;
+	mac_copy(c.mac, p->eth->h_source);
+	bpf_loop(BSC_MAX_CLASS_RULES, classify_one, &c, 0);
+	return c.cls;
+}
+
+/* No uplink for a new flow (or a moved one) of class cls: the default
+ * class has none at all; another class, none of its own. */
+static __always_inline __u32 no_uplink_reason(__u32 cls, __u32 via)
+{
+	return cls && via == BSC_NO_UPLINK ? BSC_R_DROP_CLASS_NO_UPLINK : BSC_R_DROP_NO_UPLINK;
 }
 
 /* The kernel's routes, once per new flow (the binding then keeps the
@@ -372,7 +441,7 @@ static __always_inline int lan_later_fragment(struct pkt *p)
 	if (!uplink_keeps_addr(up, v->addr))
 		return finish(BSC_R_DROP_NO_UPLINK);
 	ip_rewrite(p->ip, 1, v->addr);
-	return send_to_uplink(p, v->uplink, up);
+	return send_to_uplink(p, v->uplink, v->cls, up);
 }
 
 SEC("xdp")
@@ -384,7 +453,7 @@ int bascule_lan(struct xdp_md *ctx)
 	struct bsc_config *cfg;
 	struct bsc_uplink *up;
 	struct pkt p = {};
-	__u32 idx, via, now, gen, mtu;
+	__u32 idx, via, now, gen, mtu, cls;
 	__u64 now_ns;
 	int r;
 
@@ -441,7 +510,7 @@ int bascule_lan(struct xdp_md *ctx)
 			if (frame_too_big(ctx, &p, up->ifindex, &mtu))
 				return too_big_to_lan(ctx, &p, mtu, cfg);
 			nat_rewrite(&p, 1, up->addr, fc->nat_port);
-			return send_to_uplink(&p, idx, up);
+			return send_to_uplink(&p, idx, fc->key.pad[1], up);
 		}
 	}
 
@@ -470,20 +539,22 @@ int bascule_lan(struct xdp_md *ctx)
 			if (!th->syn || th->ack)
 				return reset_to_lan(ctx, &p, BSC_R_TX_RST_NO_FLOW);
 		}
+		/* once per flow: the binding keeps the class */
+		cls = classify(&p, &k, cfg);
 		if (via != BSC_NO_UPLINK) {
 			idx = via;
 			up = uplink_get(idx);
 			if (!up || up->state != BSC_UPLINK_UP || !up->addr)
 				up = NULL;
 		} else {
-			up = policy_uplink(0, &idx);
+			up = policy_uplink(cls, &idx);
 		}
 		if (!up)
-			return finish(BSC_R_DROP_NO_UPLINK);
+			return finish(no_uplink_reason(cls, via));
 		r = host_may_open(k.saddr, p.eth->h_source, cfg, now_ns);
 		if (r)
 			return finish(r);
-		r = flow_bind(&k, idx, up, NULL, p.eth->h_source, now, &fl);
+		r = flow_bind(&k, idx, up, NULL, cls, p.eth->h_source, now, &fl);
 		if (r)
 			return finish(r);
 		f = &fl;
@@ -505,9 +576,9 @@ int bascule_lan(struct xdp_md *ctx)
 			}
 			up = policy_uplink(f->policy, &idx);
 			if (!up)
-				return finish(BSC_R_DROP_NO_UPLINK);
+				return finish(no_uplink_reason(f->policy, BSC_NO_UPLINK));
 			fl = *f;
-			r = flow_bind(&k, idx, up, &fl, p.eth->h_source, now, &fl);
+			r = flow_bind(&k, idx, up, &fl, 0, p.eth->h_source, now, &fl);
 			if (r)
 				return finish(r);
 			count(BSC_R_REBOUND, 0);
@@ -524,7 +595,8 @@ int bascule_lan(struct xdp_md *ctx)
 			if (!bpf_map_lookup_elem(&rev, &rk)) {
 				struct bsc_rev rv = { .lan_addr = k.saddr,
 						      .lan_port = k.sport,
-						      .checked = now };
+						      .checked = now,
+						      .cls = f->policy };
 
 				__builtin_memcpy(rv.lan_mac, f->lan_mac, 6);
 				bpf_map_update_elem(&rev, &rk, &rv, BPF_NOEXIST);
@@ -543,11 +615,12 @@ touched:
 			bsc_mss_clamp(ctx, (__u32)(p.l4 - (void *)p.eth), mss_of(ctx, up->ifindex));
 	}
 	if (p.frag)
-		frag_remember(&p, 0, f->nat_addr, p.eth->h_source, f->uplink, now);
+		frag_remember(&p, 0, f->nat_addr, p.eth->h_source, f->uplink, f->policy, now);
 
 	if (fc) {
 		fc->key = k;
 		fc->key.pad[0] = f->uplink;
+		fc->key.pad[1] = f->policy;
 		fc->nat_port = f->nat_port;
 		__builtin_memcpy(fc->mac_lo, f->lan_mac + 2, 4);
 		fc->addr_lo = (__u16)(f->nat_addr >> 16);
@@ -555,7 +628,7 @@ touched:
 		fc->gen = gen;
 	}
 	nat_rewrite(&p, 1, f->nat_addr, f->nat_port);
-	return send_to_uplink(&p, f->uplink, up);
+	return send_to_uplink(&p, f->uplink, f->policy, up);
 }
 
 /* ------------------------------------------------------------- uplink side */
@@ -631,7 +704,7 @@ static __always_inline int wan_icmp_error(struct pkt *p, __u32 uplink,
 	count(BSC_R_ICMP_ERR_XLATED, 0);
 	if (k.saddr == cfg->lan_addr)
 		return finish(BSC_R_PASS_LOCAL);
-	return send_to_lan(p, uplink, cfg, f->lan_mac);
+	return send_to_lan(p, uplink, f->policy, cfg, f->lan_mac);
 }
 
 /* A later fragment of a reply whose first fragment was translated: to the
@@ -648,7 +721,7 @@ static __always_inline int wan_later_fragment(struct pkt *p, __u32 uplink,
 	ip_rewrite(p->ip, 0, v->addr);
 	if (v->addr == cfg->lan_addr)
 		return finish(BSC_R_PASS_LOCAL);
-	return send_to_lan(p, uplink, cfg, v->mac);
+	return send_to_lan(p, uplink, v->cls, cfg, v->mac);
 }
 
 SEC("xdp")
@@ -750,11 +823,11 @@ int bascule_wan(struct xdp_md *ctx)
 	}
 
 	if (p.frag)
-		frag_remember(&p, 1 + uplink, rv->lan_addr, rv->lan_mac, uplink, now);
+		frag_remember(&p, 1 + uplink, rv->lan_addr, rv->lan_mac, uplink, rv->cls, now);
 	nat_rewrite(&p, 0, rv->lan_addr, rv->lan_port);
 	/* The box's own flow through the data path (a drill's synthetic
 	 * flow, sent from the LAN address): the kernel delivers the reply. */
 	if (rv->lan_addr == cfg->lan_addr)
 		return finish(BSC_R_PASS_LOCAL);
-	return send_to_lan(&p, uplink, cfg, rv->lan_mac);
+	return send_to_lan(&p, uplink, rv->cls, cfg, rv->lan_mac);
 }

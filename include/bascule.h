@@ -18,7 +18,12 @@
 #endif
 
 #define BSC_MAX_UPLINKS   8
-#define BSC_MAX_POLICIES  16
+/* Traffic classes: class 0 is the default (what no rule matches); a class
+ * is also the index of its policy (its active uplink) and of its row of
+ * uplink_stats.  Rules are the classes' `match` lines, in file order. */
+#define BSC_MAX_CLASSES   64
+#define BSC_MAX_POLICIES  BSC_MAX_CLASSES
+#define BSC_MAX_CLASS_RULES 128
 #define BSC_LAN_SLOT      BSC_MAX_UPLINKS   /* tx_ports slot of the LAN device */
 #define BSC_TX_SLOTS      (BSC_MAX_UPLINKS + 1)
 #define BSC_NAME_LEN      16
@@ -83,11 +88,14 @@ enum bsc_admin {
 };
 
 /* One entry of the `policy` array map: which uplink new flows of that
- * policy leave through.  Policy 0 is the default policy. */
+ * policy (that traffic class) leave through.  Policy 0 is the default
+ * class's. */
 struct bsc_policy {
 	__u32 active;           /* uplink index, or BSC_NO_UPLINK */
 	__u32 preferred;        /* operator's choice (`bascule uplink activate`),
 				 * or BSC_NO_UPLINK: best priority wins */
+	char  name[BSC_NAME_LEN]; /* the class's, for the operator (bpftool,
+				 * status); "" for a policy no class uses */
 };
 
 /* Global configuration, `config` array map entry 0. */
@@ -97,13 +105,15 @@ struct bsc_config {
 	__u32 lan_net;          /* LAN prefix, network byte order */
 	__u32 lan_mask;         /* LAN netmask, network byte order */
 	__u8  lan_mac[6];
-	__u16 pad;
+	__u16 n_class_rules;    /* entries of class_rules in use */
 	/* Budget of new flows per LAN host (token bucket): rate per second and
 	 * burst.  0 = unlimited.  Keeps one host from filling or churning the
 	 * shared tables alone. */
 	__u32 host_flow_rate;
 	__u32 host_flow_burst;
 	__u32 flags;            /* BSC_CFG_* */
+	__u32 n_classes;        /* classes in use (at least 1: the default):
+				 * the rows of uplink_stats worth summing */
 };
 
 /* bsc_config.flags */
@@ -167,6 +177,28 @@ struct bsc_flow {
 	__u32 last;             /* tick of the last packet, either way */
 };
 
+/* One entry of `class_rules` (array, BSC_MAX_CLASS_RULES): a `match` line
+ * of a [class NAME] section.  A new flow takes the class of the first rule
+ * that matches it, in order; class 0 when none does.  The class is kept in
+ * the binding (bsc_flow.policy): an established flow is never classified
+ * again.  Every condition must hold: source and destination under their
+ * masks (0: any), the protocol (0: any), the ports (host order, inclusive;
+ * 0-65535: any; a rule with ports matches TCP and UDP only), the DSCP
+ * (BSC_DSCP_ANY: any) and the LAN host's MAC (has_mac). */
+#define BSC_DSCP_ANY 0xff
+struct bsc_class_rule {
+	__u32 src, src_mask;
+	__u32 dst, dst_mask;
+	__u16 sport_lo, sport_hi;
+	__u16 dport_lo, dport_hi;
+	__u8  proto;
+	__u8  dscp;
+	__u8  cls;
+	__u8  has_mac;
+	__u8  mac[6];
+	__u16 pad;
+};
+
 /* Key of the `rev` map: what a reply on an uplink carries. */
 struct bsc_rev_key {
 	__u32 raddr;            /* remote address */
@@ -193,6 +225,8 @@ struct bsc_rev {
 				 * at exactly this number (RFC 5961): a blind one
 				 * is passed to the host, which judges it by its
 				 * own window, and the binding stays. */
+	__u8  cls;              /* the flow's class: its replies are counted there */
+	__u8  pad[3];
 };
 
 /* The LAN side's flow cache (`flow_cache`, per CPU, not pinned): the
@@ -208,9 +242,10 @@ struct bsc_rev {
 #define BSC_FLOW_CACHE_SLOTS (1u << BSC_FLOW_CACHE_BITS)
 
 struct bsc_flow_cache {
-	struct bsc_flow_key key; /* key.pad[0] holds the binding's uplink (the
-				  * compare masks it out), so the slot keeps
-				  * 32 bytes with the MAC in it */
+	struct bsc_flow_key key; /* key.pad[0] holds the binding's uplink and
+				  * key.pad[1] its class (the compare masks
+				  * them out), so the slot keeps 32 bytes with
+				  * the MAC in it */
 	__u16 nat_port;
 	__u8  mac_lo[4];        /* the binding's MAC, its last 4 bytes: a hit
 				 * needs the same (a frame from another NIC
@@ -240,13 +275,17 @@ struct bsc_frag {
 	__u8  mac[6];           /* LAN -> uplink: the host's, which must send them;
 				 * uplink -> LAN: where they go */
 	__u8  uplink;
-	__u8  pad;
+	__u8  cls;              /* the flow's class, for its counters */
 	__u32 tick;             /* of the first fragment: reassembly gives up
 				 * after BSC_FRAG_TICKS */
 };
 #define BSC_FRAG_TICKS 30
 
-/* Per-uplink, per-CPU traffic counters (`uplink_stats`). */
+/* Per-class, per-uplink, per-CPU traffic counters (`uplink_stats`): entry
+ * cls * BSC_MAX_UPLINKS + uplink, so that class 0's are the uplinks' own
+ * entries 0..7 and one look-up a packet counts both ways of seeing it; an
+ * uplink's figures are the sum over the classes (bsc_uplink_stats_sum). */
+#define BSC_STATS_ENTRIES (BSC_MAX_CLASSES * BSC_MAX_UPLINKS)
 struct bsc_uplink_stats {
 	__u64 tx_packets;       /* LAN -> uplink */
 	__u64 tx_bytes;
@@ -308,6 +347,9 @@ enum bsc_reason {
 				   * another MAC */
 	BSC_R_DROP_MAC_LIMIT,     /* the LAN MAC is over its new-flow budget */
 	BSC_R_DROP_DRILL,         /* arrived on an uplink a drill plays dead */
+	BSC_R_DROP_CLASS_NO_UPLINK, /* a new flow of a class none of whose
+				   * uplinks is usable (`uplinks = ...` all down,
+				   * or only metered ones for `metered = no`) */
 	BSC_R_TX_RST_UPLINK_DOWN, /* RST to the LAN host: its uplink failed */
 	BSC_R_TX_RST_NO_FLOW,     /* RST to the LAN host: non-SYN, no binding */
 	BSC_R_TX_FRAG_NEEDED,     /* ICMP fragmentation-needed to the LAN host:

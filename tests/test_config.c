@@ -3,7 +3,8 @@
  * test_config.c - unit tests of the configuration (user/config/), cmocka.
  *
  *   valid files  the lab's and the shipped files, defaults, every key read,
- *                limits, comments, [drill], [site], [contact], costs
+ *                limits, comments, [drill], [site], [contact], costs,
+ *                [class NAME] and its match lines
  *   rejected     one test per row: the file, the line its message must
  *                name and what it must say
  *   errors       several at once, each with its line; repeats and dead
@@ -363,6 +364,272 @@ static void test_config_find_uplink(void **state)
 	assert_int_equal(bsc_config_find_uplink(&cfg, "wan0"), -1);   /* not by interface */
 }
 
+/* Three classes before the uplinks they name (names are resolved at the end
+ * of the file), each field read as the data plane will take it: addresses
+ * and masks in network order, ports in host order, classes numbered from 1
+ * in file order, rules in file order; the default class untouched. */
+static void test_config_classes_are_read(void **state)
+{
+	static const uint8_t guest_mac[6] = { 0x02, 0, 0, 0, 0, 0x42 };
+	const struct bsc_class_match *r;
+	const struct bsc_class_cfg *c;
+	struct bsc_cfg cfg;
+
+	(void)state;
+	parse_ok("[bascule]\n"                                  /* 1 */
+		 "lan = lan0\n"                                 /* 2 */
+		 "[class voip]\n"                               /* 3 */
+		 "match = proto udp dport 5060-5061\n"          /* 4 */
+		 "match = dscp ef\n"                            /* 5 */
+		 "uplinks = fiber cell\n"                       /* 6 */
+		 "fallback = any\n"                             /* 7 */
+		 "[class payments]\n"                           /* 8 */
+		 "match = dst 198.51.100.0/24 proto tcp dport 443\n" /* 9 */
+		 "[class guests]\n"                             /* 10 */
+		 "match = mac 02:00:00:00:00:42\n"              /* 11 */
+		 "match = src 10.77.0.128/25\n"                 /* 12 */
+		 "metered = no\n"                               /* 13 */
+		 "uplinks = fiber sat\n"                        /* 14 */
+		 "[uplink fiber]\ninterface = wan0\ngateway = 192.0.2.1\npriority = 10\n"
+		 "[uplink cell]\ninterface = wan1\ngateway = 198.51.100.1\npriority = 20\n"
+		 "metered = yes\n"
+		 "[uplink sat]\ninterface = wan2\ngateway = 100.64.0.1\npriority = 30\n", &cfg);
+	assert_int_equal(cfg.n_classes, 4);
+
+	c = &cfg.classes[0]; /* no [class default]: every uplink, by priority */
+	assert_string_equal(c->name, "default");
+	assert_int_equal(c->line, 0);
+	assert_int_equal(c->n_uplinks, 0);
+	assert_int_equal(c->metered, 1);
+	assert_int_equal(c->fallback_any, 0);
+
+	c = &cfg.classes[1];
+	assert_string_equal(c->name, "voip");
+	assert_int_equal(c->line, 3);
+	assert_int_equal(c->n_uplinks, 2);
+	assert_string_equal(c->uplink_names[0], "fiber");
+	assert_string_equal(c->uplink_names[1], "cell");
+	assert_int_equal(c->uplinks[0], 0);
+	assert_int_equal(c->uplinks[1], 1);
+	assert_int_equal(c->fallback_any, 1);
+	assert_int_equal(c->metered, 1);
+
+	c = &cfg.classes[2];
+	assert_string_equal(c->name, "payments");
+	assert_int_equal(c->line, 8);
+	assert_int_equal(c->n_uplinks, 0);
+	assert_int_equal(c->fallback_any, 0);
+	assert_int_equal(c->metered, 1);
+
+	c = &cfg.classes[3];
+	assert_string_equal(c->name, "guests");
+	assert_int_equal(c->line, 10);
+	assert_int_equal(c->n_uplinks, 2);
+	assert_int_equal(c->uplinks[0], 0); /* fiber */
+	assert_int_equal(c->uplinks[1], 2); /* sat */
+	assert_int_equal(c->metered, 0);
+	assert_int_equal(c->fallback_any, 0);
+
+	assert_int_equal(cfg.n_rules, 5);
+	r = &cfg.rules[0];
+	assert_int_equal(r->cls, 1);
+	assert_int_equal(r->line, 4);
+	assert_int_equal(r->proto, IPPROTO_UDP);
+	assert_int_equal(r->dport_lo, 5060);
+	assert_int_equal(r->dport_hi, 5061);
+	assert_int_equal(r->sport_lo, 0);   /* not given: any */
+	assert_int_equal(r->sport_hi, 65535);
+	assert_int_equal(r->src_mask, 0);
+	assert_int_equal(r->dst_mask, 0);
+	assert_int_equal(r->dscp, BSC_DSCP_ANY);
+	assert_int_equal(r->has_mac, 0);
+
+	r = &cfg.rules[1];
+	assert_int_equal(r->cls, 1);
+	assert_int_equal(r->line, 5);
+	assert_int_equal(r->dscp, 46);
+	assert_int_equal(r->proto, 0);
+	assert_int_equal(r->dport_lo, 0);
+	assert_int_equal(r->dport_hi, 65535);
+
+	r = &cfg.rules[2];
+	assert_int_equal(r->cls, 2);
+	assert_int_equal(r->line, 9);
+	assert_memory_equal(&r->dst, ((uint8_t[]){ 198, 51, 100, 0 }), 4);
+	assert_memory_equal(&r->dst_mask, ((uint8_t[]){ 255, 255, 255, 0 }), 4);
+	assert_int_equal(r->src_mask, 0);
+	assert_int_equal(r->proto, IPPROTO_TCP);
+	assert_int_equal(r->dport_lo, 443);
+	assert_int_equal(r->dport_hi, 443);
+	assert_int_equal(r->dscp, BSC_DSCP_ANY);
+
+	r = &cfg.rules[3];
+	assert_int_equal(r->cls, 3);
+	assert_int_equal(r->line, 11);
+	assert_int_equal(r->has_mac, 1);
+	assert_memory_equal(r->mac, guest_mac, 6);
+	assert_int_equal(r->proto, 0);
+	assert_int_equal(r->src_mask, 0);
+
+	r = &cfg.rules[4];
+	assert_int_equal(r->cls, 3);
+	assert_int_equal(r->line, 12);
+	assert_memory_equal(&r->src, ((uint8_t[]){ 10, 77, 0, 128 }), 4);
+	assert_memory_equal(&r->src_mask, ((uint8_t[]){ 255, 255, 255, 128 }), 4);
+	assert_int_equal(r->has_mac, 0);
+	assert_int_equal(r->dscp, BSC_DSCP_ANY);
+}
+
+/* Every form of every condition: DSCP by number and by name (csN = 8N,
+ * afXY = 8X + 2Y, ef = 46, in any case), protocols by name and number,
+ * ports without a protocol, a bare address as a /32, a /0, a MAC in either
+ * case, and all the conditions on one line, split by tabs too. */
+static void test_config_class_match_forms(void **state)
+{
+	static const struct {
+		uint8_t dscp, proto;
+		uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
+	} want[] = {
+		{ 0, 0, 0, 65535, 0, 65535 },           /* dscp 0 */
+		{ 63, 0, 0, 65535, 0, 65535 },          /* dscp 63 */
+		{ 46, 0, 0, 65535, 0, 65535 },          /* dscp EF */
+		{ 10, 0, 0, 65535, 0, 65535 },          /* dscp af11 */
+		{ 38, 0, 0, 65535, 0, 65535 },          /* dscp AF43 */
+		{ 0, 0, 0, 65535, 0, 65535 },           /* dscp cs0 */
+		{ 56, 0, 0, 65535, 0, 65535 },          /* dscp cs7 */
+		{ BSC_DSCP_ANY, 1, 0, 65535, 0, 65535 },        /* proto icmp */
+		{ BSC_DSCP_ANY, 47, 0, 65535, 0, 65535 },       /* proto 47 */
+		{ BSC_DSCP_ANY, 6, 1024, 65535, 0, 65535 },     /* proto TCP sport */
+		{ BSC_DSCP_ANY, 0, 0, 65535, 53, 53 },          /* dport, no proto */
+		{ BSC_DSCP_ANY, 17, 0, 65535, 1, 65535 },       /* udp, tabs */
+	};
+	static const uint8_t mac[6] = { 0x0a, 0xbc, 0xde, 0xf0, 0x12, 0x34 };
+	const struct bsc_class_match *r;
+	struct bsc_cfg cfg;
+	size_t i;
+
+	(void)state;
+	parse_ok("[bascule]\nlan = lan0\n" UPA "[class x]\n"
+		 "match = dscp 0\n"
+		 "match = dscp 63\n"
+		 "match = dscp EF\n"
+		 "match = dscp af11\n"
+		 "match = dscp AF43\n"
+		 "match = dscp cs0\n"
+		 "match = dscp cs7\n"
+		 "match = proto icmp\n"
+		 "match = proto 47\n"
+		 "match = proto TCP sport 1024-65535\n"
+		 "match = dport 53\n"
+		 "match = proto\tudp  dport\t1-65535\n"
+		 "match = src 192.0.2.7\n"
+		 "match = dst 0.0.0.0/0\n"
+		 "match = mac 0A:bc:DE:f0:12:34\n"
+		 "match = mac 02:00:00:00:00:01 dscp af21 dport 65535 sport 1 proto 6 dst 172.16.0.0/12 src 10.0.0.0/8\n",
+		 &cfg);
+	assert_int_equal(cfg.n_classes, 2);
+	assert_int_equal(cfg.n_rules, 16);
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		r = &cfg.rules[i];
+		assert_int_equal(r->cls, 1);
+		assert_int_equal(r->line, 7 + (int)i);
+		assert_int_equal(r->dscp, want[i].dscp);
+		assert_int_equal(r->proto, want[i].proto);
+		assert_int_equal(r->sport_lo, want[i].sport_lo);
+		assert_int_equal(r->sport_hi, want[i].sport_hi);
+		assert_int_equal(r->dport_lo, want[i].dport_lo);
+		assert_int_equal(r->dport_hi, want[i].dport_hi);
+		assert_int_equal(r->src_mask, 0);
+		assert_int_equal(r->dst_mask, 0);
+		assert_int_equal(r->has_mac, 0);
+	}
+	r = &cfg.rules[12];
+	assert_int_equal(r->src, ip("192.0.2.7"));
+	assert_int_equal(r->src_mask, 0xffffffffu);
+	r = &cfg.rules[13];
+	assert_int_equal(r->dst, 0);
+	assert_int_equal(r->dst_mask, 0); /* written, but any */
+	r = &cfg.rules[14];
+	assert_int_equal(r->has_mac, 1);
+	assert_memory_equal(r->mac, mac, 6);
+	r = &cfg.rules[15];
+	assert_int_equal(r->src, ip("10.0.0.0"));
+	assert_int_equal(r->src_mask, ip("255.0.0.0"));
+	assert_int_equal(r->dst, ip("172.16.0.0"));
+	assert_int_equal(r->dst_mask, ip("255.240.0.0"));
+	assert_int_equal(r->proto, 6);
+	assert_int_equal(r->sport_lo, 1);
+	assert_int_equal(r->sport_hi, 1);
+	assert_int_equal(r->dport_lo, 65535);
+	assert_int_equal(r->dport_hi, 65535);
+	assert_int_equal(r->dscp, 18);
+	assert_int_equal(r->has_mac, 1);
+	assert_int_equal(r->mac[5], 1);
+}
+
+/* [class default] sets classes[0]'s policy instead of adding a class, and
+ * wherever it stands, the other classes keep their numbers. */
+static void test_config_class_default_section(void **state)
+{
+	struct bsc_cfg cfg;
+
+	(void)state;
+	parse_ok("[bascule]\nlan = lan0\n"                          /* 1-2 */
+		 "[class phones]\nmatch = dscp ef\n"                 /* 3-4 */
+		 "[class default]\nuplinks = b a\nfallback = any\n"  /* 5-7 */
+		 "[class backups]\nmatch = dst 203.0.113.9\n"        /* 8-9 */
+		 UPA "[uplink b]\ninterface = wan1\ngateway = 198.51.100.1\n", &cfg);
+	assert_int_equal(cfg.n_classes, 3);
+	assert_string_equal(cfg.classes[0].name, "default");
+	assert_int_equal(cfg.classes[0].line, 5);
+	assert_int_equal(cfg.classes[0].n_uplinks, 2);
+	assert_string_equal(cfg.classes[0].uplink_names[0], "b");
+	assert_int_equal(cfg.classes[0].uplinks[0], 1);
+	assert_int_equal(cfg.classes[0].uplinks[1], 0);
+	assert_int_equal(cfg.classes[0].fallback_any, 1);
+	assert_int_equal(cfg.classes[0].metered, 1);
+	assert_string_equal(cfg.classes[1].name, "phones");
+	assert_string_equal(cfg.classes[2].name, "backups");
+	assert_int_equal(cfg.n_rules, 2);
+	assert_int_equal(cfg.rules[0].cls, 1);
+	assert_int_equal(cfg.rules[1].cls, 2);
+	/* metered = no is fine while one listed uplink is not metered */
+	parse_ok("[bascule]\nlan = lan0\n[class default]\nmetered = no\nuplinks = a b\n"
+		 UPA "metered = yes\n[uplink b]\ninterface = wan1\ngateway = 198.51.100.1\n", &cfg);
+	assert_int_equal(cfg.classes[0].metered, 0);
+	/* and without a file's worth of classes, only the default */
+	parse_ok("[bascule]\nlan = lan0\n" UPA, &cfg);
+	assert_int_equal(cfg.n_classes, 1);
+	assert_int_equal(cfg.n_rules, 0);
+	assert_string_equal(cfg.classes[0].name, "default");
+	assert_int_equal(cfg.classes[0].metered, 1);
+}
+
+/* 64 classes in all (the default one and 63 sections) and 128 match lines
+ * fit: the data plane's tables, exactly. */
+static void test_config_class_limits_fit(void **state)
+{
+	static char text[16384];
+	struct bsc_cfg cfg;
+	size_t n;
+	int i;
+
+	(void)state;
+	n = (size_t)snprintf(text, sizeof(text), "[bascule]\nlan = lan0\n" UPA);
+	for (i = 1; i < BSC_MAX_CLASSES; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "[class c%d]\nmatch = dscp %d\nmatch = dport %d\n", i, i - 1, i);
+	for (i = 2 * (BSC_MAX_CLASSES - 1); i < BSC_MAX_CLASS_RULES; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "match = sport %d\n", i);
+	assert_true(n < sizeof(text));
+	parse_ok(text, &cfg);
+	assert_int_equal(cfg.n_classes, BSC_MAX_CLASSES);
+	assert_int_equal(cfg.n_rules, BSC_MAX_CLASS_RULES);
+	assert_string_equal(cfg.classes[BSC_MAX_CLASSES - 1].name, "c63");
+	assert_int_equal(cfg.rules[BSC_MAX_CLASS_RULES - 1].cls, BSC_MAX_CLASSES - 1);
+	assert_int_equal(cfg.rules[BSC_MAX_CLASS_RULES - 1].sport_lo, BSC_MAX_CLASS_RULES - 1);
+}
+
 /* ------------------------------------------------------------------ */
 /* config: rejected files, one test per row                           */
 /* ------------------------------------------------------------------ */
@@ -375,6 +642,19 @@ struct bad_config {
 };
 
 #define HEAD "[bascule]\nlan = lan0\n"                                   /* lines 1-2 */
+
+/* 64 [class NAME] sections of two lines each, c00 to c77: with the default
+ * class, one more than fit. */
+#define CLASS_1(n) "[class c" #n "]\nmatch = dscp 1\n"
+#define CLASS_8(p) CLASS_1(p##0) CLASS_1(p##1) CLASS_1(p##2) CLASS_1(p##3) \
+	CLASS_1(p##4) CLASS_1(p##5) CLASS_1(p##6) CLASS_1(p##7)
+#define CLASSES_64 CLASS_8(0) CLASS_8(1) CLASS_8(2) CLASS_8(3) \
+	CLASS_8(4) CLASS_8(5) CLASS_8(6) CLASS_8(7)
+/* 128 match lines: as many as fit */
+#define MATCH_8 "match = dscp 1\nmatch = dscp 1\nmatch = dscp 1\nmatch = dscp 1\n" \
+	"match = dscp 1\nmatch = dscp 1\nmatch = dscp 1\nmatch = dscp 1\n"
+#define MATCH_128 MATCH_8 MATCH_8 MATCH_8 MATCH_8 MATCH_8 MATCH_8 MATCH_8 MATCH_8 \
+	MATCH_8 MATCH_8 MATCH_8 MATCH_8 MATCH_8 MATCH_8 MATCH_8 MATCH_8
 
 static struct bad_config bad_configs[] = {
 	{ "unknown section",
@@ -596,6 +876,155 @@ static struct bad_config bad_configs[] = {
 	{ "unknown key in an uplink lists the report's keys",
 	  HEAD UPA "vendor = X\n", 6,
 	  "damp_*, provider, equipment, support, monthly_cost, cost_per_gb)" },
+	{ "unknown section lists [class NAME]",
+	  HEAD UPA "[classes]\n", 6,
+	  "unknown section [classes] (expected [bascule], [uplink NAME], [class NAME]," },
+	{ "class name with a dot",
+	  HEAD UPA "[class vo.ip]\nmatch = dscp ef\n", 6,
+	  "[class vo.ip]: name must be 1-15 of a-z A-Z 0-9 - _" },
+	{ "class name of 16 characters",
+	  HEAD UPA "[class abcdefghijklmnop]\nmatch = dscp ef\n", 6,
+	  "[class abcdefghijklmnop]: name must be 1-15 of" },
+	{ "class without a name",
+	  HEAD UPA "[class]\nmatch = dscp ef\n", 6,
+	  "[class ]: name must be 1-15 of" },
+	{ "class twice",
+	  HEAD UPA "[class voip]\nmatch = dscp ef\n[class voip]\nmatch = dscp 0\n", 8,
+	  "[class voip] defined twice (first at line 6)" },
+	{ "[class default] twice",
+	  HEAD UPA "[class default]\nfallback = any\n[class default]\nmetered = no\n", 8,
+	  "[class default] defined twice (first at line 6)" },
+	{ "65 classes with the default",
+	  HEAD UPA CLASSES_64, 6 + 2 * 63,
+	  "too many classes (at most 64, the default class included)" },
+	{ "match in the default class",
+	  HEAD UPA "[class default]\nmatch = dscp ef\n", 7,
+	  "match: the default class is what no match takes: it has no match lines" },
+	{ "match without a condition",
+	  HEAD UPA "[class voip]\nmatch =\n", 7,
+	  "match: no condition (expected src, dst, proto, sport, dport, dscp or mac)" },
+	{ "match with an unknown condition",
+	  HEAD UPA "[class voip]\nmatch = proto udp port 5060\n", 7,
+	  "match: unknown condition 'port' (expected src, dst, proto, sport, dport, dscp or mac)" },
+	{ "match condition without a value",
+	  HEAD UPA "[class voip]\nmatch = proto udp dport\n", 7,
+	  "match: 'dport' needs a value: a port or a range P-Q of ports (1 to 65535, P <= Q)" },
+	{ "match condition twice on a line",
+	  HEAD UPA "[class voip]\nmatch = dport 5060 dport 5061\n", 7,
+	  "match: 'dport' given twice on one line" },
+	{ "match src not a prefix",
+	  HEAD UPA "[class lan]\nmatch = src 10.0.0/8\n", 7,
+	  "match: src '10.0.0/8' is not an IPv4 address or prefix (a.b.c.d or a.b.c.d/N, N from 0 to 32)" },
+	{ "match dst prefix of 33 bits",
+	  HEAD UPA "[class lan]\nmatch = dst 10.0.0.0/33\n", 7,
+	  "match: dst '10.0.0.0/33' is not an IPv4 address or prefix" },
+	{ "match dst prefix without a length",
+	  HEAD UPA "[class lan]\nmatch = dst 10.0.0.0/\n", 7,
+	  "match: dst '10.0.0.0/' is not an IPv4 address or prefix" },
+	{ "match src with host bits set",
+	  HEAD UPA "[class guests]\nmatch = src 10.77.0.129/25\n", 7,
+	  "match: src '10.77.0.129/25': host bits set, did you mean 10.77.0.128/25?" },
+	{ "match proto unknown",
+	  HEAD UPA "[class voip]\nmatch = proto sctp\n", 7,
+	  "match: proto 'sctp' is not tcp, udp, icmp or a protocol number from 1 to 255" },
+	{ "match proto 0",
+	  HEAD UPA "[class voip]\nmatch = proto 0\n", 7,
+	  "match: proto '0' is not tcp, udp, icmp or a protocol number from 1 to 255" },
+	{ "match proto 256",
+	  HEAD UPA "[class voip]\nmatch = proto 256\n", 7,
+	  "match: proto '256' is not tcp, udp" },
+	{ "match port 0",
+	  HEAD UPA "[class voip]\nmatch = proto tcp dport 0\n", 7,
+	  "match: dport '0' is not a port or a range P-Q of ports (1 to 65535, P <= Q)" },
+	{ "match port 65536",
+	  HEAD UPA "[class voip]\nmatch = sport 65536\n", 7,
+	  "match: sport '65536' is not a port or a range P-Q of ports" },
+	{ "match port range upside down",
+	  HEAD UPA "[class voip]\nmatch = proto udp dport 5061-5060\n", 7,
+	  "match: dport '5061-5060' is not a port or a range P-Q of ports (1 to 65535, P <= Q)" },
+	{ "match port range without its end",
+	  HEAD UPA "[class voip]\nmatch = proto udp dport 5060-\n", 7,
+	  "match: dport '5060-' is not a port or a range" },
+	{ "match ports with proto icmp",
+	  HEAD UPA "[class dns]\nmatch = proto icmp dport 53\n", 7,
+	  "match: ports need proto tcp or udp (not proto icmp)" },
+	{ "match ports before a protocol number without ports",
+	  HEAD UPA "[class gre]\nmatch = sport 10 proto 47\n", 7,
+	  "match: ports need proto tcp or udp (not proto 47)" },
+	{ "match dscp 64",
+	  HEAD UPA "[class voip]\nmatch = dscp 64\n", 7,
+	  "match: dscp '64' is not a DSCP: 0 to 63, ef, afXY (X 1-4, Y 1-3) or csN (N 0-7)" },
+	{ "match dscp af14",
+	  HEAD UPA "[class voip]\nmatch = dscp af14\n", 7,
+	  "match: dscp 'af14' is not a DSCP" },
+	{ "match dscp af51",
+	  HEAD UPA "[class voip]\nmatch = dscp af51\n", 7,
+	  "match: dscp 'af51' is not a DSCP" },
+	{ "match dscp cs8",
+	  HEAD UPA "[class voip]\nmatch = dscp cs8\n", 7,
+	  "match: dscp 'cs8' is not a DSCP" },
+	{ "match mac of five bytes",
+	  HEAD UPA "[class guests]\nmatch = mac 02:00:00:00:42\n", 7,
+	  "match: mac '02:00:00:00:42' is not a MAC address XX:XX:XX:XX:XX:XX" },
+	{ "match mac with dashes",
+	  HEAD UPA "[class guests]\nmatch = mac 02-00-00-00-00-42\n", 7,
+	  "match: mac '02-00-00-00-00-42' is not a MAC address XX:XX:XX:XX:XX:XX" },
+	{ "match mac not hexadecimal",
+	  HEAD UPA "[class guests]\nmatch = mac 02:00:00:00:00:4g\n", 7,
+	  "match: mac '02:00:00:00:00:4g' is not a MAC address" },
+	{ "match mac multicast",
+	  HEAD UPA "[class guests]\nmatch = mac 01:00:5e:00:00:01\n", 7,
+	  "match: mac '01:00:5e:00:00:01' is a multicast or zero address, never a LAN host's" },
+	{ "match mac zero",
+	  HEAD UPA "[class guests]\nmatch = mac 00:00:00:00:00:00\n", 7,
+	  "match: mac '00:00:00:00:00:00' is a multicast or zero address" },
+	{ "129 match lines",
+	  HEAD UPA "[class many]\n" MATCH_128 "match = dscp 2\n", 7 + 128,
+	  "match: at most 128 match lines in all" },
+	{ "uplinks naming no [uplink]",
+	  HEAD UPA "[class guests]\nmatch = dscp 0\nuplinks = a cell5\n", 8,
+	  "uplinks: no [uplink cell5] in this file" },
+	{ "default class uplinks naming no [uplink]",
+	  HEAD "[class default]\nuplinks = fiber\n" UPA, 4,
+	  "uplinks: no [uplink fiber] in this file" },
+	{ "uplinks empty",
+	  HEAD UPA "[class guests]\nmatch = dscp 0\nuplinks =\n", 8,
+	  "uplinks: empty (expected 1 to 8 [uplink] names, in the order to use them)" },
+	{ "uplinks listing one twice",
+	  HEAD UPA "[class guests]\nmatch = dscp 0\nuplinks = a a\n", 8,
+	  "uplinks: 'a' listed twice" },
+	{ "uplinks of nine names",
+	  HEAD UPA "[class guests]\nmatch = dscp 0\nuplinks = a b c d e f g h i\n", 8,
+	  "uplinks: more than 8 names (there are at most 8 uplinks)" },
+	{ "uplinks separated by commas",
+	  HEAD UPA "[class guests]\nmatch = dscp 0\nuplinks = a,b\n", 8,
+	  "uplinks: 'a,b' is not an uplink's name (1-15 of a-z A-Z 0-9 - _; the names are separated by spaces)" },
+	{ "uplinks twice in a class",
+	  HEAD UPA "[class guests]\nmatch = dscp 0\nuplinks = a\nuplinks = a\n", 9,
+	  "'uplinks' given twice in [class guests] (first at line 8)" },
+	{ "fallback neither any nor none",
+	  HEAD UPA "[class guests]\nmatch = dscp 0\nfallback = some\n", 8,
+	  "fallback: 'some' is not any or none" },
+	{ "class metered not a boolean",
+	  HEAD UPA "[class guests]\nmatch = dscp 0\nmetered = never\n", 8,
+	  "metered: 'never' is not yes or no" },
+	{ "class metered = no on metered uplinks only",
+	  HEAD UPA "metered = yes\n"
+	  "[uplink b]\ninterface = wan1\ngateway = 198.51.100.1\nmetered = yes\n"
+	  "[class guests]\nmatch = dscp 0\nuplinks = b a\nmetered = no\n", 14,
+	  "class guests: metered = no, and every uplink it lists is metered: it could never be online" },
+	{ "class metered = no and every uplink of the file metered",
+	  HEAD UPA "metered = yes\n[class default]\nmetered = no\n", 8,
+	  "class default: metered = no, and every uplink of this file is metered: it could never be online" },
+	{ "class without a match line",
+	  HEAD UPA "[class voip]\nuplinks = a\n", 6,
+	  "class voip has no match line: no flow can fall in it" },
+	{ "unknown key in a class",
+	  HEAD UPA "[class voip]\nmatch = dscp ef\nweight = 3\n", 8,
+	  "unknown key 'weight' in [class voip] (expected match, uplinks, fallback, metered)" },
+	{ "unknown key in the default class",
+	  HEAD UPA "[class default]\nbalance = a:1\n", 7,
+	  "unknown key 'balance' in [class default] (expected match, uplinks, fallback, metered)" },
 };
 
 static void test_config_rejects(void **state)
@@ -886,6 +1315,10 @@ int main(void)
 	T_ADD(test_config_report_defaults);
 	T_ADD(test_config_load_line_too_long);
 	T_ADD(test_config_drill);
+	T_ADD(test_config_classes_are_read);
+	T_ADD(test_config_class_match_forms);
+	T_ADD(test_config_class_default_section);
+	T_ADD(test_config_class_limits_fit);
 	T_ADD_ROWS("config rejects", bad_configs, test_config_rejects);
 	T_ADD(test_config_reports_every_value_error);
 	T_ADD(test_config_reports_every_missing_piece);

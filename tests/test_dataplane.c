@@ -83,6 +83,7 @@ int main(void)
 	T_ADD_CASES(kernel_routes);
 	T_ADD_CASES(too_big);
 	T_ADD_CASES(wan_cannot_turn);
+	T_ADD_CASES(classes);
 	/* the other tests */
 	add_forward_tests();
 	add_hardening_tests();

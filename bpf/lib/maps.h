@@ -35,6 +35,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } policy SEC(".maps");
 
+/* The traffic classes' rules (bascule.h, struct bsc_class_rule), in order;
+ * config.n_class_rules of them in use. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BSC_MAX_CLASS_RULES);
+	__type(key, __u32);
+	__type(value, struct bsc_class_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} class_rules SEC(".maps");
+
 /* Slots 0..BSC_MAX_UPLINKS-1: uplink devices; BSC_LAN_SLOT: the LAN.
  * The kernel adds BPF_F_RDONLY_PROG to a devmap's flags, so libbpf's pin
  * compatibility check fails on it: the loader pins and reuses this one
@@ -94,7 +104,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, BSC_MAX_UPLINKS);
+	__uint(max_entries, BSC_STATS_ENTRIES);
 	__type(key, __u32);
 	__type(value, struct bsc_uplink_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

@@ -31,6 +31,12 @@ static __always_inline struct bsc_uplink *uplink_get(__u32 idx)
 	return bpf_map_lookup_elem(&uplinks, &idx);
 }
 
+/* The row of uplink_stats that counts class cls on uplink (bascule.h). */
+static __always_inline __u32 stats_row(__u32 uplink, __u32 cls)
+{
+	return (cls & (BSC_MAX_CLASSES - 1)) * BSC_MAX_UPLINKS + (uplink & (BSC_MAX_UPLINKS - 1));
+}
+
 /* The uplink that new flows of a policy take, or NULL when it cannot take
  * any (none chosen, or the chosen one is not UP). */
 static __always_inline struct bsc_uplink *policy_uplink(__u32 pol, __u32 *idx)
@@ -118,10 +124,11 @@ static __always_inline int nat_port_ours(const struct bsc_uplink *up, __u16 port
  * (lan_mac).  Returns 0 and the port in *port, or -1 when all tries
  * collided. */
 static __always_inline int nat_port_reserve(const struct bsc_flow_key *k, __u16 want,
-					    __u32 uplink, const struct bsc_uplink *up,
+					    __u32 uplink, const struct bsc_uplink *up, __u32 cls,
 					    const __u8 *lan_mac, __u32 now, __u16 *port)
 {
-	struct bsc_rev rv = { .lan_addr = k->saddr, .lan_port = k->sport, .checked = now };
+	struct bsc_rev rv = { .lan_addr = k->saddr, .lan_port = k->sport, .checked = now,
+			      .cls = (__u8)cls };
 	struct bsc_rev_key rk;
 	__u16 cand = want;
 	__u32 lo, hi;
@@ -152,9 +159,10 @@ static __always_inline void nat_port_release(const struct bsc_flow_key *k,
 	bpf_map_delete_elem(&rev, &rk);
 }
 
-static __always_inline void stats_add_flow(__u32 uplink, int rebound, int exhausted)
+static __always_inline void stats_add_flow(__u32 uplink, __u32 cls, int rebound, int exhausted)
 {
-	struct bsc_uplink_stats *st = bpf_map_lookup_elem(&uplink_stats, &uplink);
+	__u32 row = stats_row(uplink, cls);
+	struct bsc_uplink_stats *st = bpf_map_lookup_elem(&uplink_stats, &row);
 
 	if (!st)
 		return;
@@ -166,12 +174,12 @@ static __always_inline void stats_add_flow(__u32 uplink, int rebound, int exhaus
 		st->new_flows++;
 }
 
-/* Bind flow k to uplink idx (creating it, or moving it there when old is
- * given).  On success *out holds the binding as stored.  Returns 0 or the
- * reason the packet cannot be sent. */
+/* Bind flow k to uplink idx (creating it in class cls, or moving it
+ * there when old is given: it keeps its class).  On success *out holds the
+ * binding as stored.  Returns 0 or the reason the packet cannot be sent. */
 static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 				     const struct bsc_uplink *up,
-				     const struct bsc_flow *old,
+				     const struct bsc_flow *old, __u32 cls,
 				     const __u8 *lan_mac, __u32 now,
 				     struct bsc_flow *out)
 {
@@ -180,8 +188,10 @@ static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 	__u16 old_port = old ? old->nat_port : 0;
 	__u16 port;
 
-	if (nat_port_reserve(k, old ? old_port : k->sport, idx, up, lan_mac, now, &port)) {
-		stats_add_flow(idx, 0, 1);
+	if (old)
+		cls = old->policy;
+	if (nat_port_reserve(k, old ? old_port : k->sport, idx, up, cls, lan_mac, now, &port)) {
+		stats_add_flow(idx, cls, 0, 1);
 		return BSC_R_DROP_NAT_EXHAUSTED;
 	}
 	if (old) {
@@ -189,6 +199,7 @@ static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 	} else {
 		__builtin_memset(out, 0, sizeof(*out));
 		out->created = now;
+		out->policy = (__u8)cls;
 	}
 	out->last = now;
 	out->nat_addr = up->addr;
@@ -204,7 +215,7 @@ static __always_inline int flow_bind(const struct bsc_flow_key *k, __u32 idx,
 		nat_port_release(k, old_uplink, old_port);
 		flow_gen_bump(); /* moved: no cached copy of the old binding */
 	}
-	stats_add_flow(idx, !!old, 0);
+	stats_add_flow(idx, cls, !!old, 0);
 	return 0;
 }
 
@@ -319,11 +330,12 @@ static __always_inline void ip_rewrite(struct iphdr *ip, int src, __u32 addr)
 /* A first fragment leaves what its datagram's later fragments need
  * (bascule.h, struct bsc_frag). */
 static __always_inline void frag_remember(const struct pkt *p, __u8 dir, __u32 addr,
-					  const __u8 *mac, __u32 uplink, __u32 now)
+					  const __u8 *mac, __u32 uplink, __u32 cls, __u32 now)
 {
 	struct bsc_frag_key fk = { .saddr = p->ip->saddr, .daddr = p->ip->daddr,
 				   .id = p->ip->id, .proto = p->proto, .dir = dir };
-	struct bsc_frag v = { .addr = addr, .uplink = (__u8)uplink, .tick = now };
+	struct bsc_frag v = { .addr = addr, .uplink = (__u8)uplink, .cls = (__u8)cls,
+			      .tick = now };
 
 	__builtin_memcpy(v.mac, mac, 6);
 	bpf_map_update_elem(&frags, &fk, &v, BPF_ANY);

@@ -71,7 +71,7 @@ void set_policy(uint32_t active)
 void reset_state(void)
 {
 	struct bsc_config c = { 0 };
-	uint32_t zero = 0, slot = BSC_LAN_SLOT;
+	uint32_t zero = 0, slot = BSC_LAN_SLOT, i;
 
 	box_frame = 0;
 	clear_hash(E.m.flows, sizeof(struct bsc_flow_key));
@@ -80,7 +80,7 @@ void reset_state(void)
 	clear_hash(E.m.host_macs, sizeof(uint64_t));
 	clear_hash(E.m.frags, sizeof(struct bsc_frag_key));
 	bsc_flows_invalidate(&E.m); /* bindings deleted: as the controller does */
-	zero_percpu(E.m.uplink_stats, BSC_MAX_UPLINKS, sizeof(struct bsc_uplink_stats));
+	zero_percpu(E.m.uplink_stats, BSC_STATS_ENTRIES, sizeof(struct bsc_uplink_stats));
 	zero_percpu(E.m.reasons, BSC_R_MAX, sizeof(uint64_t));
 	c.lan_ifindex = E.ifidx[3];
 	c.lan_addr = ip4(EDGE_LAN);
@@ -94,6 +94,13 @@ void reset_state(void)
 	fill_uplink(2, "sat", "100.64.0.2", "02:00:00:00:01:12", "100.64.0.1",
 		    "02:00:00:00:04:00", 30);
 	set_policy(0);
+	/* no class but the default: the other policies as a daemon leaves
+	 * them, without an uplink */
+	for (i = 1; i < BSC_MAX_CLASSES; i++) {
+		struct bsc_policy p = { .active = BSC_NO_UPLINK, .preferred = BSC_NO_UPLINK };
+
+		assert_int_equal(bpf_map_update_elem(E.m.policy, &i, &p, BPF_ANY), 0);
+	}
 }
 
 void set_uplink_state(uint32_t i, uint32_t state)

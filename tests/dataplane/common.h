@@ -213,6 +213,8 @@ DP_TABLE(lan_identity);
 DP_TABLE(kernel_routes);
 DP_TABLE(too_big);
 DP_TABLE(wan_cannot_turn);
+/* rows_classes.c: traffic classes */
+DP_TABLE(classes);
 
 /* The tests that are no row, by topic. */
 void add_forward_tests(void);           /* rows_forward.c */

@@ -23,13 +23,50 @@ struct status_row {
 	long flows;
 };
 
+/* A traffic class: its policy (name, active uplink) and its counters,
+ * summed over the uplinks. */
+struct status_class {
+	struct bsc_policy pol;
+	struct bsc_uplink_stats st;
+};
+
 struct status {
 	struct bsc_config cfg;
 	struct bsc_policy pol;
 	struct status_row rows[BSC_MAX_UPLINKS];
 	uint64_t reasons[BSC_R_MAX];
 	long flows;
+	uint32_t n_classes;     /* more than 1: classes configured */
+	struct status_class cls[BSC_MAX_CLASSES];
 };
+
+static void class_read(const struct bsc_maps *m, struct status *s, uint32_t c)
+{
+	struct status_class *k = &s->cls[c];
+	struct bsc_uplink_stats one;
+	uint32_t i;
+
+	if (bsc_policy_read(m, c, &k->pol))
+		k->pol.active = BSC_NO_UPLINK;
+	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
+		if (!s->rows[i].u.ifindex || bsc_class_stats_sum(m, i, c, &one))
+			continue;
+		k->st.tx_packets += one.tx_packets;
+		k->st.tx_bytes += one.tx_bytes;
+		k->st.rx_packets += one.rx_packets;
+		k->st.rx_bytes += one.rx_bytes;
+		k->st.new_flows += one.new_flows;
+		k->st.rebound += one.rebound;
+	}
+}
+
+/* The name of class c's active uplink, or what happens without one. */
+static const char *class_active(const struct status *s, uint32_t c)
+{
+	uint32_t a = s->cls[c].pol.active;
+
+	return a < BSC_MAX_UPLINKS && s->rows[a].u.ifindex ? s->rows[a].u.name : NULL;
+}
 
 static int status_read(const struct bsc_maps *m, struct status *s)
 {
@@ -47,6 +84,9 @@ static int status_read(const struct bsc_maps *m, struct status *s)
 		s->rows[i].flows = per[i];
 	}
 	bsc_reasons_sum(m, s->reasons);
+	s->n_classes = s->cfg.n_classes < BSC_MAX_CLASSES ? s->cfg.n_classes : BSC_MAX_CLASSES;
+	for (i = 0; s->n_classes > 1 && i < s->n_classes; i++)
+		class_read(m, s, i);
 	return 0;
 }
 
@@ -146,6 +186,21 @@ int bsc_status_print(const struct bsc_maps *m, const char *pin_root, struct json
 		if (h && *jstr(h, "path_warning", ""))
 			fprintf(out, "         warning: %s\n", jstr(h, "path_warning", ""));
 	}
+	if (s.n_classes > 1)
+		fprintf(out, "%-16s %-10s %10s %10s %10s %8s %8s\n", "CLASS", "UPLINK", "NEW-FLOWS",
+			"TX-PKTS", "RX-PKTS", "TX-PPS", "RX-PPS");
+	for (i = 0; s.n_classes > 1 && i < s.n_classes; i++) {
+		const char *a = class_active(&s, i);
+
+		fprintf(out, "%-16s %-10s %10llu %10llu %10llu %8.0f %8.0f%s\n",
+			*s.cls[i].pol.name ? s.cls[i].pol.name : "?", a ? a : "none",
+			(unsigned long long)s.cls[i].st.new_flows,
+			(unsigned long long)s.cls[i].st.tx_packets,
+			(unsigned long long)s.cls[i].st.rx_packets,
+			(double)(s2.cls[i].st.tx_packets - s.cls[i].st.tx_packets) / dt,
+			(double)(s2.cls[i].st.rx_packets - s.cls[i].st.rx_packets) / dt,
+			a ? "" : "  (no uplink it may use: its new flows are dropped)");
+	}
 	fprintf(out, "reasons:");
 	for (i = 0; i < BSC_R_MAX; i++)
 		if (s.reasons[i])
@@ -204,6 +259,26 @@ int bsc_status_json(const struct bsc_maps *m, const char *pin_root, struct json_
 		json_object_array_add(ups, o);
 	}
 	json_object_object_add(root, "uplinks", ups);
+	ups = json_object_new_array();
+	for (i = 0; i < s.n_classes || (!s.n_classes && i < 1); i++) {
+		struct json_object *o = json_object_new_object();
+		const char *a;
+
+		if (s.n_classes <= 1) /* the default class alone: the uplinks' figures */
+			class_read(m, &s, i);
+		a = class_active(&s, i);
+		json_object_object_add(o, "name", json_object_new_string(*s.cls[i].pol.name ? s.cls[i].pol.name : "default"));
+		json_object_object_add(o, "index", json_object_new_int64(i));
+		json_object_object_add(o, "active", a ? json_object_new_string(a) : NULL);
+		json_object_object_add(o, "new_flows", json_object_new_int64((int64_t)s.cls[i].st.new_flows));
+		json_object_object_add(o, "rebound_flows", json_object_new_int64((int64_t)s.cls[i].st.rebound));
+		json_object_object_add(o, "tx_packets", json_object_new_int64((int64_t)s.cls[i].st.tx_packets));
+		json_object_object_add(o, "tx_bytes", json_object_new_int64((int64_t)s.cls[i].st.tx_bytes));
+		json_object_object_add(o, "rx_packets", json_object_new_int64((int64_t)s.cls[i].st.rx_packets));
+		json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)s.cls[i].st.rx_bytes));
+		json_object_array_add(ups, o);
+	}
+	json_object_object_add(root, "classes", ups);
 	rs = json_object_new_object();
 	for (i = 0; i < BSC_R_MAX; i++)
 		json_object_object_add(rs, bsc_reason_names[i], json_object_new_int64((int64_t)s.reasons[i]));

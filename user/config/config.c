@@ -80,9 +80,14 @@ void bsc_config_defaults(struct bsc_cfg *cfg)
 	cfg->drill.interval_ms = 5;
 	cfg->drill.check_timeout_ms = 3000;
 	cfg->drill.cutover_timeout_ms = 15000;
+	/* the default class, always there: what no match line takes, on every
+	 * uplink by priority unless a [class default] section says otherwise */
+	cfg->n_classes = 1;
+	snprintf(cfg->classes[0].name, sizeof(cfg->classes[0].name), "%s", "default");
+	cfg->classes[0].metered = 1;
 }
 
-static int valid_name(const char *n)
+int cfg_valid_name(const char *n)
 {
 	size_t i, len = strlen(n);
 
@@ -145,6 +150,50 @@ static int open_contact(struct parse_state *st, const char *name)
 	return 1;
 }
 
+/* [class NAME]: a new class, numbered in file order from 1; [class default]
+ * opens classes[0] (there from the start), to set its policy. */
+static int open_class(struct parse_state *st, const char *name)
+{
+	struct bsc_cfg *cfg = st->cfg;
+	struct bsc_class_cfg *c;
+	int i;
+
+	while (*name == ' ')
+		name++;
+	if (!cfg_valid_name(name)) {
+		cfg_add_error(st, st->line, "[class %s]: name must be 1-%d of a-z A-Z 0-9 - _",
+			      name, BSC_NAME_LEN - 1);
+		return 0;
+	}
+	/* classes[0] is "default" before any section: line 0 until opened */
+	for (i = 0; i < cfg->n_classes; i++) {
+		if (!strcmp(cfg->classes[i].name, name) && cfg->classes[i].line) {
+			cfg_add_error(st, st->line, "[class %s] defined twice (first at line %d)",
+				      name, cfg->classes[i].line);
+			return 0;
+		}
+	}
+	if (!strcmp(name, "default")) {
+		st->cur_class = 0;
+		cfg->classes[0].line = st->line;
+		st->kind = CFG_SEC_CLASS;
+		return 1;
+	}
+	if (cfg->n_classes >= BSC_MAX_CLASSES) {
+		cfg_add_error(st, st->line, "too many classes (at most %d, the default class included)",
+			      BSC_MAX_CLASSES);
+		return 0;
+	}
+	st->cur_class = cfg->n_classes++;
+	c = &cfg->classes[st->cur_class];
+	memset(c, 0, sizeof(*c));
+	strcpy(c->name, name);
+	c->line = st->line;
+	c->metered = 1;
+	st->kind = CFG_SEC_CLASS;
+	return 1;
+}
+
 /* Called by the reader on a section header line. */
 static int open_section(struct parse_state *st, const char *section)
 {
@@ -155,6 +204,7 @@ static int open_section(struct parse_state *st, const char *section)
 	snprintf(st->section, sizeof(st->section), "%s", section);
 	st->cur_uplink = -1;
 	st->cur_contact = -1;
+	st->cur_class = -1;
 	st->kind = CFG_SEC_NONE;
 	st->section_seq++;
 	if (!strcmp(section, "bascule") || !strcmp(section, "drill")) {
@@ -174,15 +224,17 @@ static int open_section(struct parse_state *st, const char *section)
 		return open_site(st);
 	if (!strcmp(section, "contact") || !strncmp(section, "contact ", 8))
 		return open_contact(st, section + 7);
+	if (!strcmp(section, "class") || !strncmp(section, "class ", 6))
+		return open_class(st, section + 5);
 	if (strncmp(section, "uplink ", 7)) {
-		cfg_add_error(st, st->line, "unknown section [%s] (expected [bascule], [uplink NAME], [drill], [site] or [contact NAME])",
+		cfg_add_error(st, st->line, "unknown section [%s] (expected [bascule], [uplink NAME], [class NAME], [drill], [site] or [contact NAME])",
 			      section);
 		return 0;
 	}
 	name = section + 7;
 	while (*name == ' ')
 		name++;
-	if (!valid_name(name)) {
+	if (!cfg_valid_name(name)) {
 		cfg_add_error(st, st->line, "[uplink %s]: name must be 1-%d of a-z A-Z 0-9 - _",
 			      name, BSC_NAME_LEN - 1);
 		return 0;
@@ -281,6 +333,7 @@ static void inspect_line(struct parse_state *st, const char *line)
 			st->in_section = 1;
 			st->cur_uplink = -1;
 			st->cur_contact = -1;
+			st->cur_class = -1;
 			st->kind = CFG_SEC_NONE;
 			snprintf(st->section, sizeof(st->section), "%s", "?");
 			return;
@@ -356,6 +409,50 @@ static void derive_defaults(struct bsc_cfg *cfg)
 		cfg->host_flow_burst = cfg->host_flow_rate * 2 < 200 ? 200 : cfg->host_flow_rate * 2;
 }
 
+/* The classes once every [uplink] is known: their names resolved, and a
+ * policy that could never put a flow anywhere refused rather than found out
+ * during an outage. */
+static void validate_classes(struct parse_state *st)
+{
+	struct bsc_cfg *cfg = st->cfg;
+	char has_rule[BSC_MAX_CLASSES] = { 0 };
+	int i, j, n_metered = 0;
+
+	for (i = 0; i < cfg->n_uplinks; i++)
+		n_metered += !!cfg->uplinks[i].health.metered;
+	for (i = 0; i < cfg->n_rules; i++)
+		has_rule[cfg->rules[i].cls] = 1;
+	for (i = 0; i < cfg->n_classes; i++) {
+		struct bsc_class_cfg *c = &cfg->classes[i];
+		int resolved = 1, metered = 0;
+
+		for (j = 0; j < c->n_uplinks; j++) {
+			int u = bsc_config_find_uplink(cfg, c->uplink_names[j]);
+
+			if (u < 0) {
+				cfg_add_error(st, st->class_uplinks_line[i], "uplinks: no [uplink %s] in this file",
+					      c->uplink_names[j]);
+				resolved = 0;
+				continue;
+			}
+			c->uplinks[j] = u;
+			metered += !!cfg->uplinks[u].health.metered;
+		}
+		if (i && !has_rule[i])
+			cfg_add_error(st, c->line, "class %s has no match line: no flow can fall in it",
+				      c->name);
+		if (!c->metered && resolved && c->n_uplinks && metered == c->n_uplinks)
+			cfg_add_error(st, st->class_metered_line[i],
+				      "class %s: metered = no, and every uplink it lists is metered: it could never be online",
+				      c->name);
+		/* no list: every uplink of the file, by priority */
+		if (!c->metered && !c->n_uplinks && cfg->n_uplinks && n_metered == cfg->n_uplinks)
+			cfg_add_error(st, st->class_metered_line[i],
+				      "class %s: metered = no, and every uplink of this file is metered: it could never be online",
+				      c->name);
+	}
+}
+
 static void validate(struct parse_state *st)
 {
 	struct bsc_cfg *cfg = st->cfg;
@@ -398,6 +495,7 @@ static void validate(struct parse_state *st)
 			cfg_add_error(st, c->line, "[contact %s] needs 'phone = ...' or 'email = ...' (how to reach them)",
 				      c->name);
 	}
+	validate_classes(st);
 }
 
 static int run_parser(struct parse_state *st)
@@ -425,6 +523,7 @@ static void state_init(struct parse_state *st, struct bsc_cfg *cfg, const char *
 	st->errlen = errlen;
 	st->cur_uplink = -1;
 	st->cur_contact = -1;
+	st->cur_class = -1;
 	if (err && errlen)
 		err[0] = '\0';
 	bsc_config_defaults(cfg);

@@ -47,6 +47,37 @@ struct bsc_drill_cfg {
 	struct bsc_drill_check checks[BSC_MAX_CHECKS];
 };
 
+/* One `match = ...` line of a [class NAME] section, for the data plane's
+ * class_rules (struct bsc_class_rule): every condition given must hold. */
+struct bsc_class_match {
+	uint32_t src, src_mask;         /* `src PREFIX`, network order; mask 0: any */
+	uint32_t dst, dst_mask;         /* `dst PREFIX` */
+	uint8_t proto;                  /* `proto tcp|udp|icmp|N`; 0: any */
+	uint8_t dscp;                   /* `dscp N|ef|afXY|csN`; BSC_DSCP_ANY: any */
+	uint16_t sport_lo, sport_hi;    /* `sport P[-Q]`, host order; 0-65535: any */
+	uint16_t dport_lo, dport_hi;    /* `dport P[-Q]` */
+	int has_mac;                    /* `mac XX:XX:XX:XX:XX:XX` */
+	uint8_t mac[6];
+	int cls;                        /* the class it puts a flow in (1..) */
+	int line;
+};
+
+/* [class NAME]: a traffic class and its uplink policy.  The classes are
+ * numbered 1.. in file order (class 0 is the default: what no rule
+ * matches; a [class default] section sets its policy and has no match). */
+struct bsc_class_cfg {
+	char name[BSC_NAME_LEN];
+	int line;
+	int n_uplinks;                  /* `uplinks = A B C`: failover in that order;
+					 * 0: every uplink, by priority */
+	char uplink_names[BSC_MAX_UPLINKS][BSC_NAME_LEN];
+	int uplinks[BSC_MAX_UPLINKS];   /* the same as indexes of cfg->uplinks
+					 * (resolved when the file is read) */
+	int fallback_any;               /* `fallback = any`: with all of its uplinks
+					 * down, any usable uplink (`none`: dropped) */
+	int metered;                    /* `metered = no`: never a metered uplink */
+};
+
 struct bsc_uplink_cfg {
 	char name[BSC_NAME_LEN];
 	char ifname[BSC_NAME_LEN];
@@ -127,6 +158,13 @@ struct bsc_cfg {
 	int n_uplinks;
 	struct bsc_uplink_cfg uplinks[BSC_MAX_UPLINKS];
 	struct bsc_drill_cfg drill;
+	/* classes[0] is the default class (named "default"; every uplink by
+	 * priority unless a [class default] section says otherwise), then
+	 * the [class NAME] sections in file order: n_classes >= 1 */
+	int n_classes;
+	struct bsc_class_cfg classes[BSC_MAX_CLASSES];
+	int n_rules;
+	struct bsc_class_match rules[BSC_MAX_CLASS_RULES];
 };
 
 /* Parse and validate; on failure returns -1 and writes "file:line: what"

@@ -22,6 +22,7 @@ enum cfg_section {
 	CFG_SEC_SITE,           /* [site]: cfg->site */
 	CFG_SEC_CONTACT,        /* [contact NAME]: cfg->contacts[cur_contact] */
 	CFG_SEC_DRILL,          /* [drill]: cfg->drill */
+	CFG_SEC_CLASS,          /* [class NAME]: cfg->classes[cur_class] */
 };
 
 struct parse_state {
@@ -37,8 +38,14 @@ struct parse_state {
 	enum cfg_section kind;  /* what it is, CFG_SEC_NONE if refused */
 	int cur_uplink;         /* index in cfg->uplinks, or -1 */
 	int cur_contact;        /* index in cfg->contacts, or -1 */
+	int cur_class;          /* index in cfg->classes (0: [class default]), or -1 */
 	int site_line;          /* where [site] was opened, 0 = not yet */
 	int bascule_line, drill_line; /* the same for [bascule] and [drill] */
+	/* per class, where its `uplinks` and `metered` lines are (0: not
+	 * given): the names are resolved, and the policy judged, at the end
+	 * of the file, whose messages name those lines */
+	int class_uplinks_line[BSC_MAX_CLASSES];
+	int class_metered_line[BSC_MAX_CLASSES];
 	/* single-valued keys given so far, per section opened, to refuse a
 	 * second one instead of silently taking the last */
 	int section_seq;
@@ -57,12 +64,24 @@ struct parse_state {
 void cfg_add_error(struct parse_state *st, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* config.c: 1 if N is a section's name: 1 to BSC_NAME_LEN - 1 of a-z A-Z
+ * 0-9 - _ (uplinks, classes, and the names lists of them refer to). */
+int cfg_valid_name(const char *n);
+
 /* keys.c: 1 if KEY may be given more than once in a section (each adds one
- * more: probe, hook, check, staff_check), whatever the section. */
+ * more: probe, hook, check, staff_check, match), whatever the section. */
 int cfg_key_repeatable(const char *key);
 /* keys.c: KEY = V in the section opened (st->kind): 1 set, 0 an unknown
  * key or a bad value (reported at st->line), or CFG_SEC_NONE (nothing said:
  * the section was reported when opened). */
 int cfg_key_set(struct parse_state *st, const char *key, const char *v);
+/* keys.c: V as a number from min to max: 0, or -1 when it is not. */
+int cfg_parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out);
+/* classes.c: the keys of a [class NAME] section (keys.c's table points
+ * at them); base is the class, 1 set, 0 reported at st->line. */
+struct cfg_key;
+int cfg_class_match(struct parse_state *st, const struct cfg_key *k, void *base, const char *v);
+int cfg_class_uplinks(struct parse_state *st, const struct cfg_key *k, void *base, const char *v);
+int cfg_class_fallback(struct parse_state *st, const struct cfg_key *k, void *base, const char *v);
 
 #endif

@@ -49,7 +49,7 @@ struct cfg_key {
 	int flags;              /* KEY_REPEATABLE */
 };
 
-static int parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
+int cfg_parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
 {
 	char *end;
 	unsigned long long x;
@@ -359,6 +359,20 @@ static int set_drill_target(struct parse_state *st, const struct cfg_key *k, voi
 	return 1;
 }
 
+
+/* A boolean that remembers its line: whether the class can ever be online
+ * is judged at the end, when the uplinks are known. */
+static int set_class_metered(struct parse_state *st, const struct cfg_key *k, void *base,
+			     const char *v)
+{
+	struct bsc_class_cfg *c = base;
+
+	if (!parse_bool(st, k->name, v, &c->metered))
+		return 0;
+	st->class_metered_line[st->cur_class] = st->line;
+	return 1;
+}
+
 /* ---- the table ------------------------------------------------------ */
 
 /* The struct each kind of section is read into. */
@@ -367,6 +381,7 @@ static int set_drill_target(struct parse_state *st, const struct cfg_key *k, voi
 #define SEC_T_SITE    struct bsc_site_cfg
 #define SEC_T_CONTACT struct bsc_contact_cfg
 #define SEC_T_DRILL   struct bsc_drill_cfg
+#define SEC_T_CLASS   struct bsc_class_cfg
 
 /* offsetof(T, field), refused at compile time unless the field has the type
  * the kind of key writes (TYPE *: what &field must be). */
@@ -469,6 +484,11 @@ static const struct cfg_key keys[] = {
 	U32(DRILL, "check_timeout_ms", check_timeout_ms, 10, 60000, "milliseconds"),
 	U32(DRILL, "cutover_timeout_ms", cutover_timeout_ms, 100, 600000, "milliseconds"),
 	U32(DRILL, "failback_timeout_ms", failback_timeout_ms, 0, 3600000, "milliseconds"),
+
+	REPEATED(CLASS, "match", cfg_class_match),
+	FUNC(CLASS, "uplinks", cfg_class_uplinks),
+	FUNC(CLASS, "fallback", cfg_class_fallback),
+	FUNC(CLASS, "metered", set_class_metered),
 };
 
 /* What an unknown key's message says each section expects: written, not
@@ -479,6 +499,7 @@ static const char *const expected[] = {
 	[CFG_SEC_SITE] = "name, address, rto_ms, downtime_cost_per_hour, currency, staff_check",
 	[CFG_SEC_CONTACT] = "role, phone, email, escalation, hours",
 	[CFG_SEC_DRILL] = "target, interval_ms, check, check_timeout_ms, cutover_timeout_ms, failback_timeout_ms",
+	[CFG_SEC_CLASS] = "match, uplinks, fallback, metered",
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -495,7 +516,7 @@ int cfg_key_repeatable(const char *key)
 
 static int set_u32(struct parse_state *st, const struct cfg_key *k, uint32_t *out, const char *v)
 {
-	if (!parse_u32(v, k->min, k->max, out))
+	if (!cfg_parse_u32(v, k->min, k->max, out))
 		return 1;
 	if (k->expect)
 		cfg_add_error(st, st->line, "%s: '%s' is not %s", k->name, v, k->expect);
@@ -535,6 +556,11 @@ int cfg_key_set(struct parse_state *st, const char *key, const char *v)
 	case CFG_SEC_DRILL:
 		base = (char *)&cfg->drill;
 		sec = "drill";
+		break;
+	case CFG_SEC_CLASS:
+		base = (char *)&cfg->classes[st->cur_class];
+		sec = "class ";
+		name = cfg->classes[st->cur_class].name;
 		break;
 	case CFG_SEC_NONE:
 		return 0;

@@ -82,6 +82,8 @@ static void active_switched(struct daemon *d, const struct bsc_candidate *cand, 
 	}
 }
 
+static void classes_commit(struct daemon *d, const struct daemon_plan *p, uint64_t now);
+
 /* Bring the maps in line with what the daemon knows, choose the active
  * uplink, and act on what changed.
  *
@@ -127,12 +129,93 @@ void daemon_reevaluate(struct daemon *d)
 			pol.active = prev;
 		}
 	}
+	classes_commit(d, &p, now);
 	for (i = 0; i < d->n; i++)
 		if (p.losing & (1u << i))
 			uplink_commit(m, d->up[i].idx, &p.next[i]);
 	daemon_kicks_start(d, p.failed);
 	if (pol.active != prev)
 		active_switched(d, p.cand, prev, pol.active, pol.preferred, now);
+}
+
+/* The classes' policies (1..): each class's active uplink by its own
+ * policy, from the same candidates as policy 0's.  A policy the daemon
+ * never wrote (preferred is not BSC_NO_UPLINK: the map's zeroes) has no
+ * current uplink yet.  Written where policy 0's is (daemon_reevaluate). */
+static void classes_commit(struct daemon *d, const struct daemon_plan *p, uint64_t now)
+{
+	const struct bsc_maps *m = &d->dp.maps;
+	uint32_t c, next, cur;
+	struct bsc_policy pol;
+
+	for (c = 1; c < (uint32_t)d->cfg->n_classes && c < BSC_MAX_CLASSES; c++) {
+		if (bsc_policy_read(m, c, &pol))
+			continue;
+		cur = pol.preferred == BSC_NO_UPLINK ? pol.active : BSC_NO_UPLINK;
+		next = daemon_class_choose(d, p->cand, (int)c, cur, BSC_NO_UPLINK, now);
+		if (next == pol.active && pol.preferred == BSC_NO_UPLINK)
+			continue;
+		if (next != cur)
+			bsc_log(LOG_NOTICE, "class %s: %s -> %s", d->cfg->classes[c].name,
+				cur < (uint32_t)d->n ? d->up[cur].cfg->name : "none",
+				next < (uint32_t)d->n ? d->up[next].cfg->name : "none (its new flows are dropped)");
+		pol.active = next;
+		pol.preferred = BSC_NO_UPLINK;
+		if (bpf_map_update_elem(m->policy, &c, &pol, BPF_ANY))
+			bsc_log(LOG_ERR, "cannot write class %s's uplink: %s", d->cfg->classes[c].name,
+				strerror(errno));
+	}
+}
+
+/* The classes' rules into class_rules, their count (and the classes in
+ * use) into config: none while they are written, so that a new flow sees
+ * every rule of the new set or none (the default class, for the
+ * microseconds in between).  After daemon_reevaluate, so that every class
+ * has its uplink before a flow can fall in it. */
+int daemon_classes_load(struct daemon *d)
+{
+	const struct bsc_maps *m = &d->dp.maps;
+	struct bsc_config c;
+	uint32_t zero = 0, i;
+
+	if (bpf_map_lookup_elem(m->config, &zero, &c))
+		return -errno;
+	if (c.n_class_rules) {
+		c.n_class_rules = 0;
+		if (bpf_map_update_elem(m->config, &zero, &c, BPF_ANY))
+			return -errno;
+	}
+	for (i = 0; i < (uint32_t)d->cfg->n_rules && i < BSC_MAX_CLASS_RULES; i++) {
+		const struct bsc_class_match *x = &d->cfg->rules[i];
+		struct bsc_class_rule r = {
+			.src = x->src, .src_mask = x->src_mask, .dst = x->dst, .dst_mask = x->dst_mask,
+			.sport_lo = x->sport_lo, .sport_hi = x->sport_hi,
+			.dport_lo = x->dport_lo, .dport_hi = x->dport_hi,
+			.proto = x->proto, .dscp = x->dscp, .cls = (uint8_t)x->cls,
+			.has_mac = (uint8_t)x->has_mac,
+		};
+
+		memcpy(r.mac, x->mac, 6);
+		if (bpf_map_update_elem(m->class_rules, &i, &r, BPF_ANY))
+			return -errno;
+	}
+	/* each class's name in its policy, "" where no class is any more */
+	for (zero = 0; zero < BSC_MAX_CLASSES; zero++) {
+		struct bsc_policy pol;
+		const char *name = zero < (uint32_t)d->cfg->n_classes ? d->cfg->classes[zero].name : "";
+
+		if (bsc_policy_read(m, zero, &pol) || !strncmp(pol.name, name, sizeof(pol.name)))
+			continue;
+		snprintf(pol.name, sizeof(pol.name), "%s", name);
+		if (bpf_map_update_elem(m->policy, &zero, &pol, BPF_ANY))
+			return -errno;
+	}
+	zero = 0;
+	if (bpf_map_lookup_elem(m->config, &zero, &c))
+		return -errno;
+	c.n_class_rules = (uint16_t)i;
+	c.n_classes = d->cfg->n_classes > 0 ? (uint32_t)d->cfg->n_classes : 1;
+	return bpf_map_update_elem(m->config, &zero, &c, BPF_ANY) ? -errno : 0;
 }
 
 /* One slice of the TCP kick of the first uplink that has one pending:

@@ -301,6 +301,11 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 	for (i = 0; i < d->n; i++)
 		daemon_setup_uplink(d, i);
 	daemon_reevaluate(d);
+	ret = daemon_classes_load(d);
+	if (ret) {
+		bsc_log(LOG_ERR, "cannot load the traffic classes' rules: %s", strerror(-ret));
+		goto out;
+	}
 	/* Where the site stands, flipped or adopted.  A fresh start has no
 	 * uplink usable until the first probes answer (milliseconds): the
 	 * site is offline only if none is within the grace (daemon_history_settle). */

@@ -230,6 +230,11 @@ static int reload(struct daemon *d, FILE *out)
 	for (i = 0; i < d->n; i++)
 		daemon_refresh_uplink(d, &d->up[i]);
 	daemon_reevaluate(d);
+	/* new flows take the new classes at once; a flow keeps the class it
+	 * was bound in (its number) */
+	i = daemon_classes_load(d);
+	if (i)
+		bsc_log(LOG_ERR, "the traffic classes' rules could not be loaded: %s", strerror(-i));
 	fprintf(out, "reloaded %s\n", d->cfg->path);
 	daemon_record(d, "config", "-", "-", "reloaded", d->cfg->path);
 	return 0;

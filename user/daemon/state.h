@@ -163,9 +163,12 @@ struct daemon_plan {
 };
 void daemon_plan(const struct daemon *d, const struct bsc_uplink *cur, uint32_t have,
 		 uint32_t active, uint32_t preferred, uint64_t now, struct daemon_plan *p);
+uint32_t daemon_class_choose(const struct daemon *d, const struct bsc_candidate *cand, int cls,
+			     uint32_t current, uint32_t preferred, uint64_t now);
 
 /* apply.c */
 void daemon_kicks_start(struct daemon *d, uint32_t failed);
+int daemon_classes_load(struct daemon *d);
 
 /* probing.c */
 void daemon_health_changed(struct uplink_rt *u, enum bsc_health old);

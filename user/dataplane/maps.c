@@ -48,6 +48,7 @@ const char *const bsc_reason_names[BSC_R_MAX] = {
 	[BSC_R_DROP_SOURCE_GUARD] = "drop_source_guard",
 	[BSC_R_DROP_MAC_LIMIT] = "drop_mac_flow_limit",
 	[BSC_R_DROP_DRILL] = "drop_drill",
+	[BSC_R_DROP_CLASS_NO_UPLINK] = "drop_class_no_uplink",
 	[BSC_R_TX_RST_UPLINK_DOWN] = "tx_rst_uplink_down",
 	[BSC_R_TX_RST_NO_FLOW] = "tx_rst_no_flow",
 	[BSC_R_TX_FRAG_NEEDED] = "tx_frag_needed",
@@ -164,18 +165,32 @@ static int percpu_read(int fd, uint32_t key, void *vals, size_t vsize, int ncpu)
 	return bpf_map_lookup_elem(fd, &key, vals) ? -errno : 0;
 }
 
-int bsc_uplink_stats_sum(const struct bsc_maps *m, uint32_t idx, struct bsc_uplink_stats *out)
+/* How many classes the data plane counts: config.n_classes (at least the
+ * default class). */
+static uint32_t classes_in_use(const struct bsc_maps *m)
+{
+	struct bsc_config cfg;
+	uint32_t zero = 0;
+
+	if (m->config < 0 || bpf_map_lookup_elem(m->config, &zero, &cfg) || !cfg.n_classes)
+		return 1;
+	return cfg.n_classes < BSC_MAX_CLASSES ? cfg.n_classes : BSC_MAX_CLASSES;
+}
+
+/* Class cls's counters on uplink idx (bascule.h: its row of uplink_stats). */
+int bsc_class_stats_sum(const struct bsc_maps *m, uint32_t idx, uint32_t cls,
+			struct bsc_uplink_stats *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), c, ret;
 	struct bsc_uplink_stats *v;
 
 	memset(out, 0, sizeof(*out));
-	if (ncpu <= 0)
+	if (ncpu <= 0 || idx >= BSC_MAX_UPLINKS || cls >= BSC_MAX_CLASSES)
 		return -EINVAL;
 	v = calloc((size_t)ncpu, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	ret = percpu_read(m->uplink_stats, idx, v, sizeof(*v), ncpu);
+	ret = percpu_read(m->uplink_stats, cls * BSC_MAX_UPLINKS + idx, v, sizeof(*v), ncpu);
 	for (c = 0; !ret && c < ncpu; c++) {
 		out->tx_packets += v[c].tx_packets;
 		out->tx_bytes += v[c].tx_bytes;
@@ -186,6 +201,27 @@ int bsc_uplink_stats_sum(const struct bsc_maps *m, uint32_t idx, struct bsc_upli
 		out->nat_exhausted += v[c].nat_exhausted;
 	}
 	free(v);
+	return ret;
+}
+
+/* Uplink idx's counters: the sum of its rows over the classes in use. */
+int bsc_uplink_stats_sum(const struct bsc_maps *m, uint32_t idx, struct bsc_uplink_stats *out)
+{
+	uint32_t n = classes_in_use(m), cls;
+	struct bsc_uplink_stats one;
+	int ret;
+
+	ret = bsc_class_stats_sum(m, idx, 0, out);
+	for (cls = 1; !ret && cls < n; cls++) {
+		ret = bsc_class_stats_sum(m, idx, cls, &one);
+		out->tx_packets += one.tx_packets;
+		out->tx_bytes += one.tx_bytes;
+		out->rx_packets += one.rx_packets;
+		out->rx_bytes += one.rx_bytes;
+		out->new_flows += one.new_flows;
+		out->rebound += one.rebound;
+		out->nat_exhausted += one.nat_exhausted;
+	}
 	return ret;
 }
 

@@ -13,11 +13,12 @@
 
 struct bsc_maps {
 	int config, uplinks, policy, tx_ports, flows, rev, hosts, host_macs, frags, uplink_stats,
-		reasons, flow_gen;
+		reasons, flow_gen, class_rules;
 };
 
 #define BSC_MAP_NAMES(X) X(config) X(uplinks) X(policy) \
-	X(tx_ports) X(flows) X(rev) X(hosts) X(host_macs) X(frags) X(uplink_stats) X(reasons) X(flow_gen)
+	X(tx_ports) X(flows) X(rev) X(hosts) X(host_macs) X(frags) X(uplink_stats) X(reasons) \
+	X(flow_gen) X(class_rules)
 /* Maps of earlier versions, removed by `bascule purge` too. */
 #define BSC_RETIRED_MAP_NAMES(X) X(uplink_idx)
 
@@ -47,6 +48,9 @@ uint32_t bsc_policy_reselect(const struct bsc_maps *m, uint32_t pol, int *change
 
 /* Sum of the per-CPU stats of one uplink / of one reason. */
 int bsc_uplink_stats_sum(const struct bsc_maps *m, uint32_t idx, struct bsc_uplink_stats *out);
+/* One class's counters on uplink idx (summed over the CPUs). */
+int bsc_class_stats_sum(const struct bsc_maps *m, uint32_t idx, uint32_t cls,
+			struct bsc_uplink_stats *out);
 int bsc_reasons_sum(const struct bsc_maps *m, uint64_t out[BSC_R_MAX]);
 
 #endif

@@ -1,0 +1,144 @@
+#!/bin/bash
+# tests/classes.sh - traffic classes and their uplink policies in the lab.
+#
+# scripts/lab.conf with three classes (tests/classes.conf-style sections
+# appended here):
+#   voip    match = proto udp dport 7      uplinks = fiber cell
+#           (the lab's UDP echo stands for the SIP/RTP server)
+#   office  match = src 10.77.0.11         uplinks = sat fiber
+#   guests  match = src 10.77.0.12         uplinks = fiber cell, metered = no
+#           (cell is metered: the guests are on fiber or nowhere)
+# Checks:
+#  - status --json lists the classes with their uplinks (default, voip and
+#    guests on fiber, office on sat) and `bpftool map dump` of the policy
+#    map names them;
+#  - a new flow of each class leaves by its class's uplink (office's ping
+#    through sat, the guest's through fiber), counted in its class;
+#  - fiber silently dead: the voip stream moves to cell as one flow; the
+#    guests' new flows are dropped, counted as drop_class_no_uplink, and
+#    status shows guests with no uplink; office stays on sat;
+#  - fiber back: after the failback hold the guests are on fiber again and
+#    their pings answered.
+#
+# Run as root after `make`. Output is TAP-like; "classes: X passed, Y
+# failed" at the end; everything it creates is removed on exit.
+
+set -uo pipefail
+
+# shellcheck source=tests/lib.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
+
+PREFIX=bsk-$$-
+harness_init classes
+B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN" -S "$CTL")
+OFFICE=10.77.0.11
+GUEST=10.77.0.12
+ALL_UP='d["active"] == "fiber" and all(x["health"] == "up" for x in d["uplinks"])'
+
+# cls NAME EXPR: a Python expression over class NAME of status --json (c).
+cls() { sj "[c for c in d['classes'] if c['name'] == '$1'][0]$2"; }
+reason() { sj "r.get('$1', 0)"; }
+
+# ping_from ADDR [COUNT]: pings from ADDR (a LAN address) to the first probe
+# target; true when every one is answered.
+ping_from() { nsx lan ping -c "${2:-3}" -i 0.2 -W 1 -I "$1" "${LAB_TARGETS[0]}" >/dev/null; }
+
+# flow_uplink ADDR: the uplink index of ADDR's echo flow in `bascule flows`.
+flow_uplink() { bsc flows 200 | awk -v a="$1" '$1 == "icmp" && index($2, a ":") == 1 {print $7; exit}'; }
+
+t_lab_up() {
+	site_up && lab_conf || return 1
+	cat >>"$CONF" <<-EOF
+
+		[class voip]
+		match = proto udp dport $LAB_UDPECHO_PORT
+		uplinks = fiber cell
+
+		[class office]
+		match = src $OFFICE
+		uplinks = sat fiber
+
+		[class guests]
+		match = src $GUEST
+		uplinks = fiber cell
+		metered = no
+	EOF
+	"$BASCULE" check-config "$CONF" >/dev/null || { "$BASCULE" check-config "$CONF"; return 1; }
+}
+
+t_daemon_ready() {
+	start_daemon || return 1
+	wait_until 300 hj "$ALL_UP" || { echo "not all up with fiber active: $(health_line)"; return 1; }
+}
+
+t_status_classes() {
+	local want='[("default", "fiber"), ("voip", "fiber"), ("office", "sat"), ("guests", "fiber")]'
+	wait_until 50 sj "[(c['name'], c['active']) for c in d['classes']] == $want" ||
+		{ echo "classes: $(sj '[(c["name"], c["active"]) for c in d["classes"]]')"; return 1; }
+	echo "= classes: $(sj '", ".join("%s on %s" % (c["name"], c["active"]) for c in d["classes"])')"
+	bpftool -j map dump pinned "$PIN/policy" | "$PY" -c '
+import json, sys
+names = [e["formatted"]["value"]["name"] for e in json.load(sys.stdin)][:4]
+print("= bpftool map dump policy: names", names)
+sys.exit(names != ["default", "voip", "office", "guests"])' || return 1
+	bsc status | grep -E '^(CLASS|default|voip|office|guests) ' | sed 's/^/=   /'
+}
+
+t_each_class_its_uplink() {
+	ping_from "$OFFICE" || { echo "office's ping not answered"; return 1; }
+	ping_from "$GUEST" || { echo "the guest's ping not answered"; return 1; }
+	[[ $(flow_uplink "$OFFICE") == 2 ]] || { echo "office's flow is not on sat (uplink 2): $(bsc flows 200 | grep "$OFFICE")"; return 1; }
+	[[ $(flow_uplink "$GUEST") == 0 ]] || { echo "the guest's flow is not on fiber (uplink 0): $(bsc flows 200 | grep "$GUEST")"; return 1; }
+	(($(cls office '["tx_packets"]') >= 3 && $(cls guests '["tx_packets"]') >= 3 && $(cls office '["new_flows"]') >= 1)) ||
+		{ echo "not counted in their classes: office $(cls office ''), guests $(cls guests '')"; return 1; }
+	echo "= office: $(cls office '["tx_packets"]') packets out, guests: $(cls guests '["tx_packets"]')"
+}
+
+t_fiber_cut() {
+	local d0 d1
+	stream_go voip 60 || return 1
+	d0=$(reason drop_class_no_uplink)
+	lab_fault "$PREFIX" blackhole fiber || return 1
+	wait_until 100 hj 'd["active"] == "cell"' || { echo "no failover: $(health_line)"; stream_stop voip; return 1; }
+	wait_until 50 sj "[c['active'] for c in d['classes']] == ['cell', 'cell', 'sat', None]" ||
+		{ echo "classes: $(sj '[(c["name"], c["active"]) for c in d["classes"]]')"; stream_stop voip; return 1; }
+	stream_flowing 500 || { stream_stop voip; return 1; }
+	stream_stop voip || return 1
+	flow_path voip "${LAB_ISP_EDGE_IP[fiber]}" "${LAB_ISP_EDGE_IP[cell]}" || return 1
+	nsx lan ping -c 3 -i 0.2 -W 1 -I "$GUEST" 203.0.113.3 >/dev/null &&
+		{ echo "a guest's new flow was answered with only metered cell (and sat, not its) up"; return 1; }
+	d1=$(reason drop_class_no_uplink)
+	echo "= drop_class_no_uplink $d0 -> $d1; guests: $(cls guests '["active"]')"
+	((d1 >= d0 + 3)) || { echo "the guests' pings were not counted as drop_class_no_uplink"; return 1; }
+	ping_from "$OFFICE" || { echo "office's ping not answered through sat"; return 1; }
+	bsc status | grep -q '^guests .*none .*no uplink it may use' || { echo "status does not show guests without an uplink"; bsc status; return 1; }
+}
+
+t_fiber_back() {
+	lab_fault "$PREFIX" restore fiber || return 1
+	wait_until 300 sj "[c['active'] for c in d['classes']] == ['fiber', 'fiber', 'sat', 'fiber']" ||
+		{ echo "classes: $(sj '[(c["name"], c["active"]) for c in d["classes"]]')"; return 1; }
+	echo "= classes back after ${WAITED} s"
+	nsx lan ping -c 3 -i 0.2 -W 1 -I "$GUEST" 203.0.113.2 >/dev/null || { echo "the guest's new flow not answered through fiber"; return 1; }
+}
+
+t_exit_clean() {
+	stop_daemon TERM || return 1
+	((DAEMON_RC == 0))
+}
+
+# ------------------------------------------------------------- the run
+
+echo "# Bascule classes test: site ${PREFIX}*, work dir $WORK"
+setup "prerequisites: root, $BASCULE, bpftool" t_prereq bpftool ip ping
+setup "lab site ${PREFIX}* is up; lab.conf with the classes voip, office and guests" t_lab_up
+check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_out "no daemon"
+check "status --json: default, voip and guests on fiber, office on sat; bpftool's policy dump names them" t_status_classes
+check "a new flow leaves by its class's uplink: office's ping through sat, the guest's through fiber, counted in their classes" t_each_class_its_uplink
+check "fiber blackholed: the voip stream moves to cell as one flow; the guests (metered = no) dropped as drop_class_no_uplink, shown with no uplink; office stays on sat" t_fiber_cut
+check "fiber back: after the failback hold every class on its uplink again, the guests answered through fiber" t_fiber_back
+check "SIGTERM: exit 0" t_exit_clean
+check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone" t_cleanup
+
+summary
+((FAILED == 0))
