@@ -284,6 +284,10 @@ int bsc_daemon_run(const struct bsc_cfg *cfg, const struct bsc_run_opts *o)
 			bsc_log(LOG_WARNING, "history: no writer thread: the loop writes it");
 	}
 	daemon_init_policy(&d->dp.maps);
+	/* The generation's bump program is made on the first bump: made now,
+	 * its descriptor is there from the start, not after the first flow
+	 * that goes (an adopted data plane's caches are renewed: harmless). */
+	bsc_flows_invalidate(&d->dp.maps);
 	daemon_clear_stale_uplinks(cfg, &d->dp.maps);
 	if (cfg->manage_routes)
 		d->saved_route = !nl_main_default(cfg->route_metric, &d->saved_gw, &d->saved_oif);
