@@ -359,7 +359,6 @@ static int set_drill_target(struct parse_state *st, const struct cfg_key *k, voi
 	return 1;
 }
 
-
 /* A boolean that remembers its line: whether the class can ever be online
  * is judged at the end, when the uplinks are known. */
 static int set_class_metered(struct parse_state *st, const struct cfg_key *k, void *base,
