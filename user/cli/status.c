@@ -36,7 +36,7 @@ struct status {
 	struct status_row rows[BSC_MAX_UPLINKS];
 	uint64_t reasons[BSC_R_MAX];
 	long flows;
-	uint32_t n_classes;     /* more than 1: classes configured */
+	uint32_t n_classes;     /* at least 1 (the default); more: classes configured */
 	struct status_class cls[BSC_MAX_CLASSES];
 };
 
@@ -49,14 +49,8 @@ static void class_read(const struct bsc_maps *m, struct status *s, uint32_t c)
 	if (bsc_policy_read(m, c, &k->pol))
 		k->pol.active = BSC_NO_UPLINK;
 	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
-		if (!s->rows[i].u.ifindex || bsc_class_stats_sum(m, i, c, &one))
-			continue;
-		k->st.tx_packets += one.tx_packets;
-		k->st.tx_bytes += one.tx_bytes;
-		k->st.rx_packets += one.rx_packets;
-		k->st.rx_bytes += one.rx_bytes;
-		k->st.new_flows += one.new_flows;
-		k->st.rebound += one.rebound;
+		if (s->rows[i].u.ifindex && !bsc_class_stats_sum(m, i, c, &one))
+			bsc_uplink_stats_add(&k->st, &one);
 	}
 }
 
@@ -85,7 +79,9 @@ static int status_read(const struct bsc_maps *m, struct status *s)
 	}
 	bsc_reasons_sum(m, s->reasons);
 	s->n_classes = s->cfg.n_classes < BSC_MAX_CLASSES ? s->cfg.n_classes : BSC_MAX_CLASSES;
-	for (i = 0; s->n_classes > 1 && i < s->n_classes; i++)
+	if (!s->n_classes)
+		s->n_classes = 1;
+	for (i = 0; i < s->n_classes; i++)
 		class_read(m, s, i);
 	return 0;
 }
@@ -260,13 +256,10 @@ int bsc_status_json(const struct bsc_maps *m, const char *pin_root, struct json_
 	}
 	json_object_object_add(root, "uplinks", ups);
 	ups = json_object_new_array();
-	for (i = 0; i < s.n_classes || (!s.n_classes && i < 1); i++) {
+	for (i = 0; i < s.n_classes; i++) {
 		struct json_object *o = json_object_new_object();
-		const char *a;
+		const char *a = class_active(&s, i);
 
-		if (s.n_classes <= 1) /* the default class alone: the uplinks' figures */
-			class_read(m, &s, i);
-		a = class_active(&s, i);
 		json_object_object_add(o, "name", json_object_new_string(*s.cls[i].pol.name ? s.cls[i].pol.name : "default"));
 		json_object_object_add(o, "index", json_object_new_int64(i));
 		json_object_object_add(o, "active", a ? json_object_new_string(a) : NULL);

@@ -176,7 +176,7 @@ int daemon_classes_load(struct daemon *d)
 {
 	const struct bsc_maps *m = &d->dp.maps;
 	struct bsc_config c;
-	uint32_t zero = 0, i;
+	uint32_t zero = 0, i, k;
 
 	if (bpf_map_lookup_elem(m->config, &zero, &c))
 		return -errno;
@@ -200,17 +200,16 @@ int daemon_classes_load(struct daemon *d)
 			return -errno;
 	}
 	/* each class's name in its policy, "" where no class is any more */
-	for (zero = 0; zero < BSC_MAX_CLASSES; zero++) {
+	for (k = 0; k < BSC_MAX_CLASSES; k++) {
 		struct bsc_policy pol;
-		const char *name = zero < (uint32_t)d->cfg->n_classes ? d->cfg->classes[zero].name : "";
+		const char *name = k < (uint32_t)d->cfg->n_classes ? d->cfg->classes[k].name : "";
 
-		if (bsc_policy_read(m, zero, &pol) || !strncmp(pol.name, name, sizeof(pol.name)))
+		if (bsc_policy_read(m, k, &pol) || !strncmp(pol.name, name, sizeof(pol.name)))
 			continue;
 		snprintf(pol.name, sizeof(pol.name), "%s", name);
-		if (bpf_map_update_elem(m->policy, &zero, &pol, BPF_ANY))
+		if (bpf_map_update_elem(m->policy, &k, &pol, BPF_ANY))
 			return -errno;
 	}
-	zero = 0;
 	if (bpf_map_lookup_elem(m->config, &zero, &c))
 		return -errno;
 	c.n_class_rules = (uint16_t)i;

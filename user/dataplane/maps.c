@@ -177,6 +177,17 @@ static uint32_t classes_in_use(const struct bsc_maps *m)
 	return cfg.n_classes < BSC_MAX_CLASSES ? cfg.n_classes : BSC_MAX_CLASSES;
 }
 
+void bsc_uplink_stats_add(struct bsc_uplink_stats *to, const struct bsc_uplink_stats *from)
+{
+	to->tx_packets += from->tx_packets;
+	to->tx_bytes += from->tx_bytes;
+	to->rx_packets += from->rx_packets;
+	to->rx_bytes += from->rx_bytes;
+	to->new_flows += from->new_flows;
+	to->rebound += from->rebound;
+	to->nat_exhausted += from->nat_exhausted;
+}
+
 /* Class cls's counters on uplink idx (bascule.h: its row of uplink_stats). */
 int bsc_class_stats_sum(const struct bsc_maps *m, uint32_t idx, uint32_t cls,
 			struct bsc_uplink_stats *out)
@@ -192,13 +203,7 @@ int bsc_class_stats_sum(const struct bsc_maps *m, uint32_t idx, uint32_t cls,
 		return -ENOMEM;
 	ret = percpu_read(m->uplink_stats, cls * BSC_MAX_UPLINKS + idx, v, sizeof(*v), ncpu);
 	for (c = 0; !ret && c < ncpu; c++) {
-		out->tx_packets += v[c].tx_packets;
-		out->tx_bytes += v[c].tx_bytes;
-		out->rx_packets += v[c].rx_packets;
-		out->rx_bytes += v[c].rx_bytes;
-		out->new_flows += v[c].new_flows;
-		out->rebound += v[c].rebound;
-		out->nat_exhausted += v[c].nat_exhausted;
+		bsc_uplink_stats_add(out, &v[c]);
 	}
 	free(v);
 	return ret;
@@ -214,13 +219,7 @@ int bsc_uplink_stats_sum(const struct bsc_maps *m, uint32_t idx, struct bsc_upli
 	ret = bsc_class_stats_sum(m, idx, 0, out);
 	for (cls = 1; !ret && cls < n; cls++) {
 		ret = bsc_class_stats_sum(m, idx, cls, &one);
-		out->tx_packets += one.tx_packets;
-		out->tx_bytes += one.tx_bytes;
-		out->rx_packets += one.rx_packets;
-		out->rx_bytes += one.rx_bytes;
-		out->new_flows += one.new_flows;
-		out->rebound += one.rebound;
-		out->nat_exhausted += one.nat_exhausted;
+		bsc_uplink_stats_add(out, &one);
 	}
 	return ret;
 }

@@ -48,6 +48,8 @@ uint32_t bsc_policy_reselect(const struct bsc_maps *m, uint32_t pol, int *change
 
 /* Sum of the per-CPU stats of one uplink / of one reason. */
 int bsc_uplink_stats_sum(const struct bsc_maps *m, uint32_t idx, struct bsc_uplink_stats *out);
+/* to += from, counter by counter. */
+void bsc_uplink_stats_add(struct bsc_uplink_stats *to, const struct bsc_uplink_stats *from);
 /* One class's counters on uplink idx (summed over the CPUs). */
 int bsc_class_stats_sum(const struct bsc_maps *m, uint32_t idx, uint32_t cls,
 			struct bsc_uplink_stats *out);
