@@ -547,7 +547,7 @@ int bascule_lan(struct xdp_md *ctx)
 			if (!up || up->state != BSC_UPLINK_UP || !up->addr)
 				up = NULL;
 		} else {
-			up = policy_uplink(cls, &idx);
+			up = policy_uplink(cls, &k, &idx);
 		}
 		if (!up)
 			return finish(no_uplink_reason(cls, via));
@@ -574,7 +574,7 @@ int bascule_lan(struct xdp_md *ctx)
 				flow_gen_bump();
 				return reset_to_lan(ctx, &p, BSC_R_TX_RST_UPLINK_DOWN);
 			}
-			up = policy_uplink(f->policy, &idx);
+			up = policy_uplink(f->policy, &k, &idx);
 			if (!up)
 				return finish(no_uplink_reason(f->policy, BSC_NO_UPLINK));
 			fl = *f;

@@ -96,7 +96,50 @@ struct bsc_policy {
 				 * or BSC_NO_UPLINK: best priority wins */
 	char  name[BSC_NAME_LEN]; /* the class's, for the operator (bpftool,
 				 * status); "" for a policy no class uses */
+	__u8  balance;          /* 1: a new flow takes the uplink of its slot of
+				 * balance[class] (active: one of them, for
+				 * the operator; BSC_NO_UPLINK when none) */
+	__u8  persist_source;   /* balance by the LAN host's address alone */
+	__u8  pad[2];
 };
+
+/* A balance class's table (`balance` array map, one entry per class):
+ * slot i holds the uplink a new flow whose bsc_balance_slot() is i takes,
+ * or BSC_BALANCE_NONE.  The controller fills it by weighted rendezvous
+ * hashing over the usable uplinks of the class's list, so an uplink that
+ * leaves moves only its own slots, and one that comes back takes back
+ * exactly those; one table, one map write per decision. */
+#define BSC_BALANCE_SLOTS 4096 /* a power of two: 1 slot is 0.025 % of the weight */
+#define BSC_BALANCE_NONE  0xff
+struct bsc_balance {
+	__u8 slot[BSC_BALANCE_SLOTS];
+};
+
+/* The slot of a new flow (addresses and ports as on the wire, network
+ * order): by its 5-tuple, or by its source address alone (persist_source).
+ * Shared by the data plane, the controller (which flows a failback moves)
+ * and `bascule explain`.  murmur3's finaliser over the words. */
+static inline __u32 bsc_mix32(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+static inline __u32 bsc_balance_slot(__u32 saddr, __u32 daddr, __u16 sport, __u16 dport,
+				     __u8 proto, int persist_source)
+{
+	__u32 h = bsc_mix32(saddr ^ 0x9e3779b9u);
+
+	if (!persist_source) {
+		h = bsc_mix32(h ^ daddr);
+		h = bsc_mix32(h ^ (((__u32)sport << 16) | dport) ^ ((__u32)proto << 8));
+	}
+	return h & (BSC_BALANCE_SLOTS - 1);
+}
 
 /* Global configuration, `config` array map entry 0. */
 struct bsc_config {

@@ -45,6 +45,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } class_rules SEC(".maps");
 
+/* The balance classes' tables (bascule.h, struct bsc_balance), by class. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BSC_MAX_CLASSES);
+	__type(key, __u32);
+	__type(value, struct bsc_balance);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} balance SEC(".maps");
+
 /* Slots 0..BSC_MAX_UPLINKS-1: uplink devices; BSC_LAN_SLOT: the LAN.
  * The kernel adds BPF_F_RDONLY_PROG to a devmap's flags, so libbpf's pin
  * compatibility check fails on it: the loader pins and reuses this one

@@ -39,17 +39,33 @@ static __always_inline __u32 stats_row(__u32 uplink, __u32 cls)
 
 /* The uplink that new flows of a policy take, or NULL when it cannot take
  * any (none chosen, or the chosen one is not UP). */
-static __always_inline struct bsc_uplink *policy_uplink(__u32 pol, __u32 *idx)
+/* The uplink a new (or moved) flow k of class pol takes: its policy's
+ * active uplink, or for a balance class the uplink of the flow's slot.
+ * NULL when that uplink cannot take new flows. */
+static __always_inline struct bsc_uplink *policy_uplink(__u32 pol, const struct bsc_flow_key *k,
+							__u32 *idx)
 {
 	struct bsc_policy *pp = bpf_map_lookup_elem(&policy, &pol);
 	struct bsc_uplink *up;
+	__u32 u;
 
-	if (!pp || pp->active >= BSC_MAX_UPLINKS)
+	if (!pp)
 		return NULL;
-	up = uplink_get(pp->active);
+	u = pp->active;
+	if (pp->balance) {
+		struct bsc_balance *b = bpf_map_lookup_elem(&balance, &pol);
+
+		if (!b)
+			return NULL;
+		u = b->slot[bsc_balance_slot(k->saddr, k->daddr, k->sport, k->dport, k->proto,
+					     pp->persist_source)];
+	}
+	if (u >= BSC_MAX_UPLINKS)
+		return NULL;
+	up = uplink_get(u);
 	if (!up || up->state != BSC_UPLINK_UP || !up->addr)
 		return NULL;
-	*idx = pp->active;
+	*idx = u;
 	return up;
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * config/classes.c - the keys of a [class NAME] section: `match` lines (one
- * rule each: prefixes, protocol, port ranges, DSCP, MAC), `uplinks` and
- * `fallback`.  The key table (keys.c) points here; what is judged once the
+ * rule each: prefixes, protocol, port ranges, DSCP, MAC), `uplinks` or
+ * `balance`, `persist`, `fallback` and `failback`.  The key table (keys.c) points here; what is judged once the
  * whole file is read (names of uplinks, metered-only lists) is config.c's.
  */
 #include <arpa/inet.h>
@@ -249,48 +249,124 @@ int cfg_class_match(struct parse_state *st, const struct cfg_key *k, void *base,
 	return 1;
 }
 
-/* `uplinks = A B C`: names only here; they are resolved at the end of the
- * file (validate_classes()), since the [uplink] sections may come later. */
-int cfg_class_uplinks(struct parse_state *st, const struct cfg_key *k, void *base,
-			     const char *v)
+/* The names of `uplinks = A B C` or `balance = A:3 B:1` (key, with
+ * weights when w is not NULL): names only here; they are resolved at the
+ * end of the file (validate_classes()), since the [uplink] sections may
+ * come later. */
+static int class_uplink_list(struct parse_state *st, struct bsc_class_cfg *c, const char *key,
+			     const char *v, uint32_t *w)
 {
-	struct bsc_class_cfg *c = base;
-	char buf[256], *save = NULL, *name;
+	char buf[256], *save = NULL, *name, *colon;
 	char names[BSC_MAX_UPLINKS][BSC_NAME_LEN];
+	uint32_t weights[BSC_MAX_UPLINKS];
 	int i, n = 0;
 
+	if (c->n_uplinks) {
+		cfg_add_error(st, st->line, "%s: this class already has %s (line %d): a class either fails over (uplinks) or balances (balance)",
+			      key, c->balance ? "a balance" : "an uplinks list",
+			      st->class_uplinks_line[st->cur_class]);
+		return 0;
+	}
 	if (strlen(v) >= sizeof(buf)) {
-		cfg_add_error(st, st->line, "uplinks: too long (at most %zu characters)", sizeof(buf) - 1);
+		cfg_add_error(st, st->line, "%s: too long (at most %zu characters)", key, sizeof(buf) - 1);
 		return 0;
 	}
 	strcpy(buf, v);
 	for (name = strtok_r(buf, " \t", &save); name; name = strtok_r(NULL, " \t", &save)) {
+		colon = w ? strchr(name, ':') : NULL;
+		weights[n < BSC_MAX_UPLINKS ? n : 0] = 1;
+		if (colon) {
+			*colon = 0;
+			if (cfg_parse_u32(colon + 1, 1, 1000, &weights[n < BSC_MAX_UPLINKS ? n : 0])) {
+				cfg_add_error(st, st->line, "%s: '%s:%s': the weight is a number from 1 to 1000",
+					      key, name, colon + 1);
+				return 0;
+			}
+		}
 		if (!cfg_valid_name(name)) {
-			cfg_add_error(st, st->line, "uplinks: '%s' is not an uplink's name (1-%d of a-z A-Z 0-9 - _; the names are separated by spaces)",
-				      name, BSC_NAME_LEN - 1);
+			cfg_add_error(st, st->line, "%s: '%s' is not an uplink's name (1-%d of a-z A-Z 0-9 - _; %s)",
+				      key, name, BSC_NAME_LEN - 1,
+				      w ? "NAME or NAME:WEIGHT, separated by spaces" : "the names are separated by spaces");
 			return 0;
 		}
 		for (i = 0; i < n; i++)
 			if (!strcmp(names[i], name)) {
-				cfg_add_error(st, st->line, "uplinks: '%s' listed twice", name);
+				cfg_add_error(st, st->line, "%s: '%s' listed twice", key, name);
 				return 0;
 			}
 		if (n >= BSC_MAX_UPLINKS) {
-			cfg_add_error(st, st->line, "uplinks: more than %d names (there are at most %d uplinks)",
-				      BSC_MAX_UPLINKS, BSC_MAX_UPLINKS);
+			cfg_add_error(st, st->line, "%s: more than %d names (there are at most %d uplinks)",
+				      key, BSC_MAX_UPLINKS, BSC_MAX_UPLINKS);
 			return 0;
 		}
 		strcpy(names[n++], name);
 	}
 	if (!n) {
-		cfg_add_error(st, st->line, "uplinks: empty (expected 1 to %d [uplink] names, in the order to use them)",
-			      BSC_MAX_UPLINKS);
+		cfg_add_error(st, st->line, "%s: empty (expected 1 to %d [uplink] names%s)", key,
+			      BSC_MAX_UPLINKS, w ? ", each NAME or NAME:WEIGHT" : ", in the order to use them");
 		return 0;
 	}
 	memcpy(c->uplink_names, names, sizeof(names[0]) * (size_t)n);
+	if (w)
+		memcpy(w, weights, sizeof(weights[0]) * (size_t)n);
 	c->n_uplinks = n;
 	st->class_uplinks_line[st->cur_class] = st->line;
 	return 1;
+}
+
+int cfg_class_uplinks(struct parse_state *st, const struct cfg_key *k, void *base,
+		      const char *v)
+{
+	return class_uplink_list(st, base, "uplinks", v, NULL);
+}
+
+/* `balance = A:3 B:1 C`: weighted per-flow balance over the listed
+ * uplinks that are usable (a name without a weight weighs 1). */
+int cfg_class_balance(struct parse_state *st, const struct cfg_key *k, void *base,
+		      const char *v)
+{
+	struct bsc_class_cfg *c = base;
+
+	if (!class_uplink_list(st, c, "balance", v, c->weights))
+		return 0;
+	c->balance = 1;
+	return 1;
+}
+
+/* `persist = source|flow`: balance by LAN host or by flow. */
+int cfg_class_persist(struct parse_state *st, const struct cfg_key *k, void *base,
+		      const char *v)
+{
+	struct bsc_class_cfg *c = base;
+
+	if (!strcmp(v, "source") || !strcmp(v, "flow")) {
+		c->persist_source = !strcmp(v, "source");
+		return 1;
+	}
+	cfg_add_error(st, st->line, "persist: '%s' is not source (all of a LAN host's flows on one uplink) or flow",
+		      v);
+	return 0;
+}
+
+/* `failback = stay|move-udp|reset-tcp`. */
+int cfg_class_failback(struct parse_state *st, const struct cfg_key *k, void *base,
+		       const char *v)
+{
+	static const char *const word[] = {
+		[BSC_FAILBACK_STAY] = "stay", [BSC_FAILBACK_MOVE_UDP] = "move-udp",
+		[BSC_FAILBACK_RESET_TCP] = "reset-tcp",
+	};
+	struct bsc_class_cfg *c = base;
+	int i;
+
+	for (i = BSC_FAILBACK_STAY; i <= BSC_FAILBACK_RESET_TCP; i++)
+		if (!strcmp(v, word[i])) {
+			c->failback = i;
+			return 1;
+		}
+	cfg_add_error(st, st->line, "failback: '%s' is not stay, move-udp (datagram flows follow) or reset-tcp (and TCP flows are reset)",
+		      v);
+	return 0;
 }
 
 int cfg_class_fallback(struct parse_state *st, const struct cfg_key *k, void *base,

@@ -438,6 +438,9 @@ static void validate_classes(struct parse_state *st)
 			c->uplinks[j] = u;
 			metered += !!cfg->uplinks[u].health.metered;
 		}
+		if (c->persist_source && !c->balance)
+			cfg_add_error(st, c->line, "class %s: persist = source needs a balance line (it says how a balance spreads flows)",
+				      c->name);
 		if (i && !has_rule[i])
 			cfg_add_error(st, c->line, "class %s has no match line: no flow can fall in it",
 				      c->name);

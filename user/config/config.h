@@ -76,6 +76,24 @@ struct bsc_class_cfg {
 	int fallback_any;               /* `fallback = any`: with all of its uplinks
 					 * down, any usable uplink (`none`: dropped) */
 	int metered;                    /* `metered = no`: never a metered uplink */
+	/* `balance = A:3 B:1` instead of `uplinks`: each new flow goes to one
+	 * of the listed uplinks that is usable, by weight, and stays there
+	 * (the names are in uplink_names/uplinks, as for `uplinks`). */
+	int balance;
+	uint32_t weights[BSC_MAX_UPLINKS]; /* of uplinks[i]; 1 when not given */
+	int persist_source;             /* `persist = source`: one LAN host's new
+					 * flows on one uplink (`flow`: by flow) */
+	int failback;                   /* BSC_FAILBACK_*: what a failback does to
+					 * the class's existing flows */
+};
+
+/* [class NAME] `failback = stay|move-udp|reset-tcp`.  Unset, a class
+ * follows [bascule] failback_moves_flows (move-udp when yes, else stay). */
+enum {
+	BSC_FAILBACK_DEFAULT = 0,
+	BSC_FAILBACK_STAY,
+	BSC_FAILBACK_MOVE_UDP,          /* datagram flows follow the failback */
+	BSC_FAILBACK_RESET_TCP,         /* and TCP flows are reset after the hold */
 };
 
 struct bsc_uplink_cfg {

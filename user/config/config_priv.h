@@ -83,5 +83,8 @@ struct cfg_key;
 int cfg_class_match(struct parse_state *st, const struct cfg_key *k, void *base, const char *v);
 int cfg_class_uplinks(struct parse_state *st, const struct cfg_key *k, void *base, const char *v);
 int cfg_class_fallback(struct parse_state *st, const struct cfg_key *k, void *base, const char *v);
+int cfg_class_balance(struct parse_state *st, const struct cfg_key *k, void *base, const char *v);
+int cfg_class_persist(struct parse_state *st, const struct cfg_key *k, void *base, const char *v);
+int cfg_class_failback(struct parse_state *st, const struct cfg_key *k, void *base, const char *v);
 
 #endif

@@ -13,12 +13,12 @@
 
 struct bsc_maps {
 	int config, uplinks, policy, tx_ports, flows, rev, hosts, host_macs, frags, uplink_stats,
-		reasons, flow_gen, class_rules;
+		reasons, flow_gen, class_rules, balance;
 };
 
 #define BSC_MAP_NAMES(X) X(config) X(uplinks) X(policy) \
 	X(tx_ports) X(flows) X(rev) X(hosts) X(host_macs) X(frags) X(uplink_stats) X(reasons) \
-	X(flow_gen) X(class_rules)
+	X(flow_gen) X(class_rules) X(balance)
 /* Maps of earlier versions, removed by `bascule purge` too. */
 #define BSC_RETIRED_MAP_NAMES(X) X(uplink_idx)
 
