@@ -83,9 +83,9 @@ suite() {
 # four times what it takes on 2 cores: a limit catches a hang, it does not
 # time anything), the command.
 export CMOCKA_MESSAGE_OUTPUT=TAP
-suite unit-config 149 60 "$BUILD/tests/test_config"
+suite unit-config 157 60 "$BUILD/tests/test_config"
 suite unit-lib 8 60 "$BUILD/tests/test_lib"
-suite unit-dataplane 42 60 "$BUILD/tests/test_dataplane_unit"
+suite unit-dataplane 44 60 "$BUILD/tests/test_dataplane_unit"
 suite unit-control 13 120 "$BUILD/tests/test_control"
 suite unit-daemon 8 120 "$BUILD/tests/test_daemon"
 suite history 19 120 "$BUILD/tests/test_history"
@@ -93,7 +93,7 @@ suite health 88 60 "$BUILD/tests/test_health"
 suite probe 129 180 "$BUILD/tests/test_probe"
 suite probe-lab 8 120 tests/probe_lab.sh
 suite metrics 11 120 "$BUILD/tests/test_metrics"
-suite dataplane 180 180 "$BUILD/tests/test_dataplane"
+suite dataplane 185 180 "$BUILD/tests/test_dataplane"
 suite fuzz 2 240 tests/fuzz/run.sh
 suite integration 25 180 tests/integration.sh
 suite hardening 10 300 tests/hardening.sh
@@ -103,6 +103,7 @@ suite drill 23 360 tests/drill.sh
 SOAK_CYCLES=10 suite soak 9 300 tests/soak.sh
 suite report 13 240 tests/report.sh
 suite classes 7 120 tests/classes.sh
+suite balance 6 120 tests/balance.sh
 suite load 6 120 tests/load.sh
 suite bench 1 300 tests/bench_smoke.sh
 suite linkemu 17 300 tests/linkemu_test.sh

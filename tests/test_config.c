@@ -567,6 +567,28 @@ static void test_config_class_match_forms(void **state)
 	assert_int_equal(r->mac[5], 1);
 }
 
+/* `balance = A:W B`: the names resolved as for `uplinks`, the weights (1
+ * when not given) and `persist` read. */
+static void test_config_class_balance(void **state)
+{
+	struct bsc_cfg cfg;
+
+	(void)state;
+	parse_ok("[bascule]\nlan = lan0\n"
+		 "[class bulk]\nmatch = src 10.0.0.0/8\nbalance = b:3 a\npersist = source\n"
+		 ""
+		 "[class calls]\nmatch = dscp ef\nuplinks = a\n"
+		 UPA "[uplink b]\ninterface = wan1\ngateway = 198.51.100.1\n", &cfg);
+	assert_int_equal(cfg.classes[1].balance, 1);
+	assert_int_equal(cfg.classes[1].n_uplinks, 2);
+	assert_int_equal(cfg.classes[1].uplinks[0], 1);
+	assert_int_equal(cfg.classes[1].weights[0], 3);
+	assert_int_equal(cfg.classes[1].uplinks[1], 0);
+	assert_int_equal(cfg.classes[1].weights[1], 1);
+	assert_int_equal(cfg.classes[1].persist_source, 1);
+	assert_int_equal(cfg.classes[2].balance, 0);
+}
+
 /* [class default] sets classes[0]'s policy instead of adding a class, and
  * wherever it stands, the other classes keep their numbers. */
 static void test_config_class_default_section(void **state)
@@ -1002,6 +1024,27 @@ static struct bad_config bad_configs[] = {
 	{ "uplinks twice in a class",
 	  HEAD UPA "[class guests]\nmatch = dscp 0\nuplinks = a\nuplinks = a\n", 9,
 	  "'uplinks' given twice in [class guests] (first at line 8)" },
+	{ "balance and uplinks in one class",
+	  HEAD UPA "[class guests]\nmatch = dscp 0\nuplinks = a\nbalance = a\n", 9,
+	  "balance: this class already has an uplinks list (line 8): a class either fails over (uplinks) or balances (balance)" },
+	{ "balance weight zero",
+	  HEAD UPA "[class guests]\nmatch = dscp 0\nbalance = a:0\n", 8,
+	  "balance: 'a:0': the weight is a number from 1 to 1000" },
+	{ "balance weight not a number",
+	  HEAD UPA "[class guests]\nmatch = dscp 0\nbalance = a:x\n", 8,
+	  "balance: 'a:x': the weight is a number from 1 to 1000" },
+	{ "balance naming no uplink of the file",
+	  HEAD UPA "[class guests]\nmatch = dscp 0\nbalance = a:2 z\n", 8,
+	  "uplinks: no [uplink z] in this file" },
+	{ "balance in the default class",
+	  HEAD UPA "[class default]\nbalance = a\n", 7,
+	  "class default: balance is for a class with match lines (the default class fails over: uplinks = ...)" },
+	{ "persist without balance",
+	  HEAD UPA "[class guests]\nmatch = dscp 0\npersist = source\n", 6,
+	  "class guests: persist = source needs a balance line (it says how a balance spreads flows)" },
+	{ "persist neither source nor flow",
+	  HEAD UPA "[class guests]\nmatch = dscp 0\nbalance = a\npersist = host\n", 9,
+	  "persist: 'host' is not source (all of a LAN host's flows on one uplink) or flow" },
 	{ "fallback neither any nor none",
 	  HEAD UPA "[class guests]\nmatch = dscp 0\nfallback = some\n", 8,
 	  "fallback: 'some' is not any or none" },
@@ -1021,10 +1064,10 @@ static struct bad_config bad_configs[] = {
 	  "class voip has no match line: no flow can fall in it" },
 	{ "unknown key in a class",
 	  HEAD UPA "[class voip]\nmatch = dscp ef\nweight = 3\n", 8,
-	  "unknown key 'weight' in [class voip] (expected match, uplinks, fallback, metered)" },
+	  "unknown key 'weight' in [class voip] (expected match, uplinks, balance, persist, fallback, metered)" },
 	{ "unknown key in the default class",
-	  HEAD UPA "[class default]\nbalance = a:1\n", 7,
-	  "unknown key 'balance' in [class default] (expected match, uplinks, fallback, metered)" },
+	  HEAD UPA "[class default]\nshare = a:1\n", 7,
+	  "unknown key 'share' in [class default] (expected match, uplinks, balance, persist, fallback, metered)" },
 };
 
 static void test_config_rejects(void **state)
@@ -1318,6 +1361,7 @@ int main(void)
 	T_ADD(test_config_classes_are_read);
 	T_ADD(test_config_class_match_forms);
 	T_ADD(test_config_class_default_section);
+	T_ADD(test_config_class_balance);
 	T_ADD(test_config_class_limits_fit);
 	T_ADD_ROWS("config rejects", bad_configs, test_config_rejects);
 	T_ADD(test_config_reports_every_value_error);

@@ -24,11 +24,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <cmocka.h>
 
 #include "bascule.h"
+#include "dataplane/balance.h"
 #include "dataplane/flows.h"
 #include "dataplane/maps.h"
 #include "lib/clock.h"
@@ -477,6 +479,71 @@ static void test_sweep_spares_a_flow_rebound_meanwhile(void **state)
 	bsc_maps_close(&m);
 }
 
+/* ---- balance tables (dataplane/balance.c) ---------------------------- */
+
+static int slots_of(const struct bsc_balance *b, uint8_t u)
+{
+	int i, n = 0;
+
+	for (i = 0; i < BSC_BALANCE_SLOTS; i++)
+		n += b->slot[i] == u;
+	return n;
+}
+
+/* Weights 3:1:2 give each member its share of the slots to within 1.5 %
+ * of the table; every slot has a member; none without members. */
+static void test_balance_shares_by_weight(void **state)
+{
+	struct bsc_balance_member m[3] = {
+		{ .idx = 0, .name = "fiber", .weight = 3 },
+		{ .idx = 2, .name = "sat", .weight = 1 },
+		{ .idx = 5, .name = "cell", .weight = 2 },
+	};
+	static struct bsc_balance b;
+	int f, s, c;
+
+	bsc_balance_fill(&b, m, 3);
+	f = slots_of(&b, 0);
+	s = slots_of(&b, 2);
+	c = slots_of(&b, 5);
+	print_message("# slots: fiber %d (want %d), sat %d (%d), cell %d (%d)\n", f,
+		      BSC_BALANCE_SLOTS / 2, s, BSC_BALANCE_SLOTS / 6, c, BSC_BALANCE_SLOTS / 3);
+	assert_int_equal(f + s + c, BSC_BALANCE_SLOTS);
+	assert_true(abs(f - BSC_BALANCE_SLOTS / 2) < BSC_BALANCE_SLOTS * 15 / 1000);
+	assert_true(abs(s - BSC_BALANCE_SLOTS / 6) < BSC_BALANCE_SLOTS * 15 / 1000);
+	assert_true(abs(c - BSC_BALANCE_SLOTS / 3) < BSC_BALANCE_SLOTS * 15 / 1000);
+	bsc_balance_fill(&b, m, 0);
+	assert_int_equal(slots_of(&b, BSC_BALANCE_NONE), BSC_BALANCE_SLOTS);
+}
+
+/* A member that leaves moves only its own slots, each to a member that
+ * stays; back, it takes exactly those slots again.  The order of the
+ * members does not matter (the hash is keyed on the names). */
+static void test_balance_moves_only_the_leavers_slots(void **state)
+{
+	struct bsc_balance_member all[3] = {
+		{ .idx = 0, .name = "fiber", .weight = 3 },
+		{ .idx = 1, .name = "cell", .weight = 1 },
+		{ .idx = 2, .name = "sat", .weight = 2 },
+	};
+	struct bsc_balance_member left[2] = { all[2], all[0] };
+	static struct bsc_balance before, after, back;
+	int i, moved = 0;
+
+	bsc_balance_fill(&before, all, 3);
+	bsc_balance_fill(&after, left, 2);
+	bsc_balance_fill(&back, all, 3);
+	for (i = 0; i < BSC_BALANCE_SLOTS; i++) {
+		if (before.slot[i] != 1)
+			assert_int_equal(after.slot[i], before.slot[i]);
+		else
+			assert_true(after.slot[i] == 0 || after.slot[i] == 2);
+		moved += after.slot[i] != before.slot[i];
+	}
+	assert_int_equal(moved, slots_of(&before, 1));
+	assert_memory_equal(back.slot, before.slot, sizeof(back.slot));
+}
+
 int main(void)
 {
 	T_ADD_ROWS("select uplink", select_cases, test_select_uplink);
@@ -488,6 +555,8 @@ int main(void)
 	T_ADD(test_state_names_match_enum);
 	T_ADD(test_flow_gen_bump_loses_nothing);
 	T_ADD(test_sweep_spares_a_flow_rebound_meanwhile);
+	T_ADD(test_balance_shares_by_weight);
+	T_ADD(test_balance_moves_only_the_leavers_slots);
 
 	return t_run("bascule_dataplane_unit", NULL, NULL) ? 1 : 0;
 }

@@ -6,7 +6,8 @@
  * of a rule's; ports on TCP and UDP only), through its class's uplink, or
  * dropped when the class has none; an established flow keeps its class,
  * also when it moves; its counters (both ways, new flows, moves) in its
- * class's row of uplink_stats.
+ * class's row of uplink_stats.  A balance class: the uplink of the flow's
+ * slot (by 5-tuple or source), sticky.
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -201,6 +202,60 @@ static void s_class_flow_on_cell(void)
 	bind_flow(&udp_q);
 }
 
+/* balance (class 1, dport 53): every slot of its table on `rest`, the
+ * slot of udp_q (by its 5-tuple, or its source alone) on `mine` */
+static uint32_t udp_q_slot(int persist_source)
+{
+	return bsc_balance_slot(ip4(LAN_HOST), ip4(REMOTE), htons(40000), htons(53), 17,
+				persist_source);
+}
+
+static void set_balance(int persist_source, uint8_t mine, uint8_t rest)
+{
+	struct bsc_policy p = { .active = rest, .preferred = BSC_NO_UPLINK, .balance = 1,
+				.persist_source = (uint8_t)persist_source };
+	static struct bsc_balance b;
+	uint32_t one = 1;
+
+	memset(b.slot, rest, sizeof(b.slot));
+	b.slot[udp_q_slot(persist_source)] = mine;
+	assert_int_equal(bpf_map_update_elem(E.m.balance, &one, &b, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(E.m.policy, &one, &p, BPF_ANY), 0);
+}
+
+static void s_balance(void)
+{
+	s_dns_rule();
+	set_balance(0, 1, 2);
+}
+
+static void s_balance_source(void)
+{
+	s_dns_rule();
+	set_balance(1, 1, 2);
+}
+
+static void s_balance_sticky(void)
+{
+	s_balance();
+	bind_flow(&udp_q); /* on cell */
+	set_balance(0, 2, 1);
+}
+
+static void s_balance_cell_down(void)
+{
+	s_balance();
+	bind_flow(&udp_q);
+	set_uplink_state(1, BSC_UPLINK_DOWN);
+	set_balance(0, 2, 1);
+}
+
+static void s_balance_none(void)
+{
+	s_dns_rule();
+	set_balance(0, BSC_BALANCE_NONE, 2);
+}
+
 /* DSCP EF (46) in the frame's TOS, the header checksum made again */
 static void m_dscp_ef(uint8_t *b, size_t *len)
 {
@@ -373,5 +428,39 @@ const struct dp_case classes[] = {
 	  .verdict = XDP_REDIRECT, .reason = BSC_R_FWD_WAN,
 	  .out = { TO_HOST, UDP_A },
 	  .maps = c_reply_in_class },
+	{ .name = "balance: a new flow takes the uplink of its slot of the class's table (cell; every other slot sat)",
+	  .prog = LAN,
+	  .setup = s_balance,
+	  .in = { FROM_HOST, UDP_Q },
+	  .verdict = XDP_REDIRECT, .reason = BSC_R_FWD_LAN,
+	  .out = { VIA_CELL, UDP_Q },
+	  .maps = c_class1_cell },
+	{ .name = "balance: persist = source, the slot is the host's address's alone",
+	  .prog = LAN,
+	  .setup = s_balance_source,
+	  .in = { FROM_HOST, UDP_Q },
+	  .verdict = XDP_REDIRECT, .reason = BSC_R_FWD_LAN,
+	  .out = { VIA_CELL, UDP_Q },
+	  .maps = c_class1_cell },
+	{ .name = "balance: a bound flow stays on its uplink when its slot goes to another (sticky)",
+	  .prog = LAN,
+	  .setup = s_balance_sticky,
+	  .in = { FROM_HOST, UDP_Q },
+	  .verdict = XDP_REDIRECT, .reason = BSC_R_FWD_LAN,
+	  .out = { VIA_CELL, UDP_Q },
+	  .maps = c_kept_class },
+	{ .name = "balance: a flow whose uplink failed moves to its slot's new uplink, in its class",
+	  .prog = LAN,
+	  .setup = s_balance_cell_down,
+	  .in = { FROM_HOST, UDP_Q },
+	  .verdict = XDP_REDIRECT, .reason = BSC_R_REBOUND,
+	  .out = { VIA_SAT, UDP_Q },
+	  .maps = c_moved_in_class },
+	{ .name = "balance: a slot with no uplink drops the new flow, counted, no binding",
+	  .prog = LAN,
+	  .setup = s_balance_none,
+	  .in = { FROM_HOST, UDP_Q },
+	  .verdict = XDP_DROP, .reason = BSC_R_DROP_CLASS_NO_UPLINK,
+	  .maps = c_no_binding },
 };
 const size_t classes_n = ARRAY_SIZE(classes);

@@ -2,7 +2,7 @@
 /*
  * config/classes.c - the keys of a [class NAME] section: `match` lines (one
  * rule each: prefixes, protocol, port ranges, DSCP, MAC), `uplinks` or
- * `balance`, `persist`, `fallback` and `failback`.  The key table (keys.c) points here; what is judged once the
+ * `balance`, `persist` and `fallback`.  The key table (keys.c) points here; what is judged once the
  * whole file is read (names of uplinks, metered-only lists) is config.c's.
  */
 #include <arpa/inet.h>
@@ -344,27 +344,6 @@ int cfg_class_persist(struct parse_state *st, const struct cfg_key *k, void *bas
 		return 1;
 	}
 	cfg_add_error(st, st->line, "persist: '%s' is not source (all of a LAN host's flows on one uplink) or flow",
-		      v);
-	return 0;
-}
-
-/* `failback = stay|move-udp|reset-tcp`. */
-int cfg_class_failback(struct parse_state *st, const struct cfg_key *k, void *base,
-		       const char *v)
-{
-	static const char *const word[] = {
-		[BSC_FAILBACK_STAY] = "stay", [BSC_FAILBACK_MOVE_UDP] = "move-udp",
-		[BSC_FAILBACK_RESET_TCP] = "reset-tcp",
-	};
-	struct bsc_class_cfg *c = base;
-	int i;
-
-	for (i = BSC_FAILBACK_STAY; i <= BSC_FAILBACK_RESET_TCP; i++)
-		if (!strcmp(v, word[i])) {
-			c->failback = i;
-			return 1;
-		}
-	cfg_add_error(st, st->line, "failback: '%s' is not stay, move-udp (datagram flows follow) or reset-tcp (and TCP flows are reset)",
 		      v);
 	return 0;
 }

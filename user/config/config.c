@@ -438,6 +438,8 @@ static void validate_classes(struct parse_state *st)
 			c->uplinks[j] = u;
 			metered += !!cfg->uplinks[u].health.metered;
 		}
+		if (!i && c->balance)
+			cfg_add_error(st, st->class_uplinks_line[i], "class default: balance is for a class with match lines (the default class fails over: uplinks = ...)");
 		if (c->persist_source && !c->balance)
 			cfg_add_error(st, c->line, "class %s: persist = source needs a balance line (it says how a balance spreads flows)",
 				      c->name);

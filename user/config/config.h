@@ -83,17 +83,6 @@ struct bsc_class_cfg {
 	uint32_t weights[BSC_MAX_UPLINKS]; /* of uplinks[i]; 1 when not given */
 	int persist_source;             /* `persist = source`: one LAN host's new
 					 * flows on one uplink (`flow`: by flow) */
-	int failback;                   /* BSC_FAILBACK_*: what a failback does to
-					 * the class's existing flows */
-};
-
-/* [class NAME] `failback = stay|move-udp|reset-tcp`.  Unset, a class
- * follows [bascule] failback_moves_flows (move-udp when yes, else stay). */
-enum {
-	BSC_FAILBACK_DEFAULT = 0,
-	BSC_FAILBACK_STAY,
-	BSC_FAILBACK_MOVE_UDP,          /* datagram flows follow the failback */
-	BSC_FAILBACK_RESET_TCP,         /* and TCP flows are reset after the hold */
 };
 
 struct bsc_uplink_cfg {

@@ -17,6 +17,7 @@
 #include "daemon/daemon.h"
 #include "daemon/drill.h"
 #include "daemon/state.h"
+#include "dataplane/balance.h"
 #include "dataplane/flows.h"
 #include "history/history.h"
 #include "lib/clock.h"
@@ -138,10 +139,68 @@ void daemon_reevaluate(struct daemon *d)
 		active_switched(d, p.cand, prev, pol.active, pol.preferred, now);
 }
 
+/* A balance class's table and policy, when its members change (or were
+ * never written): the table first, then the policy that points at it. */
+static void balance_commit(struct daemon *d, const struct bsc_candidate *cand, uint32_t c,
+			   struct bsc_policy *pol, uint64_t now)
+{
+	const struct bsc_maps *m = &d->dp.maps;
+	const struct bsc_class_cfg *cc = &d->cfg->classes[c];
+	struct bsc_balance_member mem[BSC_MAX_UPLINKS];
+	static struct bsc_balance tab;
+	uint32_t in = daemon_balance_choose(d, cand, (int)c, d->bal_members[c], now);
+	char was[96] = "", is[96] = "";
+	int i, k = 0;
+
+	if (d->bal_known[c] && in == d->bal_members[c] && pol->balance)
+		return;
+	/* the list's members with their weights; none of them: the uplink
+	 * `fallback = any` took, alone */
+	for (i = 0; i < cc->n_uplinks; i++) {
+		int u = cc->uplinks[i];
+
+		if (u >= 0 && u < d->n && (in & (1u << u)))
+			mem[k++] = (struct bsc_balance_member){ .idx = d->up[u].idx,
+								.name = d->up[u].cfg->name,
+								.weight = cc->weights[i] };
+	}
+	for (i = 0; !k && i < d->n; i++)
+		if (in & (1u << i))
+			mem[k++] = (struct bsc_balance_member){ .idx = d->up[i].idx,
+								.name = d->up[i].cfg->name, .weight = 1 };
+	pol->active = BSC_NO_UPLINK;
+	for (i = 0; i < d->n && k; i++)
+		if (d->up[i].idx == mem[0].idx)
+			pol->active = (uint32_t)i;
+	for (i = 0; i < d->n; i++) {
+		if (d->bal_known[c] && (d->bal_members[c] & (1u << i)))
+			snprintf(was + strlen(was), sizeof(was) - strlen(was), " %s", d->up[i].cfg->name);
+		if (in & (1u << i))
+			snprintf(is + strlen(is), sizeof(is) - strlen(is), " %s", d->up[i].cfg->name);
+	}
+	bsc_balance_fill(&tab, mem, k);
+	if (bpf_map_update_elem(m->balance, &c, &tab, BPF_ANY)) {
+		bsc_log(LOG_ERR, "cannot write class %s's balance: %s", cc->name, strerror(errno));
+		return;
+	}
+	bsc_log(LOG_NOTICE, "class %s: balance over%s -> over%s", cc->name, was[0] ? was : " none",
+		is[0] ? is : " none (its new flows are dropped)");
+	pol->balance = 1;
+	pol->persist_source = (uint8_t)cc->persist_source;
+	pol->preferred = BSC_NO_UPLINK;
+	if (bpf_map_update_elem(m->policy, &c, pol, BPF_ANY)) {
+		bsc_log(LOG_ERR, "cannot write class %s's policy: %s", cc->name, strerror(errno));
+		return;
+	}
+	d->bal_members[c] = in;
+	d->bal_known[c] = 1;
+}
+
 /* The classes' policies (1..): each class's active uplink by its own
- * policy, from the same candidates as policy 0's.  A policy the daemon
- * never wrote (preferred is not BSC_NO_UPLINK: the map's zeroes) has no
- * current uplink yet.  Written where policy 0's is (daemon_reevaluate). */
+ * policy (or its balance: balance_commit), from the same candidates as
+ * policy 0's.  A policy the daemon never wrote (preferred is not
+ * BSC_NO_UPLINK: the map's zeroes) has no current uplink yet.  Written
+ * where policy 0's is (daemon_reevaluate). */
 static void classes_commit(struct daemon *d, const struct daemon_plan *p, uint64_t now)
 {
 	const struct bsc_maps *m = &d->dp.maps;
@@ -151,9 +210,13 @@ static void classes_commit(struct daemon *d, const struct daemon_plan *p, uint64
 	for (c = 1; c < (uint32_t)d->cfg->n_classes && c < BSC_MAX_CLASSES; c++) {
 		if (bsc_policy_read(m, c, &pol))
 			continue;
-		cur = pol.preferred == BSC_NO_UPLINK ? pol.active : BSC_NO_UPLINK;
+		if (d->cfg->classes[c].balance) {
+			balance_commit(d, p->cand, c, &pol, now);
+			continue;
+		}
+		cur = pol.preferred == BSC_NO_UPLINK && !pol.balance ? pol.active : BSC_NO_UPLINK;
 		next = daemon_class_choose(d, p->cand, (int)c, cur, BSC_NO_UPLINK, now);
-		if (next == pol.active && pol.preferred == BSC_NO_UPLINK)
+		if (next == pol.active && pol.preferred == BSC_NO_UPLINK && !pol.balance)
 			continue;
 		if (next != cur)
 			bsc_log(LOG_NOTICE, "class %s: %s -> %s", d->cfg->classes[c].name,
@@ -161,6 +224,8 @@ static void classes_commit(struct daemon *d, const struct daemon_plan *p, uint64
 				next < (uint32_t)d->n ? d->up[next].cfg->name : "none (its new flows are dropped)");
 		pol.active = next;
 		pol.preferred = BSC_NO_UPLINK;
+		pol.balance = 0;
+		pol.persist_source = 0;
 		if (bpf_map_update_elem(m->policy, &c, &pol, BPF_ANY))
 			bsc_log(LOG_ERR, "cannot write class %s's uplink: %s", d->cfg->classes[c].name,
 				strerror(errno));

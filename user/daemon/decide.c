@@ -106,24 +106,15 @@ void daemon_plan(const struct daemon *d, const struct bsc_uplink *cur, uint32_t 
 	p->active = daemon_class_choose(d, p->cand, 0, active, preferred, now);
 }
 
-/* Class cls's active uplink, by the same chooser and hold-down as policy
- * 0's, over the candidates its policy allows: the uplinks it lists, in
- * that order (none listed: every uplink, by priority), never a metered one
- * for `metered = no`.  With none of them usable, `fallback = any` takes
- * the best of every other uplink it may use; otherwise BSC_NO_UPLINK (its
- * new flows are dropped, drop_class_no_uplink).  current: its active
- * uplink now; preferred: the operator's choice (policy 0 only). */
-uint32_t daemon_class_choose(const struct daemon *d, const struct bsc_candidate *cand, int cls,
-			     uint32_t current, uint32_t preferred, uint64_t now)
+/* The candidates class c may use: the uplinks it lists, ranked in that
+ * order (none listed: every uplink, by priority), never a metered one for
+ * `metered = no`.  others: the ones it does not list instead (what
+ * `fallback = any` may take). */
+static void class_candidates(const struct daemon *d, const struct bsc_candidate *cand,
+			     const struct bsc_class_cfg *c, int others, struct bsc_candidate *mine)
 {
-	const struct bsc_class_cfg *c = &d->cfg->classes[cls];
-	struct bsc_candidate mine[BSC_MAX_UPLINKS];
-	uint64_t hold = (uint64_t)d->cfg->failback_hold_ms * 1000000ull;
-	uint32_t pick;
 	int i, listed[BSC_MAX_UPLINKS] = { 0 };
 
-	if (cls >= d->cfg->n_classes) /* no classes read: every uplink */
-		return bsc_choose_active(cand, d->n, current, preferred, now, hold);
 	for (i = 0; i < c->n_uplinks; i++)
 		if (c->uplinks[i] >= 0 && c->uplinks[i] < d->n)
 			listed[c->uplinks[i]] = i + 1; /* its rank in the list */
@@ -131,18 +122,54 @@ uint32_t daemon_class_choose(const struct daemon *d, const struct bsc_candidate 
 		mine[i] = cand[i];
 		if (!c->metered && d->up[i].cfg->health.metered)
 			mine[i].present = 0;
+		else if (others)
+			mine[i].present = !listed[i] && mine[i].present;
 		else if (c->n_uplinks && !listed[i])
 			mine[i].present = 0;
 		else if (c->n_uplinks)
 			mine[i].priority = (uint32_t)listed[i];
 	}
+}
+
+/* Class cls's active uplink, by the same chooser and hold-down as policy
+ * 0's, over the candidates its policy allows (class_candidates).  With
+ * none of them usable, `fallback = any` takes the best of every other
+ * uplink it may use; otherwise BSC_NO_UPLINK (its new flows are dropped,
+ * drop_class_no_uplink).  current: its active uplink now; preferred: the
+ * operator's choice (policy 0 only). */
+uint32_t daemon_class_choose(const struct daemon *d, const struct bsc_candidate *cand, int cls,
+			     uint32_t current, uint32_t preferred, uint64_t now)
+{
+	const struct bsc_class_cfg *c = &d->cfg->classes[cls];
+	struct bsc_candidate mine[BSC_MAX_UPLINKS];
+	uint64_t hold = (uint64_t)d->cfg->failback_hold_ms * 1000000ull;
+	uint32_t pick;
+
+	if (cls >= d->cfg->n_classes) /* no classes read: every uplink */
+		return bsc_choose_active(cand, d->n, current, preferred, now, hold);
+	class_candidates(d, cand, c, 0, mine);
 	pick = bsc_choose_active(mine, d->n, current, preferred, now, hold);
 	if (pick != BSC_NO_UPLINK || !c->fallback_any || !c->n_uplinks)
 		return pick;
-	for (i = 0; i < d->n; i++) {
-		mine[i] = cand[i];
-		if ((!c->metered && d->up[i].cfg->health.metered) || listed[i])
-			mine[i].present = 0;
-	}
+	class_candidates(d, cand, c, 1, mine);
 	return bsc_choose_active(mine, d->n, current, BSC_NO_UPLINK, now, hold);
+}
+
+/* A balance class's members (bit i: d->up[i]) from the candidates it may
+ * use, by bsc_balance_members (current: its members now).  None usable
+ * and `fallback = any`: the one uplink daemon_class_choose falls back to. */
+uint32_t daemon_balance_choose(const struct daemon *d, const struct bsc_candidate *cand, int cls,
+			       uint32_t current, uint64_t now)
+{
+	const struct bsc_class_cfg *c = &d->cfg->classes[cls];
+	struct bsc_candidate mine[BSC_MAX_UPLINKS];
+	uint64_t hold = (uint64_t)d->cfg->failback_hold_ms * 1000000ull;
+	uint32_t in, pick;
+
+	class_candidates(d, cand, c, 0, mine);
+	in = bsc_balance_members(mine, d->n, current, now, hold);
+	if (in || !c->fallback_any)
+		return in;
+	pick = daemon_class_choose(d, cand, cls, BSC_NO_UPLINK, BSC_NO_UPLINK, now);
+	return pick < (uint32_t)d->n ? 1u << pick : 0;
 }

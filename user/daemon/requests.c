@@ -229,6 +229,7 @@ static int reload(struct daemon *d, FILE *out)
 	free(n);
 	for (i = 0; i < d->n; i++)
 		daemon_refresh_uplink(d, &d->up[i]);
+	memset(d->bal_known, 0, sizeof(d->bal_known)); /* weights may have changed */
 	daemon_reevaluate(d);
 	/* new flows take the new classes at once; a flow keeps the class it
 	 * was bound in (its number) */

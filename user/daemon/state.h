@@ -121,6 +121,10 @@ struct daemon {
 	int64_t hist_start_ms;
 	uint64_t hist_start_mono;       /* the same instant, for the grace */
 	uint32_t hist_ticks;
+	/* the balance classes' members as last written (bit i: up[i]);
+	 * bal_known[c] 0: to be written (start, reload) */
+	uint32_t bal_members[BSC_MAX_CLASSES];
+	uint8_t bal_known[BSC_MAX_CLASSES];
 };
 
 /* An event: log (or journal), `bascule events`, hooks. */
@@ -169,6 +173,8 @@ uint32_t daemon_class_choose(const struct daemon *d, const struct bsc_candidate 
 /* apply.c */
 void daemon_kicks_start(struct daemon *d, uint32_t failed);
 int daemon_classes_load(struct daemon *d);
+uint32_t daemon_balance_choose(const struct daemon *d, const struct bsc_candidate *cand, int cls,
+			       uint32_t current, uint64_t now);
 
 /* probing.c */
 void daemon_health_changed(struct uplink_rt *u, enum bsc_health old);

@@ -328,6 +328,24 @@ uint32_t bsc_choose_active(const struct bsc_candidate *c, int n, uint32_t curren
 	return current;
 }
 
+uint32_t bsc_balance_members(const struct bsc_candidate *c, int n, uint32_t current,
+			     uint64_t now, uint64_t hold_ns)
+{
+	uint32_t in = 0, up = 0;
+	int i;
+
+	for (i = 0; i < n && i < 32; i++) {
+		if (!usable(&c[i]))
+			continue;
+		if (!(current & (1u << i)) && now - c[i].healthy_since_ns < hold_ns)
+			continue;
+		in |= 1u << i;
+		if (c[i].health == BSC_H_UP)
+			up |= 1u << i;
+	}
+	return up ? up : in;
+}
+
 uint32_t bsc_dataplane_state(enum bsc_health h, uint32_t admin)
 {
 	if (admin == BSC_ADMIN_DOWN || h == BSC_H_DOWN)

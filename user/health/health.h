@@ -102,6 +102,13 @@ struct bsc_candidate {
 uint32_t bsc_choose_active(const struct bsc_candidate *c, int n, uint32_t current,
 			   uint32_t preferred, uint64_t now, uint64_t hold_ns);
 
+/* The members of a balance (bit i: c[i]): the usable uplinks, except that
+ * one not a member now (not in `current`) joins only once healthy for
+ * hold_ns (no flapping), and DEGRADED ones are left out while an UP one
+ * is in. */
+uint32_t bsc_balance_members(const struct bsc_candidate *c, int n, uint32_t current,
+			     uint64_t now, uint64_t hold_ns);
+
 /* What the data plane is told of an uplink's state. */
 uint32_t bsc_dataplane_state(enum bsc_health h, uint32_t admin);
 
