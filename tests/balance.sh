@@ -72,12 +72,8 @@ t_lab_up() {
 		balance = fiber:3 cell:1
 	EOF3
 	"$BASCULE" check-config "$CONF" >/dev/null || { "$BASCULE" check-config "$CONF"; return 1; }
-	ip netns exec "${PREFIX}inet" setsid "$PY" "$TOOLS/udpecho.py" "$LAB_UDPECHO_IP" "$ECHO_PORT" --tell \
-		</dev/null >"$SVC/tell.log" 2>&1 &
-	BG_PIDS+=($!)
-	wait_for 30 echo_listening
+	tell_echo_up "$ECHO_PORT"
 }
-echo_listening() { nsx inet ss -lun | grep -q "$LAB_UDPECHO_IP:$ECHO_PORT "; }
 
 t_daemon_ready() {
 	start_daemon || return 1

@@ -87,6 +87,17 @@ lab_conf() {
 	grep -q "^history = $WORK/history.db\$" "$CONF" || { echo "history not rewritten"; return 1; }
 }
 
+# tell_echo_up PORT: a `udpecho.py --tell` on the lab's echo address in
+# inet (it tells each flow the address and port it saw: the NAT's), stopped
+# with the other background processes; true once it listens.
+tell_echo_up() {
+	ip netns exec "${PREFIX}inet" setsid "$PY" "$TOOLS/udpecho.py" "$LAB_UDPECHO_IP" "$1" --tell \
+		</dev/null >"$SVC/tell.log" 2>&1 &
+	BG_PIDS+=($!)
+	wait_for 30 tell_echo_listening "$1"
+}
+tell_echo_listening() { nsx inet ss -lun | grep -q "$LAB_UDPECHO_IP:$1 "; }
+
 daemon_alive() {
 	[[ -n "$DAEMON_PID" ]] && kill -0 "$DAEMON_PID" 2>/dev/null
 }

@@ -136,13 +136,7 @@ t_hosts_up() {
 }
 
 # The echo that tells each flow what it saw, in inet.
-t_echo_up() {
-	ip netns exec "${PREFIX}inet" setsid "$PY" "$TOOLS/udpecho.py" "$LAB_UDPECHO_IP" "$ECHO_PORT" --tell \
-		</dev/null >"$SVC/tell.log" 2>&1 &
-	BG_PIDS+=($!)
-	wait_for 30 echo_listening
-}
-echo_listening() { nsx inet ss -lun | grep -q "$LAB_UDPECHO_IP:$ECHO_PORT "; }
+t_echo_up() { tell_echo_up "$ECHO_PORT"; }
 
 # ------------------------------------------------------------- checks
 
