@@ -6,8 +6,9 @@
 # A LAN host (10.77.0.10) opens 1,000 UDP flows to an echo in inet that
 # tells each flow the NAT address and port it saw (tests/tools/manyflows.py,
 # udpecho.py --tell). Checks:
-#  - status --json shows bulk as a balance (fiber active, cell a member)
-#    and bpftool's policy dump marks it balance = 1;
+#  - bpftool's policy dump marks bulk balance = 1, status shows it on
+#    fiber, and its members are fiber and cell (the daemon's log) once the
+#    later of them has been up for the failback hold;
 #  - the 1,000 flows spread by weight: fiber's share within 5 points of
 #    75 % (the table is by weighted rendezvous hashing; 1,000 flows are a
 #    sample of it: about 1.5 points of spread);
@@ -88,6 +89,11 @@ print("= bpftool map dump policy: entry 1", v["name"], "balance", v["balance"])
 sys.exit(v["name"] != "bulk" or v["balance"] != 1)' || return 1
 	wait_until 50 sj "[c for c in d['classes'] if c['name'] == 'bulk'][0]['active'] == 'fiber'" ||
 		{ echo "bulk: $(sj "[c for c in d['classes'] if c['name'] == 'bulk']")"; return 1; }
+	# the uplinks that came up after the first rejoin after the failback
+	# hold (3 s in lab.conf), as any newcomer to a balance
+	wait_for 100 grep -q 'class bulk: balance over .* -> over fiber cell$' "$DAEMON_LOG" ||
+		{ echo "bulk's balance is not over fiber and cell:"; grep 'class bulk' "$DAEMON_LOG"; return 1; }
+	grep 'class bulk' "$DAEMON_LOG" | sed 's/^/= /'
 }
 
 t_spread() {
@@ -137,7 +143,7 @@ echo "# Bascule balance test: site ${PREFIX}*, work dir $WORK"
 setup "prerequisites: root, $BASCULE, bpftool" t_prereq bpftool ip
 setup "lab site ${PREFIX}* is up; lab.conf with the class bulk (balance = fiber:3 cell:1); the echo that tells" t_lab_up
 check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_out "no daemon"
-check "bpftool's policy dump shows bulk as a balance; status shows it on fiber" t_status_balance
+check "bpftool's policy dump shows bulk as a balance; status shows it on fiber; its members fiber and cell once cell has been up for the hold" t_status_balance
 check "$FLOWS new flows of bulk spread by weight: fiber's share 75 % within 5 points, each its own NAT port" t_spread
 check "cell blackholed: only cell's flows move (to fiber); fiber's keep their NAT port; no drop reason grows" t_cell_leaves
 check "SIGTERM: exit 0" t_exit_clean

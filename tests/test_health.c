@@ -1282,6 +1282,28 @@ static void test_choose_failback_waits_for_hold(void **st)
 	assert_int_equal(CHOOSE(c, NO, NO), 0);
 }
 
+/* A balance's members: a newcomer waits for the hold while another is in;
+ * with none in (the start), every usable one at once; degraded ones only
+ * while none is up; an unusable one never. */
+static void test_balance_members(void **st)
+{
+	struct bsc_candidate c[] = {
+		cand(BSC_H_UP, 10, NOW - HOLD + 1), cand(BSC_H_UP, 20, OLD),
+		cand(BSC_H_DEGRADED, 30, OLD), cand(BSC_H_DOWN, 40, OLD),
+	};
+
+	assert_int_equal(bsc_balance_members(c, 4, 0x2, NOW, HOLD), 0x2);
+	assert_int_equal(bsc_balance_members(c, 4, 0x2, NOW + 1, HOLD), 0x3);
+	assert_int_equal(bsc_balance_members(c, 4, 0x3, NOW, HOLD), 0x3);
+	assert_int_equal(bsc_balance_members(c, 4, 0, NOW, HOLD), 0x2);
+	c[1].health = BSC_H_DOWN;
+	assert_int_equal(bsc_balance_members(c, 4, 0, NOW, HOLD), 0x1);
+	c[0].health = BSC_H_DOWN;
+	assert_int_equal(bsc_balance_members(c, 4, 0x3, NOW, HOLD), 0x4);
+	c[2].health = BSC_H_DOWN;
+	assert_int_equal(bsc_balance_members(c, 4, 0x3, NOW, HOLD), 0);
+}
+
 static void test_choose_failback_to_degraded_current_not_held(void **st)
 {
 	struct bsc_candidate c[] = {
@@ -1507,6 +1529,7 @@ int main(void)
 	T_ADD(test_choose_degraded_current_left_for_up);
 	T_ADD(test_choose_degraded_current_kept_if_none_up);
 	T_ADD(test_choose_failback_waits_for_hold);
+	T_ADD(test_balance_members);
 	T_ADD(test_choose_failback_to_degraded_current_not_held);
 	T_ADD(test_choose_failback_to_best_stable);
 	T_ADD(test_choose_no_failback_at_equal_priority);

@@ -334,16 +334,26 @@ uint32_t bsc_balance_members(const struct bsc_candidate *c, int n, uint32_t curr
 	uint32_t in = 0, up = 0;
 	int i;
 
+	uint32_t fresh = 0, fresh_up = 0;
+
 	for (i = 0; i < n && i < 32; i++) {
 		if (!usable(&c[i]))
 			continue;
-		if (!(current & (1u << i)) && now - c[i].healthy_since_ns < hold_ns)
+		if (!(current & (1u << i)) && now - c[i].healthy_since_ns < hold_ns) {
+			fresh |= 1u << i;
+			fresh_up |= c[i].health == BSC_H_UP ? 1u << i : 0;
 			continue;
+		}
 		in |= 1u << i;
 		if (c[i].health == BSC_H_UP)
 			up |= 1u << i;
 	}
-	return up ? up : in;
+	/* none up among those that waited: the up newcomers at once, as
+	 * bsc_choose_active leaves a degraded current one at once; none at
+	 * all (the start, after an outage): every usable one at once */
+	if (!up && fresh_up)
+		return fresh_up;
+	return up ? up : in ? in : fresh;
 }
 
 uint32_t bsc_dataplane_state(enum bsc_health h, uint32_t admin)

@@ -104,8 +104,9 @@ uint32_t bsc_choose_active(const struct bsc_candidate *c, int n, uint32_t curren
 
 /* The members of a balance (bit i: c[i]): the usable uplinks, except that
  * one not a member now (not in `current`) joins only once healthy for
- * hold_ns (no flapping), and DEGRADED ones are left out while an UP one
- * is in. */
+ * hold_ns (no flapping) unless no UP one is in (then the UP newcomers, or
+ * with none in at all every usable one, at once), and DEGRADED ones are
+ * left out while an UP one is in. */
 uint32_t bsc_balance_members(const struct bsc_candidate *c, int n, uint32_t current,
 			     uint64_t now, uint64_t hold_ns);
 
