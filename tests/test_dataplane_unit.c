@@ -32,6 +32,7 @@
 #include "bascule.h"
 #include "dataplane/balance.h"
 #include "dataplane/flows.h"
+#include "dataplane/move.h"
 #include "dataplane/maps.h"
 #include "lib/clock.h"
 #include "lib/csumref.h"

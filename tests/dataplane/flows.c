@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "dataplane/flows.h"
+#include "dataplane/move.h"
 #include "lib/clock.h"
 #include "common.h"
 

@@ -15,6 +15,7 @@
 
 #include "control/admin.h"
 #include "dataplane/flows.h"
+#include "dataplane/move.h"
 #include "health/health.h"
 
 const struct bsc_uplink_verb bsc_uplink_verbs[] = {

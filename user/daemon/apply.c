@@ -19,6 +19,7 @@
 #include "daemon/state.h"
 #include "dataplane/balance.h"
 #include "dataplane/flows.h"
+#include "dataplane/move.h"
 #include "history/history.h"
 #include "lib/clock.h"
 #include "lib/log.h"

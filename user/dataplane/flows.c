@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * dataplane/flows.c - flow expiry, counting and listing, and the TCP kick.
+ * dataplane/flows.c - flow expiry, counting and listing, and the walk of the
+ * flow table they share with move.c.
  *
  * Expiry runs in the controller rather than the data plane: the LRU maps
  * already bound memory, and a periodic sweep keeps the per-packet path free
@@ -12,20 +13,14 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/if_ether.h>
-#include <linux/if_packet.h>
-#include <linux/ip.h>
-#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "dataplane/flows.h"
-#include "lib/checksum.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 
@@ -55,16 +50,12 @@ uint32_t bsc_flow_timeout(const struct bsc_timeouts *t, uint8_t proto, uint8_t t
 	}
 }
 
-/* Walk every flow; cb returns nonzero to collect the key for deletion.
- *
- * The table is read in batches (BPF_MAP_LOOKUP_BATCH): one system call per
- * WALK_BATCH flows rather than two per flow, which is what a sweep of a
+/* The walk (flows.h): the table is read in batches (BPF_MAP_LOOKUP_BATCH):
+ * one system call per WALK_BATCH flows rather than two per flow, which is what a sweep of a
  * million flows needs.  A batch walks the hash buckets in order, so flows
  * created or deleted meanwhile are seen or not, but the walk never starts
  * over.  Kernels without batch operations on the map get the key-by-key
  * walk. */
-typedef int (*flow_cb)(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg);
-
 #define WALK_BATCH 4096
 
 static int collect(struct bsc_flow_key **keys, size_t *n, size_t *cap,
@@ -83,7 +74,7 @@ static int collect(struct bsc_flow_key **keys, size_t *n, size_t *cap,
 	return 0;
 }
 
-static int flows_walk_keys(const struct bsc_maps *m, flow_cb cb, void *arg,
+static int flows_walk_keys(const struct bsc_maps *m, bsc_flow_cb cb, void *arg,
 			   struct bsc_flow_key **keys, size_t *n, size_t *cap)
 {
 	struct bsc_flow_key key, next;
@@ -107,9 +98,9 @@ static int flows_walk_keys(const struct bsc_maps *m, flow_cb cb, void *arg,
  * later.  With max_collected, a batch is begun only while all it holds
  * could be collected without passing that (the first batch aside: a walk
  * goes on), so no more are. */
-static int flows_walk_part(const struct bsc_maps *m, flow_cb cb, void *arg,
-			   struct bsc_flow_key **collected, size_t *ncollected,
-			   struct bsc_walk *w, uint32_t max, size_t max_collected)
+int bsc_flows_walk_part(const struct bsc_maps *m, bsc_flow_cb cb, void *arg,
+			struct bsc_flow_key **collected, size_t *ncollected,
+			struct bsc_walk *w, uint32_t max, size_t max_collected)
 {
 	struct bsc_flow_key *keys = NULL, *bk;
 	struct bsc_flow *bv;
@@ -185,12 +176,12 @@ static int flows_walk_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 	return ret;
 }
 
-static int flows_walk(const struct bsc_maps *m, flow_cb cb, void *arg,
-		      struct bsc_flow_key **collected, size_t *ncollected)
+int bsc_flows_walk(const struct bsc_maps *m, bsc_flow_cb cb, void *arg,
+		   struct bsc_flow_key **collected, size_t *ncollected)
 {
 	struct bsc_walk w = { 0 };
 
-	return flows_walk_part(m, cb, arg, collected, ncollected, &w, 0, 0);
+	return bsc_flows_walk_part(m, cb, arg, collected, ncollected, &w, 0, 0);
 }
 
 /* Delete n keys from a hash map, in batches; a key already gone is skipped
@@ -377,7 +368,7 @@ static void rev_key_from(struct bsc_rev_key *rk, const struct bsc_flow_key *k,
  * 0 when it stays. */
 static int take_unsupported; /* kernels before 5.14: no lookup-and-delete on a hash */
 
-static int flow_take(const struct bsc_maps *m, const struct bsc_flow_key *k, flow_cb cb,
+static int flow_take(const struct bsc_maps *m, const struct bsc_flow_key *k, bsc_flow_cb cb,
 		     void *arg, struct bsc_rev_key *rk, int *rk_keep)
 {
 	struct bsc_flow f, now;
@@ -414,7 +405,7 @@ static int flow_take(const struct bsc_maps *m, const struct bsc_flow_key *k, flo
  * the walk.  The flows go first: a reply in between finds no flow once its
  * reverse entry's tick has passed, and is passed, never sent to the wrong
  * host.  Returns how many went. */
-static int flows_delete_part(const struct bsc_maps *m, flow_cb cb, void *arg,
+static int flows_delete_part(const struct bsc_maps *m, bsc_flow_cb cb, void *arg,
 			     struct bsc_walk *w, uint32_t max)
 {
 	struct bsc_flow_key *keys = NULL;
@@ -424,7 +415,7 @@ static int flows_delete_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 
 	/* a slice holds BSC_SLICE_ACTS flows to delete at most: each is
 	 * taken on its own, one system call apiece */
-	flows_walk_part(m, cb, arg, &keys, &n, w, max, max ? BSC_SLICE_ACTS : 0);
+	bsc_flows_walk_part(m, cb, arg, &keys, &n, w, max, max ? BSC_SLICE_ACTS : 0);
 	if (n)
 		rks = malloc(n * sizeof(*rks));
 	if (n && !rks) {
@@ -445,7 +436,7 @@ static int flows_delete_part(const struct bsc_maps *m, flow_cb cb, void *arg,
 	return deleted;
 }
 
-static int flows_delete_where(const struct bsc_maps *m, flow_cb cb, void *arg)
+static int flows_delete_where(const struct bsc_maps *m, bsc_flow_cb cb, void *arg)
 {
 	struct bsc_walk w = { 0 };
 
@@ -490,7 +481,7 @@ long bsc_flows_count(const struct bsc_maps *m, long per_uplink[BSC_MAX_UPLINKS])
 
 	if (per_uplink)
 		memset(per_uplink, 0, sizeof(long) * BSC_MAX_UPLINKS);
-	flows_walk(m, count_cb, &c, NULL, NULL);
+	bsc_flows_walk(m, count_cb, &c, NULL, NULL);
 	return c.total;
 }
 
@@ -531,159 +522,6 @@ void bsc_flows_print(const struct bsc_maps *m, FILE *out, int limit)
 	/* a batch at a time, up to the limit: 50 lines of a million flows
 	 * read a few batches, not the table */
 	while (!w.done && p.left > 0)
-		if (flows_walk_part(m, print_cb, &p, NULL, NULL, &w, WALK_BATCH, 0))
+		if (bsc_flows_walk_part(m, print_cb, &p, NULL, NULL, &w, WALK_BATCH, 0))
 			break;
-}
-
-size_t bsc_kick_frame(uint8_t *buf, const struct bsc_config *cfg,
-		      const struct bsc_flow_key *k, const struct bsc_flow *f, uint32_t seq)
-{
-	struct ethhdr *eth = (struct ethhdr *)buf;
-	struct iphdr *ip = (struct iphdr *)(eth + 1);
-	struct tcphdr *th = (struct tcphdr *)(ip + 1);
-	uint8_t pseudo[12];
-	uint32_t sum = 0;
-	size_t i;
-
-	memset(buf, 0, sizeof(*eth) + sizeof(*ip) + sizeof(*th));
-	memcpy(eth->h_dest, f->lan_mac, ETH_ALEN);
-	memcpy(eth->h_source, cfg->lan_mac, ETH_ALEN);
-	eth->h_proto = htons(ETH_P_IP);
-
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_TCP;
-	ip->tot_len = htons(sizeof(*ip) + sizeof(*th));
-	ip->saddr = k->daddr; /* from the remote end ... */
-	ip->daddr = k->saddr; /* ... to the LAN host */
-	ip->check = bsc_csum(ip, sizeof(*ip), 0);
-
-	th->source = k->dport;
-	th->dest = k->sport;
-	th->seq = htonl(seq);
-	th->ack_seq = 0;
-	th->doff = 5;
-	th->ack = 1;
-	th->window = htons(1024);
-
-	memcpy(pseudo, &ip->saddr, 4);
-	memcpy(pseudo + 4, &ip->daddr, 4);
-	pseudo[8] = 0;
-	pseudo[9] = IPPROTO_TCP;
-	pseudo[10] = 0;
-	pseudo[11] = sizeof(*th);
-	for (i = 0; i < sizeof(pseudo); i += 2)
-		sum += (uint32_t)(pseudo[i] << 8 | pseudo[i + 1]);
-	th->check = bsc_csum(th, sizeof(*th), sum);
-	return sizeof(*eth) + sizeof(*ip) + sizeof(*th);
-}
-
-struct kick_arg {
-	uint32_t uplink;
-};
-
-static int datagram_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg)
-{
-	return k->proto != IPPROTO_TCP && f->uplink == *(uint32_t *)arg;
-}
-
-/* The datagram flows of an uplink are marked to move (nat_addr 0, which no
- * uplink has): the data plane rebinds each on its next packet from the LAN
- * as it does when an uplink fails (to the active uplink, the old port
- * released then), which spends none of the host's new-flow budget.
- * Deleting them made each a new flow, and a host with more datagram flows
- * than its burst lost the rest until its bucket refilled.  Meanwhile a
- * reply still on its way over the old uplink reaches the host.  The data
- * plane may move or close a flow between the walk and the write: each is
- * read again just before, so a race costs at most one flow rebound twice. */
-int bsc_flows_unbind_datagrams(const struct bsc_maps *m, uint32_t uplink)
-{
-	struct bsc_flow_key *keys = NULL;
-	struct bsc_flow f;
-	size_t n = 0, i;
-	int moved = 0, ret;
-
-	ret = flows_walk(m, datagram_cb, &uplink, &keys, &n);
-	if (ret < 0) {
-		free(keys);
-		return ret;
-	}
-	for (i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || !datagram_cb(&keys[i], &f, &uplink) ||
-		    !f.nat_addr)
-			continue;
-		f.nat_addr = 0;
-		moved += !bpf_map_update_elem(m->flows, &keys[i], &f, BPF_EXIST);
-	}
-	if (moved)
-		bsc_flows_invalidate(m); /* no cached copy of them serves */
-	free(keys);
-	return moved;
-}
-
-/* Live TCP flows only: a connection that already closed needs no reset. */
-static int kick_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg)
-{
-	int closed = (f->tcp & BSC_TCP_RST) ||
-		     ((f->tcp & BSC_TCP_FIN_LAN) && (f->tcp & BSC_TCP_FIN_WAN));
-
-	return k->proto == IPPROTO_TCP && !closed &&
-	       f->uplink == ((struct kick_arg *)arg)->uplink;
-}
-
-int bsc_flows_kick_tcp_step(const struct bsc_maps *m, uint32_t uplink, struct bsc_walk *w,
-			    uint32_t max)
-{
-	struct kick_arg a = { .uplink = uplink };
-	struct bsc_flow_key *keys = NULL;
-	struct sockaddr_ll sll = { 0 };
-	struct bsc_config cfg;
-	uint32_t zero = 0;
-	size_t n = 0, i;
-	int fd, sent = 0;
-
-	if (bpf_map_lookup_elem(m->config, &zero, &cfg) || !cfg.lan_ifindex)
-		return -ENODEV;
-	/* as the sweep's slices: at most BSC_SLICE_ACTS kicks, a send each */
-	flows_walk_part(m, kick_cb, &a, &keys, &n, w, max, max ? BSC_SLICE_ACTS : 0);
-	if (!n) {
-		free(keys);
-		return 0;
-	}
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		free(keys);
-		return -errno;
-	}
-	sll.sll_family = AF_PACKET;
-	sll.sll_ifindex = (int)cfg.lan_ifindex;
-	sll.sll_halen = ETH_ALEN;
-	for (i = 0; i < n; i++) {
-		uint8_t frame[64];
-		struct bsc_flow f;
-		uint32_t seq;
-		size_t len;
-
-		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || f.uplink != uplink)
-			continue;
-		/* Any sequence number far from the host's window draws a
-		 * duplicate ACK (RFC 793 3.9, RFC 5961 for an old ACK). */
-		if (getrandom(&seq, sizeof(seq), 0) != sizeof(seq))
-			seq = (uint32_t)bsc_now_ns();
-		len = bsc_kick_frame(frame, &cfg, &keys[i], &f, seq);
-		memcpy(sll.sll_addr, f.lan_mac, ETH_ALEN);
-		if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) == (ssize_t)len)
-			sent++;
-	}
-	close(fd);
-	free(keys);
-	return sent;
-}
-
-int bsc_flows_kick_tcp(const struct bsc_maps *m, uint32_t uplink)
-{
-	struct bsc_walk w = { 0 };
-
-	return bsc_flows_kick_tcp_step(m, uplink, &w, 0);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * dataplane/flows.h - the controller's side of the flow table: expiry, counting,
- * listing, and waking up TCP connections stranded on a failed uplink.
+ * dataplane/flows.h - the controller's side of the flow table: expiry,
+ * counting, listing, and the walk they share with move.h.
  */
 #ifndef BSC_FLOWS_H
 #define BSC_FLOWS_H
@@ -52,32 +52,19 @@ int bsc_flows_gc_step(const struct bsc_maps *m, const struct bsc_timeouts *t, ui
 /* A slice also ends before it would act on more flows than this (delete,
  * kick): each costs a system call or two of its own. */
 #define BSC_SLICE_ACTS 1024
+/* Walk the flow table; cb returns nonzero to collect a flow's key (keys
+ * into *collected, malloc'd, when it is not NULL).  _part: up to `max` flows
+ * (0: all) from where *w stands (zero at the start; w->done once at the
+ * end), and with max_collected a batch is begun only while what it holds
+ * could all be collected without passing that.  0 or -errno. */
+typedef int (*bsc_flow_cb)(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg);
+int bsc_flows_walk_part(const struct bsc_maps *m, bsc_flow_cb cb, void *arg,
+			struct bsc_flow_key **collected, size_t *ncollected,
+			struct bsc_walk *w, uint32_t max, size_t max_collected);
+int bsc_flows_walk(const struct bsc_maps *m, bsc_flow_cb cb, void *arg,
+		   struct bsc_flow_key **collected, size_t *ncollected);
 /* Count flows, in total and per uplink (per_uplink may be NULL). */
 long bsc_flows_count(const struct bsc_maps *m, long per_uplink[BSC_MAX_UPLINKS]);
 void bsc_flows_print(const struct bsc_maps *m, FILE *out, int limit);
-
-/* Move the UDP and ICMP bindings on `uplink` (TCP ones stay: their
- * address cannot change): each is marked (nat_addr 0), and its next packet
- * from the LAN rebinds it to the active uplink, keeping its port where it
- * can, as at a failover: no new flow, so no host's budget is spent.
- * Returns how many were marked. */
-int bsc_flows_unbind_datagrams(const struct bsc_maps *m, uint32_t uplink);
-
-/* For every TCP flow on `uplink`, send the LAN host an out-of-window ACK
- * from the remote end.  The host answers with an ACK; that ACK meets the data
- * plane, finds its uplink failed and is answered with a RST carrying exactly
- * the sequence number the host expects.  So a connection that is only
- * receiving (a download) is reset at once instead of hanging.  Returns the
- * number of flows kicked. */
-int bsc_flows_kick_tcp(const struct bsc_maps *m, uint32_t uplink);
-/* The same in slices, as bsc_flows_gc_step: walk up to `max` flows from
- * where *w stands (zero: at the start) and kick those of `uplink`, at most
- * BSC_SLICE_ACTS of them; w->done tells that the walk reached the end.
- * Returns the flows kicked in this slice, or -errno (-ENODEV: no LAN). */
-int bsc_flows_kick_tcp_step(const struct bsc_maps *m, uint32_t uplink, struct bsc_walk *w,
-			    uint32_t max);
-/* Build the kick frame (exposed for the unit tests). */
-size_t bsc_kick_frame(uint8_t *buf, const struct bsc_config *cfg,
-		      const struct bsc_flow_key *k, const struct bsc_flow *f, uint32_t seq);
 
 #endif
