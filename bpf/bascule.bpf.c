@@ -565,14 +565,19 @@ int bascule_lan(struct xdp_md *ctx)
 			return finish(BSC_R_DROP_MAC_MISMATCH);
 		up = uplink_get(f->uplink);
 		if (!uplink_keeps_flow(up, f)) {
-			/* The uplink failed under this flow.  TCP cannot keep
-			 * its address: reset it now.  UDP and ICMP move to the
-			 * active uplink (VoIP, QUIC, WireGuard cope). */
+			/* The uplink failed under this flow, or the controller
+			 * moved it off (its class's failback: nat_addr 0 on a
+			 * healthy uplink).  TCP cannot keep its address: reset
+			 * it now.  UDP and ICMP move to the class's uplink
+			 * (VoIP, QUIC, WireGuard cope). */
 			if (p.proto == IPPROTO_TCP) {
+				int moved = !f->nat_addr && up && bsc_uplink_keeps(up, up->addr);
+
 				nat_port_release(&k, f->uplink, f->nat_port);
 				bpf_map_delete_elem(&flows, &k);
 				flow_gen_bump();
-				return reset_to_lan(ctx, &p, BSC_R_TX_RST_UPLINK_DOWN);
+				return reset_to_lan(ctx, &p, moved ? BSC_R_TX_RST_MOVED :
+								     BSC_R_TX_RST_UPLINK_DOWN);
 			}
 			up = policy_uplink(f->policy, &k, &idx);
 			if (!up)

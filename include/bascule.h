@@ -141,6 +141,16 @@ static inline __u32 bsc_balance_slot(__u32 saddr, __u32 daddr, __u16 sport, __u1
 	return h & (BSC_BALANCE_SLOTS - 1);
 }
 
+/* Existing flows may stay on an uplink that is UP or DRAINED and still has
+ * the address the binding was made with (a DHCP renewal may change it; a
+ * move marks a flow with address 0, which no uplink has).  The data plane's
+ * test, and the kick's (which flows it would reset). */
+static inline int bsc_uplink_keeps(const struct bsc_uplink *up, __u32 nat_addr)
+{
+	return up && (up->state == BSC_UPLINK_UP || up->state == BSC_UPLINK_DRAINED) &&
+	       up->addr == nat_addr;
+}
+
 /* Global configuration, `config` array map entry 0. */
 struct bsc_config {
 	__u32 lan_ifindex;
@@ -402,6 +412,9 @@ enum bsc_reason {
 	BSC_R_TCP_CLOSE_UNVERIFIED, /* RST or FIN from the WAN off the expected
 				   * sequence number: passed to the host, the
 				   * binding kept (not a verdict) */
+	BSC_R_TX_RST_MOVED,       /* RST to the LAN host: its class moved its TCP
+				   * flows off a healthy uplink (failback =
+				   * reset-tcp) */
 	BSC_R_MAX,
 };
 

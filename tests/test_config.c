@@ -589,6 +589,27 @@ static void test_config_class_balance(void **state)
 	assert_int_equal(cfg.classes[2].balance, 0);
 }
 
+/* `failback =` per class; a class that says nothing takes the global
+ * failback_moves_flows's word, the default class as any other. */
+static void test_config_class_failback(void **state)
+{
+	struct bsc_cfg cfg;
+
+	(void)state;
+	parse_ok("[bascule]\nlan = lan0\nfailback_moves_flows = yes\n"
+		 "[class tunnel]\nmatch = dport 1194\nfailback = reset-tcp\n"
+		 "[class calls]\nmatch = dscp ef\nfailback = stay\n"
+		 "[class web]\nmatch = dport 443\n"
+		 "[class default]\nfailback = move-udp\n" UPA, &cfg);
+	assert_int_equal(bsc_class_failback(&cfg, 1), BSC_FAILBACK_RESET_TCP);
+	assert_int_equal(bsc_class_failback(&cfg, 2), BSC_FAILBACK_STAY);
+	assert_int_equal(bsc_class_failback(&cfg, 3), BSC_FAILBACK_MOVE_UDP); /* the global word */
+	assert_int_equal(bsc_class_failback(&cfg, 0), BSC_FAILBACK_MOVE_UDP);
+	parse_ok("[bascule]\nlan = lan0\n[class web]\nmatch = dport 443\n" UPA, &cfg);
+	assert_int_equal(bsc_class_failback(&cfg, 1), BSC_FAILBACK_STAY);
+	assert_int_equal(bsc_class_failback(&cfg, 0), BSC_FAILBACK_STAY);
+}
+
 /* [class default] sets classes[0]'s policy instead of adding a class, and
  * wherever it stands, the other classes keep their numbers. */
 static void test_config_class_default_section(void **state)
@@ -1045,6 +1066,9 @@ static struct bad_config bad_configs[] = {
 	{ "persist neither source nor flow",
 	  HEAD UPA "[class guests]\nmatch = dscp 0\nbalance = a\npersist = host\n", 9,
 	  "persist: 'host' is not source (all of a LAN host's flows on one uplink) or flow" },
+	{ "failback none of stay, move-udp, reset-tcp",
+	  HEAD UPA "[class tunnel]\nmatch = dport 1194\nfailback = move-tcp\n", 8,
+	  "failback: 'move-tcp' is not stay (existing flows stay), move-udp (UDP and ICMP flows move back) or reset-tcp (TCP flows reset too)" },
 	{ "fallback neither any nor none",
 	  HEAD UPA "[class guests]\nmatch = dscp 0\nfallback = some\n", 8,
 	  "fallback: 'some' is not any or none" },
@@ -1064,10 +1088,10 @@ static struct bad_config bad_configs[] = {
 	  "class voip has no match line: no flow can fall in it" },
 	{ "unknown key in a class",
 	  HEAD UPA "[class voip]\nmatch = dscp ef\nweight = 3\n", 8,
-	  "unknown key 'weight' in [class voip] (expected match, uplinks, balance, persist, fallback, metered)" },
+	  "unknown key 'weight' in [class voip] (expected match, uplinks, balance, persist, fallback, metered, failback)" },
 	{ "unknown key in the default class",
 	  HEAD UPA "[class default]\nshare = a:1\n", 7,
-	  "unknown key 'share' in [class default] (expected match, uplinks, balance, persist, fallback, metered)" },
+	  "unknown key 'share' in [class default] (expected match, uplinks, balance, persist, fallback, metered, failback)" },
 };
 
 static void test_config_rejects(void **state)
@@ -1362,6 +1386,7 @@ int main(void)
 	T_ADD(test_config_class_match_forms);
 	T_ADD(test_config_class_default_section);
 	T_ADD(test_config_class_balance);
+	T_ADD(test_config_class_failback);
 	T_ADD(test_config_class_limits_fit);
 	T_ADD_ROWS("config rejects", bad_configs, test_config_rejects);
 	T_ADD(test_config_reports_every_value_error);

@@ -69,13 +69,10 @@ static __always_inline struct bsc_uplink *policy_uplink(__u32 pol, const struct 
 	return up;
 }
 
-/* Existing flows may stay on an uplink that is UP or DRAINED and still has
- * the address the binding was made with (a DHCP renewal may change it). */
+/* bascule.h, bsc_uplink_keeps */
 static __always_inline int uplink_keeps_addr(const struct bsc_uplink *up, __u32 nat_addr)
 {
-	return up && (up->state == BSC_UPLINK_UP ||
-		      up->state == BSC_UPLINK_DRAINED) &&
-	       up->addr == nat_addr;
+	return bsc_uplink_keeps(up, nat_addr);
 }
 
 static __always_inline int uplink_keeps_flow(const struct bsc_uplink *up,

@@ -19,6 +19,7 @@
 
 #include "bascule.h"
 #include "dataplane/maps.h"
+#include "dataplane/move.h"
 #include "../lib/runner.h"
 #include "../pktbuild.h"
 

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "dataplane/flows.h"
-#include "dataplane/move.h"
 #include "lib/clock.h"
 #include "common.h"
 
@@ -358,6 +357,68 @@ static void test_unbind_datagrams(void **state)
 	assert_int_equal(f.nat_addr, ip4(CELL_ADDR));
 	assert_false(rev_has(0, 17, REMOTE, 53, 40000));
 	assert_true(rev_has(1, 17, REMOTE, 53, 40000));
+}
+
+/* A class's failback moves (bsc_flows_move): only its own flows on the
+ * uplink it leaves, TCP ones only when it resets them (and only live
+ * ones), a balance class's only where its slot now names another uplink;
+ * each counted in the move that took it, once.  A marked TCP flow's next
+ * segment is answered with a RST as tx_rst_moved (the row in
+ * rows_forward.c), never forwarded. */
+static void test_flows_move_by_class(void **state)
+{
+	struct bsc_move mv[2];
+	struct bsc_balance bal;
+	struct bsc_flow f;
+
+	(void)state;
+	reset_state();
+	bind_flow(&udp_q);
+	bind_flow(&tcp_syn);
+	bind_flow(&ping);
+	assert_int_equal(flow_get(&ping, &f), 0);
+	f.policy = 2; /* the ping is of class 2 */
+	flow_put(&ping, &f);
+	mv[0] = (struct bsc_move){ .uplink = 0, .cls = 1, .tcp = 1 };
+	assert_int_equal(bsc_flows_move(&E.m, mv, 1), 0); /* no flow of class 1 */
+	mv[0] = (struct bsc_move){ .uplink = 1, .cls = 0, .tcp = 1 };
+	assert_int_equal(bsc_flows_move(&E.m, mv, 1), 0); /* none on cell */
+	mv[0] = (struct bsc_move){ .uplink = 0, .cls = 0 };
+	mv[1] = (struct bsc_move){ .uplink = 0, .cls = 2 };
+	assert_int_equal(bsc_flows_move(&E.m, mv, 2), 2);
+	assert_int_equal(mv[0].datagrams, 1);
+	assert_int_equal(mv[0].tcp_marked, 0);
+	assert_int_equal(mv[1].datagrams, 1);
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	assert_int_equal(f.nat_addr, 0);
+	assert_int_equal(flow_get(&tcp_syn, &f), 0);
+	assert_int_equal(f.nat_addr, ip4(FIBER_ADDR)); /* move-udp: TCP stays */
+	/* reset-tcp: a closed connection needs no reset */
+	f.tcp |= BSC_TCP_RST;
+	flow_put(&tcp_syn, &f);
+	mv[0] = (struct bsc_move){ .uplink = 0, .cls = 0, .tcp = 1 };
+	assert_int_equal(bsc_flows_move(&E.m, mv, 1), 0);
+	f.tcp &= (uint8_t)~BSC_TCP_RST;
+	flow_put(&tcp_syn, &f);
+	assert_int_equal(bsc_flows_move(&E.m, mv, 1), 1);
+	assert_int_equal(mv[0].tcp_marked, 1);
+	assert_int_equal(mv[0].datagrams, 0); /* the UDP one was marked already */
+	assert_int_equal(flow_get(&tcp_syn, &f), 0);
+	assert_int_equal(f.nat_addr, 0);
+
+	/* balance: a flow whose slot still names its uplink stays */
+	reset_state();
+	bind_flow(&udp_q);
+	memset(&bal, 0, sizeof(bal)); /* every slot: uplink 0, where it is */
+	mv[0] = (struct bsc_move){ .uplink = 0, .cls = 0, .bal = &bal };
+	assert_int_equal(bsc_flows_move(&E.m, mv, 1), 0);
+	mv[0].persist_source = 1;
+	assert_int_equal(bsc_flows_move(&E.m, mv, 1), 0);
+	/* its slot (by source alone) to cell: it moves */
+	bal.slot[bsc_balance_slot(ip4(LAN_HOST), 0, 0, 0, 0, 1)] = 1;
+	assert_int_equal(bsc_flows_move(&E.m, mv, 1), 1);
+	assert_int_equal(flow_get(&udp_q, &f), 0);
+	assert_int_equal(f.nat_addr, 0);
 }
 
 /* A host with its new-flow budget spent keeps all its datagram flows
@@ -843,6 +904,7 @@ void add_flows_tests(void)
 	T_ADD(test_gc_expires_idle_only);
 	T_ADD(test_gc_walks_batches);
 	T_ADD(test_unbind_datagrams);
+	T_ADD(test_flows_move_by_class);
 	T_ADD(test_moving_flows_spends_no_budget);
 	T_ADD(test_flow_cache_serves_and_invalidates);
 	T_ADD(test_flow_cache_after_unbind);

@@ -28,6 +28,14 @@ static void s_tcp_fiber_down(void)
 	set_uplink_state(0, BSC_UPLINK_DOWN);
 	set_policy(1);
 }
+static void s_tcp_moved_off_fiber(void)
+{
+	struct bsc_move mv = { .uplink = 0, .cls = 0, .tcp = 1 };
+
+	bind_flow(&tcp_syn);
+	set_policy(1);
+	assert_int_equal(bsc_flows_move(&E.m, &mv, 1), 1); /* failback = reset-tcp */
+}
 static void s_udp_fiber_drained(void)
 {
 	bind_flow(&udp_q);
@@ -574,6 +582,12 @@ const struct dp_case lan_uplink_failed[] = {
 	  .setup = s_tcp_fiber_down,
 	  .in = { FROM_HOST, TCP_DATA },
 	  .verdict = XDP_REDIRECT, .reason = BSC_R_TX_RST_UPLINK_DOWN,
+	  .maps = c_rst_for_data },
+	{ .name = "lan tcp flow its class moved off a healthy uplink is reset at the host",
+	  .prog = LAN,
+	  .setup = s_tcp_moved_off_fiber,
+	  .in = { FROM_HOST, TCP_DATA },
+	  .verdict = XDP_REDIRECT, .reason = BSC_R_TX_RST_MOVED,
 	  .maps = c_rst_for_data },
 	{ .name = "lan flow on a drained uplink stays there",
 	  .prog = LAN,

@@ -2,8 +2,9 @@
 /*
  * config/classes.c - the keys of a [class NAME] section: `match` lines (one
  * rule each: prefixes, protocol, port ranges, DSCP, MAC), `uplinks` or
- * `balance`, `persist` and `fallback`.  The key table (keys.c) points here; what is judged once the
- * whole file is read (names of uplinks, metered-only lists) is config.c's.
+ * `balance`, `persist`, `fallback` and `failback`.  The key table (keys.c)
+ * points here; what is judged once the whole file is read (names of
+ * uplinks, metered-only lists) is config.c's.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -346,6 +347,34 @@ int cfg_class_persist(struct parse_state *st, const struct cfg_key *k, void *bas
 	cfg_add_error(st, st->line, "persist: '%s' is not source (all of a LAN host's flows on one uplink) or flow",
 		      v);
 	return 0;
+}
+
+const char *const bsc_failback_names[4] = { "", "stay", "move-udp", "reset-tcp" };
+
+/* `failback = stay|move-udp|reset-tcp` */
+int cfg_class_failback(struct parse_state *st, const struct cfg_key *k, void *base,
+		       const char *v)
+{
+	struct bsc_class_cfg *c = base;
+	int i;
+
+	for (i = BSC_FAILBACK_STAY; i <= BSC_FAILBACK_RESET_TCP; i++)
+		if (!strcmp(v, bsc_failback_names[i])) {
+			c->failback = i;
+			return 1;
+		}
+	cfg_add_error(st, st->line, "failback: '%s' is not stay (existing flows stay), move-udp "
+		      "(UDP and ICMP flows move back) or reset-tcp (TCP flows reset too)", v);
+	return 0;
+}
+
+int bsc_class_failback(const struct bsc_cfg *cfg, int c)
+{
+	int f = c >= 0 && c < cfg->n_classes ? cfg->classes[c].failback : BSC_FAILBACK_GLOBAL;
+
+	if (f != BSC_FAILBACK_GLOBAL)
+		return f;
+	return cfg->failback_moves_flows ? BSC_FAILBACK_MOVE_UDP : BSC_FAILBACK_STAY;
 }
 
 int cfg_class_fallback(struct parse_state *st, const struct cfg_key *k, void *base,

@@ -83,7 +83,22 @@ struct bsc_class_cfg {
 	uint32_t weights[BSC_MAX_UPLINKS]; /* of uplinks[i]; 1 when not given */
 	int persist_source;             /* `persist = source`: one LAN host's new
 					 * flows on one uplink (`flow`: by flow) */
+	int failback;                   /* BSC_FAILBACK_*: what the class's move
+					 * back to a better uplink does to its
+					 * flows (bsc_class_failback) */
 };
+
+/* `failback =` of a class.  Its existing flows stay where they are, or its
+ * UDP and ICMP ones move, or its TCP ones are reset too (they cannot move:
+ * a long-lived tunnel leaves the metered backup).  Not given: the global
+ * failback_moves_flows's (move-udp or stay). */
+enum {
+	BSC_FAILBACK_GLOBAL = 0,
+	BSC_FAILBACK_STAY,
+	BSC_FAILBACK_MOVE_UDP,
+	BSC_FAILBACK_RESET_TCP,
+};
+extern const char *const bsc_failback_names[4]; /* "", "stay", "move-udp", "reset-tcp" */
 
 struct bsc_uplink_cfg {
 	char name[BSC_NAME_LEN];
@@ -184,5 +199,8 @@ int bsc_config_find_uplink(const struct bsc_cfg *cfg, const char *name);
 /* The primary uplink: the lowest priority value, the first on a tie; -1
  * without uplinks. */
 int bsc_config_primary(const struct bsc_cfg *cfg);
+/* Class c's failback (BSC_FAILBACK_STAY, _MOVE_UDP or _RESET_TCP), the
+ * global failback_moves_flows's where the class says nothing. */
+int bsc_class_failback(const struct bsc_cfg *cfg, int c);
 
 #endif

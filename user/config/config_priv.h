@@ -85,5 +85,6 @@ int cfg_class_uplinks(struct parse_state *st, const struct cfg_key *k, void *bas
 int cfg_class_fallback(struct parse_state *st, const struct cfg_key *k, void *base, const char *v);
 int cfg_class_balance(struct parse_state *st, const struct cfg_key *k, void *base, const char *v);
 int cfg_class_persist(struct parse_state *st, const struct cfg_key *k, void *base, const char *v);
+int cfg_class_failback(struct parse_state *st, const struct cfg_key *k, void *base, const char *v);
 
 #endif

@@ -490,6 +490,7 @@ static const struct cfg_key keys[] = {
 	FUNC(CLASS, "metered", set_class_metered),
 	FUNC(CLASS, "balance", cfg_class_balance),
 	FUNC(CLASS, "persist", cfg_class_persist),
+	FUNC(CLASS, "failback", cfg_class_failback),
 };
 
 /* What an unknown key's message says each section expects: written, not
@@ -500,7 +501,7 @@ static const char *const expected[] = {
 	[CFG_SEC_SITE] = "name, address, rto_ms, downtime_cost_per_hour, currency, staff_check",
 	[CFG_SEC_CONTACT] = "role, phone, email, escalation, hours",
 	[CFG_SEC_DRILL] = "target, interval_ms, check, check_timeout_ms, cutover_timeout_ms, failback_timeout_ms",
-	[CFG_SEC_CLASS] = "match, uplinks, balance, persist, fallback, metered",
+	[CFG_SEC_CLASS] = "match, uplinks, balance, persist, fallback, metered, failback",
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

@@ -40,6 +40,14 @@ static void uplink_commit(const struct bsc_maps *m, uint32_t idx, struct bsc_upl
 	bsc_uplink_write(m, idx, e);
 }
 
+/* An uplink a class leaves while it still carries flows well enough: its
+ * flows move as the class's failback says (moves.c); a failed one's move by
+ * themselves. */
+static int still_usable(const struct bsc_candidate *c)
+{
+	return c->present && (c->health == BSC_H_UP || c->health == BSC_H_DEGRADED);
+}
+
 /* What follows a new active uplink, once the data plane has it. */
 static void active_switched(struct daemon *d, const struct bsc_candidate *cand, uint32_t prev,
 			    uint32_t active, uint32_t preferred, uint64_t now)
@@ -55,17 +63,10 @@ static void active_switched(struct daemon *d, const struct bsc_candidate *cand, 
 		 preferred == active ? "operator's choice" :
 		 "best usable uplink by health and priority");
 	daemon_record(d, "active", "-", old, daemon_active_name(d), why);
-	/* Failback leaves existing flows where they are, unless asked:
-	 * then datagram flows follow (TCP ones cannot). */
-	if (d->cfg->failback_moves_flows && prev < (uint32_t)d->n && active < (uint32_t)d->n &&
-	    cand[prev].present && (cand[prev].health == BSC_H_UP ||
-				   cand[prev].health == BSC_H_DEGRADED)) {
-		int k = bsc_flows_unbind_datagrams(m, prev);
-
-		if (k > 0)
-			bsc_log(LOG_NOTICE, "failback: %d UDP/ICMP flow(s) move from %s to %s", k,
-				d->up[prev].cfg->name, daemon_active_name(d));
-	}
+	/* Failback leaves the default class's flows where they are, unless
+	 * its failback says otherwise */
+	if (prev < (uint32_t)d->n && active < (uint32_t)d->n && still_usable(&cand[prev]))
+		daemon_move_add(d, 0, 1u << prev, NULL);
 	sd_notifyf(0, "STATUS=forwarding, %d uplink(s), active %s", d->n, daemon_active_name(d));
 	daemon_default_route_follow(d);
 	if (active < (uint32_t)d->n) {
@@ -135,9 +136,10 @@ void daemon_reevaluate(struct daemon *d)
 	for (i = 0; i < d->n; i++)
 		if (p.losing & (1u << i))
 			uplink_commit(m, d->up[i].idx, &p.next[i]);
-	daemon_kicks_start(d, p.failed);
+	daemon_kicks_start(d, p.failed, 0);
 	if (pol.active != prev)
 		active_switched(d, p.cand, prev, pol.active, pol.preferred, now);
+	daemon_moves_run(d); /* every policy written: moved flows rebind by them */
 }
 
 /* A balance class's table and policy, when its members change (or were
@@ -151,6 +153,7 @@ static void balance_commit(struct daemon *d, const struct bsc_candidate *cand, u
 	static struct bsc_balance tab;
 	uint32_t in = daemon_balance_choose(d, cand, (int)c, d->bal_members[c], now);
 	char was[96] = "", is[96] = "";
+	uint32_t from = 0;
 	int i, k = 0;
 
 	if (d->bal_known[c] && in == d->bal_members[c] && pol->balance)
@@ -193,6 +196,11 @@ static void balance_commit(struct daemon *d, const struct bsc_candidate *cand, u
 		bsc_log(LOG_ERR, "cannot write class %s's policy: %s", cc->name, strerror(errno));
 		return;
 	}
+	/* the flows of members still healthy whose slots went to another */
+	for (i = 0; i < d->n && d->bal_known[c] && in; i++)
+		if ((d->bal_members[c] & (1u << i)) && still_usable(&cand[i]))
+			from |= 1u << i;
+	daemon_move_add(d, (int)c, from, &tab);
 	d->bal_members[c] = in;
 	d->bal_known[c] = 1;
 }
@@ -230,6 +238,9 @@ static void classes_commit(struct daemon *d, const struct daemon_plan *p, uint64
 		if (bpf_map_update_elem(m->policy, &c, &pol, BPF_ANY))
 			bsc_log(LOG_ERR, "cannot write class %s's uplink: %s", d->cfg->classes[c].name,
 				strerror(errno));
+		else if (cur < (uint32_t)d->n && next < (uint32_t)d->n && next != cur &&
+			 still_usable(&p->cand[cur]))
+			daemon_move_add(d, (int)c, 1u << cur, NULL);
 	}
 }
 
@@ -281,53 +292,4 @@ int daemon_classes_load(struct daemon *d)
 	c.n_class_rules = (uint16_t)i;
 	c.n_classes = d->cfg->n_classes > 0 ? (uint32_t)d->cfg->n_classes : 1;
 	return bpf_map_update_elem(m->config, &zero, &c, BPF_ANY) ? -errno : 0;
-}
-
-/* One slice of the TCP kick of the first uplink that has one pending:
- * bounded work a turn of the loop, as the expiry pass above. */
-static int kick_timer(sd_event_source *s, uint64_t usec, void *data)
-{
-	struct daemon *d = data;
-	struct uplink_rt *u;
-	int i, k;
-
-	for (i = 0; i < d->n && !(d->kick.pending & (1u << i)); i++)
-		;
-	if (i == d->n)
-		return 0;
-	u = &d->up[i];
-	k = bsc_flows_kick_tcp_step(&d->dp.maps, u->idx, &d->kick.w[i], BSC_GC_SLICE);
-	if (k > 0)
-		d->kick.sent[i] += k;
-	if (k < 0 || d->kick.w[i].done) {
-		d->kick.pending &= ~(1u << i);
-		if (d->kick.sent[i] > 0)
-			bsc_log(LOG_NOTICE, "uplink %s failed: resetting %d TCP flow(s)",
-				u->cfg->name, d->kick.sent[i]);
-	}
-	return d->kick.pending ? daemon_rearm(s, 1) : 0;
-}
-
-/* Kick the TCP flows of the uplinks in `failed` (bit i: d->up[i]), from
- * the loop; an uplink that fails again starts over. */
-void daemon_kicks_start(struct daemon *d, uint32_t failed)
-{
-	int i;
-
-	if (!failed)
-		return;
-	for (i = 0; i < d->n; i++)
-		if (failed & (1u << i)) {
-			memset(&d->kick.w[i], 0, sizeof(d->kick.w[i]));
-			d->kick.sent[i] = 0;
-		}
-	d->kick.pending |= failed;
-	if (!d->ev)
-		return;
-	if (d->kick.timer)
-		daemon_rearm(d->kick.timer, 0);
-	else if (sd_event_add_time_relative(d->ev, &d->kick.timer, CLOCK_MONOTONIC, 0, 1,
-					    kick_timer, d) < 0)
-		bsc_log(LOG_WARNING, "no timer for the TCP kick: stranded TCP flows wait for "
-			"their next packet");
 }

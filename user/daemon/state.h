@@ -96,6 +96,7 @@ struct daemon {
 	struct {
 		sd_event_source *timer;
 		uint32_t pending;       /* bit i: d->up[i] */
+		uint32_t moving;        /* ... whose kick is of flows a move marked */
 		struct bsc_walk w[BSC_MAX_UPLINKS];
 		int sent[BSC_MAX_UPLINKS];
 	} kick;
@@ -171,10 +172,19 @@ uint32_t daemon_class_choose(const struct daemon *d, const struct bsc_candidate 
 			     uint32_t current, uint32_t preferred, uint64_t now);
 
 /* apply.c */
-void daemon_kicks_start(struct daemon *d, uint32_t failed);
 int daemon_classes_load(struct daemon *d);
 uint32_t daemon_balance_choose(const struct daemon *d, const struct bsc_candidate *cand, int cls,
 			       uint32_t current, uint64_t now);
+
+/* moves.c */
+void daemon_kicks_start(struct daemon *d, uint32_t failed, int moving);
+/* Class cls's flows on the uplinks in `from` (bit i: d->up[i], healthy
+ * ones that it leaves) move as its failback says: to where its policy, or
+ * its balance table `bal` (copied), sends them now.  Carried out, in one
+ * walk, by daemon_moves_run once every policy is written. */
+struct bsc_balance;
+void daemon_move_add(struct daemon *d, int cls, uint32_t from, const struct bsc_balance *bal);
+void daemon_moves_run(struct daemon *d);
 
 /* probing.c */
 void daemon_health_changed(struct uplink_rt *u, enum bsc_health old);

@@ -55,6 +55,7 @@ const char *const bsc_reason_names[BSC_R_MAX] = {
 	[BSC_R_REBOUND] = "flow_rebound",
 	[BSC_R_ICMP_ERR_XLATED] = "icmp_error_translated",
 	[BSC_R_TCP_CLOSE_UNVERIFIED] = "tcp_close_unverified",
+	[BSC_R_TX_RST_MOVED] = "tx_rst_moved",
 };
 
 const char *const bsc_state_names[4] = { "unknown", "up", "down", "drained" };

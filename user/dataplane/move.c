@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dataplane/balance.h"
 #include "dataplane/move.h"
 #include "lib/checksum.h"
 #include "lib/clock.h"
@@ -65,42 +66,85 @@ size_t bsc_kick_frame(uint8_t *buf, const struct bsc_config *cfg,
 	return sizeof(*eth) + sizeof(*ip) + sizeof(*th);
 }
 
-struct kick_arg {
-	uint32_t uplink;
-};
-
-static int datagram_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg)
+static int tcp_live(const struct bsc_flow_key *k, const struct bsc_flow *f)
 {
-	return k->proto != IPPROTO_TCP && f->uplink == *(uint32_t *)arg;
+	return k->proto == IPPROTO_TCP && !(f->tcp & BSC_TCP_RST) &&
+	       !((f->tcp & BSC_TCP_FIN_LAN) && (f->tcp & BSC_TCP_FIN_WAN));
 }
 
-/* The datagram flows of an uplink are marked to move (nat_addr 0, which no
- * uplink has): the data plane rebinds each on its next packet from the LAN
- * as it does when an uplink fails (to the active uplink, the old port
- * released then), which spends none of the host's new-flow budget.
- * Deleting them made each a new flow, and a host with more datagram flows
- * than its burst lost the rest until its bucket refilled.  Meanwhile a
- * reply still on its way over the old uplink reaches the host.  The data
- * plane may move or close a flow between the walk and the write: each is
- * read again just before, so a race costs at most one flow rebound twice. */
-int bsc_flows_unbind_datagrams(const struct bsc_maps *m, uint32_t uplink)
+/* The move (of n) that takes this flow, or NULL. */
+static struct bsc_move *move_of(const struct bsc_flow_key *k, const struct bsc_flow *f,
+				struct bsc_move *mv, int n)
 {
+	int i;
+
+	if (!f->nat_addr)
+		return NULL; /* marked already */
+	for (i = 0; i < n; i++) {
+		const struct bsc_move *x = &mv[i];
+
+		if (f->uplink != x->uplink || (x->cls >= 0 && f->policy != x->cls) ||
+		    (k->proto == IPPROTO_TCP && !(x->tcp && tcp_live(k, f))))
+			continue;
+		if (x->bal && x->bal->slot[bsc_balance_slot(k->saddr, k->daddr, k->sport, k->dport,
+							    k->proto, x->persist_source)] == x->uplink)
+			continue; /* its slot still maps to its uplink */
+		return &mv[i];
+	}
+	return NULL;
+}
+
+struct moves {
+	struct bsc_move *mv;
+	int n;
+};
+
+static int move_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg)
+{
+	struct moves *a = arg;
+
+	return move_of(k, f, a->mv, a->n) != NULL;
+}
+
+/* The flows a move takes are marked (nat_addr 0, which no uplink has): the
+ * data plane rebinds a datagram flow on its next packet from the LAN as it
+ * does when an uplink fails (to its class's uplink now, the old port
+ * released then), which spends none of the host's new-flow budget, and
+ * answers a TCP one's next segment with a RST.  Deleting datagram flows
+ * made each a new flow, and a host with more datagram flows than its burst
+ * lost the rest until its bucket refilled.  Meanwhile a reply still on its
+ * way over the old uplink reaches the host.  The data plane may move or
+ * close a flow between the walk and the write: each is read again just
+ * before, so a race costs at most one flow rebound twice.  One walk for
+ * all the moves of a decision. */
+int bsc_flows_move(const struct bsc_maps *m, struct bsc_move *mv, int n)
+{
+	struct moves a = { .mv = mv, .n = n };
 	struct bsc_flow_key *keys = NULL;
 	struct bsc_flow f;
-	size_t n = 0, i;
+	size_t nk = 0, i;
 	int moved = 0, ret;
 
-	ret = bsc_flows_walk(m, datagram_cb, &uplink, &keys, &n);
+	for (i = 0; i < (size_t)n; i++)
+		mv[i].datagrams = mv[i].tcp_marked = 0;
+	ret = bsc_flows_walk(m, move_cb, &a, &keys, &nk);
 	if (ret < 0) {
 		free(keys);
 		return ret;
 	}
-	for (i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || !datagram_cb(&keys[i], &f, &uplink) ||
-		    !f.nat_addr)
+	for (i = 0; i < nk; i++) {
+		struct bsc_move *x;
+
+		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || !(x = move_of(&keys[i], &f, mv, n)))
 			continue;
 		f.nat_addr = 0;
-		moved += !bpf_map_update_elem(m->flows, &keys[i], &f, BPF_EXIST);
+		if (bpf_map_update_elem(m->flows, &keys[i], &f, BPF_EXIST))
+			continue;
+		moved++;
+		if (keys[i].proto == IPPROTO_TCP)
+			x->tcp_marked++;
+		else
+			x->datagrams++;
 	}
 	if (moved)
 		bsc_flows_invalidate(m); /* no cached copy of them serves */
@@ -108,14 +152,28 @@ int bsc_flows_unbind_datagrams(const struct bsc_maps *m, uint32_t uplink)
 	return moved;
 }
 
-/* Live TCP flows only: a connection that already closed needs no reset. */
+int bsc_flows_unbind_datagrams(const struct bsc_maps *m, uint32_t uplink)
+{
+	struct bsc_move mv = { .uplink = uplink, .cls = -1 };
+
+	return bsc_flows_move(m, &mv, 1);
+}
+
+struct kick_arg {
+	uint32_t uplink;
+	struct bsc_uplink up; /* its entry as the slice began */
+	int have_up;
+};
+
+/* Live TCP flows the data plane answers with a RST: those of an uplink that
+ * no longer keeps them (failed, or marked by a move).  A connection that
+ * already closed needs no reset. */
 static int kick_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void *arg)
 {
-	int closed = (f->tcp & BSC_TCP_RST) ||
-		     ((f->tcp & BSC_TCP_FIN_LAN) && (f->tcp & BSC_TCP_FIN_WAN));
+	const struct kick_arg *a = arg;
 
-	return k->proto == IPPROTO_TCP && !closed &&
-	       f->uplink == ((struct kick_arg *)arg)->uplink;
+	return tcp_live(k, f) && f->uplink == a->uplink &&
+	       !(a->have_up && bsc_uplink_keeps(&a->up, f->nat_addr));
 }
 
 int bsc_flows_kick_tcp_step(const struct bsc_maps *m, uint32_t uplink, struct bsc_walk *w,
@@ -131,6 +189,7 @@ int bsc_flows_kick_tcp_step(const struct bsc_maps *m, uint32_t uplink, struct bs
 
 	if (bpf_map_lookup_elem(m->config, &zero, &cfg) || !cfg.lan_ifindex)
 		return -ENODEV;
+	a.have_up = !bsc_uplink_read(m, uplink, &a.up);
 	/* as the sweep's slices: at most BSC_SLICE_ACTS kicks, a send each */
 	bsc_flows_walk_part(m, kick_cb, &a, &keys, &n, w, max, max ? BSC_SLICE_ACTS : 0);
 	if (!n) {
@@ -151,7 +210,7 @@ int bsc_flows_kick_tcp_step(const struct bsc_maps *m, uint32_t uplink, struct bs
 		uint32_t seq;
 		size_t len;
 
-		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || f.uplink != uplink)
+		if (bpf_map_lookup_elem(m->flows, &keys[i], &f) || !kick_cb(&keys[i], &f, &a))
 			continue;
 		/* Any sequence number far from the host's window draws a
 		 * duplicate ACK (RFC 793 3.9, RFC 5961 for an old ACK). */

@@ -7,16 +7,35 @@
 #define BSC_MOVE_H
 
 #include <stdint.h>
+#include "dataplane/balance.h"
 #include "dataplane/flows.h"
 
-/* Move the UDP and ICMP bindings on `uplink` (TCP ones stay: their
- * address cannot change): each is marked (nat_addr 0), and its next packet
- * from the LAN rebinds it to the active uplink, keeping its port where it
- * can, as at a failover: no new flow, so no host's budget is spent.
- * Returns how many were marked. */
+/* Flows to move off an uplink: those of `uplink` (a map index), of class
+ * `cls` (-1: of every class), UDP and ICMP ones, and with `tcp` live TCP
+ * ones too (their address cannot move: they are reset).  With `bal`, only
+ * the flows whose slot in that balance table (persist_source as the
+ * class's) now names another uplink.  bsc_flows_move fills in how many of
+ * each it marked. */
+struct bsc_move {
+	uint32_t uplink;
+	int cls;
+	int tcp;
+	const struct bsc_balance *bal;
+	int persist_source;
+	int datagrams, tcp_marked; /* out */
+};
+/* Mark the flows of each of the n moves, in one walk: a datagram flow's
+ * next packet from the LAN rebinds it to its class's uplink now, keeping
+ * its port where it can, as at a failover (no new flow, so no host's
+ * budget is spent); a TCP flow's next segment from the LAN is answered
+ * with a RST (tx_rst_moved: kick them, bsc_flows_kick_tcp, to have it at
+ * once).  Returns how many flows were marked, or -errno. */
+int bsc_flows_move(const struct bsc_maps *m, struct bsc_move *mv, int n);
+/* The UDP and ICMP flows of `uplink`, of every class. */
 int bsc_flows_unbind_datagrams(const struct bsc_maps *m, uint32_t uplink);
 
-/* For every TCP flow on `uplink`, send the LAN host an out-of-window ACK
+/* For every live TCP flow on `uplink` that the uplink no longer keeps (it
+ * failed, or a move marked the flow), send the LAN host an out-of-window ACK
  * from the remote end.  The host answers with an ACK; that ACK meets the data
  * plane, finds its uplink failed and is answered with a RST carrying exactly
  * the sequence number the host expects.  So a connection that is only
