@@ -8,6 +8,10 @@
 #   office  match = src 10.77.0.11         uplinks = sat fiber
 #   guests  match = src 10.77.0.12         uplinks = fiber cell, metered = no
 #           (cell is metered: the guests are on fiber or nowhere)
+#   tunnel  match = proto tcp dport 9000   uplinks = fiber cell, failback = reset-tcp
+#           (the lab's tcphold server stands for a site-to-site tunnel)
+# voip has failback = move-udp; the default class says nothing (stay, as
+# failback_moves_flows = no).
 # Checks:
 #  - status --json lists the classes with their uplinks (default, voip and
 #    guests on fiber, office on sat) and `bpftool map dump` of the policy
@@ -17,8 +21,13 @@
 #  - fiber silently dead: the voip stream moves to cell as one flow; the
 #    guests' new flows are dropped, counted as drop_class_no_uplink, and
 #    status shows guests with no uplink; office stays on sat;
-#  - fiber back: after the failback hold the guests are on fiber again and
-#    their pings answered.
+#  - during the cut, on cell: a voip stream, the tunnel's TCP connection,
+#    a ping of the default class;
+#  - fiber back: after the failback hold every class is on its uplink
+#    again; each class's flows do what its failback says: the tunnel's TCP
+#    connection is reset (tx_rst_moved, the kick), the voip stream moves to
+#    fiber as one flow, the default class's ping stays on cell, answered;
+#    the guests' pings are answered through fiber.
 #
 # Run as root after `make`. Output is TAP-like; "classes: X passed, Y
 # failed" at the end; everything it creates is removed on exit.
@@ -53,6 +62,7 @@ t_lab_up() {
 		[class voip]
 		match = proto udp dport $LAB_UDPECHO_PORT
 		uplinks = fiber cell
+		failback = move-udp
 
 		[class office]
 		match = src $OFFICE
@@ -62,6 +72,11 @@ t_lab_up() {
 		match = src $GUEST
 		uplinks = fiber cell
 		metered = no
+
+		[class tunnel]
+		match = proto tcp dport $LAB_TCPHOLD_PORT
+		uplinks = fiber cell
+		failback = reset-tcp
 	EOF
 	"$BASCULE" check-config "$CONF" >/dev/null || { "$BASCULE" check-config "$CONF"; return 1; }
 }
@@ -72,16 +87,16 @@ t_daemon_ready() {
 }
 
 t_status_classes() {
-	local want='[("default", "fiber"), ("voip", "fiber"), ("office", "sat"), ("guests", "fiber")]'
+	local want='[("default", "fiber"), ("voip", "fiber"), ("office", "sat"), ("guests", "fiber"), ("tunnel", "fiber")]'
 	wait_until 50 sj "[(c['name'], c['active']) for c in d['classes']] == $want" ||
 		{ echo "classes: $(sj '[(c["name"], c["active"]) for c in d["classes"]]')"; return 1; }
 	echo "= classes: $(sj '", ".join("%s on %s" % (c["name"], c["active"]) for c in d["classes"])')"
 	bpftool -j map dump pinned "$PIN/policy" | "$PY" -c '
 import json, sys
-names = [e["formatted"]["value"]["name"] for e in json.load(sys.stdin)][:4]
+names = [e["formatted"]["value"]["name"] for e in json.load(sys.stdin)][:5]
 print("= bpftool map dump policy: names", names)
-sys.exit(names != ["default", "voip", "office", "guests"])' || return 1
-	bsc status | grep -E '^(CLASS|default|voip|office|guests) ' | sed 's/^/=   /'
+sys.exit(names != ["default", "voip", "office", "guests", "tunnel"])' || return 1
+	bsc status | grep -E '^(CLASS|default|voip|office|guests|tunnel) ' | sed 's/^/=   /'
 }
 
 t_each_class_its_uplink() {
@@ -100,7 +115,7 @@ t_fiber_cut() {
 	d0=$(reason drop_class_no_uplink)
 	lab_fault "$PREFIX" blackhole fiber || return 1
 	wait_until 100 hj 'd["active"] == "cell"' || { echo "no failover: $(health_line)"; stream_stop voip; return 1; }
-	wait_until 50 sj "[c['active'] for c in d['classes']] == ['cell', 'cell', 'sat', None]" ||
+	wait_until 50 sj "[c['active'] for c in d['classes']] == ['cell', 'cell', 'sat', None, 'cell']" ||
 		{ echo "classes: $(sj '[(c["name"], c["active"]) for c in d["classes"]]')"; stream_stop voip; return 1; }
 	stream_flowing 500 || { stream_stop voip; return 1; }
 	stream_stop voip || return 1
@@ -114,11 +129,53 @@ t_fiber_cut() {
 	bsc status | grep -q '^guests .*none .*no uplink it may use' || { echo "status does not show guests without an uplink"; bsc status; return 1; }
 }
 
+# The default class's ping, from the LAN host's first address.
+HOST=10.77.0.10
+PINGP=
+on_uplink() { [[ $(flow_uplink "$1") == "$2" ]]; }
+answered() { grep -c "bytes from" "$WORK/ping.out"; }
+
+t_flows_on_cell() {
+	stream_go back 120 || return 1
+	tcphold_start 120 || { echo "tcphold never got data: $(cat "$WORK/tcphold.json")"; return 1; }
+	bsc flows 200 | grep " $LAB_TCPHOLD_IP:$LAB_TCPHOLD_PORT " | grep -q "via uplink 1 " ||
+		{ echo "the tunnel's connection is not on cell: $(bsc flows 200 | grep " $LAB_TCPHOLD_IP:")"; return 1; }
+	nsx lan ping -i 0.2 -W 1 -I "$HOST" "${LAB_TARGETS[0]}" >"$WORK/ping.out" 2>&1 &
+	PINGP=$!
+	BG_PIDS+=("$PINGP")
+	wait_for 50 on_uplink "$HOST" 1 || { echo "the default class's ping is not on cell: $(bsc flows 200 | grep "$HOST")"; return 1; }
+	echo "= on cell: the voip stream, the tunnel, the default class's ping"
+}
+
 t_fiber_back() {
+	local rst0 rst1 n0 js res
+	rst0=$(reason tx_rst_moved) || return 1
+	kill -0 "$CP" 2>/dev/null || { echo "the tunnel's connection ended during the cut: $(cat "$WORK/tcphold.json")"; return 1; }
 	lab_fault "$PREFIX" restore fiber || return 1
-	wait_until 300 sj "[c['active'] for c in d['classes']] == ['fiber', 'fiber', 'sat', 'fiber']" ||
+	wait_until 300 sj "[c['active'] for c in d['classes']] == ['fiber', 'fiber', 'sat', 'fiber', 'fiber']" ||
 		{ echo "classes: $(sj '[(c["name"], c["active"]) for c in d["classes"]]')"; return 1; }
 	echo "= classes back after ${WAITED} s"
+	# tunnel (reset-tcp): reset at once, by the kick and the data plane
+	wait_gone "$CP" 50 || { echo "the tunnel's connection still up 5 s after its class went back to fiber"; return 1; }
+	wait "$CP"
+	js=$(cat "$WORK/tcphold.json")
+	res=$(jf "$js" 'j["result"]') || { echo "tcphold said: $js"; return 1; }
+	rst1=$(reason tx_rst_moved)
+	echo "= tunnel: $res; tx_rst_moved $rst0 -> $rst1"
+	[[ $res == reset ]] && ((rst1 > rst0)) || return 1
+	grep -q "class tunnel: 1 TCP flow(s) on cell to be reset" "$WORK/daemon.log" ||
+		{ echo "the daemon did not log the tunnel's move"; return 1; }
+	# voip (move-udp): the stream back on fiber, one flow
+	stream_flowing 500 || { stream_stop back; return 1; }
+	stream_stop back || return 1
+	flow_path back "${LAB_ISP_EDGE_IP[cell]}" "${LAB_ISP_EDGE_IP[fiber]}" || return 1
+	# default (stay): the ping stays on cell, and answered there
+	n0=$(answered)
+	sleep 1
+	on_uplink "$HOST" 1 && (($(answered) >= n0 + 3)) ||
+		{ echo "the default class's ping left cell ($(flow_uplink "$HOST")), or is not answered: $n0 -> $(answered)"; return 1; }
+	kill "$PINGP"
+	echo "= default class's ping: still on cell, $(answered) answered"
 	nsx lan ping -c 3 -i 0.2 -W 1 -I "$GUEST" 203.0.113.2 >/dev/null || { echo "the guest's new flow not answered through fiber"; return 1; }
 }
 
@@ -136,7 +193,8 @@ check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_
 check "status --json: default, voip and guests on fiber, office on sat; bpftool's policy dump names them" t_status_classes
 check "a new flow leaves by its class's uplink: office's ping through sat, the guest's through fiber, counted in their classes" t_each_class_its_uplink
 check "fiber blackholed: the voip stream moves to cell as one flow; the guests (metered = no) dropped as drop_class_no_uplink, shown with no uplink; office stays on sat" t_fiber_cut
-check "fiber back: after the failback hold every class on its uplink again, the guests answered through fiber" t_fiber_back
+check "during the cut, on cell: a voip stream, the tunnel's TCP connection, the default class's ping" t_flows_on_cell
+check "fiber back: every class on its uplink again after the hold; the tunnel (failback = reset-tcp) reset at once (tx_rst_moved), the voip stream (move-udp) back on fiber as one flow, the default class's ping (stay) still on cell, the guests answered through fiber" t_fiber_back
 check "SIGTERM: exit 0" t_exit_clean
 check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone" t_cleanup
 

@@ -362,7 +362,9 @@ stream_stop() {
 
 # flow_path NAME IP...: the echo server ($WORK/NAME.seq) saw the stream as
 # one flow (one source port) coming from these addresses in this order,
-# never back.
+# never back.  The order is the stream's (its sequence numbers), not the
+# arrivals': after a move to a faster path, the datagrams sent on it first
+# overtake the last ones on the slower path.
 flow_path() {
 	local name=$1
 	shift
@@ -373,6 +375,7 @@ flow_path() {
 		    seq, src = line.split()
 		    if seq != "-":
 		        rows.append((int(seq), src))
+		rows.sort()
 		groups = []
 		for seq, src in rows:
 		    if groups and groups[-1][0] == src:

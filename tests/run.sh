@@ -102,7 +102,7 @@ suite ops 27 240 tests/ops.sh
 suite drill 23 360 tests/drill.sh
 SOAK_CYCLES=10 suite soak 9 300 tests/soak.sh
 suite report 13 240 tests/report.sh
-suite classes 7 120 tests/classes.sh
+suite classes 8 120 tests/classes.sh
 suite balance 6 120 tests/balance.sh
 suite load 6 120 tests/load.sh
 suite bench 1 300 tests/bench_smoke.sh
