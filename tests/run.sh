@@ -83,7 +83,7 @@ suite() {
 # four times what it takes on 2 cores: a limit catches a hang, it does not
 # time anything), the command.
 export CMOCKA_MESSAGE_OUTPUT=TAP
-suite unit-config 157 60 "$BUILD/tests/test_config"
+suite unit-config 159 60 "$BUILD/tests/test_config"
 suite unit-lib 8 60 "$BUILD/tests/test_lib"
 suite unit-dataplane 44 60 "$BUILD/tests/test_dataplane_unit"
 suite unit-control 13 120 "$BUILD/tests/test_control"
@@ -93,7 +93,7 @@ suite health 89 60 "$BUILD/tests/test_health"
 suite probe 129 180 "$BUILD/tests/test_probe"
 suite probe-lab 8 120 tests/probe_lab.sh
 suite metrics 11 120 "$BUILD/tests/test_metrics"
-suite dataplane 185 180 "$BUILD/tests/test_dataplane"
+suite dataplane 187 180 "$BUILD/tests/test_dataplane"
 suite fuzz 2 240 tests/fuzz/run.sh
 suite integration 25 180 tests/integration.sh
 suite hardening 10 300 tests/hardening.sh
