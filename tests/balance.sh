@@ -8,7 +8,8 @@
 # udpecho.py --tell). Checks:
 #  - bpftool's policy dump marks bulk balance = 1, status shows it on
 #    fiber, and its members are fiber and cell (the daemon's log) once the
-#    later of them has been up for the failback hold;
+#    later of them has been up for the failback hold, in status with their
+#    shares of the table (fiber 75 %, cell 25 %);
 #  - the 1,000 flows spread by weight: fiber's share within 5 points of
 #    75 % (the table is by weighted rendezvous hashing; 1,000 flows are a
 #    sample of it: about 1.5 points of spread);
@@ -94,6 +95,11 @@ sys.exit(v["name"] != "bulk" or v["balance"] != 1)' || return 1
 	wait_for 100 grep -q 'class bulk: balance over .* -> over fiber cell$' "$DAEMON_LOG" ||
 		{ echo "bulk's balance is not over fiber and cell:"; grep 'class bulk' "$DAEMON_LOG"; return 1; }
 	grep 'class bulk' "$DAEMON_LOG" | sed 's/^/= /'
+	# status shows both members with their shares of the table (3:1)
+	wait_until 50 sj "[(b['uplink'], round(b['share'] * 4)) for c in d['classes'] if c['name'] == 'bulk' for b in c['balance']] == [('fiber', 3), ('cell', 1)]" ||
+		{ echo "bulk's members in status --json: $(sj "[c['balance'] for c in d['classes'] if c['name'] == 'bulk']")"; return 1; }
+	bsc status | grep -E '^bulk +balance .* over fiber 7[0-9]%, cell 2[0-9]%$' | sed 's/^/= /' | grep . ||
+		{ echo "status does not show bulk over fiber and cell:"; bsc status | grep '^bulk'; return 1; }
 }
 
 t_spread() {
@@ -143,7 +149,7 @@ echo "# Bascule balance test: site ${PREFIX}*, work dir $WORK"
 setup "prerequisites: root, $BASCULE, bpftool" t_prereq bpftool ip
 setup "lab site ${PREFIX}* is up; lab.conf with the class bulk (balance = fiber:3 cell:1); the echo that tells" t_lab_up
 check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_out "no daemon"
-check "bpftool's policy dump shows bulk as a balance; status shows it on fiber; its members fiber and cell once cell has been up for the hold" t_status_balance
+check "bpftool's policy dump shows bulk as a balance; status shows it on fiber; its members fiber and cell once cell has been up for the hold, in status with their shares" t_status_balance
 check "$FLOWS new flows of bulk spread by weight: fiber's share 75 % within 5 points, each its own NAT port" t_spread
 check "cell blackholed: only cell's flows move (to fiber); fiber's keep their NAT port; no drop reason grows" t_cell_leaves
 check "SIGTERM: exit 0" t_exit_clean

@@ -28,6 +28,7 @@ struct status_row {
 struct status_class {
 	struct bsc_policy pol;
 	struct bsc_uplink_stats st;
+	uint32_t slots[BSC_MAX_UPLINKS]; /* a balance class: its table's slots per uplink */
 };
 
 struct status {
@@ -48,6 +49,14 @@ static void class_read(const struct bsc_maps *m, struct status *s, uint32_t c)
 
 	if (bsc_policy_read(m, c, &k->pol))
 		k->pol.active = BSC_NO_UPLINK;
+	if (k->pol.balance) {
+		static struct bsc_balance b;
+
+		if (!bpf_map_lookup_elem(m->balance, &c, &b))
+			for (i = 0; i < BSC_BALANCE_SLOTS; i++)
+				if (b.slot[i] < BSC_MAX_UPLINKS)
+					k->slots[b.slot[i]]++;
+	}
 	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
 		if (s->rows[i].u.ifindex && !bsc_class_stats_sum(m, i, c, &one))
 			bsc_uplink_stats_add(&k->st, &one);
@@ -60,6 +69,20 @@ static const char *class_active(const struct status *s, uint32_t c)
 	uint32_t a = s->cls[c].pol.active;
 
 	return a < BSC_MAX_UPLINKS && s->rows[a].u.ifindex ? s->rows[a].u.name : NULL;
+}
+
+/* A balance class's members with their shares ("fiber 75%, cell 25%"),
+ * into buf; "" for another class. */
+static const char *class_members(const struct status *s, uint32_t c, char *buf, size_t len)
+{
+	uint32_t i;
+
+	buf[0] = 0;
+	for (i = 0; i < BSC_MAX_UPLINKS; i++)
+		if (s->cls[c].slots[i] && s->rows[i].u.ifindex)
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s %.0f%%", buf[0] ? ", " : "",
+				 s->rows[i].u.name, 100.0 * s->cls[c].slots[i] / BSC_BALANCE_SLOTS);
+	return buf;
 }
 
 static int status_read(const struct bsc_maps *m, struct status *s)
@@ -187,15 +210,18 @@ int bsc_status_print(const struct bsc_maps *m, const char *pin_root, struct json
 			"TX-PKTS", "RX-PKTS", "TX-PPS", "RX-PPS");
 	for (i = 0; s.n_classes > 1 && i < s.n_classes; i++) {
 		const char *a = class_active(&s, i);
+		char mem[128];
 
-		fprintf(out, "%-16s %-10s %10llu %10llu %10llu %8.0f %8.0f%s\n",
-			*s.cls[i].pol.name ? s.cls[i].pol.name : "?", a ? a : "none",
+		class_members(&s, i, mem, sizeof(mem));
+		fprintf(out, "%-16s %-10s %10llu %10llu %10llu %8.0f %8.0f%s%s%s\n",
+			*s.cls[i].pol.name ? s.cls[i].pol.name : "?", !a ? "none" : mem[0] ? "balance" : a,
 			(unsigned long long)s.cls[i].st.new_flows,
 			(unsigned long long)s.cls[i].st.tx_packets,
 			(unsigned long long)s.cls[i].st.rx_packets,
 			(double)(s2.cls[i].st.tx_packets - s.cls[i].st.tx_packets) / dt,
 			(double)(s2.cls[i].st.rx_packets - s.cls[i].st.rx_packets) / dt,
-			a ? "" : "  (no uplink it may use: its new flows are dropped)");
+			a ? "" : "  (no uplink it may use: its new flows are dropped)",
+			mem[0] ? "  over " : "", mem);
 	}
 	fprintf(out, "reasons:");
 	for (i = 0; i < BSC_R_MAX; i++)
@@ -262,7 +288,23 @@ int bsc_status_json(const struct bsc_maps *m, const char *pin_root, struct json_
 
 		json_object_object_add(o, "name", json_object_new_string(*s.cls[i].pol.name ? s.cls[i].pol.name : "default"));
 		json_object_object_add(o, "index", json_object_new_int64(i));
+		struct json_object *bal = json_object_new_array();
+		uint32_t u;
+
 		json_object_object_add(o, "active", a ? json_object_new_string(a) : NULL);
+		/* a balance class: each member with its share of the new flows */
+		for (u = 0; u < BSC_MAX_UPLINKS; u++) {
+			struct json_object *mo;
+
+			if (!s.cls[i].slots[u] || !s.rows[u].u.ifindex)
+				continue;
+			mo = json_object_new_object();
+			json_object_object_add(mo, "uplink", json_object_new_string(s.rows[u].u.name));
+			json_object_object_add(mo, "share", json_object_new_double((double)s.cls[i].slots[u] /
+											 BSC_BALANCE_SLOTS));
+			json_object_array_add(bal, mo);
+		}
+		json_object_object_add(o, "balance", bal);
 		json_object_object_add(o, "new_flows", json_object_new_int64((int64_t)s.cls[i].st.new_flows));
 		json_object_object_add(o, "rebound_flows", json_object_new_int64((int64_t)s.cls[i].st.rebound));
 		json_object_object_add(o, "tx_packets", json_object_new_int64((int64_t)s.cls[i].st.tx_packets));
