@@ -318,20 +318,9 @@ static __always_inline int source_guard_ok(struct xdp_md *ctx, const struct pkt 
 	return mac_eq(fib.dmac, p->eth->h_source);
 }
 
-/* What a rule is matched against (by value: the loop's callback sees the
- * caller's stack, not its packet pointers). */
-struct classify_ctx {
-	__u32 saddr, daddr;
-	__u16 sport, dport;     /* host order */
-	__u8  proto, dscp, ports, pad;
-	__u8  mac[6];
-	__u16 n;                /* rules in use */
-	__u32 cls;              /* the answer: 0 until a rule matches */
-};
-
 static long classify_one(__u64 i, void *data)
 {
-	struct classify_ctx *c = data;
+	struct bsc_class_probe *c = data;
 	struct bsc_class_rule *r;
 	__u32 key = (__u32)i;
 
@@ -340,18 +329,7 @@ static long classify_one(__u64 i, void *data)
 	r = bpf_map_lookup_elem(&class_rules, &key);
 	if (!r)
 		return 1;
-	if ((c->saddr & r->src_mask) != r->src || (c->daddr & r->dst_mask) != r->dst)
-		return 0;
-	if (r->proto && r->proto != c->proto)
-		return 0;
-	if (r->dscp != BSC_DSCP_ANY && r->dscp != c->dscp)
-		return 0;
-	if (r->sport_lo > 0 || r->sport_hi < 0xffff || r->dport_lo > 0 || r->dport_hi < 0xffff) {
-		if (!c->ports || c->sport < r->sport_lo || c->sport > r->sport_hi ||
-		    c->dport < r->dport_lo || c->dport > r->dport_hi)
-			return 0;
-	}
-	if (r->has_mac && !mac_eq(r->mac, c->mac))
+	if (!bsc_rule_matches(r, c))
 		return 0;
 	c->cls = r->cls;
 	return 1;
@@ -364,7 +342,7 @@ static long classify_one(__u64 i, void *data)
 static __always_inline __u32 classify(const struct pkt *p, const struct bsc_flow_key *k,
 				      const struct bsc_config *cfg)
 {
-	struct classify_ctx c = {
+	struct bsc_class_probe c = {
 		.saddr = k->saddr, .daddr = k->daddr,
 		.sport = bpf_ntohs(k->sport), .dport = bpf_ntohs(k->dport),
 		.proto = k->proto, .dscp = p->ip->tos >> 2,

@@ -252,6 +252,40 @@ struct bsc_class_rule {
 	__u16 pad;
 };
 
+/* What a rule is matched against: a new flow's, in the data plane
+ * (classify, by value: the loop's callback sees the caller's stack, not its
+ * packet pointers), or the operator's question (`bascule explain`). */
+struct bsc_class_probe {
+	__u32 saddr, daddr;
+	__u16 sport, dport;     /* host order */
+	__u8  proto, dscp, ports, pad; /* ports: TCP or UDP */
+	__u8  mac[6];
+	__u16 n;                /* rules in use */
+	__u32 cls;              /* the answer: 0 until a rule matches */
+};
+
+/* Does rule r take the flow c? (struct bsc_class_rule says how.) */
+static inline int bsc_rule_matches(const struct bsc_class_rule *r, const struct bsc_class_probe *c)
+{
+	int i;
+
+	if ((c->saddr & r->src_mask) != r->src || (c->daddr & r->dst_mask) != r->dst)
+		return 0;
+	if (r->proto && r->proto != c->proto)
+		return 0;
+	if (r->dscp != BSC_DSCP_ANY && r->dscp != c->dscp)
+		return 0;
+	if (r->sport_lo > 0 || r->sport_hi < 0xffff || r->dport_lo > 0 || r->dport_hi < 0xffff) {
+		if (!c->ports || c->sport < r->sport_lo || c->sport > r->sport_hi ||
+		    c->dport < r->dport_lo || c->dport > r->dport_hi)
+			return 0;
+	}
+	for (i = 0; r->has_mac && i < 6; i++)
+		if (r->mac[i] != c->mac[i])
+			return 0;
+	return 1;
+}
+
 /* Key of the `rev` map: what a reply on an uplink carries. */
 struct bsc_rev_key {
 	__u32 raddr;            /* remote address */
