@@ -119,6 +119,25 @@ t_spread() {
 	[[ $(fl 'len({(f[5], f[6]) for f in F})') == "$FLOWS" ]] || { echo "flows share a NAT port"; return 1; }
 }
 
+# explain, asked about 100 of the flows with their source ports, names the
+# uplink each took (the same slot function as the data plane's); without
+# a source port, the class's shares.
+t_explain() {
+	local n=0 bad=0 proto src arrow dst via up idx sport want got
+	while read -r proto src arrow dst via up idx _; do
+		[[ $proto == udp && $dst == *":$ECHO_PORT" ]] || continue
+		sport=${src##*:}
+		want=$(awk -v i="$idx" 'BEGIN { split("fiber cell sat", n, " "); print n[i + 1] }')
+		got=$(bsc explain "${src%:*}" "${dst%:*}" udp "$ECHO_PORT" sport "$sport" | sed -n 's/^uplink: \([a-z]*\): slot .*/\1/p')
+		[[ $got == "$want" ]] || { ((bad++)); echo "flow $src: on $want, explain says '${got}'"; }
+		((++n >= 100)) && break
+	done < <(bsc flows 5000)
+	echo "= explain: $n flows asked, $bad answered another uplink than theirs"
+	((n == 100 && bad == 0)) || return 1
+	bsc explain "$HOST" "$LAB_UDPECHO_IP" udp "$ECHO_PORT" | grep -E '^uplink: by its source port.* fiber 75% cell 25%' ||
+		{ echo "explain without sport:"; bsc explain "$HOST" "$LAB_UDPECHO_IP" udp "$ECHO_PORT"; return 1; }
+}
+
 t_cell_leaves() {
 	local t0 n0 moved kept
 	sj '"\n".join("%s %s" % kv for kv in sorted(r.items()) if not kv[0].startswith(("fwd_", "pass_", "tx_")) and kv[0] != "flow_rebound")' >"$WORK/reasons0"
@@ -151,6 +170,7 @@ setup "lab site ${PREFIX}* is up; lab.conf with the class bulk (balance = fiber:
 check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_out "no daemon"
 check "bpftool's policy dump shows bulk as a balance; status shows it on fiber; its members fiber and cell once cell has been up for the hold, in status with their shares" t_status_balance
 check "$FLOWS new flows of bulk spread by weight: fiber's share 75 % within 5 points, each its own NAT port" t_spread
+check "explain names the uplink of each of 100 of these flows (by its source port), and the class's shares without one" t_explain
 check "cell blackholed: only cell's flows move (to fiber); fiber's keep their NAT port; no drop reason grows" t_cell_leaves
 check "SIGTERM: exit 0" t_exit_clean
 check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone" t_cleanup

@@ -40,6 +40,7 @@ source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 PREFIX=bsk-$$-
 harness_init classes
 B=(ip netns exec "${PREFIX}edge" "$BASCULE" -p "$PIN" -S "$CTL")
+HOST=10.77.0.10 # the default class's, and voip's and the tunnel's
 OFFICE=10.77.0.11
 GUEST=10.77.0.12
 ALL_UP='d["active"] == "fiber" and all(x["health"] == "up" for x in d["uplinks"])'
@@ -109,6 +110,32 @@ t_each_class_its_uplink() {
 	echo "= office: $(cls office '["tx_packets"]') packets out, guests: $(cls guests '["tx_packets"]')"
 }
 
+# explain_says ARGS -- LINE...: `bascule explain ARGS` prints each LINE
+# (a grep -E pattern over its whole output).
+explain_says() {
+	local out args=() p
+	while [[ $1 != -- ]]; do args+=("$1"); shift; done
+	shift
+	out=$(bsc explain "${args[@]}") || { echo "explain ${args[*]} failed: $out"; return 1; }
+	for p in "$@"; do
+		grep -qE "$p" <<<"$out" || { echo "explain ${args[*]}: no line /$p/ in:"; echo "$out"; return 1; }
+	done
+	echo "= explain ${args[*]}: $(grep -E '^(class|uplink):' <<<"$out" | tr '\n' ' ')"
+}
+
+t_explain() {
+	explain_says "$HOST" "$LAB_UDPECHO_IP" udp "$LAB_UDPECHO_PORT" -- '^class: voip: rule 1 of 4' '^uplink: fiber: ' \
+		"^nat: leaves as ${LAB_ISP_EDGE_IP[fiber]}$" || return 1
+	explain_says "$OFFICE" 203.0.113.2 icmp -- '^class: office: rule 2 of 4' '^uplink: sat: ' || return 1
+	explain_says "$GUEST" 203.0.113.2 tcp 443 -- '^class: guests: rule 3 of 4' '^uplink: fiber: ' || return 1
+	explain_says "$HOST" "$LAB_TCPHOLD_IP" tcp "$LAB_TCPHOLD_PORT" sport 40000 -- '^class: tunnel: rule 4 of 4' || return 1
+	explain_says "$HOST" 203.0.113.2 udp 53 -- '^class: default: no rule takes it' '^uplink: fiber: ' || return 1
+	explain_says 192.168.9.9 203.0.113.2 icmp -- 'drop_spoofed_source' || return 1
+	# asked wrong: usage, exit 2
+	bsc explain "$HOST" 203.0.113.2 sctp >/dev/null 2>&1
+	(($? == 2)) || { echo "explain with a bad PROTO did not exit 2"; return 1; }
+}
+
 t_fiber_cut() {
 	local d0 d1
 	stream_go voip 60 || return 1
@@ -127,10 +154,10 @@ t_fiber_cut() {
 	((d1 >= d0 + 3)) || { echo "the guests' pings were not counted as drop_class_no_uplink"; return 1; }
 	ping_from "$OFFICE" || { echo "office's ping not answered through sat"; return 1; }
 	bsc status | grep -q '^guests .*none .*no uplink it may use' || { echo "status does not show guests without an uplink"; bsc status; return 1; }
+	explain_says "$GUEST" 203.0.113.2 icmp -- '^class: guests' '^uplink: none: .*drop_class_no_uplink' || return 1
+	explain_says "$HOST" "$LAB_UDPECHO_IP" udp "$LAB_UDPECHO_PORT" -- '^class: voip' '^uplink: cell: ' || return 1
 }
 
-# The default class's ping, from the LAN host's first address.
-HOST=10.77.0.10
 PINGP=
 on_uplink() { [[ $(flow_uplink "$1") == "$2" ]]; }
 answered() { grep -c "bytes from" "$WORK/ping.out"; }
@@ -192,7 +219,8 @@ setup "lab site ${PREFIX}* is up; lab.conf with the classes voip, office and gue
 check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_out "no daemon"
 check "status --json: default, voip and guests on fiber, office on sat; bpftool's policy dump names them" t_status_classes
 check "a new flow leaves by its class's uplink: office's ping through sat, the guest's through fiber, counted in their classes" t_each_class_its_uplink
-check "fiber blackholed: the voip stream moves to cell as one flow; the guests (metered = no) dropped as drop_class_no_uplink, shown with no uplink; office stays on sat" t_fiber_cut
+check "explain: each class's flow by its rule (the first that takes it) with its uplink and NAT address; the default class for the rest; a foreign source dropped as drop_spoofed_source; a bad question exits 2" t_explain
+check "fiber blackholed: the voip stream moves to cell as one flow; the guests (metered = no) dropped as drop_class_no_uplink, shown with no uplink (and so explained); office stays on sat" t_fiber_cut
 check "during the cut, on cell: a voip stream, the tunnel's TCP connection, the default class's ping" t_flows_on_cell
 check "fiber back: every class on its uplink again after the hold; the tunnel (failback = reset-tcp) reset at once (tx_rst_moved), the voip stream (move-udp) back on fiber as one flow, the default class's ping (stay) still on cell, the guests answered through fiber" t_fiber_back
 check "SIGTERM: exit 0" t_exit_clean

@@ -102,8 +102,8 @@ suite ops 27 240 tests/ops.sh
 suite drill 23 360 tests/drill.sh
 SOAK_CYCLES=10 suite soak 9 300 tests/soak.sh
 suite report 13 240 tests/report.sh
-suite classes 8 120 tests/classes.sh
-suite balance 6 120 tests/balance.sh
+suite classes 9 120 tests/classes.sh
+suite balance 7 120 tests/balance.sh
 suite load 6 120 tests/load.sh
 suite bench 1 300 tests/bench_smoke.sh
 suite linkemu 17 300 tests/linkemu_test.sh

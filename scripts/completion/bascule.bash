@@ -8,7 +8,7 @@
 # /etc/bascule/bascule.conf).  It needs nothing but bash, sed and grep (not
 # the bash-completion package).
 
-_bascule_commands="run check-config status flows uplink purge reload health events drill probe report help"
+_bascule_commands="run check-config status flows explain uplink purge reload health events drill probe report help"
 _bascule_uplink_verbs="activate auto down drain up undrain"
 
 # Uplink names, one a line.  $1: the pin root given on the line, $2: the

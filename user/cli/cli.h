@@ -23,6 +23,9 @@ struct bsc_cli_cmd {
 extern const struct bsc_cli_cmd bsc_cli_daemon_cmds[]; /* cmd_daemon.c */
 extern const struct bsc_cli_cmd bsc_cli_maps_cmds[];   /* cmd_maps.c */
 
+/* `explain SRC DST PROTO [PORT] ...` (explain.c) */
+int cmd_explain(int argc, char **argv, const struct bsc_cli *cli);
+
 /* The message (may be NULL) and the usage on stderr; returns 2. */
 int bsc_cli_usage(const char *msg);
 /* Open the pinned maps, or say why not on stderr (-1). */

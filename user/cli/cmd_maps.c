@@ -187,6 +187,7 @@ static int cmd_purge(int argc, char **argv, const struct bsc_cli *cli)
 const struct bsc_cli_cmd bsc_cli_maps_cmds[] = {
 	{ "status", cmd_status },
 	{ "flows", cmd_flows },
+	{ "explain", cmd_explain },
 	{ "uplink", cmd_uplink },
 	{ "purge", cmd_purge },
 	{ NULL },
