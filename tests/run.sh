@@ -92,7 +92,7 @@ suite history 19 120 "$BUILD/tests/test_history"
 suite health 89 60 "$BUILD/tests/test_health"
 suite probe 129 180 "$BUILD/tests/test_probe"
 suite probe-lab 8 120 tests/probe_lab.sh
-suite metrics 11 120 "$BUILD/tests/test_metrics"
+suite metrics 12 120 "$BUILD/tests/test_metrics"
 suite dataplane 187 180 "$BUILD/tests/test_dataplane"
 suite fuzz 2 240 tests/fuzz/run.sh
 suite integration 25 180 tests/integration.sh

@@ -555,6 +555,63 @@ static void test_render_values(void **state)
 	free(t);
 }
 
+/* The classes' families, from the maps: a failover class's uplink, a
+ * balance class's members and shares (from its table), and a class's own
+ * counters on an uplink (its row of uplink_stats, summed over the CPUs). */
+static void test_render_classes(void **state)
+{
+	struct bsc_uplink_stats *v = calloc((size_t)E.ncpu, sizeof(*v));
+	static struct bsc_balance b;
+	struct bsc_policy voip = { .active = 1, .preferred = BSC_NO_UPLINK };
+	struct bsc_policy bulk = { .active = 0, .preferred = BSC_NO_UPLINK, .balance = 1 };
+	struct bsc_config cfg, saved;
+	uint32_t zero = 0, one = 1, two = 2, row = 1 * BSC_MAX_UPLINKS + 1, k;
+	uint64_t tx = 0;
+	char *t;
+	int c;
+
+	(void)state;
+	assert_non_null(v);
+	assert_int_equal(bpf_map_lookup_elem(E.m.config, &zero, &saved), 0);
+	cfg = saved;
+	cfg.n_classes = 3;
+	assert_int_equal(bpf_map_update_elem(E.m.config, &zero, &cfg, BPF_ANY), 0);
+	snprintf(voip.name, sizeof(voip.name), "voip");
+	snprintf(bulk.name, sizeof(bulk.name), "bulk");
+	assert_int_equal(bpf_map_update_elem(E.m.policy, &one, &voip, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(E.m.policy, &two, &bulk, BPF_ANY), 0);
+	for (k = 0; k < BSC_BALANCE_SLOTS; k++)
+		b.slot[k] = k % 4 ? 0 : 2; /* fiber 3/4, sat 1/4 */
+	assert_int_equal(bpf_map_update_elem(E.m.balance, &two, &b, BPF_ANY), 0);
+	for (c = 0; c < E.ncpu; c++) {
+		v[c].tx_packets = 7 + (uint64_t)c;
+		v[c].rx_bytes = 1000 * (uint64_t)(c + 1);
+		v[c].new_flows = 1;
+		tx += v[c].tx_packets;
+	}
+	assert_int_equal(bpf_map_update_elem(E.m.uplink_stats, &row, v, BPF_ANY), 0);
+	t = render(&E.view);
+	expect_line(t, "bascule_class_uplink_active{class=\"voip\",uplink=\"cell\"} 1");
+	expect_line(t, "bascule_class_uplink_active{class=\"voip\",uplink=\"fiber\"} 0");
+	expect_line(t, "bascule_class_uplink_active{class=\"bulk\",uplink=\"fiber\"} 1");
+	expect_line(t, "bascule_class_uplink_active{class=\"bulk\",uplink=\"sat\"} 1");
+	expect_line(t, "bascule_class_uplink_active{class=\"bulk\",uplink=\"cell\"} 0");
+	expect_line(t, "bascule_class_balance_share{class=\"bulk\",uplink=\"fiber\"} 0.750000");
+	expect_line(t, "bascule_class_balance_share{class=\"bulk\",uplink=\"sat\"} 0.250000");
+	expect_line(t, "bascule_class_packets_total{class=\"voip\",uplink=\"cell\",direction=\"tx\"} %" PRIu64, tx);
+	expect_line(t, "bascule_class_bytes_total{class=\"voip\",uplink=\"cell\",direction=\"rx\"} %" PRIu64,
+		    (uint64_t)(1000 * E.ncpu * (E.ncpu + 1) / 2));
+	expect_line(t, "bascule_class_new_flows_total{class=\"voip\",uplink=\"cell\"} %d", E.ncpu);
+	expect_line(t, "bascule_class_packets_total{class=\"voip\",uplink=\"fiber\",direction=\"tx\"} 0");
+	assert_null(strstr(t, "bascule_class_balance_share{class=\"voip\""));
+	free(t);
+	/* as it was, for the other tests' sums */
+	memset(v, 0, (size_t)E.ncpu * sizeof(*v));
+	assert_int_equal(bpf_map_update_elem(E.m.uplink_stats, &row, v, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(E.m.config, &zero, &saved, BPF_ANY), 0);
+	free(v);
+}
+
 static void test_render_every_reason(void **state)
 {
 	char *t = render(&E.view);
@@ -611,6 +668,9 @@ static void test_render_structure(void **state)
 		"bascule_drill_last_cutover_seconds", "bascule_uplink_priority",
 		"bascule_loop_lag_seconds", "bascule_history_write_failures_total",
 		"bascule_history_records_dropped_total",
+		"bascule_class_uplink_active", "bascule_class_balance_share",
+		"bascule_class_packets_total", "bascule_class_bytes_total",
+		"bascule_class_new_flows_total",
 	};
 	char fam[128] = "", seen[4096] = " ";
 	int samples = 0, families = 0, help_ok = 0;
@@ -923,6 +983,7 @@ int main(void)
 	T_ADD(test_render_every_reason);
 	T_ADD(test_render_state_sets);
 	T_ADD(test_render_structure);
+	T_ADD(test_render_classes);
 	T_ADD(test_render_promtool);
 	T_ADD(test_render_flows_from_the_last_pass);
 	T_ADD(test_render_without_view);

@@ -26,6 +26,7 @@
 #include "dataplane/flows.h"
 #include "health/health.h"
 #include "lib/log.h"
+#include "metrics/expo.h"
 #include "metrics/metrics.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -43,7 +44,7 @@ struct row {
 };
 
 /* Label values escape backslash, double quote and newline. */
-static void escape_label(char *dst, size_t dlen, const char *src, size_t slen)
+void bsc_expo_escape(char *dst, size_t dlen, const char *src, size_t slen)
 {
 	size_t i, o = 0;
 
@@ -70,7 +71,7 @@ static const char *fmt_double(char *buf, size_t len, double d)
 	return buf;
 }
 
-static void family(FILE *out, const char *name, const char *type, const char *help)
+void bsc_expo_family(FILE *out, const char *name, const char *type, const char *help)
 {
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -126,7 +127,7 @@ static int collect_rows(struct row *rows, const struct bsc_maps *maps,
 			memcpy(name, vu->name, BSC_NAME_LEN);
 			name[BSC_NAME_LEN] = '\0';
 			memset(r, 0, sizeof(*r));
-			escape_label(r->label, sizeof(r->label), name, BSC_NAME_LEN);
+			bsc_expo_escape(r->label, sizeof(r->label), name, BSC_NAME_LEN);
 			r->vu = vu;
 			r->idx = match_idx(mu, have, i, name);
 			if (r->idx >= 0)
@@ -141,7 +142,7 @@ static int collect_rows(struct row *rows, const struct bsc_maps *maps,
 				continue;
 			r = &rows[n++];
 			memset(r, 0, sizeof(*r));
-			escape_label(r->label, sizeof(r->label), mu[i].name, BSC_NAME_LEN);
+			bsc_expo_escape(r->label, sizeof(r->label), mu[i].name, BSC_NAME_LEN);
 			r->idx = i;
 			r->u = mu[i];
 		}
@@ -168,13 +169,13 @@ static void render_view(FILE *out, const struct row *rows, int n)
 {
 	int i, h;
 
-	family(out, "bascule_uplink_up", "gauge",
+	bsc_expo_family(out, "bascule_uplink_up", "gauge",
 	       "Whether the probes find the uplink working: 1 when its health is up or degraded, else 0.");
 	for (i = 0; i < n; i++)
 		sample_u64(out, "bascule_uplink_up", &rows[i],
 			   rows[i].vu->health == BSC_H_UP || rows[i].vu->health == BSC_H_DEGRADED);
 
-	family(out, "bascule_uplink_health", "gauge",
+	bsc_expo_family(out, "bascule_uplink_health", "gauge",
 	       "Health of the uplink as the controller judges it: 1 for the current health, 0 for the others.");
 	for (i = 0; i < n; i++) {
 		int cur = rows[i].vu->health;
@@ -186,56 +187,56 @@ static void render_view(FILE *out, const struct row *rows, int n)
 				rows[i].label, bsc_health_names[h], h == cur);
 	}
 
-	family(out, "bascule_uplink_priority", "gauge",
+	bsc_expo_family(out, "bascule_uplink_priority", "gauge",
 	       "The uplink's configured priority: the lowest is the primary, the others backups.");
 	for (i = 0; i < n; i++)
 		sample_u64(out, "bascule_uplink_priority", &rows[i], rows[i].vu->priority);
-	family(out, "bascule_uplink_held", "gauge",
+	bsc_expo_family(out, "bascule_uplink_held", "gauge",
 	       "Whether the uplink is held down by flap damping (1) or not (0).");
 	for (i = 0; i < n; i++)
 		sample_u64(out, "bascule_uplink_held", &rows[i], !!rows[i].vu->held);
 
-	family(out, "bascule_uplink_carrier", "gauge",
+	bsc_expo_family(out, "bascule_uplink_carrier", "gauge",
 	       "Whether the uplink's interface has carrier (1) or not (0).");
 	for (i = 0; i < n; i++)
 		sample_u64(out, "bascule_uplink_carrier", &rows[i], !!rows[i].vu->carrier);
 
-	family(out, "bascule_uplink_path_warning", "gauge",
+	bsc_expo_family(out, "bascule_uplink_path_warning", "gauge",
 	       "Whether the kernel's routing cannot carry the uplink's probes (1: the reason is in `bascule health`) or can (0).");
 	for (i = 0; i < n; i++)
 		sample_u64(out, "bascule_uplink_path_warning", &rows[i], !!rows[i].vu->path_warning);
 
-	family(out, "bascule_uplink_rtt_seconds", "gauge",
+	bsc_expo_family(out, "bascule_uplink_rtt_seconds", "gauge",
 	       "Mean probe round-trip time over the uplink's loss/RTT window, in seconds.");
 	for (i = 0; i < n; i++)
 		sample_dbl(out, "bascule_uplink_rtt_seconds", &rows[i], rows[i].vu->rtt_ms / 1000.0);
 
-	family(out, "bascule_uplink_jitter_seconds", "gauge",
+	bsc_expo_family(out, "bascule_uplink_jitter_seconds", "gauge",
 	       "Mean change of the probe round-trip time between consecutive probes, in seconds.");
 	for (i = 0; i < n; i++)
 		sample_dbl(out, "bascule_uplink_jitter_seconds", &rows[i],
 			   rows[i].vu->jitter_ms / 1000.0);
 
-	family(out, "bascule_uplink_loss_ratio", "gauge",
+	bsc_expo_family(out, "bascule_uplink_loss_ratio", "gauge",
 	       "Fraction of probes lost over the uplink's loss/RTT window (0 to 1).");
 	for (i = 0; i < n; i++)
 		sample_dbl(out, "bascule_uplink_loss_ratio", &rows[i], rows[i].vu->loss_pct / 100.0);
 
-	family(out, "bascule_uplink_transitions_total", "counter",
+	bsc_expo_family(out, "bascule_uplink_transitions_total", "counter",
 	       "Health changes of the uplink since the controller started.");
 	for (i = 0; i < n; i++)
 		sample_u64(out, "bascule_uplink_transitions_total", &rows[i], rows[i].vu->transitions);
 
-	family(out, "bascule_probes_sent_total", "counter", "Probes sent through the uplink.");
+	bsc_expo_family(out, "bascule_probes_sent_total", "counter", "Probes sent through the uplink.");
 	for (i = 0; i < n; i++)
 		sample_u64(out, "bascule_probes_sent_total", &rows[i], rows[i].vu->probes_sent);
 
-	family(out, "bascule_probes_ok_total", "counter",
+	bsc_expo_family(out, "bascule_probes_ok_total", "counter",
 	       "Probes through the uplink answered in time.");
 	for (i = 0; i < n; i++)
 		sample_u64(out, "bascule_probes_ok_total", &rows[i], rows[i].vu->probes_ok);
 
-	family(out, "bascule_probes_failed_total", "counter",
+	bsc_expo_family(out, "bascule_probes_failed_total", "counter",
 	       "Probes through the uplink not answered in time, or failed.");
 	for (i = 0; i < n; i++)
 		sample_u64(out, "bascule_probes_failed_total", &rows[i], rows[i].vu->probes_failed);
@@ -265,7 +266,7 @@ static void render_maps(FILE *out, const struct bsc_maps *maps, const struct row
 	size_t k;
 	int i, s;
 
-	family(out, "bascule_uplink_dataplane_state", "gauge",
+	bsc_expo_family(out, "bascule_uplink_dataplane_state", "gauge",
 	       "State of the uplink in the data plane's map: 1 for the current state, 0 for the others.");
 	for (i = 0; i < n; i++) {
 		uint32_t cur = rows[i].u.state;
@@ -277,14 +278,14 @@ static void render_maps(FILE *out, const struct bsc_maps *maps, const struct row
 				rows[i].label, bsc_state_names[s], (uint32_t)s == cur);
 	}
 
-	family(out, "bascule_uplink_active", "gauge",
+	bsc_expo_family(out, "bascule_uplink_active", "gauge",
 	       "Whether new flows of the default policy leave through the uplink (1) or not (0), from the data plane's policy map.");
 	if (have_pol)
 		for (i = 0; i < n; i++)
 			sample_u64(out, "bascule_uplink_active", &rows[i],
 				   rows[i].idx >= 0 && pol.active == (uint32_t)rows[i].idx);
 
-	family(out, "bascule_uplink_packets_total", "counter",
+	bsc_expo_family(out, "bascule_uplink_packets_total", "counter",
 	       "Packets forwarded by the data plane through the uplink: tx is LAN to uplink, rx is uplink to LAN.");
 	for (i = 0; i < n; i++)
 		if (rows[i].have_st)
@@ -294,7 +295,7 @@ static void render_maps(FILE *out, const struct bsc_maps *maps, const struct row
 				rows[i].label, (uint64_t)rows[i].st.tx_packets,
 				rows[i].label, (uint64_t)rows[i].st.rx_packets);
 
-	family(out, "bascule_uplink_bytes_total", "counter",
+	bsc_expo_family(out, "bascule_uplink_bytes_total", "counter",
 	       "Bytes forwarded by the data plane through the uplink (frames as seen by XDP): tx is LAN to uplink, rx is uplink to LAN.");
 	for (i = 0; i < n; i++)
 		if (rows[i].have_st)
@@ -305,7 +306,7 @@ static void render_maps(FILE *out, const struct bsc_maps *maps, const struct row
 				rows[i].label, (uint64_t)rows[i].st.rx_bytes);
 
 	for (k = 0; k < sizeof(simple) / sizeof(simple[0]); k++) {
-		family(out, simple[k].name, "counter", simple[k].help);
+		bsc_expo_family(out, simple[k].name, "counter", simple[k].help);
 		for (i = 0; i < n; i++) {
 			uint64_t val;
 
@@ -316,15 +317,15 @@ static void render_maps(FILE *out, const struct bsc_maps *maps, const struct row
 		}
 	}
 
-	family(out, "bascule_uplink_flows", "gauge", "Flows bound to the uplink, as the daemon's last expiry pass counted them (every gc_interval_ms; a scrape does not walk the table).");
+	bsc_expo_family(out, "bascule_uplink_flows", "gauge", "Flows bound to the uplink, as the daemon's last expiry pass counted them (every gc_interval_ms; a scrape does not walk the table).");
 	for (i = 0; i < n; i++)
 		sample_u64(out, "bascule_uplink_flows", &rows[i], (uint64_t)rows[i].flows);
 
-	family(out, "bascule_flows", "gauge", "Flows in the flow table, all uplinks together, as of the last expiry pass.");
+	bsc_expo_family(out, "bascule_flows", "gauge", "Flows in the flow table, all uplinks together, as of the last expiry pass.");
 	if (maps)
 		fprintf(out, "bascule_flows %ld\n", total);
 
-	family(out, "bascule_uplink_nat_port_use_ratio", "gauge",
+	bsc_expo_family(out, "bascule_uplink_nat_port_use_ratio", "gauge",
 	       "Flows on the uplink divided by the ports of its NAT range (nat_ports, 16384-32767 by default) available per remote endpoint. "
 	       "An upper-bound indicator only: ports run out towards one remote address, port and protocol, "
 	       "so this overstates the pressure when flows go to many endpoints.");
@@ -332,7 +333,7 @@ static void render_maps(FILE *out, const struct bsc_maps *maps, const struct row
 		sample_dbl(out, "bascule_uplink_nat_port_use_ratio", &rows[i],
 			   (double)rows[i].flows / (double)bsc_uplink_nat_ports(&rows[i].u));
 
-	family(out, "bascule_packets_total", "counter",
+	bsc_expo_family(out, "bascule_packets_total", "counter",
 	       "Packets seen by the data plane, by reason: fwd_* forwarded by XDP, pass_* handed to the kernel (XDP_PASS), "
 	       "drop_* dropped (XDP_DROP), tx_rst_* answered with a TCP reset, flow_rebound and icmp_error_translated "
 	       "forwarded with that special handling.");
@@ -351,38 +352,40 @@ void bsc_metrics_render(FILE *out, const struct bsc_maps *maps, const struct bsc
 	if (v)
 		render_view(out, rows, n);
 	render_maps(out, maps, rows, n, total);
+	if (maps)
+		bsc_expo_classes(out, maps);
 	if (v) {
-		family(out, "bascule_active_uplink_changes_total", "counter",
+		bsc_expo_family(out, "bascule_active_uplink_changes_total", "counter",
 		       "Changes of the default policy's active uplink made by the controller since it started.");
 		fprintf(out, "bascule_active_uplink_changes_total %" PRIu64 "\n", v->active_changes);
-		family(out, "bascule_start_time_seconds", "gauge",
+		bsc_expo_family(out, "bascule_start_time_seconds", "gauge",
 		       "Start time of the controller since the Unix epoch, in seconds.");
 		fprintf(out, "bascule_start_time_seconds %" PRIu64 "\n", v->start_time_s);
-		family(out, "bascule_drills_total", "counter",
+		bsc_expo_family(out, "bascule_drills_total", "counter",
 		       "Continuity drills run since the controller started (a refused one is not counted).");
 		fprintf(out, "bascule_drills_total %" PRIu64 "\n", v->drills);
-		family(out, "bascule_loop_lag_seconds", "gauge",
+		bsc_expo_family(out, "bascule_loop_lag_seconds", "gauge",
 		       "How late the controller's event loop ran its tick, worst of the last 5 to 10 s: what held the loop (probes and failover wait behind it).");
 		fprintf(out, "bascule_loop_lag_seconds %.6f\n", (double)v->loop_lag_ns / 1e9);
 		if (v->hist_on) {
-			family(out, "bascule_history_write_failures_total", "counter",
+			bsc_expo_family(out, "bascule_history_write_failures_total", "counter",
 			       "History records the database refused (SQLite errors) since the start.");
 			fprintf(out, "bascule_history_write_failures_total %" PRIu64 "\n",
 				v->hist_failed);
-			family(out, "bascule_history_records_dropped_total", "counter",
+			bsc_expo_family(out, "bascule_history_records_dropped_total", "counter",
 			       "History records dropped since the start because the writer's queue was full (a disk that does not keep up).");
 			fprintf(out, "bascule_history_records_dropped_total %" PRIu64 "\n",
 				v->hist_dropped);
 		}
 		if (v->drill_known) {
-			family(out, "bascule_drill_last_end_time_seconds", "gauge",
+			bsc_expo_family(out, "bascule_drill_last_end_time_seconds", "gauge",
 			       "End of the last continuity drill since the Unix epoch, in seconds.");
 			fprintf(out, "bascule_drill_last_end_time_seconds %.3f\n", v->drill_end_s);
-			family(out, "bascule_drill_last_passed", "gauge",
+			bsc_expo_family(out, "bascule_drill_last_passed", "gauge",
 			       "Whether the last continuity drill passed (1) or not (0).");
 			fprintf(out, "bascule_drill_last_passed %d\n", !!v->drill_passed);
 			if (v->drill_cutover_ms >= 0) {
-				family(out, "bascule_drill_last_cutover_seconds", "gauge",
+				bsc_expo_family(out, "bascule_drill_last_cutover_seconds", "gauge",
 				       "Cut-over measured by the last continuity drill, in seconds.");
 				fprintf(out, "bascule_drill_last_cutover_seconds %.6f\n",
 					v->drill_cutover_ms / 1000.0);
