@@ -108,6 +108,8 @@ t_each_class_its_uplink() {
 	(($(cls office '["tx_packets"]') >= 3 && $(cls guests '["tx_packets"]') >= 3 && $(cls office '["new_flows"]') >= 1)) ||
 		{ echo "not counted in their classes: office $(cls office ''), guests $(cls guests '')"; return 1; }
 	echo "= office: $(cls office '["tx_packets"]') packets out, guests: $(cls guests '["tx_packets"]')"
+	bsc flows 200 | grep -E "^icmp +$OFFICE:[0-9]+ .* class office$" | sed 's/^/= flows: /' | grep -q . ||
+		{ echo "bascule flows does not show office's flow in its class:"; bsc flows 200; return 1; }
 }
 
 # explain_says ARGS -- LINE...: `bascule explain ARGS` prints each LINE
@@ -218,7 +220,7 @@ setup "prerequisites: root, $BASCULE, bpftool" t_prereq bpftool ip ping
 setup "lab site ${PREFIX}* is up; lab.conf with the classes voip, office and guests" t_lab_up
 check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_out "no daemon"
 check "status --json: default, voip and guests on fiber, office on sat; bpftool's policy dump names them" t_status_classes
-check "a new flow leaves by its class's uplink: office's ping through sat, the guest's through fiber, counted in their classes" t_each_class_its_uplink
+check "a new flow leaves by its class's uplink: office's ping through sat, the guest's through fiber, counted in their classes; bascule flows names the class" t_each_class_its_uplink
 check "explain: each class's flow by its rule (the first that takes it) with its uplink and NAT address; the default class for the rest; a foreign source dropped as drop_spoofed_source; a bad question exits 2" t_explain
 check "fiber blackholed: the voip stream moves to cell as one flow; the guests (metered = no) dropped as drop_class_no_uplink, shown with no uplink (and so explained); office stays on sat" t_fiber_cut
 check "during the cut, on cell: a voip stream, the tunnel's TCP connection, the default class's ping" t_flows_on_cell

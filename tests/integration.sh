@@ -329,7 +329,7 @@ t_idle_expiry() {
 	cli=$!
 	BG_PIDS+=("$cli")
 	for ((i = 0; i < 50; i++)); do
-		nat=$(bsc flows 100000 | awk -v s="10.77.0.10:$port" '$2 ~ "^" s "$" || $2 == s { split($(NF-2), a, ":"); print a[2] }' | head -n 1)
+		nat=$(bsc flows 100000 | awk -v s="10.77.0.10:$port" '$2 ~ "^" s "$" || $2 == s { split($9, a, ":"); print a[2] }' | head -n 1)
 		[[ -n "$nat" ]] && break
 		sleep 0.1
 	done

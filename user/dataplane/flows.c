@@ -489,6 +489,7 @@ struct print_arg {
 	FILE *out;
 	int left;
 	uint64_t now;
+	char cls[BSC_MAX_CLASSES][BSC_NAME_LEN + 1]; /* the classes' names, from policy */
 };
 
 static const char *proto_name(uint8_t p)
@@ -506,18 +507,30 @@ static int print_cb(const struct bsc_flow_key *k, const struct bsc_flow *f, void
 	inet_ntop(AF_INET, &k->saddr, s, sizeof(s));
 	inet_ntop(AF_INET, &k->daddr, d, sizeof(d));
 	inet_ntop(AF_INET, &f->nat_addr, n, sizeof(n));
-	fprintf(p->out, "%-4s %15s:%-5u -> %15s:%-5u via uplink %u as %s:%u  idle %.1fs%s\n",
+	fprintf(p->out, "%-4s %15s:%-5u -> %15s:%-5u via uplink %u as %s:%u  idle %.1fs  class %s%s\n",
 		proto_name(k->proto), s, ntohs(k->sport), d, ntohs(k->dport), f->uplink, n,
 		ntohs(f->nat_port),
 		(double)bsc_flow_idle_ns(f->last, p->now) / 1e9,
+		f->policy < BSC_MAX_CLASSES && p->cls[f->policy][0] ? p->cls[f->policy] :
+		f->policy ? "?" : "default",
 		f->nat_addr ? "" : "  (moving: rebound by its next packet)");
 	return 0;
 }
 
 void bsc_flows_print(const struct bsc_maps *m, FILE *out, int limit)
 {
-	struct print_arg p = { .out = out, .left = limit, .now = bsc_now_ns() };
+	static struct print_arg p;
 	struct bsc_walk w = { 0 };
+	struct bsc_policy pol;
+	uint32_t c;
+
+	memset(&p, 0, sizeof(p));
+	p.out = out;
+	p.left = limit;
+	p.now = bsc_now_ns();
+	for (c = 0; c < BSC_MAX_CLASSES; c++)
+		if (!bsc_policy_read(m, c, &pol))
+			snprintf(p.cls[c], sizeof(p.cls[c]), "%.*s", BSC_NAME_LEN, pol.name);
 
 	/* a batch at a time, up to the limit: 50 lines of a million flows
 	 * read a few batches, not the table */
