@@ -92,9 +92,15 @@ sys.exit(v["name"] != "bulk" or v["balance"] != 1)' || return 1
 		{ echo "bulk: $(sj "[c for c in d['classes'] if c['name'] == 'bulk']")"; return 1; }
 	# the uplinks that came up after the first rejoin after the failback
 	# hold (3 s in lab.conf), as any newcomer to a balance
-	wait_for 100 grep -q 'class bulk: balance over .* -> over fiber cell$' "$DAEMON_LOG" ||
+	wait_for 100 grep -q 'class bulk: .* -> fiber+cell (balance: its usable members)$' "$DAEMON_LOG" ||
 		{ echo "bulk's balance is not over fiber and cell:"; grep 'class bulk' "$DAEMON_LOG"; return 1; }
 	grep 'class bulk' "$DAEMON_LOG" | sed 's/^/= /'
+	# and each change is an event, for `bascule events` and the hooks
+	bsc events --json | "$PY" -c '
+import json, sys
+ev = [e for e in json.load(sys.stdin) if e["kind"] == "class" and e["uplink"] == "bulk"]
+print("= events: " + ", ".join("%s -> %s" % (e["old"], e["new"]) for e in ev))
+sys.exit(not ev or ev[-1]["new"] != "fiber+cell")' || return 1
 	# status shows both members with their shares of the table (3:1)
 	wait_until 50 sj "[(b['uplink'], round(b['share'] * 4)) for c in d['classes'] if c['name'] == 'bulk' for b in c['balance']] == [('fiber', 3), ('cell', 1)]" ||
 		{ echo "bulk's members in status --json: $(sj "[c['balance'] for c in d['classes'] if c['name'] == 'bulk']")"; return 1; }

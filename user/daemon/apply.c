@@ -187,8 +187,14 @@ static void balance_commit(struct daemon *d, const struct bsc_candidate *cand, u
 		bsc_log(LOG_ERR, "cannot write class %s's balance: %s", cc->name, strerror(errno));
 		return;
 	}
-	bsc_log(LOG_NOTICE, "class %s: balance over%s -> over%s", cc->name, was[0] ? was : " none",
-		is[0] ? is : " none (its new flows are dropped)");
+	for (i = 0; was[i]; i++) /* " fiber cell" -> "fiber+cell", for the event */
+		was[i] = was[i] == ' ' ? '+' : was[i];
+	for (i = 0; is[i]; i++)
+		is[i] = is[i] == ' ' ? '+' : is[i];
+	if (strcmp(was, is))
+		daemon_record(d, "class", cc->name, was[0] ? was + 1 : "none", is[0] ? is + 1 : "none",
+			      is[0] ? "balance: its usable members" :
+			      "balance: no member usable, its new flows are dropped");
 	pol->balance = 1;
 	pol->persist_source = (uint8_t)cc->persist_source;
 	pol->preferred = BSC_NO_UPLINK;
@@ -228,9 +234,11 @@ static void classes_commit(struct daemon *d, const struct daemon_plan *p, uint64
 		if (next == pol.active && pol.preferred == BSC_NO_UPLINK && !pol.balance)
 			continue;
 		if (next != cur)
-			bsc_log(LOG_NOTICE, "class %s: %s -> %s", d->cfg->classes[c].name,
-				cur < (uint32_t)d->n ? d->up[cur].cfg->name : "none",
-				next < (uint32_t)d->n ? d->up[next].cfg->name : "none (its new flows are dropped)");
+			daemon_record(d, "class", d->cfg->classes[c].name,
+				      cur < (uint32_t)d->n ? d->up[cur].cfg->name : "none",
+				      next < (uint32_t)d->n ? d->up[next].cfg->name : "none",
+				      next < (uint32_t)d->n ? "best usable uplink of its list by health" :
+				      "no uplink it may use: its new flows are dropped");
 		pol.active = next;
 		pol.preferred = BSC_NO_UPLINK;
 		pol.balance = 0;

@@ -15,7 +15,7 @@
 struct bsc_event {
 	uint64_t realtime_ns;
 	uint64_t mono_ns;
-	char kind[16];          /* "uplink" or "active" */
+	char kind[16];          /* "uplink", "active" or "class" */
 	char uplink[16];
 	char old_state[16];
 	char new_state[16];
