@@ -840,6 +840,55 @@ static void test_report_without_history(void **state)
 	free(buf);
 }
 
+/* The plan lists the traffic classes in the operator's words, in file
+ * order and the default class last; without classes, no such line. */
+static void test_report_lists_the_classes(void **state)
+{
+	struct bsc_report_opts o = { .from_ms = T0 - DAY, .to_ms = T0, .now_ms = T0,
+				     .format = BSC_REPORT_MD, .history_note = "history is off" };
+	char text[8192], err[2048], *buf = NULL;
+	struct bsc_cfg *cfg = malloc(sizeof(*cfg));
+	const char *a, *b;
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	assert_non_null(cfg);
+	snprintf(text, sizeof(text), report_conf, "Shop");
+	strcat(text, "[uplink sat]\ninterface = wan2\ngateway = 100.64.0.1\npriority = 30\n"
+		     "[class phones]\nmatch = dscp ef\nuplinks = fiber cell\nfailback = move-udp\n"
+		     "[class guests]\nmatch = src 10.77.0.128/25\nuplinks = fiber sat\nmetered = no\n"
+		     "[class vpn]\nmatch = proto tcp dport 1194\nuplinks = fiber\nfailback = reset-tcp\n"
+		     "fallback = any\n"
+		     "[class bulk]\nmatch = proto tcp dport 443\nbalance = fiber:3 sat:1\npersist = source\n");
+	OK(bsc_config_parse_string(text, "report.conf", cfg, err, sizeof(err)));
+	out = open_memstream(&buf, &len);
+	OK(bsc_report_write(cfg, NULL, &o, out));
+	fclose(out);
+	assert_non_null(a = strstr(buf, "- **phones**: fiber, then cell; with none of them working, it waits "
+					"(its new connections are refused). When a better link is back, its calls "
+					"move back too.\n"));
+	assert_non_null(strstr(buf, "- **guests**: fiber, then sat; never a metered link;"));
+	assert_non_null(strstr(buf, "- **vpn**: fiber only; with none of them working, any link that works. "
+				    "When a better link is back, its calls move back too, and its connections "
+				    "are restarted there.\n"));
+	assert_non_null(strstr(buf, "- **bulk**: spread over fiber (3 in 4) and sat (1 in 4), each connection "
+				    "staying on its link and each computer's connections all on one;"));
+	assert_non_null(b = strstr(buf, "- **Everything else**: every link, in the order above. When a better "
+					"link is back, its calls and connections in progress stay where they are.\n"));
+	assert_true(a < b);
+	free(buf);
+	/* without classes: none of it */
+	snprintf(text, sizeof(text), report_conf, "Shop");
+	OK(bsc_config_parse_string(text, "report.conf", cfg, err, sizeof(err)));
+	out = open_memstream(&buf, &len);
+	OK(bsc_report_write(cfg, NULL, &o, out));
+	fclose(out);
+	assert_null(strstr(buf, "Everything else"));
+	free(buf);
+	free(cfg);
+}
+
 static void test_duration_format(void **state)
 {
 	static const struct {
@@ -883,6 +932,7 @@ int main(void)
 	T(test_report_escapes_a_hostile_site_name);
 	T(test_report_markdown_says_the_same);
 	T_ADD(test_report_without_history);
+	T_ADD(test_report_lists_the_classes);
 	T_ADD(test_duration_format);
 
 	setenv("TZ", "UTC", 1);

@@ -169,6 +169,48 @@ void rpt_site_section(struct doc *d, const struct model *m)
 	rpt_section_end(d);
 }
 
+/* A traffic class in the operator's words: where its traffic goes, what
+ * it never uses, what happens with none of its links, and at failback. */
+static void class_item(struct doc *d, const struct model *m, const struct bsc_class_cfg *k)
+{
+	const struct bsc_cfg *c = m->cfg;
+	static const char *const back[] = {
+		[BSC_FAILBACK_STAY] = "its calls and connections in progress stay where they are",
+		[BSC_FAILBACK_MOVE_UDP] = "its calls move back too",
+		[BSC_FAILBACK_RESET_TCP] = "its calls move back too, and its connections are restarted there",
+	};
+	uint32_t sum = 0;
+	int i;
+
+	rpt_item_open(d);
+	rpt_b(d, "%s", k == &c->classes[0] ? "Everything else" : k->name);
+	rpt_t(d, ": ");
+	if (!k->n_uplinks) {
+		rpt_t(d, "every link, in the order above");
+	} else if (k->balance) {
+		for (i = 0; i < k->n_uplinks; i++)
+			sum += k->weights[i];
+		rpt_t(d, "spread over ");
+		for (i = 0; i < k->n_uplinks; i++)
+			rpt_t(d, "%s (%u in %u)%s", c->uplinks[k->uplinks[i]].name, k->weights[i], sum,
+			      i + 2 < k->n_uplinks ? ", " : i + 1 < k->n_uplinks ? " and " : "");
+		rpt_t(d, ", each connection staying on its link%s",
+		      k->persist_source ? " and each computer's connections all on one" : "");
+	} else {
+		for (i = 0; i < k->n_uplinks; i++)
+			rpt_t(d, "%s%s", c->uplinks[k->uplinks[i]].name,
+			      i + 1 < k->n_uplinks ? ", then " : "");
+		rpt_t(d, k->n_uplinks == 1 ? " only" : "");
+	}
+	if (!k->metered)
+		rpt_t(d, "; never a metered link");
+	if (k->n_uplinks)
+		rpt_t(d, "; with none of them working, %s",
+		      k->fallback_any ? "any link that works" : "it waits (its new connections are refused)");
+	rpt_t(d, ". When a better link is back, %s.", back[bsc_class_failback(c, (int)(k - c->classes))]);
+	rpt_item_close(d);
+}
+
 void rpt_automatic_section(struct doc *d, const struct model *m)
 {
 	const struct bsc_cfg *c = m->cfg;
@@ -223,6 +265,9 @@ void rpt_automatic_section(struct doc *d, const struct model *m)
 	      c->failback_moves_flows ? "Calls and other datagram traffic move back too." :
 	      "Calls in progress stay on the backup until they end.");
 	rpt_item_close(d);
+	/* the traffic classes, in file order, the default class last */
+	for (k = 1; c->n_classes > 1 && k <= c->n_classes; k++)
+		class_item(d, m, &c->classes[k % c->n_classes]);
 	for (k = 0; k < c->n_uplinks; k++) {
 		const struct bsc_uplink_cfg *u = &c->uplinks[m->order[k]];
 
