@@ -46,10 +46,13 @@
 # Then BPF_PROG_TEST_RUN figures that wall-clock noise barely touches: the
 # limit, the lookup limit, bascule_lan and bascule_wan over a large repeat
 # at 1 and 1,000,000 flows (bench nsloop), and the controller's flow sweep
-# over 1,000,000 flows (bench gcsweep).
+# over 1,000,000 flows (bench gcsweep).  bascule_lan again over 1,000,000
+# flows with 64 traffic classes (63 rules that no flow matches: every new
+# flow walks them all, the classifier's worst case), against the class-less
+# figures of the same run.
 #
 # The lines starting with RESULT close the output (README, issues 5 and
-# 13): loop ns/packet, the sweep, the new-flow rate, sink and offered rates,
+# 13): the classes' line, loop ns/packet, the sweep, the new-flow rate, sink and offered rates,
 # the ratios to the lookup limit, then the six of issue 5, exactly, as the
 # last lines.  Exit status 0 when every figure was measured and is
 # positive, 1 otherwise.
@@ -489,6 +492,12 @@ for f in 1 1000000; do
 	R[loop_limit,$f]=$(kv "$LOOP" limit_ns)
 	R[loop_look,$f]=$(kv "$LOOP" lookup_limit_ns)
 done
+# the same with 64 classes (63 rules none of the flows match, and the
+# default): a new flow walks every rule; an established one none
+LOOP=$(E taskset -c "$GEN_CPU" "$BENCH" nsloop "$BPF_OBJ" lan0 wan0 1000000 "$LOOP_RM" 63) || die "nsloop with classes"
+log "with 64 classes: $LOOP"
+R[cls_lan]=$(kv "$LOOP" lan_hit_ns)
+R[cls_miss]=$(kv "$LOOP" lan_miss_ns)
 # bindings bascule_lan alone makes per second on one core
 R[newloop]=$(awk -v m="${R[loop_miss,1000000]:-0}" 'BEGIN { printf "%.0f", (m > 0 ? 1e9 / m : 0) }')
 
@@ -574,6 +583,9 @@ done
 for v in "${R[loop_limit,1]}" "${R[loop_limit,1000000]}"; do
 	awk -v x="$v" 'BEGIN { exit !(x ~ /^-?[0-9]+(\.[0-9]+)?$/ && x + 0 > -20) }' || ok=0
 done
+printf 'RESULT classes=64 loop_ns_lan_miss=%.1f loop_ns_lan_miss_classes=%.1f new_flows_per_s_loop_classes=%.0f loop_ns_lan=%.1f loop_ns_lan_classes=%.1f ratio_established_classes=%.3f flows=1000000\n' \
+	"${R[loop_miss,1000000]}" "${R[cls_miss]}" "$(awk -v m="${R[cls_miss]}" 'BEGIN { print (m > 0 ? 1e9 / m : 0) }')" \
+	"${R[loop_lan,1000000]}" "${R[cls_lan]}" "$(awk -v a="${R[cls_lan]}" -v b="${R[loop_lan,1000000]}" 'BEGIN { print (b > 0 ? a / b : 0) }')"
 printf 'RESULT loop_ns_limit=%.1f loop_ns_lookup_limit=%.1f loop_ns_lan=%.1f loop_ns_wan=%.1f flows=1\n' \
 	"${R[loop_limit,1]}" "${R[loop_look,1]}" "${R[loop_lan,1]}" "${R[loop_wan,1]}"
 printf 'RESULT loop_ns_limit=%.1f loop_ns_lookup_limit=%.1f loop_ns_lan=%.1f loop_ns_wan=%.1f loop_ns_lan_miss=%.1f flows=1000000\n' \

@@ -37,11 +37,13 @@ lines_ok=$(tail -n 14 "$out" | awk -v n="$num" '
 	NR == 13 && $0 ~ "^RESULT ns_per_pkt_hit=" n " ns_per_pkt_miss=" n "$" { k++ }
 	NR == 14 && $0 ~ "^RESULT flip_to_effect_us=" n "$" { k++ }
 	END { print k + 0 }')
-if [ "$rc" -eq 0 ] && [ "$n" -eq 14 ] && [ "$bad" -eq 0 ] && [ "$lines_ok" -eq 14 ]; then
-	echo "ok 1 - bench (short): ran all three paths and the two limits, printed 14 RESULT lines with positive figures in their form, the six of issue 5 last"
+# ... and before them, the classes' line
+cls_ok=$(tail -n 15 "$out" | head -n 1 | grep -cE "^RESULT classes=64 loop_ns_lan_miss=$num loop_ns_lan_miss_classes=$num new_flows_per_s_loop_classes=$num loop_ns_lan=$num loop_ns_lan_classes=$num ratio_established_classes=$num flows=1000000$")
+if [ "$rc" -eq 0 ] && [ "$n" -eq 15 ] && [ "$bad" -eq 0 ] && [ "$lines_ok" -eq 14 ] && [ "$cls_ok" -eq 1 ]; then
+	echo "ok 1 - bench (short): ran all three paths and the two limits, printed 15 RESULT lines with positive figures in their form (64 classes' first), the six of issue 5 last"
 	echo "bench: 1 passed, 0 failed"
 else
-	echo "not ok 1 - bench (short): exit $rc, $n RESULT line(s), $bad without a positive figure, $lines_ok of the last fourteen lines in their form (the last six: issue 5's)"
+	echo "not ok 1 - bench (short): exit $rc, $n RESULT line(s), $bad without a positive figure, $lines_ok of the last fourteen lines in their form (the last six: issue 5's), classes' line $cls_ok"
 	echo "bench: 0 passed, 1 failed"
 	exit 1
 fi

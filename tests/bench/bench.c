@@ -1045,28 +1045,62 @@ static double loop_med(struct loop *l, int target, uint32_t dir, uint32_t repeat
 	return v[1];
 }
 
-/* nsloop BASCULE_OBJ LANIF WANIF NFLOWS [REPEAT]: bascule_lan and
+/* NCLASSES traffic classes in a private copy's maps: a rule each, none of
+ * which the bench's flows match (a destination they never have), so that a
+ * new flow walks every rule before it falls in the default class: the
+ * classifier's worst case.  Established flows are never classified. */
+static void classes_install(struct bpf_object *o, uint32_t nclasses)
+{
+	uint32_t zero = 0, i;
+	struct bsc_config cfg;
+
+	if (nclasses >= BSC_MAX_CLASSES || nclasses > BSC_MAX_CLASS_RULES)
+		die("at most %d classes", BSC_MAX_CLASSES - 1);
+	for (i = 0; i < nclasses; i++) {
+		struct bsc_class_rule r = {
+			.dst = htonl(0xc6120000u + i), .dst_mask = 0xffffffffu, .proto = IPPROTO_UDP,
+			.dscp = BSC_DSCP_ANY, .sport_hi = 0xffff, .dport_lo = 1, .dport_hi = 0xffff,
+			.cls = (uint8_t)(1 + i),
+		};
+		struct bsc_policy pol = { .active = 0, .preferred = BSC_NO_UPLINK };
+		uint32_t c = 1 + i;
+
+		if (bpf_map_update_elem(map_fd(o, "class_rules"), &i, &r, BPF_ANY) ||
+		    bpf_map_update_elem(map_fd(o, "policy"), &c, &pol, BPF_ANY))
+			die("class %u: %s", i, strerror(errno));
+	}
+	if (bpf_map_lookup_elem(map_fd(o, "config"), &zero, &cfg))
+		die("config: %s", strerror(errno));
+	cfg.n_class_rules = (uint16_t)nclasses;
+	cfg.n_classes = 1 + nclasses;
+	if (bpf_map_update_elem(map_fd(o, "config"), &zero, &cfg, BPF_ANY))
+		die("config: %s", strerror(errno));
+}
+
+/* nsloop BASCULE_OBJ LANIF WANIF NFLOWS [REPEAT [NCLASSES]]: bascule_lan and
  * bascule_wan timed over a large repeat (drive.bpf.c), net of the driver.
  * miss: NFLOWS new flows from an empty table (one pass); hit: REPEAT
  * packets cycling over the NFLOWS bindings; wan: as many replies.  The
  * bare limit and the lookup limit (its table holding the NFLOWS flows) on
- * the LAN packets, for the per-packet ratios. */
+ * the LAN packets, for the per-packet ratios.  With NCLASSES, that many
+ * classes none of the flows fall in (classes_install). */
 static int cmd_nsloop(int argc, char **argv)
 {
 	uint8_t host_mac[6], lan_mac[6], wan_mac[6], pkt[PKT_LEN];
 	const uint8_t gw_mac[6] = { 2, 0, 0, 0, 2, 0 };
 	struct bpf_object *o, *d, *lo;
-	uint32_t lanif, wanif, nflows, repeat;
+	uint32_t lanif, wanif, nflows, repeat, nclasses;
 	double base0, base1, miss = 0, hit, wan, lim, look;
 	int lan_fd, wan_fd, nop_fd, lim_fd, look_fd, miss_fd;
 	struct loop l = { 0 };
 
-	if (argc != 4 && argc != 5)
-		die("nsloop BASCULE_OBJ LANIF WANIF NFLOWS [REPEAT]");
+	if (argc < 4 || argc > 6)
+		die("nsloop BASCULE_OBJ LANIF WANIF NFLOWS [REPEAT [NCLASSES]]");
 	lanif = ifidx(argv[1]);
 	wanif = ifidx(argv[2]);
 	nflows = (uint32_t)strtoul(argv[3], NULL, 0);
-	repeat = argc == 5 ? (uint32_t)strtoul(argv[4], NULL, 0) : 10000000;
+	repeat = argc >= 5 ? (uint32_t)strtoul(argv[4], NULL, 0) : 10000000;
+	nclasses = argc == 6 ? (uint32_t)strtoul(argv[5], NULL, 0) : 0;
 	if (!nflows || nflows > BENCH_MAX_FLOWS || repeat < nflows)
 		die("NFLOWS must be 1..%u and REPEAT at least NFLOWS", BENCH_MAX_FLOWS);
 	ifmac(argv[1], lan_mac);
@@ -1074,6 +1108,8 @@ static int cmd_nsloop(int argc, char **argv)
 	parse_mac("02:00:00:00:00:10", host_mac);
 
 	o = bsc_private(argv[0], lanif, wanif, lan_mac, wan_mac, BENCH_TABLE);
+	if (nclasses)
+		classes_install(o, nclasses);
 	lan_fd = bpf_program__fd(prog_of(o, "bascule_lan"));
 	wan_fd = bpf_program__fd(prog_of(o, "bascule_wan"));
 	d = open_obj("drive.bpf.o");
@@ -1115,9 +1151,9 @@ static int cmd_nsloop(int argc, char **argv)
 	l.ifindex = wanif;
 	base1 = loop_med(&l, nop_fd, 1, repeat, XDP_PASS);
 	wan = loop_med(&l, wan_fd, 1, repeat, XDP_REDIRECT) - base1;
-	printf("loop_flows=%u loop_repeat=%u limit_ns=%.1f lookup_limit_ns=%.1f lan_hit_ns=%.1f "
+	printf("loop_flows=%u loop_repeat=%u loop_classes=%u limit_ns=%.1f lookup_limit_ns=%.1f lan_hit_ns=%.1f "
 	       "lan_miss_ns=%.1f wan_hit_ns=%.1f drive_lan_ns=%.1f drive_wan_ns=%.1f\n", nflows,
-	       repeat, lim, look, hit, miss, wan, base0, base1);
+	       repeat, nclasses, lim, look, hit, miss, wan, base0, base1);
 	return 0;
 }
 
