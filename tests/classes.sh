@@ -206,6 +206,16 @@ t_fiber_back() {
 	kill "$PINGP"
 	echo "= default class's ping: still on cell, $(answered) answered"
 	nsx lan ping -c 3 -i 0.2 -W 1 -I "$GUEST" 203.0.113.2 >/dev/null || { echo "the guest's new flow not answered through fiber"; return 1; }
+	# each class's changes are in the history (the writer commits within
+	# a second or so)
+	cat >"$WORK/hist.py" <<-'EOF'
+		import sqlite3, sys
+		db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+		rows = db.execute("SELECT class, from_uplink, to_uplink FROM class_changes WHERE class = 'guests' ORDER BY id").fetchall()
+		print("= history, guests: " + ", ".join("%s -> %s" % (a, b) for _, a, b in rows))
+		sys.exit([r[1:] for r in rows][-2:] != [("fiber", "none"), ("none", "fiber")])
+	EOF
+	wait_for 50 "$PY" "$WORK/hist.py" "$WORK/history.db"
 }
 
 t_exit_clean() {
@@ -224,7 +234,7 @@ check "a new flow leaves by its class's uplink: office's ping through sat, the g
 check "explain: each class's flow by its rule (the first that takes it) with its uplink and NAT address; the default class for the rest; a foreign source dropped as drop_spoofed_source; a bad question exits 2" t_explain
 check "fiber blackholed: the voip stream moves to cell as one flow; the guests (metered = no) dropped as drop_class_no_uplink, shown with no uplink (and so explained); office stays on sat" t_fiber_cut
 check "during the cut, on cell: a voip stream, the tunnel's TCP connection, the default class's ping" t_flows_on_cell
-check "fiber back: every class on its uplink again after the hold; the tunnel (failback = reset-tcp) reset at once (tx_rst_moved), the voip stream (move-udp) back on fiber as one flow, the default class's ping (stay) still on cell, the guests answered through fiber" t_fiber_back
+check "fiber back: every class on its uplink again after the hold; the tunnel (failback = reset-tcp) reset at once (tx_rst_moved), the voip stream (move-udp) back on fiber as one flow, the default class's ping (stay) still on cell, the guests answered through fiber; the guests' changes in the history" t_fiber_back
 check "SIGTERM: exit 0" t_exit_clean
 check "cleanup: no namespace ${PREFIX}* left, bpffs unmounted, work dir gone" t_cleanup
 

@@ -88,7 +88,7 @@ suite unit-lib 8 60 "$BUILD/tests/test_lib"
 suite unit-dataplane 44 60 "$BUILD/tests/test_dataplane_unit"
 suite unit-control 13 120 "$BUILD/tests/test_control"
 suite unit-daemon 8 120 "$BUILD/tests/test_daemon"
-suite history 20 120 "$BUILD/tests/test_history"
+suite history 21 120 "$BUILD/tests/test_history"
 suite health 89 60 "$BUILD/tests/test_health"
 suite probe 129 180 "$BUILD/tests/test_probe"
 suite probe-lab 8 120 tests/probe_lab.sh

@@ -135,13 +135,54 @@ static void test_schema_created(void **state)
 	struct fx *f = *state;
 
 	hopen(f);
-	assert_int_equal(sql_i64(f, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_i64(f, "PRAGMA user_version"), 2);
 	assert_int_equal(sql_i64(f, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN"
-				    " ('runs', 'transitions', 'active', 'outages', 'drills', 'usage', 'usage_last')"), 7);
+				    " ('runs', 'transitions', 'active', 'outages', 'drills', 'usage', 'usage_last',"
+				    " 'class_changes')"), 8);
 	assert_int_equal(sql_i64(f, "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
 	/* opening it again does not migrate twice */
 	reopen(f);
-	assert_int_equal(sql_i64(f, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_i64(f, "PRAGMA user_version"), 2);
+}
+
+/* A class's changes of uplink are kept, in order, the reason with them;
+ * pruning keeps the last of each class before the cutoff (where it stood
+ * when the kept time starts).  A database of version 1 (before classes)
+ * gains the table, its other records kept. */
+static void test_class_changes(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db;
+
+	hopen(f);
+	OK(bsc_history_transition(f->h, T0, "fiber", "unknown", "up", "probes answered"));
+	OK(bsc_history_class(f->h, T0 + 1000, "voip", "fiber", "cell", "best usable uplink"));
+	OK(bsc_history_class(f->h, T0 + 2000, "guests", "fiber", "none", "no uplink it may use"));
+	OK(bsc_history_class(f->h, T0 + 9000, "voip", "cell", "fiber", "best usable uplink"));
+	OK(bsc_history_class(f->h, T0 + 9500, "bulk", "fiber", "fiber+cell", "balance"));
+	assert_int_equal(bsc_history_class(f->h, T0, NULL, "a", "b", ""), -1);
+	assert_int_equal(sql_i64(f, "SELECT COUNT(*) FROM class_changes"), 4);
+	assert_int_equal(sql_i64(f, "SELECT t_ms FROM class_changes WHERE class = 'voip' AND to_uplink = 'fiber'"),
+			 T0 + 9000);
+	assert_int_equal(sql_i64(f, "SELECT COUNT(*) FROM class_changes WHERE class = 'guests' AND"
+				    " from_uplink = 'fiber' AND to_uplink = 'none' AND reason = 'no uplink it may use'"), 1);
+	/* 400 days' retention: prune as of T0 + 9000 + 400 days */
+	OK(bsc_history_prune(f->h, T0 + 9600 + 400 * DAY));
+	assert_int_equal(sql_i64(f, "SELECT COUNT(*) FROM class_changes"), 3); /* voip's last, guests', bulk's */
+	assert_int_equal(sql_i64(f, "SELECT COUNT(*) FROM class_changes WHERE class = 'voip' AND t_ms = " 
+				    "(SELECT MAX(t_ms) FROM class_changes WHERE class = 'voip')"), 1);
+	assert_int_equal(sql_i64(f, "SELECT to_uplink = 'fiber' FROM class_changes WHERE class = 'voip'"), 1);
+	/* back to version 1: the migration adds the table again, the rest kept */
+	bsc_history_close(f->h);
+	f->h = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE class_changes; PRAGMA user_version = 1;", NULL, NULL,
+				      NULL), SQLITE_OK);
+	sqlite3_close(db);
+	hopen(f);
+	assert_int_equal(sql_i64(f, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_i64(f, "SELECT COUNT(*) FROM class_changes"), 0);
+	assert_int_equal(sql_i64(f, "SELECT COUNT(*) FROM transitions"), 1);
 }
 
 static void test_open_refuses_what_is_not_a_history(void **state)
@@ -915,6 +956,7 @@ static void test_duration_format(void **state)
 int main(void)
 {
 	T(test_schema_created);
+	T(test_class_changes);
 	T(test_open_refuses_what_is_not_a_history);
 	T(test_outage_open_close_duration);
 	T(test_carried_by_follows_the_active_uplinks);

@@ -36,6 +36,8 @@ void daemon_record(struct daemon *d, const char *kind, const char *uplink, const
 	if (d->hist && !strcmp(kind, "uplink"))
 		bsc_history_transition(d->hist, (int64_t)(ev.realtime_ns / 1000000), uplink, old, new,
 				       reason);
+	else if (d->hist && !strcmp(kind, "class"))
+		bsc_history_class(d->hist, (int64_t)(ev.realtime_ns / 1000000), uplink, old, new, reason);
 	else if (d->hist && !strcmp(kind, "active")) {
 		daemon_history_settle(d);
 		/* during the start-up grace, only the first usable uplink */

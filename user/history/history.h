@@ -39,6 +39,10 @@ int bsc_history_heartbeat(struct bsc_history *h, int64_t t_ms);
  * uplink, leaving "down" closes it. */
 int bsc_history_transition(struct bsc_history *h, int64_t t_ms, const char *uplink,
 			   const char *from, const char *to, const char *reason);
+/* A traffic class's uplink changed (from and to: "none", an uplink, or a
+ * balance's members "a+b"). */
+int bsc_history_class(struct bsc_history *h, int64_t t_ms, const char *cls, const char *from,
+		      const char *to, const char *reason);
 /* The uplink new flows take now; NULL: none, the site is offline (a site
  * outage, closed by the next non-NULL one). */
 int bsc_history_active(struct bsc_history *h, int64_t t_ms, const char *uplink,

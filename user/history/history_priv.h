@@ -20,7 +20,7 @@
 
 /* A write for the writer thread: the arguments of one of the public
  * calls, copied (the caller's strings need not outlive the call). */
-enum hop { H_DAEMON, H_HEARTBEAT, H_TRANSITION, H_ACTIVE, H_USAGE, H_DRILL, H_PRUNE, H_RETENTION };
+enum hop { H_DAEMON, H_HEARTBEAT, H_TRANSITION, H_ACTIVE, H_USAGE, H_DRILL, H_PRUNE, H_RETENTION, H_CLASS };
 
 struct hrec {
 	enum hop op;

@@ -204,6 +204,34 @@ int bsc_history_transition(struct bsc_history *h, int64_t t_ms, const char *upli
 	return hist_end(h, rc);
 }
 
+int bsc_history_class(struct bsc_history *h, int64_t t_ms, const char *cls, const char *from,
+		      const char *to, const char *reason)
+{
+	int rc;
+
+	if (!cls || !from || !to) {
+		bsc_log(LOG_ERR, "history %s: a class's change needs the class and two uplinks", h->path);
+		return -1;
+	}
+	reason = reason ? reason : "";
+	if (hist_deferred(h)) {
+		struct hrec r = { .op = H_CLASS, .t = t_ms };
+
+		snprintf(r.uplink, sizeof(r.uplink), "%s", cls);
+		snprintf(r.from, sizeof(r.from), "%s", from);
+		snprintf(r.to, sizeof(r.to), "%s", to);
+		snprintf(r.reason, sizeof(r.reason), "%s", reason);
+		return hist_enqueue(h, &r);
+	}
+	rc = hist_begin(h);
+	if (!rc)
+		rc = hist_exec(h, "INSERT INTO class_changes (t_ms, class, from_uplink, to_uplink, reason) "
+			       "VALUES (?, ?, ?, ?, ?)", "issss", t_ms, cls, from, to, reason);
+	if (!rc)
+		rc = hist_touch(h, t_ms);
+	return hist_end(h, rc);
+}
+
 int bsc_history_active(struct bsc_history *h, int64_t t_ms, const char *uplink,
 		       const char *reason)
 {
@@ -339,6 +367,11 @@ int bsc_history_prune(struct bsc_history *h, int64_t now_ms)
 	if (!rc)
 		rc = hist_exec(h, "DELETE FROM active WHERE t_ms < ?1 AND id <>"
 			  " (SELECT MAX(id) FROM active WHERE t_ms < ?1)", "i", cutoff);
+	removed += rc ? 0 : sqlite3_changes(h->db);
+	if (!rc)
+		rc = hist_exec(h, "DELETE FROM class_changes WHERE t_ms < ?1 AND id NOT IN"
+			  " (SELECT MAX(id) FROM class_changes WHERE t_ms < ?1 GROUP BY class)",
+			  "i", cutoff);
 	removed += rc ? 0 : sqlite3_changes(h->db);
 	if (!rc)
 		rc = hist_exec(h, "DELETE FROM outages WHERE end_ms < ?", "i", cutoff);

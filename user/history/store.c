@@ -96,6 +96,16 @@ static const char *const migrations[] = {
 	"  tx_bytes INTEGER NOT NULL,"
 	"  rx_bytes INTEGER NOT NULL"
 	");",
+	/* 1 -> 2: traffic classes' uplinks (issue 16) */
+	"CREATE TABLE class_changes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  t_ms INTEGER NOT NULL,"
+	"  class TEXT NOT NULL,"
+	"  from_uplink TEXT NOT NULL,"          /* "none", an uplink, or a balance's "a+b" */
+	"  to_uplink TEXT NOT NULL,"
+	"  reason TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX class_changes_by_class ON class_changes (class, t_ms);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -76,6 +76,8 @@ static int apply(struct bsc_history *h, struct hrec *r)
 		return bsc_history_heartbeat(h, r->t);
 	case H_TRANSITION:
 		return bsc_history_transition(h, r->t, r->uplink, r->from, r->to, r->reason);
+	case H_CLASS:
+		return bsc_history_class(h, r->t, r->uplink, r->from, r->to, r->reason);
 	case H_ACTIVE:
 		return bsc_history_active(h, r->t, r->flag ? r->uplink : NULL, r->reason);
 	case H_USAGE:
