@@ -200,6 +200,16 @@ static void test_lan_heals_reverse_entry(void **state)
 	assert_memory_equal(r.out, mac, 6);
 }
 
+/* A fresh table with a UDP, a TCP and an ICMP flow, from the LAN host,
+ * bound on fiber. */
+static void bind_the_three(void)
+{
+	reset_state();
+	bind_flow(&udp_q);
+	bind_flow(&tcp_syn);
+	bind_flow(&ping);
+}
+
 /* The controller's sweep (user/dataplane/flows.c): an idle binding goes with its
  * reverse entry, a fresh one stays. */
 static void test_gc_expires_idle_only(void **state)
@@ -210,10 +220,7 @@ static void test_gc_expires_idle_only(void **state)
 	struct bsc_flow f;
 
 	(void)state;
-	reset_state();
-	bind_flow(&udp_q);
-	bind_flow(&tcp_syn);
-	bind_flow(&ping);
+	bind_the_three();
 	assert_int_equal(bsc_flows_gc(&E.m, &to, now), 0);
 	/* the UDP binding idle for 121 s, the ping one for 29 s */
 	assert_int_equal(flow_get(&udp_q, &f), 0);
@@ -327,10 +334,7 @@ static void test_unbind_datagrams(void **state)
 	struct run r;
 
 	(void)state;
-	reset_state();
-	bind_flow(&udp_q);
-	bind_flow(&tcp_syn);
-	bind_flow(&ping);
+	bind_the_three();
 	assert_int_equal(bsc_flows_unbind_datagrams(&E.m, 1), 0);
 	assert_int_equal(bsc_flows_unbind_datagrams(&E.m, 0), 2);
 	assert_int_equal(bsc_flows_unbind_datagrams(&E.m, 0), 0); /* marked once */
@@ -372,10 +376,7 @@ static void test_flows_move_by_class(void **state)
 	struct bsc_flow f;
 
 	(void)state;
-	reset_state();
-	bind_flow(&udp_q);
-	bind_flow(&tcp_syn);
-	bind_flow(&ping);
+	bind_the_three();
 	assert_int_equal(flow_get(&ping, &f), 0);
 	f.policy = 2; /* the ping is of class 2 */
 	flow_put(&ping, &f);

@@ -172,6 +172,20 @@ int bsc_history_heartbeat(struct bsc_history *h, int64_t t_ms)
 	return rc;
 }
 
+/* A change of something named (an uplink's state, a class's uplink), for
+ * the writer thread. */
+static int enqueue_change(struct bsc_history *h, enum hop op, int64_t t_ms, const char *name,
+			  const char *from, const char *to, const char *reason)
+{
+	struct hrec r = { .op = op, .t = t_ms };
+
+	snprintf(r.uplink, sizeof(r.uplink), "%s", name);
+	snprintf(r.from, sizeof(r.from), "%s", from);
+	snprintf(r.to, sizeof(r.to), "%s", to);
+	snprintf(r.reason, sizeof(r.reason), "%s", reason);
+	return hist_enqueue(h, &r);
+}
+
 int bsc_history_transition(struct bsc_history *h, int64_t t_ms, const char *uplink,
 			   const char *from, const char *to, const char *reason)
 {
@@ -182,15 +196,8 @@ int bsc_history_transition(struct bsc_history *h, int64_t t_ms, const char *upli
 		return -1;
 	}
 	reason = reason ? reason : "";
-	if (hist_deferred(h)) {
-		struct hrec r = { .op = H_TRANSITION, .t = t_ms };
-
-		snprintf(r.uplink, sizeof(r.uplink), "%s", uplink);
-		snprintf(r.from, sizeof(r.from), "%s", from);
-		snprintf(r.to, sizeof(r.to), "%s", to);
-		snprintf(r.reason, sizeof(r.reason), "%s", reason);
-		return hist_enqueue(h, &r);
-	}
+	if (hist_deferred(h))
+		return enqueue_change(h, H_TRANSITION, t_ms, uplink, from, to, reason);
 	rc = hist_begin(h);
 	if (!rc)
 		rc = hist_exec(h, "INSERT INTO transitions (t_ms, uplink, from_state, to_state, reason) VALUES (?, ?, ?, ?, ?)",
@@ -214,15 +221,8 @@ int bsc_history_class(struct bsc_history *h, int64_t t_ms, const char *cls, cons
 		return -1;
 	}
 	reason = reason ? reason : "";
-	if (hist_deferred(h)) {
-		struct hrec r = { .op = H_CLASS, .t = t_ms };
-
-		snprintf(r.uplink, sizeof(r.uplink), "%s", cls);
-		snprintf(r.from, sizeof(r.from), "%s", from);
-		snprintf(r.to, sizeof(r.to), "%s", to);
-		snprintf(r.reason, sizeof(r.reason), "%s", reason);
-		return hist_enqueue(h, &r);
-	}
+	if (hist_deferred(h))
+		return enqueue_change(h, H_CLASS, t_ms, cls, from, to, reason);
 	rc = hist_begin(h);
 	if (!rc)
 		rc = hist_exec(h, "INSERT INTO class_changes (t_ms, class, from_uplink, to_uplink, reason) "

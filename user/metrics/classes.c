@@ -7,6 +7,7 @@
  */
 #include <bpf/bpf.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "metrics/expo.h"
@@ -16,6 +17,29 @@ struct cls_row {
 	struct bsc_policy pol;
 	uint32_t slots[BSC_MAX_UPLINKS];
 };
+
+/* A counter family per class, uplink and direction: the fields at tx and
+ * rx of the class's row of uplink_stats. */
+static void pair_family(FILE *out, const struct bsc_maps *maps, const struct cls_row *cls, uint32_t n,
+			char ul[][2 * BSC_NAME_LEN + 1], const int *have, const char *name,
+			const char *help, size_t tx, size_t rx)
+{
+	struct bsc_uplink_stats st;
+	uint64_t t, r;
+	uint32_t c, i;
+
+	bsc_expo_family(out, name, "counter", help);
+	for (c = 0; c < n; c++)
+		for (i = 0; i < BSC_MAX_UPLINKS; i++) {
+			if (!have[i] || bsc_class_stats_sum(maps, i, c, &st))
+				continue;
+			memcpy(&t, (const char *)&st + tx, sizeof(t));
+			memcpy(&r, (const char *)&st + rx, sizeof(r));
+			fprintf(out, "%s{class=\"%s\",uplink=\"%s\",direction=\"tx\"} %" PRIu64 "\n"
+				"%s{class=\"%s\",uplink=\"%s\",direction=\"rx\"} %" PRIu64 "\n",
+				name, cls[c].label, ul[i], t, name, cls[c].label, ul[i], r);
+		}
+}
 
 void bsc_expo_classes(FILE *out, const struct bsc_maps *maps)
 {
@@ -67,26 +91,12 @@ void bsc_expo_classes(FILE *out, const struct bsc_maps *maps)
 				fprintf(out, "bascule_class_balance_share{class=\"%s\",uplink=\"%s\"} %.6f\n",
 					cls[c].label, ul[i], (double)cls[c].slots[i] / BSC_BALANCE_SLOTS);
 
-	bsc_expo_family(out, "bascule_class_packets_total", "counter",
-			"Packets of the class's flows forwarded through the uplink: tx is LAN to uplink, rx is uplink to LAN.");
-	for (c = 0; c < n; c++)
-		for (i = 0; i < BSC_MAX_UPLINKS; i++)
-			if (have[i] && !bsc_class_stats_sum(maps, i, c, &st))
-				fprintf(out,
-					"bascule_class_packets_total{class=\"%s\",uplink=\"%s\",direction=\"tx\"} %" PRIu64 "\n"
-					"bascule_class_packets_total{class=\"%s\",uplink=\"%s\",direction=\"rx\"} %" PRIu64 "\n",
-					cls[c].label, ul[i], (uint64_t)st.tx_packets, cls[c].label, ul[i],
-					(uint64_t)st.rx_packets);
-	bsc_expo_family(out, "bascule_class_bytes_total", "counter",
-			"Bytes of the class's flows forwarded through the uplink (frames as seen by XDP).");
-	for (c = 0; c < n; c++)
-		for (i = 0; i < BSC_MAX_UPLINKS; i++)
-			if (have[i] && !bsc_class_stats_sum(maps, i, c, &st))
-				fprintf(out,
-					"bascule_class_bytes_total{class=\"%s\",uplink=\"%s\",direction=\"tx\"} %" PRIu64 "\n"
-					"bascule_class_bytes_total{class=\"%s\",uplink=\"%s\",direction=\"rx\"} %" PRIu64 "\n",
-					cls[c].label, ul[i], (uint64_t)st.tx_bytes, cls[c].label, ul[i],
-					(uint64_t)st.rx_bytes);
+	pair_family(out, maps, cls, n, ul, have, "bascule_class_packets_total",
+		    "Packets of the class's flows forwarded through the uplink: tx is LAN to uplink, rx is uplink to LAN.",
+		    offsetof(struct bsc_uplink_stats, tx_packets), offsetof(struct bsc_uplink_stats, rx_packets));
+	pair_family(out, maps, cls, n, ul, have, "bascule_class_bytes_total",
+		    "Bytes of the class's flows forwarded through the uplink (frames as seen by XDP).",
+		    offsetof(struct bsc_uplink_stats, tx_bytes), offsetof(struct bsc_uplink_stats, rx_bytes));
 	bsc_expo_family(out, "bascule_class_new_flows_total", "counter",
 			"Flows of the class created on the uplink by the data plane.");
 	for (c = 0; c < n; c++)
