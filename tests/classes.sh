@@ -98,6 +98,9 @@ names = [e["formatted"]["value"]["name"] for e in json.load(sys.stdin)][:5]
 print("= bpftool map dump policy: names", names)
 sys.exit(names != ["default", "voip", "office", "guests", "tunnel"])' || return 1
 	bsc status | grep -E '^(CLASS|default|voip|office|guests|tunnel) ' | sed 's/^/=   /'
+	# and why, from the daemon
+	bsc status | grep -qE '^office +sat .*  \(first of its list\)$' ||
+		{ echo "status does not say why office is on sat"; bsc status | grep '^office'; return 1; }
 }
 
 t_each_class_its_uplink() {
@@ -158,6 +161,8 @@ t_fiber_cut() {
 	bsc status | grep -q '^guests .*none .*no uplink it may use' || { echo "status does not show guests without an uplink"; bsc status; return 1; }
 	explain_says "$GUEST" 203.0.113.2 icmp -- '^class: guests' '^uplink: none: .*drop_class_no_uplink' || return 1
 	explain_says "$HOST" "$LAB_UDPECHO_IP" udp "$LAB_UDPECHO_PORT" -- '^class: voip' '^uplink: cell: ' || return 1
+	[[ $(cls voip '["why"]') == "its list (fiber not usable)" ]] ||
+		{ echo "status --json does not say why voip is on cell: $(cls voip '["why"]')"; return 1; }
 }
 
 PINGP=
@@ -229,10 +234,10 @@ echo "# Bascule classes test: site ${PREFIX}*, work dir $WORK"
 setup "prerequisites: root, $BASCULE, bpftool" t_prereq bpftool ip ping
 setup "lab site ${PREFIX}* is up; lab.conf with the classes voip, office and guests" t_lab_up
 check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_out "no daemon"
-check "status --json: default, voip and guests on fiber, office on sat; bpftool's policy dump names them" t_status_classes
+check "status --json: default, voip and guests on fiber, office on sat (first of its list, status says); bpftool's policy dump names them" t_status_classes
 check "a new flow leaves by its class's uplink: office's ping through sat, the guest's through fiber, counted in their classes; bascule flows names the class" t_each_class_its_uplink
 check "explain: each class's flow by its rule (the first that takes it) with its uplink and NAT address; the default class for the rest; a foreign source dropped as drop_spoofed_source; a bad question exits 2" t_explain
-check "fiber blackholed: the voip stream moves to cell as one flow; the guests (metered = no) dropped as drop_class_no_uplink, shown with no uplink (and so explained); office stays on sat" t_fiber_cut
+check "fiber blackholed: the voip stream moves to cell as one flow; the guests (metered = no) dropped as drop_class_no_uplink, shown with no uplink (and so explained); voip on cell because fiber is not usable; office stays on sat" t_fiber_cut
 check "during the cut, on cell: a voip stream, the tunnel's TCP connection, the default class's ping" t_flows_on_cell
 check "fiber back: every class on its uplink again after the hold; the tunnel (failback = reset-tcp) reset at once (tx_rst_moved), the voip stream (move-udp) back on fiber as one flow, the default class's ping (stay) still on cell, the guests answered through fiber; the guests' changes in the history" t_fiber_back
 check "SIGTERM: exit 0" t_exit_clean

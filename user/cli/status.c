@@ -120,13 +120,14 @@ static const char *mac_str(const uint8_t *m, char *buf)
 	return buf;
 }
 
-/* The daemon's view of one uplink, by name, from its "health" answer. */
-static struct json_object *health_of(struct json_object *health, const char *name)
+/* The daemon's view of one uplink (list "uplinks") or class ("classes"),
+ * by name, from its "health" answer. */
+static struct json_object *daemon_view(struct json_object *health, const char *list, const char *name)
 {
 	struct json_object *arr, *u, *n;
 	size_t i;
 
-	if (!health || !json_object_object_get_ex(health, "uplinks", &arr))
+	if (!health || !json_object_object_get_ex(health, list, &arr))
 		return NULL;
 	for (i = 0; i < json_object_array_length(arr); i++) {
 		u = json_object_array_get_idx(arr, i);
@@ -183,7 +184,7 @@ int bsc_status_print(const struct bsc_maps *m, const char *pin_root, struct json
 
 		if (!r->u.ifindex)
 			continue;
-		h = health_of(health, r->u.name);
+		h = daemon_view(health, "uplinks", r->u.name);
 		if (!if_indextoname(r->u.ifindex, ifn))
 			snprintf(ifn, sizeof(ifn), "#%u", r->u.ifindex);
 		if (h)
@@ -212,8 +213,10 @@ int bsc_status_print(const struct bsc_maps *m, const char *pin_root, struct json
 		const char *a = class_active(&s, i);
 		char mem[128];
 
+		const char *why = jstr(daemon_view(health, "classes", s.cls[i].pol.name), "why", "");
+
 		class_members(&s, i, mem, sizeof(mem));
-		fprintf(out, "%-16s %-10s %10llu %10llu %10llu %8.0f %8.0f%s%s%s\n",
+		fprintf(out, "%-16s %-10s %10llu %10llu %10llu %8.0f %8.0f%s%s%s%s%s%s\n",
 			*s.cls[i].pol.name ? s.cls[i].pol.name : "?", !a ? "none" : mem[0] ? "balance" : a,
 			(unsigned long long)s.cls[i].st.new_flows,
 			(unsigned long long)s.cls[i].st.tx_packets,
@@ -221,7 +224,8 @@ int bsc_status_print(const struct bsc_maps *m, const char *pin_root, struct json
 			(double)(s2.cls[i].st.tx_packets - s.cls[i].st.tx_packets) / dt,
 			(double)(s2.cls[i].st.rx_packets - s.cls[i].st.rx_packets) / dt,
 			a ? "" : "  (no uplink it may use: its new flows are dropped)",
-			mem[0] ? "  over " : "", mem);
+			mem[0] ? "  over " : "", mem, a && !mem[0] && *why ? "  (" : "",
+			a && !mem[0] ? why : "", a && !mem[0] && *why ? ")" : "");
 	}
 	fprintf(out, "reasons:");
 	for (i = 0; i < BSC_R_MAX; i++)
@@ -275,7 +279,7 @@ int bsc_status_json(const struct bsc_maps *m, const char *pin_root, struct json_
 		json_object_object_add(o, "flows", json_object_new_int64(r->flows));
 		json_object_object_add(o, "nat_port_use_ratio",
 				       json_object_new_double((double)r->flows / bsc_uplink_nat_ports(&r->u)));
-		h = health_of(health, r->u.name);
+		h = daemon_view(health, "uplinks", r->u.name);
 		if (h)
 			json_object_object_add(o, "health", json_object_get(h));
 		json_object_array_add(ups, o);
@@ -291,7 +295,11 @@ int bsc_status_json(const struct bsc_maps *m, const char *pin_root, struct json_
 		struct json_object *bal = json_object_new_array();
 		uint32_t u;
 
+		struct json_object *cv = daemon_view(health, "classes", s.cls[i].pol.name), *why;
+
 		json_object_object_add(o, "active", a ? json_object_new_string(a) : NULL);
+		json_object_object_add(o, "why", cv && json_object_object_get_ex(cv, "why", &why) ?
+						 json_object_get(why) : NULL);
 		/* a balance class: each member with its share of the new flows */
 		for (u = 0; u < BSC_MAX_UPLINKS; u++) {
 			struct json_object *mo;

@@ -156,6 +156,8 @@ static void balance_commit(struct daemon *d, const struct bsc_candidate *cand, u
 	uint32_t from = 0;
 	int i, k = 0;
 
+	snprintf(d->cls_why[c], sizeof(d->cls_why[c]), "%s", in ? "balance over its usable members" :
+		 "balance: no member usable, its new flows are dropped");
 	if (d->bal_known[c] && in == d->bal_members[c] && pol->balance)
 		return;
 	/* the list's members with their weights; none of them: the uplink
@@ -211,6 +213,36 @@ static void balance_commit(struct daemon *d, const struct bsc_candidate *cand, u
 	d->bal_known[c] = 1;
 }
 
+/* Why class c (failing over) has `next`, in the operator's words: the
+ * first of its list, or the first usable one after those that are not,
+ * its fallback, or nothing it may use. */
+static void class_why(struct daemon *d, uint32_t c, uint32_t next)
+{
+	const struct bsc_class_cfg *cc = &d->cfg->classes[c];
+	char *w = d->cls_why[c];
+	size_t len = sizeof(d->cls_why[c]);
+	int i;
+
+	if (next >= (uint32_t)d->n) {
+		snprintf(w, len, "no uplink it may use: its new flows are dropped");
+		return;
+	}
+	if (!cc->n_uplinks) {
+		snprintf(w, len, "by health and priority, as the default class");
+		return;
+	}
+	for (i = 0; i < cc->n_uplinks && cc->uplinks[i] != (int)next; i++)
+		;
+	if (!i) {
+		snprintf(w, len, "first of its list");
+		return;
+	}
+	snprintf(w, len, i < cc->n_uplinks ? "its list (" : "fallback = any (");
+	for (i = 0; i < cc->n_uplinks && cc->uplinks[i] != (int)next; i++)
+		snprintf(w + strlen(w), len - strlen(w), "%s%s", i ? " " : "", d->up[cc->uplinks[i]].cfg->name);
+	snprintf(w + strlen(w), len - strlen(w), " not usable)");
+}
+
 /* The classes' policies (1..): each class's active uplink by its own
  * policy (or its balance: balance_commit), from the same candidates as
  * policy 0's.  A policy the daemon never wrote (preferred is not
@@ -231,6 +263,7 @@ static void classes_commit(struct daemon *d, const struct daemon_plan *p, uint64
 		}
 		cur = pol.preferred == BSC_NO_UPLINK && !pol.balance ? pol.active : BSC_NO_UPLINK;
 		next = daemon_class_choose(d, p->cand, (int)c, cur, BSC_NO_UPLINK, now);
+		class_why(d, c, next);
 		if (next == pol.active && pol.preferred == BSC_NO_UPLINK && !pol.balance)
 			continue;
 		if (next != cur)

@@ -77,6 +77,15 @@ static void health_json(struct daemon *d, FILE *out)
 		json_object_array_add(ups, o);
 	}
 	json_object_object_add(root, "uplinks", ups);
+	ups = json_object_new_array();
+	for (i = 1; i < d->cfg->n_classes && i < BSC_MAX_CLASSES; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(d->cfg->classes[i].name));
+		json_object_object_add(o, "why", json_object_new_string(d->cls_why[i]));
+		json_object_array_add(ups, o);
+	}
+	json_object_object_add(root, "classes", ups);
 	{
 		struct bsc_hook_stats hs;
 		struct json_object *h = json_object_new_object();

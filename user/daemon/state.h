@@ -126,6 +126,8 @@ struct daemon {
 	 * bal_known[c] 0: to be written (start, reload) */
 	uint32_t bal_members[BSC_MAX_CLASSES];
 	uint8_t bal_known[BSC_MAX_CLASSES];
+	/* why each class (1..) has its uplink now, for status (health) */
+	char cls_why[BSC_MAX_CLASSES][80];
 };
 
 /* An event: log (or journal), `bascule events`, hooks. */
