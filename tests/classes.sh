@@ -152,6 +152,7 @@ t_fiber_cut() {
 	stream_flowing 500 || { stream_stop voip; return 1; }
 	stream_stop voip || return 1
 	flow_path voip "${LAB_ISP_EDGE_IP[fiber]}" "${LAB_ISP_EDGE_IP[cell]}" || return 1
+	gap_under voip 1000 || return 1 # the usual cut-over (failover.sh's bound)
 	nsx lan ping -c 3 -i 0.2 -W 1 -I "$GUEST" 203.0.113.3 >/dev/null &&
 		{ echo "a guest's new flow was answered with only metered cell (and sat, not its) up"; return 1; }
 	d1=$(reason drop_class_no_uplink)
@@ -237,7 +238,7 @@ check "daemon READY; all three uplinks up, fiber active" t_daemon_ready || bail_
 check "status --json: default, voip and guests on fiber, office on sat (first of its list, status says); bpftool's policy dump names them" t_status_classes
 check "a new flow leaves by its class's uplink: office's ping through sat, the guest's through fiber, counted in their classes; bascule flows names the class" t_each_class_its_uplink
 check "explain: each class's flow by its rule (the first that takes it) with its uplink and NAT address; the default class for the rest; a foreign source dropped as drop_spoofed_source; a bad question exits 2" t_explain
-check "fiber blackholed: the voip stream moves to cell as one flow; the guests (metered = no) dropped as drop_class_no_uplink, shown with no uplink (and so explained); voip on cell because fiber is not usable; office stays on sat" t_fiber_cut
+check "fiber blackholed: the voip stream moves to cell as one flow, its longest gap under 1 s; the guests (metered = no) dropped as drop_class_no_uplink, shown with no uplink (and so explained); voip on cell because fiber is not usable; office stays on sat" t_fiber_cut
 check "during the cut, on cell: a voip stream, the tunnel's TCP connection, the default class's ping" t_flows_on_cell
 check "fiber back: every class on its uplink again after the hold; the tunnel (failback = reset-tcp) reset at once (tx_rst_moved), the voip stream (move-udp) back on fiber as one flow, the default class's ping (stay) still on cell, the guests answered through fiber; the guests' changes in the history" t_fiber_back
 check "SIGTERM: exit 0" t_exit_clean

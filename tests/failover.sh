@@ -66,12 +66,6 @@ known_state() {
 	fi
 }
 
-# gap_under NAME MS: the stream's longest gap is under MS.
-gap_under() {
-	[[ "$(jf "$(cat "$WORK/$1.json")" "j['longest_gap_ms'] < $2")" == True ]] ||
-		{ echo "longest gap $(jf "$(cat "$WORK/$1.json")" 'j["longest_gap_ms"]') ms, not under $2 ms"; return 1; }
-}
-
 # ------------------------------------------------------------- checks
 
 t_lab_up() {

@@ -402,6 +402,12 @@ flow_path() {
 	EOF
 }
 
+# gap_under NAME MS: the stream's longest gap is under MS.
+gap_under() {
+	[[ "$(jf "$(cat "$WORK/$1.json")" "j['longest_gap_ms'] < $2")" == True ]] ||
+		{ echo "longest gap $(jf "$(cat "$WORK/$1.json")" 'j["longest_gap_ms"]') ms, not under $2 ms"; return 1; }
+}
+
 # tcphold_start TIMEOUT: a long TCP connection from the LAN host to the
 # tcphold server, receiving data, TIMEOUT seconds at most; its report goes to
 # $WORK/tcphold.json. Sets CP (its pid); false if no data came within 5 s.
