@@ -95,7 +95,7 @@ fi
 source "$COMPLETION"
 
 check "the commands" \
-	"check-config drill events flows health help probe purge reload report run status uplink" bascule ""
+	"check-config drill events explain flows health help probe purge reload report run status uplink" bascule ""
 check "a command from its start" "uplink" bascule up
 check "the options before the command" \
 	"--control --help --pin-root --verbose -S -h -p -v" bascule -
