@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "dataplane/balance.h"
 #include "dataplane/maps.h"
 
 struct question {
@@ -153,9 +154,7 @@ static int explain_uplink(const struct bsc_maps *m, uint32_t cls, const struct b
 			printf("uplink: unknown (the class's balance table cannot be read)\n");
 			return 1;
 		}
-		for (i = 0; i < BSC_BALANCE_SLOTS; i++)
-			if (b.slot[i] < BSC_MAX_UPLINKS)
-				share[b.slot[i]]++;
+		bsc_balance_count(&b, share);
 		if (!pol->persist_source && q->p.ports && !q->have_sport) {
 			printf("uplink: by its source port, which the question does not give: of the flows "
 			       "of this class,");

@@ -49,14 +49,8 @@ static void class_read(const struct bsc_maps *m, struct status *s, uint32_t c)
 
 	if (bsc_policy_read(m, c, &k->pol))
 		k->pol.active = BSC_NO_UPLINK;
-	if (k->pol.balance) {
-		static struct bsc_balance b;
-
-		if (!bpf_map_lookup_elem(m->balance, &c, &b))
-			for (i = 0; i < BSC_BALANCE_SLOTS; i++)
-				if (b.slot[i] < BSC_MAX_UPLINKS)
-					k->slots[b.slot[i]]++;
-	}
+	if (k->pol.balance)
+		bsc_balance_shares(m, c, k->slots);
 	for (i = 0; i < BSC_MAX_UPLINKS; i++) {
 		if (s->rows[i].u.ifindex && !bsc_class_stats_sum(m, i, c, &one))
 			bsc_uplink_stats_add(&k->st, &one);

@@ -142,6 +142,21 @@ void daemon_reevaluate(struct daemon *d)
 	daemon_moves_run(d); /* every policy written: moved flows rebind by them */
 }
 
+/* The uplinks of `mask` as an event names a balance's members:
+ * "fiber+cell", or "none". */
+static void members_text(const struct daemon *d, uint32_t mask, char *buf, size_t len)
+{
+	int i;
+
+	buf[0] = 0;
+	for (i = 0; i < d->n; i++)
+		if (mask & (1u << i))
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "+" : "",
+				 d->up[i].cfg->name);
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
 /* A balance class's table and policy, when its members change (or were
  * never written): the table first, then the policy that points at it. */
 static void balance_commit(struct daemon *d, const struct bsc_candidate *cand, uint32_t c,
@@ -152,7 +167,7 @@ static void balance_commit(struct daemon *d, const struct bsc_candidate *cand, u
 	struct bsc_balance_member mem[BSC_MAX_UPLINKS];
 	static struct bsc_balance tab;
 	uint32_t in = daemon_balance_choose(d, cand, (int)c, d->bal_members[c], now);
-	char was[96] = "", is[96] = "";
+	char was[96], is[96];
 	uint32_t from = 0;
 	int i, k = 0;
 
@@ -178,24 +193,15 @@ static void balance_commit(struct daemon *d, const struct bsc_candidate *cand, u
 	for (i = 0; i < d->n && k; i++)
 		if (d->up[i].idx == mem[0].idx)
 			pol->active = (uint32_t)i;
-	for (i = 0; i < d->n; i++) {
-		if (d->bal_known[c] && (d->bal_members[c] & (1u << i)))
-			snprintf(was + strlen(was), sizeof(was) - strlen(was), " %s", d->up[i].cfg->name);
-		if (in & (1u << i))
-			snprintf(is + strlen(is), sizeof(is) - strlen(is), " %s", d->up[i].cfg->name);
-	}
+	members_text(d, d->bal_known[c] ? d->bal_members[c] : 0, was, sizeof(was));
+	members_text(d, in, is, sizeof(is));
 	bsc_balance_fill(&tab, mem, k);
 	if (bpf_map_update_elem(m->balance, &c, &tab, BPF_ANY)) {
 		bsc_log(LOG_ERR, "cannot write class %s's balance: %s", cc->name, strerror(errno));
 		return;
 	}
-	for (i = 0; was[i]; i++) /* " fiber cell" -> "fiber+cell", for the event */
-		was[i] = was[i] == ' ' ? '+' : was[i];
-	for (i = 0; is[i]; i++)
-		is[i] = is[i] == ' ' ? '+' : is[i];
 	if (strcmp(was, is))
-		daemon_record(d, "class", cc->name, was[0] ? was + 1 : "none", is[0] ? is + 1 : "none",
-			      is[0] ? "balance: its usable members" :
+		daemon_record(d, "class", cc->name, was, is, in ? "balance: its usable members" :
 			      "balance: no member usable, its new flows are dropped");
 	pol->balance = 1;
 	pol->persist_source = (uint8_t)cc->persist_source;

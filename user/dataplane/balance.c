@@ -52,3 +52,13 @@ void bsc_balance_fill(struct bsc_balance *b, const struct bsc_balance_member *m,
 		}
 	}
 }
+
+void bsc_balance_count(const struct bsc_balance *b, uint32_t slots[BSC_MAX_UPLINKS])
+{
+	uint32_t i;
+
+	memset(slots, 0, BSC_MAX_UPLINKS * sizeof(slots[0]));
+	for (i = 0; i < BSC_BALANCE_SLOTS; i++)
+		if (b->slot[i] < BSC_MAX_UPLINKS)
+			slots[b->slot[i]]++;
+}

@@ -24,4 +24,8 @@ struct bsc_balance_member {
  * only the slots it had.  n == 0: every slot BSC_BALANCE_NONE. */
 void bsc_balance_fill(struct bsc_balance *b, const struct bsc_balance_member *m, int n);
 
+/* Each uplink's slots in b (slots[i]: uplink i's; BSC_BALANCE_NONE counts
+ * for none). */
+void bsc_balance_count(const struct bsc_balance *b, uint32_t slots[BSC_MAX_UPLINKS]);
+
 #endif

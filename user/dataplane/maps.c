@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "health/health.h"
+#include "dataplane/balance.h"
 #include "dataplane/maps.h"
 
 const char *const bsc_reason_names[BSC_R_MAX] = {
@@ -261,4 +262,14 @@ uint32_t bsc_uplink_nat_ports(const struct bsc_uplink *u)
 	uint32_t hi = u->nat_port_max ? u->nat_port_max : BSC_NAT_PORT_MAX_DEFAULT;
 
 	return hi >= lo ? hi - lo + 1 : 0;
+}
+
+int bsc_balance_shares(const struct bsc_maps *m, uint32_t cls, uint32_t slots[BSC_MAX_UPLINKS])
+{
+	static struct bsc_balance b; /* 4 KiB: not on the stack */
+
+	if (bpf_map_lookup_elem(m->balance, &cls, &b))
+		return -errno;
+	bsc_balance_count(&b, slots);
+	return 0;
 }

@@ -54,5 +54,8 @@ void bsc_uplink_stats_add(struct bsc_uplink_stats *to, const struct bsc_uplink_s
 int bsc_class_stats_sum(const struct bsc_maps *m, uint32_t idx, uint32_t cls,
 			struct bsc_uplink_stats *out);
 int bsc_reasons_sum(const struct bsc_maps *m, uint64_t out[BSC_R_MAX]);
+/* A balance class's slots per uplink, from its table in the `balance` map
+ * (bsc_balance_count); 0 or -errno. */
+int bsc_balance_shares(const struct bsc_maps *m, uint32_t cls, uint32_t slots[BSC_MAX_UPLINKS]);
 
 #endif

@@ -44,12 +44,11 @@ static void pair_family(FILE *out, const struct bsc_maps *maps, const struct cls
 void bsc_expo_classes(FILE *out, const struct bsc_maps *maps)
 {
 	static struct cls_row cls[BSC_MAX_CLASSES];
-	static struct bsc_balance b;
 	char ul[BSC_MAX_UPLINKS][2 * BSC_NAME_LEN + 1];
 	struct bsc_uplink_stats st;
 	struct bsc_config cfg;
 	struct bsc_uplink u;
-	uint32_t zero = 0, n, c, i, k;
+	uint32_t zero = 0, n, c, i;
 	int have[BSC_MAX_UPLINKS] = { 0 };
 
 	if (bpf_map_lookup_elem(maps->config, &zero, &cfg))
@@ -68,10 +67,8 @@ void bsc_expo_classes(FILE *out, const struct bsc_maps *maps)
 			cls[c].pol.active = BSC_NO_UPLINK;
 		bsc_expo_escape(cls[c].label, sizeof(cls[c].label),
 				*cls[c].pol.name ? cls[c].pol.name : "default", BSC_NAME_LEN);
-		if (cls[c].pol.balance && !bpf_map_lookup_elem(maps->balance, &c, &b))
-			for (k = 0; k < BSC_BALANCE_SLOTS; k++)
-				if (b.slot[k] < BSC_MAX_UPLINKS)
-					cls[c].slots[b.slot[k]]++;
+		if (cls[c].pol.balance)
+			bsc_balance_shares(maps, c, cls[c].slots);
 	}
 
 	bsc_expo_family(out, "bascule_class_uplink_active", "gauge",
